@@ -1,0 +1,68 @@
+# Avito Service: everything runs from here. `make run` and `make test` are the quick start.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS_VENV := .tools-venv
+STAMP := $(VENV)/.installed
+
+PORT ?= 3000
+WEBHOOK_PORT ?= 3001
+MOTO_PORT ?= 4566
+ROLE ?= admin
+export PORT WEBHOOK_PORT MOTO_PORT
+
+.PHONY: help venv run demo test lint cfn-lint unit integration e2e openapi check-openapi token invoke bench check-deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.txt layers/shared/requirements.txt constraints.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (the Lambda runtime's Python)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv with the pinned dependencies
+
+run: $(STAMP) ## start the local stack: API on :3000, webhook Function URL on :3001, moto on :4566
+	$(PY) -m local_runtime run --template template.yaml
+
+demo: $(STAMP) ## local stack + Avito simulator with a seeded account and chats
+	$(PY) -m scripts.demo
+
+test: $(STAMP) lint cfn-lint check-openapi ## every check: ruff, cfn-lint, OpenAPI up to date, the whole pytest suite
+	$(PY) -m pytest -n 2 --dist loadfile
+
+lint: $(STAMP) ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check layers functions
+
+cfn-lint: $(STAMP) ## cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml
+
+openapi: $(STAMP) ## regenerate the committed openapi.json from the handlers
+	PYTHONPATH=.:layers/shared:functions $(PY) -m scripts.generate_openapi --write
+
+check-openapi: $(STAMP) ## fail when openapi.json is out of date
+	PYTHONPATH=.:layers/shared:functions $(PY) -m scripts.generate_openapi --check
+
+token: $(STAMP) ## print a JWT for the local stack: make token ROLE=operator
+	@$(PY) -m local_runtime token --role $(ROLE)
+
+invoke: $(STAMP) ## invoke one function of the running stack: make invoke FUNCTION=HealthFunction EVENT=events/health.json
+	$(PY) -m local_runtime invoke $(FUNCTION) --event $(EVENT)
+
+bench: $(STAMP) ## run the benchmarks (figures go into the README by hand)
+	$(PY) -m benchmarks.run_all
+
+$(TOOLS_VENV)/bin/sam:
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet aws-sam-cli==1.170.0
+
+check-deploy: $(TOOLS_VENV)/bin/sam ## sam validate --lint and sam build (no container) in a separate tools venv
+	$(TOOLS_VENV)/bin/sam validate --lint --template template.yaml
+	$(TOOLS_VENV)/bin/sam build --template template.yaml
+
+clean: ## remove build output and caches (keeps .venv)
+	rm -rf .aws-sam .pytest_cache .ruff_cache .local

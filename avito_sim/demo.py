@@ -1,0 +1,90 @@
+"""The ``--seed demo`` data set: one account with items, statistics and chats."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from .models import now_ts, today_utc
+from .server import AvitoSimulator
+
+DEMO_CLIENT_ID = "demo-client"
+DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - public demo credentials
+DEMO_USER_ID = 1001
+
+_ITEM_TITLES = (
+    "Диван угловой",
+    "Стол обеденный",
+    "Шкаф-купе",
+    "Кресло офисное",
+    "Холодильник Bosch",
+    "Стиральная машина LG",
+    "Велосипед горный",
+    "Ноутбук Lenovo",
+    'Телевизор Samsung 50"',
+    "Детская кроватка",
+    "Микроволновка",
+    "Пылесос",
+)
+
+
+def seed_demo(sim: AvitoSimulator, stats_days: int = 60) -> None:
+    """Create the demo account (``demo-client``/``demo-secret``, user 1001 "Demo Shop")."""
+    rng = random.Random(1001)
+    sim.add_account(
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        DEMO_USER_ID,
+        name="Demo Shop",
+        email="demo@example.com",
+        phone="79001234567",
+        balance_real=1520.5,
+        balance_bonus=300.0,
+        cpa_balance=-5000,
+    )
+    today = today_utc()
+    item_ids = [3_000_000_000 + index for index in range(len(_ITEM_TITLES))]
+    for index, (item_id, title) in enumerate(zip(item_ids, _ITEM_TITLES, strict=False)):
+        stats = {}
+        for back in range(stats_days):
+            views = rng.randint(0, 60)
+            stats[(today - timedelta(days=back)).isoformat()] = (views, rng.randint(0, views // 6), rng.randint(0, 4))
+        status = "old" if index == len(item_ids) - 1 else "active"
+        sim.add_item(DEMO_USER_ID, item_id, title, status=status, price=rng.randint(10, 900) * 100, stats=stats)
+    _seed_chats(sim, item_ids)
+
+
+def _seed_chats(sim: AvitoSimulator, item_ids: list[int]) -> None:
+    now = now_ts()
+    buyers = ("Анна", "Игорь", "Мария", "Олег", "Светлана")
+    for index, buyer in enumerate(buyers):
+        is_u2u = index == len(buyers) - 1
+        chat_id = f"u2u-demo{index:04d}" if is_u2u else f"u2i-demo{index:04d}"
+        started = now - (index + 1) * 7200
+        sim.add_chat(
+            DEMO_USER_ID,
+            chat_id,
+            chat_type="u2u" if is_u2u else "u2i",
+            item_id=None if is_u2u else item_ids[index],
+            client_name=buyer,
+            client_user_id=500_000 + index,
+            created=started,
+            updated=started,
+        )
+        unread = index < 2
+        lines = [
+            ("in", "Здравствуйте! Ещё продаётся?"),
+            ("out", "Добрый день, да, в наличии."),
+            ("in", "Можно посмотреть сегодня вечером?"),
+        ]
+        for number, (direction, text) in enumerate(lines):
+            is_last = number == len(lines) - 1
+            sim.add_message(
+                DEMO_USER_ID,
+                chat_id,
+                f"{index:02d}{number:02d}" + "a" * 28,
+                text,
+                direction=direction,
+                created=started + number * 600,
+                is_read=not (unread and is_last),
+            )

@@ -1,0 +1,561 @@
+"""The fake Avito API server: state, test controls and the WSGI app, served over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import socket
+import struct
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import requests
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from .errors import ApiError, Family, error_body, family_for_path
+from .faults import Fault
+from .handlers import Context, Route, find_route
+from .models import Account, Chat, Item, Message, MessengerAccess, SentMessage, Token, iso_utc, now_ts
+
+WEBHOOK_TIMEOUT_SECONDS = 5.0
+
+Delivery = tuple[str, int | None]
+
+
+@dataclass
+class RecordedRequest:
+    """One request the simulator received; ``status`` is 0 until answered and stays 0 for a reset."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    time: float
+    status: int = 0
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that does not log every request to stderr."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        return
+
+
+def _parse_body(raw: bytes, content_type: str) -> Any:
+    """JSON, form fields, raw text, or None for an empty body."""
+    if not raw:
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return dict(parse_qsl(text, keep_blank_values=True))
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _reset_connection(environ: dict[str, Any]) -> None:
+    """Close the client's TCP connection abruptly (RST) without answering."""
+    sock = environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    raise ConnectionResetError("fault: connection reset")
+
+
+class AvitoSimulator:
+    """A fake ``https://api.avito.ru`` for tests and demos, following Avito's OpenAPI documents.
+
+    Start it with :meth:`start` (returns the base URL), configure accounts and data with the ``add_*``
+    methods, inject failures with :meth:`add_fault` and inspect traffic with :attr:`requests`.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        token_ttl: int = 86400,
+        token_error_status: int = 400,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.latency = latency
+        self.token_ttl = token_ttl
+        self.token_error_status = token_error_status
+        self.echo_sent_to_webhooks = False
+        self._lock = threading.RLock()
+        self._accounts: dict[int, Account] = {}
+        self._tokens: dict[str, Token] = {}
+        self._faults: list[Fault] = []
+        self._requests: list[RecordedRequest] = []
+        self._sent: list[SentMessage] = []
+        self._read_calls: list[dict[str, Any]] = []
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> str:
+        """Start serving in a background thread; returns the base URL."""
+        if self._server is not None:
+            return self.base_url
+        self._server = make_server(self.host, self.port, self._wsgi, threaded=True, request_handler=_QuietHandler)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="avito-sim", daemon=True)
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving (idempotent)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> AvitoSimulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of the running server."""
+        return f"http://{self.host}:{self.port}"
+
+    # ------------------------------------------------------------ accounts and data
+
+    def add_account(
+        self,
+        client_id: str,
+        client_secret: str,
+        user_id: int,
+        name: str = "Shop",
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        balance_real: float = 0.0,
+        balance_bonus: float = 0.0,
+        cpa_balance: int | None = 0,
+        messenger: MessengerAccess = True,
+    ) -> Account:
+        """Add an account. ``messenger``: True, or False/"403" (403 on messenger calls), or "402"."""
+        account = Account(
+            client_id=client_id,
+            client_secret=client_secret,
+            user_id=user_id,
+            name=name,
+            email=email if email is not None else f"shop{user_id}@example.com",
+            phone=phone if phone is not None else f"7900{user_id:07d}"[-11:],
+            balance_real=balance_real,
+            balance_bonus=balance_bonus,
+            cpa_balance=cpa_balance,
+            messenger=messenger,
+        )
+        with self._lock:
+            self._accounts[user_id] = account
+        return account
+
+    def account(self, user_id: int) -> Account:
+        """The live Account object (mutate it under care; e.g. ``sim.account(1).balance_real = 5``)."""
+        with self._lock:
+            try:
+                return self._accounts[user_id]
+            except KeyError:
+                raise KeyError(f"no account with user_id {user_id}") from None
+
+    def add_item(
+        self,
+        user_id: int,
+        item_id: int,
+        title: str,
+        status: str = "active",
+        price: int | None = 1000,
+        *,
+        stats: dict[str, tuple[int, int, int]] | None = None,
+        address: str = "Москва, Лесная улица 7",
+        category_id: int = 111,
+        category_name: str = "Товары",
+    ) -> Item:
+        """Add a listing; ``stats`` maps ``YYYY-MM-DD`` to (views, contacts, favorites)."""
+        item = Item(
+            item_id=item_id,
+            user_id=user_id,
+            title=title,
+            status=status,
+            price=price,
+            address=address,
+            category_id=category_id,
+            category_name=category_name,
+            stats=dict(stats or {}),
+        )
+        with self._lock:
+            self.account(user_id).items[item_id] = item
+        return item
+
+    def add_chat(
+        self,
+        user_id: int,
+        chat_id: str,
+        chat_type: str = "u2i",
+        *,
+        item_id: int | None = None,
+        item_title: str | None = None,
+        client_name: str = "Buyer",
+        client_user_id: int | None = None,
+        created: int | None = None,
+        updated: int | None = None,
+        item_price: int | None = None,
+    ) -> dict:
+        """Add a chat; returns its Chat JSON."""
+        created = created if created is not None else now_ts()
+        with self._lock:
+            account = self.account(user_id)
+            chat = Chat(
+                chat_id=chat_id,
+                user_id=user_id,
+                chat_type=chat_type,
+                client_user_id=client_user_id if client_user_id is not None else 900_000_000 + len(account.chats) + 1,
+                client_name=client_name,
+                created=created,
+                updated=updated if updated is not None else created,
+                item_id=item_id,
+                item_title=item_title,
+                item_price=item_price,
+            )
+            account.chats[chat_id] = chat
+            return chat.to_json(account)
+
+    def _chat(self, user_id: int, chat_id: str) -> Chat:
+        chat = self.account(user_id).chats.get(chat_id)
+        if chat is None:
+            raise KeyError(f"no chat {chat_id} for user_id {user_id}")
+        return chat
+
+    def add_message(
+        self,
+        user_id: int,
+        chat_id: str,
+        message_id: str,
+        text: str,
+        direction: str = "in",
+        *,
+        author_id: int | None = None,
+        created: int | None = None,
+        is_read: bool = False,
+        type: str = "text",
+        content: dict | None = None,
+    ) -> dict:
+        """Add a message to a chat (``out`` = written by the account); returns its Message JSON."""
+        with self._lock:
+            chat = self._chat(user_id, chat_id)
+            if author_id is None:
+                author_id = user_id if direction == "out" else chat.client_user_id
+            created = created if created is not None else now_ts()
+            message = Message(
+                message_id=message_id,
+                chat_id=chat_id,
+                author_id=author_id,
+                text=text,
+                created=created,
+                msg_type=type,
+                is_read=is_read or author_id == user_id,
+                read=created if is_read else None,
+                content=content,
+            )
+            chat.messages.append(message)
+            chat.updated = max(chat.updated, created)
+            return message.to_json(user_id)
+
+    def chat(self, user_id: int, chat_id: str) -> dict:
+        """A chat's current Chat JSON."""
+        with self._lock:
+            return self._chat(user_id, chat_id).to_json(self.account(user_id))
+
+    def messages(self, user_id: int, chat_id: str) -> list[dict]:
+        """A chat's messages (newest first) as Message JSON."""
+        with self._lock:
+            return [m.to_json(user_id) for m in self._chat(user_id, chat_id).sorted_messages()]
+
+    # ------------------------------------------------------------ webhooks
+
+    def subscriptions(self, user_id: int) -> list[str]:
+        """Webhook URLs subscribed for an account."""
+        with self._lock:
+            return list(self.account(user_id).subscriptions)
+
+    def webhook_value(self, user_id: int, chat_id: str, message_id: str) -> dict:
+        """The ``payload.value`` of a webhook delivery for a stored message."""
+        with self._lock:
+            chat = self._chat(user_id, chat_id)
+            message = next(m for m in chat.messages if m.message_id == message_id)
+            return {
+                "id": message.message_id,
+                "chat_id": chat.chat_id,
+                "chat_type": chat.chat_type,
+                "user_id": user_id,
+                "author_id": message.author_id,
+                "created": message.created,
+                "published_at": iso_utc(message.created),
+                "type": message.msg_type,
+                "content": message.content_json(),
+                "item_id": chat.item_id,
+                "read": message.read,
+            }
+
+    def incoming_message(
+        self, user_id: int, chat_id: str, text: str, author_id: int | None = None, message_id: str | None = None
+    ) -> tuple[dict, list[Delivery]]:
+        """A buyer writes: store the message (chat becomes unread) and POST a delivery to every subscriber."""
+        message_id = message_id or uuid.uuid4().hex
+        message = self.add_message(user_id, chat_id, message_id, text, direction="in", author_id=author_id)
+        return message, self.deliver(user_id, self.webhook_value(user_id, chat_id, message_id))
+
+    def deliver(self, user_id: int, message_value: dict) -> list[Delivery]:
+        """POST a raw delivery for ``user_id`` to its subscribed URLs; returns [(url, status or None)]."""
+        payload = {
+            "id": str(uuid.uuid4()),
+            "version": "v1.1",
+            "timestamp": now_ts(),
+            "payload": {"type": "message", "value": message_value},
+        }
+        results: list[Delivery] = []
+        with requests.Session() as session:
+            session.trust_env = False
+            for url in self.subscriptions(user_id):
+                try:
+                    response = session.post(url, json=payload, timeout=WEBHOOK_TIMEOUT_SECONDS)
+                    results.append((url, response.status_code))
+                except requests.RequestException:
+                    results.append((url, None))
+        return results
+
+    # ------------------------------------------------------------ traffic inspection
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in order."""
+        with self._lock:
+            return list(self._requests)
+
+    def count(self, method: str | None = None, path_regex: str | None = None) -> int:
+        """How many recorded requests match a method and/or a path regex (``re.search``)."""
+        pattern = re.compile(path_regex) if path_regex else None
+        return sum(
+            1
+            for r in self.requests
+            if (method is None or r.method == method.upper()) and (pattern is None or pattern.search(r.path))
+        )
+
+    def clear_requests(self) -> None:
+        """Forget recorded requests, sent messages and read calls."""
+        with self._lock:
+            self._requests.clear()
+            self._sent.clear()
+            self._read_calls.clear()
+
+    def sent_messages(self, user_id: int | None = None) -> list[dict]:
+        """Messages that came in through the send endpoint: {user_id, chat_id, id, text, created}."""
+        with self._lock:
+            return [s.to_json() for s in self._sent if user_id is None or s.user_id == user_id]
+
+    @property
+    def chat_read_calls(self) -> list[dict]:
+        """Successful ``.../read`` calls: {user_id, chat_id, time}."""
+        with self._lock:
+            return list(self._read_calls)
+
+    def record_sent(self, sent: SentMessage, chat: Chat) -> None:
+        """Called by the send handler (under the lock)."""
+        self._sent.append(sent)
+        if self.echo_sent_to_webhooks:
+            value = self.webhook_value(sent.user_id, chat.chat_id, sent.message_id)
+            threading.Thread(target=self.deliver, args=(sent.user_id, value), daemon=True).start()
+
+    def record_read(self, user_id: int, chat_id: str) -> None:
+        """Called by the read handler (under the lock)."""
+        self._read_calls.append({"user_id": user_id, "chat_id": chat_id, "time": time.time()})
+
+    # ------------------------------------------------------------ tokens
+
+    def issue_token_for_credentials(self, client_id: str, client_secret: str) -> Token | None:
+        """Issue a token when the credentials match an account."""
+        with self._lock:
+            account = next((a for a in self._accounts.values() if a.client_id == client_id), None)
+            if account is None or not secrets.compare_digest(account.client_secret, client_secret):
+                return None
+            token = Token(secrets.token_urlsafe(24), account.user_id, time.time() + self.token_ttl)
+            self._tokens[token.value] = token
+            return token
+
+    def issue_token(self, user_id: int) -> str:
+        """Issue a token for an account directly (test helper, no HTTP)."""
+        account = self.account(user_id)
+        token = self.issue_token_for_credentials(account.client_id, account.client_secret)
+        if token is None:
+            raise KeyError(f"cannot issue a token for user_id {user_id}")
+        return token.value
+
+    def revoke_tokens(self) -> None:
+        """Every token issued so far answers 403 from now on; new tokens work."""
+        with self._lock:
+            for token in self._tokens.values():
+                token.revoked = True
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far is expired now (403)."""
+        with self._lock:
+            for token in self._tokens.values():
+                token.expires_at = min(token.expires_at, time.time() - 1)
+
+    # ------------------------------------------------------------ faults
+
+    def add_fault(
+        self,
+        path_regex: str,
+        method: str | None = None,
+        status: int = 500,
+        *,
+        body: dict | str | None = None,
+        headers: dict[str, str] | None = None,
+        retry_after: float | int | None = None,
+        delay: float = 0.0,
+        times: int | None = 1,
+        action: str | None = None,
+    ) -> Fault:
+        """Inject a failure for requests whose path matches ``path_regex`` (``re.search``); first match wins.
+
+        action: None (answer ``status``/``body``), "reset" (drop the connection), "truncate" (200 with a cut-off
+        JSON body, after the real effect), "delay_after_effect" (real effect, then sleep ``delay``, then answer).
+        """
+        fault = Fault(path_regex, method, status, body, headers, retry_after, delay, times, action)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        """Remove all injected failures."""
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    # ------------------------------------------------------------ request handling
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        raw = request.get_data(cache=True)
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=request.args.to_dict(),
+            headers={key.lower(): value for key, value in request.headers.items()},
+            body=_parse_body(raw, request.content_type or ""),
+            time=time.time(),
+        )
+        with self._lock:
+            self._requests.append(record)
+        response = self._respond(record, request, environ)
+        record.status = response.status_code
+        return response(environ, start_response)
+
+    def _respond(self, record: RecordedRequest, request: Request, environ: dict[str, Any]) -> Response:
+        family = family_for_path(record.path)
+        fault = self._take_fault(record.method, record.path)
+        if fault is not None and fault.action in (None, "reset"):
+            time.sleep(fault.delay + self.latency)
+            if fault.action == "reset":
+                _reset_connection(environ)
+            return self._fault_response(fault, family)
+        status, body, headers = self._dispatch(record, request, family)
+        if fault is not None and fault.action == "delay_after_effect":
+            time.sleep(fault.delay)
+        time.sleep(self.latency)
+        if fault is not None and fault.action == "truncate":
+            text = json.dumps(fault.body if fault.body is not None else body, ensure_ascii=False)
+            return Response(
+                text[: max(1, len(text) // 2)],
+                status=200,
+                headers=fault.response_headers(),
+                content_type="application/json",
+            )
+        if fault is not None:
+            headers.update(fault.response_headers())
+        return _json_response(status, body, headers)
+
+    @staticmethod
+    def _fault_response(fault: Fault, family: Family) -> Response:
+        headers = fault.response_headers()
+        if isinstance(fault.body, str):
+            return Response(fault.body, status=fault.status, headers=headers, content_type="application/json")
+        body = fault.body if fault.body is not None else error_body(family, fault.status)
+        return _json_response(fault.status, body, headers)
+
+    def _dispatch(self, record: RecordedRequest, request: Request, family: Family) -> tuple[int, Any, dict]:
+        try:
+            route, params = find_route(record.method, record.path)
+            with self._lock:
+                ctx = Context(self, record.method, record.path, request.args, record.headers, record.body, params)
+                self._authorize(ctx, route)
+                status, body = route.handler(ctx)
+            return status, body, {}
+        except ApiError as error:
+            body = error.body if error.body is not None else error_body(family, error.status, error.message)
+            return error.status, body, {}
+
+    def _authorize(self, ctx: Context, route: Route) -> None:
+        """Resolve the bearer token to an account and check path ownership and Messenger access."""
+        if not route.auth:
+            return
+        header = ctx.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        token = self._tokens.get(value.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            raise ApiError(401)
+        if token.revoked or token.expires_at <= time.time():
+            raise ApiError(403, "Forbidden: access token expired or revoked")
+        account = self._accounts.get(token.user_id)
+        if account is None:
+            raise ApiError(403)
+        ctx.account = account
+        path_user = ctx.params.get("user_id")
+        if path_user is not None and int(path_user) != account.user_id:
+            unknown = int(path_user) not in self._accounts
+            raise ApiError(404 if unknown and not route.messenger else 403, "user_id does not match the token")
+        denied = account.messenger_denied_status() if route.messenger else None
+        if denied is not None:
+            raise ApiError(denied, "Messenger API is not available for this account")
+
+
+def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        headers=headers or {},
+        content_type="application/json; charset=utf-8",
+    )

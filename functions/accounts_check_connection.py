@@ -1,0 +1,24 @@
+"""POST /api/v1/accounts/{id}/check-connection: proxy, token and account steps, stored as the account's status."""
+
+from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.connection import CheckResult, check_connection
+from avito_service.observability import logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.post(
+    "/api/v1/accounts/<id>/check-connection",
+    summary="Check the proxy, the credentials and the account",
+    tags=["Accounts"],
+    responses=doc(Envelope[CheckResult], 404),
+    middlewares=[any_role],
+)
+def check(id: AccountId):
+    logger.append_keys(account_id=id)
+    return ok(check_connection(id))
+
+
+lambda_handler = rest_handler(app)

@@ -1,0 +1,26 @@
+"""POST /api/v1/accounts: create an account; its secrets go to Secrets Manager (admin only)."""
+
+from avito_service.accounts import service
+from avito_service.accounts.models import Account, AccountCreate
+from avito_service.api import Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
+from avito_service.observability import metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.post(
+    "/api/v1/accounts",
+    summary="Create an account",
+    tags=["Accounts"],
+    responses=doc(Envelope[Account], 400, 409, status=201, description="Created"),
+    middlewares=[admin_only],
+)
+def create_account(body: AccountCreate):
+    account = service.create_account(body)
+    metrics.add_metric(name="AccountCreated", unit="Count", value=1)
+    return ok(account, status=201)
+
+
+lambda_handler = rest_handler(app)

@@ -1,0 +1,31 @@
+"""DELETE /api/v1/accounts/{id}: the account, its secret and its stored chats and messages (admin only)."""
+
+from avito_service.accounts import service
+from avito_service.api import AccountId, Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
+from avito_service.observability import logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from pydantic import BaseModel
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+class Deleted(BaseModel):
+    id: str
+    deleted: bool
+
+
+@app.delete(
+    "/api/v1/accounts/<id>",
+    summary="Delete an account with its secret, chats and messages",
+    tags=["Accounts"],
+    responses=doc(Envelope[Deleted], 404),
+    middlewares=[admin_only],
+)
+def delete_account(id: AccountId):
+    logger.append_keys(account_id=id)
+    service.delete_account(id)
+    return ok(Deleted(id=id, deleted=True))
+
+
+lambda_handler = rest_handler(app)

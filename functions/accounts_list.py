@@ -1,0 +1,20 @@
+"""GET /api/v1/accounts: accounts in creation order, paginated (any role; never with secrets)."""
+
+from avito_service.accounts import service
+from avito_service.accounts.models import Account
+from avito_service.api import Cursor, Limit, Page, any_role, doc, install_error_handlers, ok, rest_handler
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.get(
+    "/api/v1/accounts", summary="List accounts", tags=["Accounts"], responses=doc(Page[Account]), middlewares=[any_role]
+)
+def list_accounts(limit: Limit = 50, cursor: Cursor = None):
+    accounts, next_cursor = service.list_accounts(limit, cursor)
+    return ok(accounts, next_cursor=next_cursor)
+
+
+lambda_handler = rest_handler(app)

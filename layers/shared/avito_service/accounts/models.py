@@ -1,0 +1,219 @@
+"""Account models: what clients send (validated at the edge), what they get back, and proxy settings."""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, StringConstraints, model_validator
+
+from avito_service.errors import FieldError, ValidationFailed
+
+DEFAULT_INTERVAL = 300
+MIN_INTERVAL, MAX_INTERVAL = 60, 3600
+
+# A host name or an IPv4/IPv6 address, without scheme, port, path or spaces (length is checked separately).
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-._]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$")
+
+
+class ProxyType(StrEnum):
+    HTTP = "http"
+    HTTPS = "https"
+    SOCKS4 = "socks4"
+    SOCKS5 = "socks5"
+
+
+class ConnectionStatus(StrEnum):
+    UNKNOWN = "unknown"
+    CONNECTED = "connected"
+    AUTH_ERROR = "auth_error"
+    PROXY_ERROR = "proxy_error"
+    API_ERROR = "api_error"
+
+
+class ProxyStatus(StrEnum):
+    NOT_CONFIGURED = "not_configured"
+    UNKNOWN = "unknown"
+    OK = "ok"
+    FAILED = "failed"
+
+
+def _int_to_str(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ClientId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^\S+$")]
+UserId = Annotated[str, BeforeValidator(_int_to_str), StringConstraints(pattern=r"^[0-9]{1,20}$")]
+ProxyHost = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=253, pattern=_HOST.pattern)
+]
+ProxyPort = Annotated[int, Field(ge=1, le=65535)]
+ProxyLogin = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Secret500 = Annotated[SecretStr, Field(min_length=1, max_length=500)]
+Secret255 = Annotated[SecretStr, Field(min_length=1, max_length=255)]
+Interval = Annotated[int, Field(ge=MIN_INTERVAL, le=MAX_INTERVAL, description="seconds between keep-alives")]
+
+PROXY_FIELDS = ("proxyType", "proxyHost", "proxyPort", "proxyLogin", "proxyPassword")
+
+
+def check_proxy(values: dict[str, Any]) -> None:
+    """The contract's proxy rules, on a complete (merged) set of proxy fields."""
+    trio = {name: values.get(name) for name in ("proxyType", "proxyHost", "proxyPort")}
+    given = [name for name, value in trio.items() if value is not None]
+    errors: list[FieldError] = []
+    if given and len(given) < 3:
+        for name, value in trio.items():
+            if value is None:
+                errors.append(FieldError(name, "proxyType, proxyHost and proxyPort must be given together."))
+    if not given:
+        for name in ("proxyLogin", "proxyPassword"):
+            if values.get(name) is not None:
+                errors.append(FieldError(name, "A proxy login or password needs proxyType, proxyHost and proxyPort."))
+    if values.get("proxyType") == ProxyType.SOCKS4 and values.get("proxyPassword") is not None:
+        errors.append(FieldError("proxyPassword", "SOCKS4 takes a login (user id) but no password."))
+    if values.get("proxyPassword") is not None and values.get("proxyLogin") is None and given:
+        errors.append(FieldError("proxyLogin", "A proxy password needs a proxyLogin."))
+    if errors:
+        raise ValidationFailed("Invalid proxy settings: " + " ".join(e.message for e in errors[:1]), details=errors)
+
+
+class AccountCreate(BaseModel):
+    """Body of ``POST /api/v1/accounts``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    clientId: ClientId
+    clientSecret: Secret500
+    userId: UserId | None = None
+    proxyType: ProxyType | None = None
+    proxyHost: ProxyHost | None = None
+    proxyPort: ProxyPort | None = None
+    proxyLogin: ProxyLogin | None = None
+    proxyPassword: Secret255 | None = None
+    eternalOnlineEnabled: bool = False
+    onlineKeepAliveInterval: Interval = DEFAULT_INTERVAL
+
+    @model_validator(mode="after")
+    def _proxy_rules(self) -> AccountCreate:
+        check_proxy(self.__dict__)
+        return self
+
+
+NOT_NULLABLE = frozenset({"name", "clientId", "clientSecret", "eternalOnlineEnabled", "onlineKeepAliveInterval"})
+
+
+class AccountUpdate(BaseModel):
+    """Body of ``PUT /api/v1/accounts/{id}``: any subset of the create fields; ``null`` clears an optional one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    clientId: ClientId | None = None
+    clientSecret: Secret500 | None = None
+    userId: UserId | None = None
+    proxyType: ProxyType | None = None
+    proxyHost: ProxyHost | None = None
+    proxyPort: ProxyPort | None = None
+    proxyLogin: ProxyLogin | None = None
+    proxyPassword: Secret255 | None = None
+    eternalOnlineEnabled: bool | None = None
+    onlineKeepAliveInterval: Interval | None = None
+    version: int | None = Field(default=None, ge=1, description="the version you read; a stale one gets 409")
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> AccountUpdate:
+        errors = [
+            FieldError(name, "This field cannot be null.")
+            for name in sorted(self.model_fields_set & NOT_NULLABLE)
+            if getattr(self, name) is None
+        ]
+        if errors:
+            raise ValidationFailed("Invalid request: some fields cannot be null.", details=errors)
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent (``None`` meaning: clear), without ``version``."""
+        return {name: getattr(self, name) for name in self.model_fields_set if name != "version"}
+
+
+class Account(BaseModel):
+    """An account as every endpoint returns it; never carries ``clientSecret`` or ``proxyPassword``."""
+
+    id: str
+    name: str
+    clientId: str
+    userId: str | None = None
+    proxyType: ProxyType | None = None
+    proxyHost: str | None = None
+    proxyPort: int | None = None
+    proxyLogin: str | None = None
+    hasProxyPassword: bool = False
+    hasClientSecret: bool = True
+    connectionStatus: ConnectionStatus = ConnectionStatus.UNKNOWN
+    proxyStatus: ProxyStatus = ProxyStatus.NOT_CONFIGURED
+    lastCheckedAt: str | None = None
+    lastError: str | None = None
+    balanceReal: int | None = Field(default=None, description="kopecks")
+    balanceBonus: int | None = Field(default=None, description="kopecks")
+    cpaBalance: int | None = Field(default=None, description="kopecks")
+    adsCount: int | None = None
+    viewsCount: int | None = None
+    contactsCount: int | None = None
+    favoritesCount: int | None = None
+    viewsToday: int | None = None
+    contactsToday: int | None = None
+    lastSyncAt: str | None = None
+    eternalOnlineEnabled: bool = False
+    onlineKeepAliveInterval: int = DEFAULT_INTERVAL
+    isOnline: bool = False
+    lastOnlineCheck: str | None = None
+    lastOnlineError: str | None = None
+    webhookSubscribed: bool = False
+    version: int
+    createdAt: str
+    updatedAt: str
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Account:
+        return cls.model_validate({name: item.get(name) for name in cls.model_fields if item.get(name) is not None})
+
+
+class AccountSecrets(BaseModel):
+    """What the account's secret in Secrets Manager holds."""
+
+    clientSecret: SecretStr
+    proxyPassword: SecretStr | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "clientSecret": self.clientSecret.get_secret_value(),
+                "proxyPassword": self.proxyPassword.get_secret_value() if self.proxyPassword else None,
+            },
+        )
+
+
+class ProxySettings(BaseModel):
+    """The proxy an account's Avito calls go through."""
+
+    type: ProxyType
+    host: str
+    port: int
+    login: str | None = None
+    password: SecretStr | None = None
+
+
+class AccountContext(BaseModel):
+    """Everything needed to talk to Avito for one account (the stored record plus its secrets)."""
+
+    account: Account
+    clientSecret: SecretStr
+    proxy: ProxySettings | None = None
+
+    @property
+    def id(self) -> str:
+        return self.account.id

@@ -1,0 +1,240 @@
+"""Accounts table access.
+
+Access patterns and keys (table ``AccountsTable``, keys ``pk``/``sk``):
+
+| pattern                                  | key / index                                                   |
+|------------------------------------------|---------------------------------------------------------------|
+| account by id                            | pk ``ACCOUNT#<id>``, sk ``PROFILE``                            |
+| accounts in creation order, paginated    | GSI ``byCreatedAt``: listPk ``ACCOUNTS``, listSk ``<createdAt>#<id>`` |
+| one account per Avito clientId           | pk ``CLIENT#<clientId>``, sk ``CLIENT`` (written in the same transaction) |
+| stats snapshots of an account by date    | pk ``ACCOUNT#<id>``, sk ``STATS#<YYYY-MM-DD>``                 |
+| cached Avito token of an account         | pk ``ACCOUNT#<id>``, sk ``TOKEN`` (``ttl`` attribute)          |
+| enabled eternal-online accounts due by T | sparse GSI ``byOnlineDue``: ``onlinePk`` = ``ONLINE``, ``nextDueAt`` <= T |
+
+Every change of an account adds one to ``version``; updates set only the attributes that change,
+under a condition, so concurrent updates of different fields both land.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from avito_service import aws
+from avito_service.api import decode_cursor, encode_cursor
+from avito_service.errors import ValidationFailed
+
+PROFILE = "PROFILE"
+LIST_PK = "ACCOUNTS"
+ONLINE_PK = "ONLINE"
+BY_CREATED = "byCreatedAt"
+BY_ONLINE_DUE = "byOnlineDue"
+
+
+def account_key(account_id: str) -> dict[str, str]:
+    return {"pk": f"ACCOUNT#{account_id}", "sk": PROFILE}
+
+
+def token_key(account_id: str) -> dict[str, str]:
+    return {"pk": f"ACCOUNT#{account_id}", "sk": "TOKEN"}
+
+
+def client_key(client_id: str) -> dict[str, str]:
+    return {"pk": f"CLIENT#{client_id}", "sk": "CLIENT"}
+
+
+class ConditionFailed(Exception):
+    """The conditional write did not apply; the caller decides whether that is a 404, a 409 or a retry."""
+
+
+@dataclass
+class Change:
+    """One conditional update of an account item."""
+
+    set_values: dict[str, Any] = field(default_factory=dict)
+    remove: set[str] = field(default_factory=set)
+    add: dict[str, int] = field(default_factory=dict)
+    expected_version: int | None = None
+    expected_values: dict[str, Any] = field(default_factory=dict)  # value None = attribute must not exist
+    bump_version: bool = True
+
+    def expression(self) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+
+        def name(attr: str) -> str:
+            alias = f"#a{len(names)}"
+            names[alias] = attr
+            return alias
+
+        def value(v: Any) -> str:
+            alias = f":v{len(values)}"
+            values[alias] = v
+            return alias
+
+        sets = [f"{name(k)} = {value(v)}" for k, v in self.set_values.items()]
+        adds = [f"{name(k)} {value(v)}" for k, v in self.add.items()]
+        if self.bump_version:
+            adds.append(f"{name('version')} {value(1)}")
+        removes = [name(k) for k in sorted(self.remove - set(self.set_values))]
+        conditions = [f"attribute_exists({name('pk')})"]
+        if self.expected_version is not None:
+            conditions.append(f"{name('version')} = {value(self.expected_version)}")
+        for attr, expected in self.expected_values.items():
+            if expected is None:
+                conditions.append(f"attribute_not_exists({name(attr)})")
+            else:
+                conditions.append(f"{name(attr)} = {value(expected)}")
+        parts = []
+        if sets:
+            parts.append("SET " + ", ".join(sets))
+        if adds:
+            parts.append("ADD " + ", ".join(adds))
+        if removes:
+            parts.append("REMOVE " + ", ".join(removes))
+        expression = {
+            "UpdateExpression": " ".join(parts),
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            expression["ExpressionAttributeValues"] = values
+        return expression
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+class AccountRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self._table = aws.table(table_name)
+
+    # --- accounts ---------------------------------------------------------------------------------------
+
+    def get(self, account_id: str) -> dict[str, Any] | None:
+        return self._table.get_item(Key=account_key(account_id), ConsistentRead=True).get("Item")
+
+    def client_owner(self, client_id: str) -> str | None:
+        item = self._table.get_item(Key=client_key(client_id), ConsistentRead=True).get("Item")
+        return item["accountId"] if item else None
+
+    def create(self, item: dict[str, Any]) -> None:
+        """Write the account and its clientId marker in one transaction (ConditionFailed: clientId taken)."""
+        marker = {**client_key(item["clientId"]), "accountId": item["id"]}
+        try:
+            aws.dynamodb_client().transact_write_items(
+                TransactItems=[
+                    {"Put": self._put(item, "attribute_not_exists(pk)")},
+                    {"Put": self._put(marker, "attribute_not_exists(pk)")},
+                ],
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed from exc
+            raise
+
+    def update(
+        self, account_id: str, change: Change, *, new_client_id: str | None = None, old_client_id: str | None = None
+    ) -> dict[str, Any]:
+        """Apply ``change``; with ``new_client_id`` the clientId marker moves in the same transaction."""
+        expression = change.expression()
+        try:
+            if new_client_id is None:
+                answer = self._table.update_item(Key=account_key(account_id), ReturnValues="ALL_NEW", **expression)
+                return answer["Attributes"]
+            self._move_client_marker(account_id, expression, old_client_id or "", new_client_id)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed from exc
+            raise
+        item = self.get(account_id)
+        if item is None:
+            raise ConditionFailed
+        return item
+
+    def _move_client_marker(self, account_id: str, expression: dict[str, Any], old: str, new: str) -> None:
+        update = {
+            "TableName": self.table_name,
+            "Key": account_key(account_id),
+            "UpdateExpression": expression["UpdateExpression"],
+            "ConditionExpression": expression["ConditionExpression"],
+            "ExpressionAttributeNames": expression["ExpressionAttributeNames"],
+        }
+        if "ExpressionAttributeValues" in expression:
+            update["ExpressionAttributeValues"] = expression["ExpressionAttributeValues"]
+        aws.dynamodb_client().transact_write_items(
+            TransactItems=[
+                {"Update": update},
+                {"Put": self._put({**client_key(new), "accountId": account_id}, "attribute_not_exists(pk)")},
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": client_key(old),
+                        "ConditionExpression": "accountId = :me",
+                        "ExpressionAttributeValues": {":me": account_id},
+                    },
+                },
+            ],
+        )
+
+    def delete(self, account_id: str, client_id: str) -> None:
+        """Remove the account's items (profile, snapshots, token) and its clientId marker."""
+        keys = [client_key(client_id)]
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(f"ACCOUNT#{account_id}"),
+            "ProjectionExpression": "pk, sk",
+        }
+        while True:
+            page = self._table.query(**query)
+            keys.extend({"pk": i["pk"], "sk": i["sk"]} for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        with self._table.batch_writer() as batch:
+            for key in keys:
+                batch.delete_item(Key=key)
+
+    def list_page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        query: dict[str, Any] = {
+            "IndexName": BY_CREATED,
+            "KeyConditionExpression": Key("listPk").eq(LIST_PK),
+            "Limit": limit,
+        }
+        start = decode_cursor(cursor, required_keys=("pk", "sk", "listPk", "listSk"))
+        if start:
+            if start["listPk"] != LIST_PK:
+                raise ValidationFailed.on("cursor", "Not a cursor of this list.")
+            query["ExclusiveStartKey"] = start
+        page = self._table.query(**query)
+        return page["Items"], encode_cursor(page.get("LastEvaluatedKey"))
+
+    def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
+        return {"TableName": self.table_name, "Item": item, "ConditionExpression": condition}
+
+    # --- cached Avito token (see avito_service.avito.tokens) ---------------------------------------------
+
+    def forget_token(self, account_id: str) -> None:
+        self._table.delete_item(Key=token_key(account_id))
+
+    # --- stats snapshots ----------------------------------------------------------------------------------
+
+    def put_snapshot(self, account_id: str, date: str, snapshot: dict[str, Any]) -> None:
+        self._table.put_item(Item={"pk": f"ACCOUNT#{account_id}", "sk": f"STATS#{date}", **snapshot})
+
+    def snapshots(self, account_id: str, date_from: str, date_to: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(f"ACCOUNT#{account_id}")
+            & Key("sk").between(f"STATS#{date_from}", f"STATS#{date_to}"),
+        }
+        while True:
+            page = self._table.query(**query)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,279 @@
+"""Account use cases: create, read, list, update and delete, with secrets kept in Secrets Manager.
+
+The handlers call these functions; they raise the domain errors of ``avito_service.errors``.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import SecretStr
+
+from avito_service import clock
+from avito_service.accounts import vault
+from avito_service.accounts.models import (
+    PROXY_FIELDS,
+    Account,
+    AccountContext,
+    AccountCreate,
+    AccountSecrets,
+    AccountUpdate,
+    ConnectionStatus,
+    ProxySettings,
+    ProxyStatus,
+    check_proxy,
+)
+from avito_service.accounts.repository import LIST_PK, ONLINE_PK, AccountRepository, Change, ConditionFailed
+from avito_service.config import get_settings
+from avito_service.errors import Conflict, NotFound
+from avito_service.observability import logger
+
+UPDATE_ATTEMPTS = 5
+CREDENTIAL_FIELDS = frozenset({"clientId", "clientSecret"})
+
+# Called with the deleted account before its records go (messenger storage, webhook unsubscribe).
+# Registered by the modules that own that data, so accounts does not import them.
+_delete_hooks: list[Callable[[Account], None]] = []
+
+
+def on_delete(hook: Callable[[Account], None]) -> Callable[[Account], None]:
+    _delete_hooks.append(hook)
+    return hook
+
+
+@functools.cache
+def repository() -> AccountRepository:
+    return AccountRepository(get_settings().accounts_table)
+
+
+def _secret_name(account_id: str) -> str:
+    return f"{get_settings().account_secrets_prefix}{account_id}"
+
+
+def _proxy_status(proxy_type: Any) -> str:
+    return (ProxyStatus.UNKNOWN if proxy_type else ProxyStatus.NOT_CONFIGURED).value
+
+
+def _dump(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+def create_account(body: AccountCreate, *, now: float | None = None) -> Account:
+    """Write the secret, then the record; if the record cannot be written, the secret is deleted again."""
+    account_id = str(uuid.uuid4())
+    created = clock.iso(now)
+    secrets = AccountSecrets(clientSecret=body.clientSecret, proxyPassword=body.proxyPassword)
+    item: dict[str, Any] = {
+        "pk": f"ACCOUNT#{account_id}",
+        "sk": "PROFILE",
+        "id": account_id,
+        "name": body.name,
+        "clientId": body.clientId,
+        "hasClientSecret": True,
+        "hasProxyPassword": body.proxyPassword is not None,
+        "connectionStatus": ConnectionStatus.UNKNOWN.value,
+        "proxyStatus": _proxy_status(body.proxyType),
+        "eternalOnlineEnabled": body.eternalOnlineEnabled,
+        "onlineKeepAliveInterval": body.onlineKeepAliveInterval,
+        "isOnline": False,
+        "webhookSubscribed": False,
+        "version": 1,
+        "secretVersion": 1,
+        "createdAt": created,
+        "updatedAt": created,
+        "listPk": LIST_PK,
+        "listSk": f"{created}#{account_id}",
+    }
+    for name in ("userId", "proxyType", "proxyHost", "proxyPort", "proxyLogin"):
+        if getattr(body, name) is not None:
+            item[name] = _dump(getattr(body, name))
+    if body.eternalOnlineEnabled:
+        item.update(onlinePk=ONLINE_PK, nextDueAt=int(clock.now() if now is None else now))
+
+    repo = repository()
+    if repo.client_owner(body.clientId):
+        raise Conflict("An account with this clientId already exists.", code="duplicate_client_id")
+    item["secretArn"] = vault.create(_secret_name(account_id), secrets, account_id=account_id)
+    try:
+        repo.create(item)
+    except BaseException as exc:
+        vault.delete(item["secretArn"])
+        if isinstance(exc, ConditionFailed):
+            raise Conflict("An account with this clientId already exists.", code="duplicate_client_id") from None
+        raise
+    logger.info("Account created", extra={"account_id": account_id})
+    return Account.from_item(item)
+
+
+def get_item(account_id: str) -> dict[str, Any]:
+    item = repository().get(account_id)
+    if item is None:
+        raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found")
+    return item
+
+
+def get_account(account_id: str) -> Account:
+    return Account.from_item(get_item(account_id))
+
+
+def list_accounts(limit: int, cursor: str | None) -> tuple[list[Account], str | None]:
+    items, next_cursor = repository().list_page(limit, cursor)
+    return [Account.from_item(i) for i in items], next_cursor
+
+
+def update_account(account_id: str, body: AccountUpdate, *, now: float | None = None) -> Account:
+    """Partial update. Retried on a lost race over the same fields; a stale ``version`` is a 409."""
+    changes = body.changes()
+    for _ in range(UPDATE_ATTEMPTS):
+        current = get_item(account_id)
+        if body.version is not None and int(current["version"]) != body.version:
+            raise _stale(current)
+        try:
+            return Account.from_item(_apply_update(current, changes, body.version, now))
+        except ConditionFailed:
+            latest = repository().get(account_id)
+            if latest is None:
+                raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found") from None
+            if body.version is not None and int(latest["version"]) != body.version:
+                raise _stale(latest) from None
+            owner = repository().client_owner(changes["clientId"]) if "clientId" in changes else None
+            if owner and owner != account_id:
+                raise Conflict("An account with this clientId already exists.", code="duplicate_client_id") from None
+    raise Conflict("The account kept changing while we updated it; try again.", code="concurrent_update")
+
+
+def _stale(current: dict[str, Any]) -> Conflict:
+    return Conflict(
+        f"The account was changed by someone else (it is now at version {int(current['version'])}); "
+        "read it again and retry.",
+        code="stale_version",
+    )
+
+
+def _apply_update(current: dict[str, Any], changes: dict[str, Any], version: int | None, now: float | None) -> dict:
+    change = Change(expected_version=version)
+    set_values, remove = change.set_values, change.remove
+    timestamp = clock.now() if now is None else now
+
+    # Proxy: validate the merged settings, and condition the write on the proxy fields we read.
+    proxy_changes = {k: v for k, v in changes.items() if k in PROXY_FIELDS}
+    if "proxyType" in proxy_changes and proxy_changes["proxyType"] is None:
+        proxy_changes = dict.fromkeys(PROXY_FIELDS)  # clearing the type removes the whole proxy
+    if proxy_changes:
+        merged = {name: current.get(name) for name in PROXY_FIELDS if name != "proxyPassword"}
+        merged["proxyPassword"] = "set" if current.get("hasProxyPassword") else None
+        merged.update({k: (_dump(v) if not isinstance(v, SecretStr) else "set") for k, v in proxy_changes.items()})
+        check_proxy(merged)
+        for name in ("proxyType", "proxyHost", "proxyPort", "proxyLogin", "hasProxyPassword"):
+            change.expected_values[name] = current.get(name)
+        for name, value in proxy_changes.items():
+            if name == "proxyPassword":
+                continue
+            if value is None:
+                remove.add(name)
+            else:
+                set_values[name] = _dump(value)
+        set_values["proxyStatus"] = _proxy_status(merged["proxyType"])
+        set_values["connectionStatus"] = ConnectionStatus.UNKNOWN.value
+
+    for name in ("name", "userId"):
+        if name in changes:
+            if changes[name] is None:
+                remove.add(name)
+            else:
+                set_values[name] = changes[name]
+    if "clientId" in changes and changes["clientId"] == current["clientId"]:
+        del changes["clientId"]
+    if CREDENTIAL_FIELDS & changes.keys():
+        set_values["connectionStatus"] = ConnectionStatus.UNKNOWN.value
+    if "clientId" in changes:
+        set_values["clientId"] = changes["clientId"]
+
+    _apply_online_settings(current, changes, change, timestamp)
+
+    # Secrets: rewrite the account's secret when the client secret or proxy password changes.
+    if "clientSecret" in changes or "proxyPassword" in proxy_changes:
+        secrets = vault.read(current["secretArn"], int(current.get("secretVersion", 0)))
+        if "clientSecret" in changes:
+            secrets = secrets.model_copy(update={"clientSecret": changes["clientSecret"]})
+        if "proxyPassword" in proxy_changes:
+            secrets = secrets.model_copy(update={"proxyPassword": proxy_changes["proxyPassword"]})
+        vault.write(current["secretArn"], secrets)
+        set_values["hasProxyPassword"] = secrets.proxyPassword is not None
+        set_values["secretVersion"] = int(current.get("secretVersion", 0)) + 1
+        change.expected_values["secretVersion"] = current.get("secretVersion")
+
+    if not set_values and not remove and not changes:
+        return current  # nothing to change: the version stays
+    set_values["updatedAt"] = clock.iso(timestamp)
+    new_client = changes.get("clientId")
+    item = repository().update(current["id"], change, new_client_id=new_client, old_client_id=current["clientId"])
+    if CREDENTIAL_FIELDS & changes.keys():
+        repository().forget_token(current["id"])  # the cached Avito token belongs to the old credentials
+    logger.info("Account updated", extra={"account_id": current["id"], "fields": sorted(changes)})
+    return item
+
+
+def _apply_online_settings(current: dict[str, Any], changes: dict[str, Any], change: Change, now: float) -> None:
+    enabled = changes.get("eternalOnlineEnabled", current.get("eternalOnlineEnabled", False))
+    if "onlineKeepAliveInterval" in changes:
+        change.set_values["onlineKeepAliveInterval"] = changes["onlineKeepAliveInterval"]
+    if "eternalOnlineEnabled" not in changes:
+        return
+    change.set_values["eternalOnlineEnabled"] = bool(enabled)
+    if enabled and not current.get("eternalOnlineEnabled"):
+        change.set_values.update(onlinePk=ONLINE_PK, nextDueAt=int(now))
+    elif not enabled:
+        change.remove.update({"onlinePk", "nextDueAt"})
+
+
+def delete_account(account_id: str) -> None:
+    """Remove the account's stored chats and messages, its secret and its records."""
+    item = get_item(account_id)
+    account = Account.from_item(item)
+    for hook in _delete_hooks:
+        hook(account)
+    vault.delete(item["secretArn"])
+    repository().delete(account_id, item["clientId"])
+    logger.info("Account deleted", extra={"account_id": account_id})
+
+
+def load_context(account_id: str) -> AccountContext:
+    """The account with its secrets, for talking to Avito on its behalf."""
+    item = get_item(account_id)
+    return context_from_item(item)
+
+
+def context_from_item(item: dict[str, Any]) -> AccountContext:
+    account = Account.from_item(item)
+    secrets = vault.read(item["secretArn"], int(item.get("secretVersion", 0)))
+    proxy = None
+    if account.proxyType and account.proxyHost and account.proxyPort:
+        proxy = ProxySettings(
+            type=account.proxyType,
+            host=account.proxyHost,
+            port=account.proxyPort,
+            login=account.proxyLogin,
+            password=secrets.proxyPassword,
+        )
+    return AccountContext(account=account, clientSecret=secrets.clientSecret, proxy=proxy)
+
+
+def record_fields(
+    account_id: str,
+    set_values: dict[str, Any],
+    remove: set[str] | None = None,
+    *,
+    bump_version: bool = True,
+    now: float | None = None,
+) -> Account:
+    """Store operational fields (connection status, stats, online state) on the account."""
+    values = {**set_values, "updatedAt": clock.iso(now)}
+    change = Change(set_values=values, remove=remove or set(), bump_version=bump_version)
+    try:
+        return Account.from_item(repository().update(account_id, change))
+    except ConditionFailed:
+        raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found") from None

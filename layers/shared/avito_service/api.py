@@ -1,0 +1,274 @@
+"""What every REST handler shares: the resolver's error mapping, roles, envelopes and OpenAPI helpers.
+
+A handler module creates its own ``APIGatewayRestResolver(enable_validation=True)`` (so Powertools'
+OpenAPI merge can find it), calls :func:`install_error_handlers`, and declares routes with
+``responses=doc(...)`` so each operation documents its success model and the contract's error shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel, ConfigDict, Field
+
+from avito_service.errors import ErrorBody, Forbidden, ServiceError, ValidationFailed
+from avito_service.observability import logger, metrics
+
+T = TypeVar("T")
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    DIRECTOR = "director"
+
+
+ALL_ROLES = frozenset(Role)
+
+
+class ApiModel(BaseModel):
+    """Base of request and response models: camelCase on the wire, unknown fields rejected."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+
+class Envelope(BaseModel, Generic[T]):
+    success: Literal[True] = True
+    data: T
+
+
+class Page(BaseModel, Generic[T]):
+    success: Literal[True] = True
+    data: list[T]
+    nextCursor: str | None = Field(description="opaque cursor of the next page; null on the last page")
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="snake_case error code")
+    message: str = Field(description="human sentence")
+    details: list[FieldErrorOut] = Field(default_factory=list)
+    requestId: str | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    success: Literal[False] = False
+    error: ErrorDetail
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Malformed request (e.g. invalid JSON)",
+    401: "Missing, expired or invalid token",
+    403: "The token's role may not do this",
+    404: "Unknown id",
+    409: "Conflict (stale version, duplicate clientId)",
+    422: "Invalid field or query parameter",
+    429: "Too many requests",
+    500: "Unexpected error (logged, with a request id)",
+    502: "Avito or the account's proxy answered with an error",
+    504: "Avito did not answer in time",
+}
+
+
+def doc(
+    model: Any, *errors: int, status: int = 200, description: str = "Success", public: bool = False
+) -> dict[int, Any]:
+    """OpenAPI ``responses`` for a route: the success model plus the contract's error shape per status."""
+    responses: dict[int, Any] = {
+        status: {"description": description, "content": {"application/json": {"model": model}}}
+    }
+    always = {500} if public else {401, 403, 422, 500}
+    for code in sorted(always | set(errors)):
+        responses[code] = {
+            "description": _ERROR_DESCRIPTIONS[code],
+            "content": {"application/json": {"model": ErrorEnvelope}},
+        }
+    return responses
+
+
+def ok(data: Any, *, status: int = 200, next_cursor: str | Literal[False] | None = False) -> Response:
+    """The contract's success envelope; ``next_cursor`` (even ``None``) marks a paginated list."""
+    body: dict[str, Any] = {"success": True, "data": _plain(data)}
+    if next_cursor is not False:
+        body["nextCursor"] = next_cursor
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body, ensure_ascii=False))
+
+
+def _plain(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, list):
+        return [_plain(item) for item in data]
+    return data
+
+
+def error_response(
+    status: int, code: str, message: str, details: Iterable[dict[str, Any]] = (), **extra: Any
+) -> Response:
+    body = ErrorBody(code=code, message=message, details=list(details)).as_dict()
+    body["error"].update(extra)
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body, ensure_ascii=False))
+
+
+def rest_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda entry point of a REST function: correlation id and request id on every log line, metrics."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return lambda_handler
+
+
+AccountId = Annotated[str, Path(min_length=1, max_length=64, description="the account's id")]
+Limit = Annotated[int, Query(ge=1, le=100, description="page size (1-100)")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
+
+
+# --- validation errors -> the contract's shape -------------------------------------------------------------
+
+_MESSAGES = {
+    "missing": "This field is required.",
+    "extra_forbidden": "Unknown field; check the spelling.",
+    "json_invalid": "The body is not valid JSON.",
+    "model_attributes_type": "Expected a JSON object.",
+    "dict_type": "Expected a JSON object.",
+}
+
+
+def field_name(loc: Iterable[Any]) -> str:
+    """``("body", "proxyPort")`` -> ``proxyPort``; ``("query", "limit")`` -> ``limit``; nested -> dotted path."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def human_message(error: dict[str, Any]) -> str:
+    if error.get("type") in _MESSAGES:
+        return _MESSAGES[error["type"]]
+    message = str(error.get("msg") or "Invalid value.")
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return message if message.endswith(".") else message + "."
+
+
+def validation_error_response(exc: RequestValidationError) -> Response:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    details = [{"field": field_name(e.get("loc", ())), "message": human_message(e)} for e in errors]
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:3])
+    return error_response(422, "validation_error", f"Invalid request: {summary}", details)
+
+
+def install_error_handlers(app: APIGatewayRestResolver) -> APIGatewayRestResolver:
+    """Map domain errors, validation errors and the unexpected to the contract's error shape."""
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(exc: RequestValidationError) -> Response:
+        return validation_error_response(exc)
+
+    @app.exception_handler(ServiceError)
+    def _service(exc: ServiceError) -> Response:
+        if exc.status >= 500:
+            logger.warning(
+                "Request failed", extra={"error_code": exc.code, "status": exc.status, "reason": exc.message}
+            )
+        return error_response(exc.status, exc.code, exc.message, (d.as_dict() for d in exc.details))
+
+    @app.exception_handler(NotFoundError)
+    def _no_route(_: NotFoundError) -> Response:
+        return error_response(404, "not_found", "No such endpoint.")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        request_id = app.current_event.request_context.request_id if app.current_event else None
+        logger.exception("Unexpected error", extra={"error_type": type(exc).__name__})
+        return error_response(
+            500,
+            "internal_error",
+            "Something went wrong on our side; quote the request id when reporting it.",
+            requestId=request_id,
+        )
+
+    return app
+
+
+# --- callers and roles -------------------------------------------------------------------------------------
+
+
+class Caller(BaseModel):
+    sub: str
+    role: str
+
+
+def current_caller(app: APIGatewayRestResolver) -> Caller:
+    """The caller as the JWT authorizer described it in the request context."""
+    context = app.current_event.request_context.authorizer.get_context() or {}
+    sub = str(context.get("sub") or context.get("principalId") or "")
+    role = str(context.get("role") or "")
+    return Caller(sub=sub, role=role)
+
+
+def require_role(*roles: Role) -> Callable[..., Response]:
+    """Route middleware: let only ``roles`` through (403 otherwise, also for roles the contract does not know)."""
+    allowed = frozenset(roles)
+
+    def middleware(app: APIGatewayRestResolver, next_middleware: Callable[..., Response]) -> Response:
+        caller = current_caller(app)
+        if caller.role not in ALL_ROLES:
+            raise Forbidden(f"The role '{caller.role[:40]}' is not one this service knows.")
+        if caller.role not in allowed:
+            raise Forbidden(f"The '{caller.role}' role may not do this; it needs: {', '.join(sorted(allowed))}.")
+        logger.append_keys(caller=caller.sub, role=caller.role)
+        return next_middleware(app)
+
+    return middleware
+
+
+admin_only = require_role(Role.ADMIN)
+any_role = require_role(Role.ADMIN, Role.OPERATOR, Role.DIRECTOR)
+
+
+# --- cursors -----------------------------------------------------------------------------------------------
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    """DynamoDB's LastEvaluatedKey -> an opaque URL-safe string."""
+    if not key:
+        return None
+    raw = json.dumps(key, separators=(",", ":"), sort_keys=True, default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *, required_keys: Iterable[str]) -> dict[str, Any] | None:
+    """Inverse of :func:`encode_cursor`; anything that is not one of our cursors is a 422 on ``cursor``."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed.on("cursor", "Not a cursor this service issued.") from None
+    if (
+        not isinstance(key, dict)
+        or set(key) != set(required_keys)
+        or not all(isinstance(v, str | int) for v in key.values())
+    ):
+        raise ValidationFailed.on("cursor", "Not a cursor this service issued.")
+    return key

@@ -1,0 +1,63 @@
+"""JWT verification for the API Gateway TOKEN authorizer.
+
+HS256 only; ``sub``, ``exp`` and ``role`` are required. The signing key lives in Secrets Manager and is
+read through Powertools parameters with a cache, so a warm authorizer does not call Secrets Manager.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+from aws_lambda_powertools.utilities import parameters
+
+from avito_service.config import get_settings
+
+ALGORITHM = "HS256"
+SECRET_CACHE_SECONDS = 300
+REQUIRED_CLAIMS = ("sub", "exp", "role")
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, expired, badly signed or lacks a required claim."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    sub: str
+    role: str
+    exp: int
+
+
+def signing_key() -> str:
+    return parameters.get_secret(get_settings().jwt_secret_arn, max_age=SECRET_CACHE_SECONDS)
+
+
+def bearer_token(header_value: str | None) -> str:
+    scheme, _, token = (header_value or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("expected 'Bearer <token>'")
+    return token.strip()
+
+
+def verify(token: str, key: str) -> Identity:
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            options={"require": list(REQUIRED_CLAIMS), "verify_exp": True},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(type(exc).__name__) from None
+    sub, role = claims.get("sub"), claims.get("role")
+    if not isinstance(sub, str) or not sub or not isinstance(role, str) or not role:
+        raise InvalidToken("sub and role must be non-empty strings")
+    return Identity(sub=sub, role=role, exp=int(claims["exp"]))
+
+
+def mint(key: str, *, sub: str, role: str, ttl_seconds: int = 12 * 3600, now: float | None = None) -> str:
+    """Sign a token (used by ``make token``, the demo and tests; the service itself never mints tokens)."""
+    issued = int(now if now is not None else time.time())
+    return jwt.encode({"sub": sub, "role": role, "iat": issued, "exp": issued + ttl_seconds}, key, algorithm=ALGORITHM)

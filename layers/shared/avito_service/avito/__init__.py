@@ -1,0 +1,1 @@
+"""The Avito API client: one per account, every request through the account's proxy."""

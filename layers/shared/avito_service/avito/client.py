@@ -1,0 +1,445 @@
+"""A client of Avito's API for one account, built on ``requests`` (PySocks for SOCKS proxies).
+
+Every request of the account, the token request included, goes through the account's proxy; the
+session ignores proxy environment variables so nothing can route around it.
+
+Retries: 429 honours ``Retry-After`` (else exponential backoff with jitter); 5xx, a reset connection and
+a broken body are retried only for idempotent calls; nothing is retried after a timeout (the caller
+gets a 504 instead of a long wait) and a message send is never resent. 401/403 get one token refresh
+and one retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from avito_service.accounts.models import AccountContext
+from avito_service.avito.errors import (
+    AvitoAuthError,
+    AvitoError,
+    AvitoTimeout,
+    MessengerNotAvailable,
+    ProxyFailure,
+    parse_error_body,
+)
+from avito_service.avito.proxy import describe, proxy_url
+from avito_service.avito.tokens import TokenStore
+from avito_service.config import Settings, get_settings
+from avito_service.errors import ServiceError
+from avito_service.observability import METRICS_NAMESPACE, logger
+
+MAX_RETRY_AFTER = 10.0  # a longer Retry-After is not waited for inside an API request
+
+
+@dataclass(frozen=True)
+class Call:
+    """What the client needs to know about one Avito call."""
+
+    name: str  # for logs and metrics, e.g. "messenger.chats"
+    idempotent: bool = True
+    messenger: bool = False
+    auth: bool = True
+
+
+class RateLimiter:
+    """At most ``limit`` calls per ``period`` seconds (per container; Avito documents 25/min for items)."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit, self.period = limit, period
+        self._calls: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                while self._calls and now - self._calls[0] >= self.period:
+                    self._calls.popleft()
+                if len(self._calls) < self.limit:
+                    self._calls.append(now)
+                    return
+                delay = self.period - (now - self._calls[0])
+            time.sleep(max(delay, 0.01))
+
+
+_items_limiters: dict[str, RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def items_limiter(account_id: str) -> RateLimiter:
+    with _limiters_lock:
+        return _items_limiters.setdefault(account_id, RateLimiter(25, 60.0))
+
+
+class AvitoClient:
+    """Avito's API on behalf of one account."""
+
+    def __init__(
+        self,
+        context: AccountContext,
+        *,
+        settings: Settings | None = None,
+        tokens: TokenStore | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.context = context
+        self.settings = settings or get_settings()
+        self.base_url = self.settings.avito_api_url.rstrip("/")
+        self.timeout = (self.settings.avito_connect_timeout, self.settings.avito_read_timeout)
+        self._tokens = tokens or TokenStore(self.settings.accounts_table)
+        self.session = session or requests.Session()
+        self.session.trust_env = False  # no HTTP(S)_PROXY / NO_PROXY from the environment
+        if context.proxy is not None:
+            url = proxy_url(context.proxy)
+            self.session.proxies = {"http": url, "https": url}
+        self.session.headers["User-Agent"] = f"avito-service/{self.settings.service_version}"
+
+    @property
+    def account_id(self) -> str:
+        return self.context.account.id
+
+    @property
+    def uses_proxy(self) -> bool:
+        return self.context.proxy is not None
+
+    # --- tokens ---------------------------------------------------------------------------------------
+
+    def _fingerprint(self) -> str:
+        material = f"{self.context.account.clientId}\0{self.context.clientSecret.get_secret_value()}"
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+    def fetch_token(self) -> tuple[str, int]:
+        """``POST /token`` (client credentials), through the proxy. Used by the token store only."""
+        body = self._send(
+            "POST",
+            "/token",
+            Call("token", idempotent=True, auth=False),
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.context.account.clientId,
+                "client_secret": self.context.clientSecret.get_secret_value(),
+            },
+        )
+        token, expires_in = body.get("access_token"), body.get("expires_in")
+        if not isinstance(token, str) or not token:
+            raise AvitoError("Avito's token answer had no access_token.", endpoint="token")
+        return token, int(expires_in or 3600)
+
+    def access_token(self, reject: str | None = None) -> str:
+        try:
+            return self._tokens.get_token(self.account_id, self._fingerprint(), self.fetch_token, reject=reject)
+        except TimeoutError:
+            raise AvitoError("Timed out waiting for another request to fetch the Avito token.") from None
+
+    # --- requests -------------------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, call: Call, **kwargs: Any) -> Any:
+        """An authenticated call; one token refresh and retry on 401/403."""
+        token = self.access_token()
+        try:
+            return self._send(method, path, call, token=token, **kwargs)
+        except AvitoAuthError as first:
+            if first.http_status not in (401, 403):
+                raise
+            logger.info(
+                "Avito rejected the token; refreshing once",
+                extra={"account_id": self.account_id, "endpoint": call.name},
+            )
+            fresh = self.access_token(reject=token)
+            try:
+                return self._send(method, path, call, token=fresh, **kwargs)
+            except AvitoAuthError as second:
+                if call.messenger and second.http_status == 403:
+                    raise _messenger_unavailable(second) from None
+                raise
+
+    def _send(self, method: str, path: str, call: Call, *, token: str | None = None, **kwargs: Any) -> Any:
+        url = self.base_url + path
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            except requests.exceptions.RequestException as exc:
+                error = self.transport_error(exc, call)
+                if self._retryable_transport(exc, call) and attempt < self.settings.avito_max_retries:
+                    attempt += 1
+                    self._sleep(self._backoff(attempt), call, "connection")
+                    continue
+                self._metric(call, getattr(error, "code", "error"))
+                raise error from None
+            latency_ms = int((time.monotonic() - started) * 1000)
+            if response.status_code == 429 and attempt < self.settings.avito_max_retries:
+                attempt += 1
+                self._sleep(self._retry_after(response, attempt), call, "429")
+                continue
+            if response.status_code >= 500 and call.idempotent and attempt < self.settings.avito_max_retries:
+                attempt += 1
+                self._sleep(self._backoff(attempt), call, str(response.status_code))
+                continue
+            try:
+                body = self._body(response, call)
+            except AvitoError as error:
+                self._metric(call, error.code)
+                logger.info(
+                    "Avito call failed",
+                    extra={
+                        "endpoint": call.name,
+                        "status": response.status_code,
+                        "latency_ms": latency_ms,
+                        "account_id": self.account_id,
+                    },
+                )
+                raise
+            self._metric(call, "ok")
+            return body
+
+    def _body(self, response: requests.Response, call: Call) -> Any:
+        status = response.status_code
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            if status < 400:
+                raise AvitoError(
+                    f"Avito sent an answer to {call.name} that is not valid JSON.",
+                    http_status=status,
+                    endpoint=call.name,
+                    code="avito_bad_response",
+                ) from None
+            body = None
+        avito_code, avito_message = parse_error_body(body)
+        if status < 400 and not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+            return body
+        detail = f": {avito_message}" if avito_message else ""
+        kwargs = {
+            "http_status": status,
+            "avito_code": avito_code,
+            "avito_message": avito_message,
+            "endpoint": call.name,
+        }
+        if call.messenger and status == 402:
+            raise _messenger_unavailable(AvitoError("", **kwargs))
+        if status in (401, 403) or (not call.auth and status == 400):
+            what = "credentials" if not call.auth else "token"
+            raise AvitoAuthError(f"Avito refused the account's {what} (HTTP {status}){detail}", **kwargs)
+        if status == 429:
+            raise AvitoError(
+                f"Avito is rate limiting this account (HTTP 429){detail}", code="avito_rate_limited", **kwargs
+            )
+        if status < 400:
+            raise AvitoError(f"Avito reported an error for {call.name}{detail}", **kwargs)
+        raise AvitoError(f"Avito answered {call.name} with HTTP {status}{detail}", **kwargs)
+
+    def transport_error(self, exc: requests.exceptions.RequestException, call: Call) -> ServiceError:
+        """A requests exception -> ProxyFailure, AvitoTimeout or AvitoError, with no credentials in the text."""
+        proxy = describe(self.context.proxy)
+        reason = self._scrub(_reason(exc))
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return AvitoTimeout(f"Avito did not answer {call.name} within {self.timeout[1]:g} s.")
+        if self.uses_proxy and isinstance(exc, requests.exceptions.ConnectTimeout):
+            return ProxyFailure(f"The proxy {proxy} did not answer within {self.timeout[0]:g} s.")
+        if (
+            self.uses_proxy
+            and isinstance(exc, requests.exceptions.ProxyError | requests.exceptions.ConnectionError)
+            and not _is_reset(exc)
+        ):
+            return ProxyFailure(f"The proxy {proxy} failed: {reason}")
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return AvitoTimeout(f"Could not connect to Avito within {self.timeout[0]:g} s.")
+        return AvitoError(f"Could not talk to Avito ({call.name}): {reason}", code="avito_unreachable")
+
+    def _scrub(self, text: str) -> str:
+        proxy = self.context.proxy
+        if proxy is not None and proxy.password is not None:
+            secret = proxy.password.get_secret_value()
+            text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
+        return text
+
+    def _retryable_transport(self, exc: requests.exceptions.RequestException, call: Call) -> bool:
+        if not call.idempotent or isinstance(exc, requests.exceptions.Timeout):
+            return False
+        return _is_reset(exc) or isinstance(exc, requests.exceptions.ChunkedEncodingError)
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.settings.avito_max_backoff, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)  # noqa: S311
+
+    def _retry_after(self, response: requests.Response, attempt: int) -> float:
+        header = response.headers.get("Retry-After", "")
+        if header.strip().isdigit():
+            return min(float(header), MAX_RETRY_AFTER)
+        return self._backoff(attempt)
+
+    def _sleep(self, seconds: float, call: Call, reason: str) -> None:
+        logger.info(
+            "Retrying Avito call",
+            extra={
+                "endpoint": call.name,
+                "reason": reason,
+                "delay_s": round(seconds, 2),
+                "account_id": self.account_id,
+            },
+        )
+        time.sleep(seconds)
+
+    @staticmethod
+    def _metric(call: Call, outcome: str) -> None:
+        with single_metric(name="AvitoCall", unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE) as m:
+            m.add_dimension(name="endpoint", value=call.name)
+            m.add_dimension(name="outcome", value=outcome)
+
+
+def _messenger_unavailable(error: AvitoError) -> MessengerNotAvailable:
+    return MessengerNotAvailable(
+        f"This Avito account has no Messenger API access (Avito answered HTTP {error.http_status}); "
+        "Messenger needs a higher Avito business tariff and the company's main-account key.",
+        http_status=error.http_status,
+        avito_code=error.avito_code,
+        avito_message=error.avito_message,
+        endpoint=error.endpoint,
+    )
+
+
+def _is_reset(exc: BaseException) -> bool:
+    text = repr(exc)
+    return "ConnectionResetError" in text or "RemoteDisconnected" in text or "Connection aborted" in text
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, credential-free reason (proxy URLs in exception texts carry passwords)."""
+    text = str(exc)
+    for marker in ("Caused by ", "Connection refused", "Tunnel connection failed", "407", "timed out", "SOCKS", "0x0"):
+        index = text.find(marker)
+        if index >= 0:
+            return text[index : index + 120].replace("Caused by ", "").strip(" ()'\"")
+    return type(exc).__name__
+
+
+# --- Avito endpoints ---------------------------------------------------------------------------------------
+
+
+class AvitoApi(AvitoClient):
+    """The Avito endpoints this service uses (see ../shared/avito-api.md for the shapes)."""
+
+    def account_self(self) -> dict[str, Any]:
+        return self.request("GET", "/core/v1/accounts/self", Call("core.self"))
+
+    def balance(self, user_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/core/v1/accounts/{user_id}/balance/", Call("core.balance"))
+
+    def cpa_balance(self) -> dict[str, Any]:
+        return self.request(
+            "POST", "/cpa/v3/balanceInfo", Call("cpa.balance"), json={}, headers={"X-Source": self.settings.x_source}
+        )
+
+    def items(self, status: str = "active", per_page: int = 100) -> list[dict[str, Any]]:
+        """Every item with ``status``: pages until an empty page, at most 25 requests a minute."""
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            items_limiter(self.account_id).wait()
+            body = self.request(
+                "GET",
+                "/core/v1/items",
+                Call("core.items"),
+                params={"per_page": per_page, "page": page, "status": status},
+            )
+            resources = (body or {}).get("resources") or []
+            if not resources:
+                return found
+            found.extend(resources)
+            page += 1
+
+    def item_stats(self, user_id: str, item_ids: list[int], date_from: str, date_to: str) -> list[dict[str, Any]]:
+        """Per-item daily stats (uniqViews, uniqContacts, uniqFavorites), in batches of 200 item ids."""
+        result: list[dict[str, Any]] = []
+        for start in range(0, len(item_ids), 200):
+            body = self.request(
+                "POST",
+                f"/stats/v1/accounts/{user_id}/items",
+                Call("stats.items"),
+                json={
+                    "dateFrom": date_from,
+                    "dateTo": date_to,
+                    "itemIds": item_ids[start : start + 200],
+                    "fields": ["uniqViews", "uniqContacts", "uniqFavorites"],
+                    "periodGrouping": "day",
+                },
+            )
+            result.extend(((body or {}).get("result") or {}).get("items") or [])
+        return result
+
+    # --- messenger ---------------------------------------------------------------------------------------
+
+    def chats(self, user_id: str, *, limit: int = 100, offset: int = 0, unread_only: bool = False) -> list[dict]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset, "chat_types": "u2i,u2u"}
+        if unread_only:
+            params["unread_only"] = "true"
+        body = self.request(
+            "GET", f"/messenger/v2/accounts/{user_id}/chats", Call("messenger.chats", messenger=True), params=params
+        )
+        return list((body or {}).get("chats") or [])
+
+    def chat(self, user_id: str, chat_id: str) -> dict[str, Any]:
+        return self.request(
+            "GET", f"/messenger/v2/accounts/{user_id}/chats/{chat_id}", Call("messenger.chat", messenger=True)
+        )
+
+    def messages(self, user_id: str, chat_id: str, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        body = self.request(
+            "GET",
+            f"/messenger/v3/accounts/{user_id}/chats/{chat_id}/messages/",
+            Call("messenger.messages", messenger=True),
+            params={"limit": limit, "offset": offset},
+        )
+        if isinstance(body, dict):
+            body = body.get("messages")
+        return list(body or [])
+
+    def send_text(self, user_id: str, chat_id: str, text: str) -> dict[str, Any]:
+        """Never retried once the request may have reached Avito (a retry could send the message twice)."""
+        return self.request(
+            "POST",
+            f"/messenger/v1/accounts/{user_id}/chats/{chat_id}/messages",
+            Call("messenger.send", idempotent=False, messenger=True),
+            json={"type": "text", "message": {"text": text}},
+        )
+
+    def mark_read(self, user_id: str, chat_id: str) -> dict[str, Any]:
+        return self.request(
+            "POST", f"/messenger/v1/accounts/{user_id}/chats/{chat_id}/read", Call("messenger.read", messenger=True)
+        )
+
+    def subscribe_webhook(self, url: str) -> dict[str, Any]:
+        return self.request(
+            "POST", "/messenger/v3/webhook", Call("messenger.subscribe", messenger=True), json={"url": url}
+        )
+
+    def unsubscribe_webhook(self, url: str) -> dict[str, Any]:
+        return self.request(
+            "POST",
+            "/messenger/v1/webhook/unsubscribe",
+            Call("messenger.unsubscribe", messenger=True),
+            json={"url": url},
+        )
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        body = self.request("POST", "/messenger/v1/subscriptions", Call("messenger.subscriptions", messenger=True))
+        return list((body or {}).get("subscriptions") or [])
+
+    def probe(self) -> int:
+        """Reach Avito's host through the proxy, unauthenticated; any HTTP answer means the path works."""
+        response = self.session.get(self.base_url + "/", timeout=self.timeout, allow_redirects=False)
+        return response.status_code

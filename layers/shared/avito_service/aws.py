@@ -1,0 +1,43 @@
+"""Lazily created, cached AWS clients. Point them at emulators with ``AWS_ENDPOINT_URL``, never with code."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+
+
+@functools.cache
+def dynamodb_resource() -> Any:
+    return boto3.resource("dynamodb", config=_CONFIG)
+
+
+@functools.cache
+def table(name: str) -> Any:
+    """The DynamoDB ``Table`` resource for ``name`` (cached per name)."""
+    return dynamodb_resource().Table(name)
+
+
+def dynamodb_client() -> Any:
+    """The resource's client: it takes and returns plain Python values, transactions included."""
+    return dynamodb_resource().meta.client
+
+
+@functools.cache
+def secrets_client() -> Any:
+    return boto3.client("secretsmanager", config=_CONFIG)
+
+
+@functools.cache
+def sqs_client() -> Any:
+    return boto3.client("sqs", config=_CONFIG)
+
+
+def clear_caches() -> None:
+    """Forget every cached client (tests switch endpoints between cases)."""
+    for cached in (dynamodb_resource, table, secrets_client, sqs_client):
+        cached.cache_clear()

@@ -1,0 +1,19 @@
+"""Time helpers: one place that knows the service's timestamp format (ISO 8601 UTC, milliseconds, ``Z``)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+def now() -> float:
+    return time.time()
+
+
+def iso(timestamp: float | None = None) -> str:
+    moment = datetime.fromtimestamp(now() if timestamp is None else timestamp, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def from_iso(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()

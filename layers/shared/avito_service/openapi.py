@@ -1,0 +1,46 @@
+"""The service's one OpenAPI document, merged from the handler modules' own route definitions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
+from avito_service import __version__
+
+TITLE = "Avito Service API"
+DESCRIPTION = (
+    "Run many Avito business accounts from one place: accounts with credentials in Secrets Manager and "
+    "per-account proxies, Avito statistics, Messenger (live and stored), webhooks and eternal online. "
+    "Every endpoint except health, openapi.json and docs needs `Authorization: Bearer <JWT>`."
+)
+# Handler modules that do not serve REST routes (or serve this document) are not merged.
+# Routes that need no token (API Gateway's `Auth: Authorizer: NONE` in template.yaml).
+OPEN_PATHS = frozenset({"/api/v1/health"})
+NOT_REST = ["**/docs.py", "**/authorizer.py", "**/webhook_receiver.py", "**/online_tick.py", "**/online_worker.py"]
+
+
+def build_document(functions_dir: Path) -> dict[str, Any]:
+    merge = OpenAPIMerge(
+        title=TITLE,
+        version=__version__,
+        description=DESCRIPTION,
+        servers=[Server(url="/")],
+        security_schemes={"bearerAuth": HTTPBearer(scheme="bearer", bearerFormat="JWT")},
+        security=[{"bearerAuth": []}],
+        on_conflict="error",
+    )
+    merge.discover(path=str(functions_dir), pattern="*.py", exclude=NOT_REST, resolver_name="app")
+    document = json.loads(merge.get_openapi_json_schema())
+    for path in OPEN_PATHS & set(document.get("paths", {})):
+        for operation in document["paths"][path].values():
+            operation["security"] = []  # Powertools drops an empty per-route list; the contract needs it
+    return document
+
+
+def render(document: dict[str, Any]) -> str:
+    """Canonical text of the committed copy (``openapi.json``)."""
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -1,0 +1,192 @@
+"""SAM template model: YAML loading (with CloudFormation short-form tags), parameters and Globals.
+
+Only the *structure* of the template lives here; turning intrinsic functions into values is the job of
+:mod:`local_runtime.intrinsics`, and creating AWS resources is the job of :mod:`local_runtime.resources`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FUNCTION_TYPE = "AWS::Serverless::Function"
+LAYER_TYPE = "AWS::Serverless::LayerVersion"
+API_TYPE = "AWS::Serverless::Api"
+TABLE_TYPE = "AWS::DynamoDB::Table"
+QUEUE_TYPE = "AWS::SQS::Queue"
+SECRET_TYPE = "AWS::SecretsManager::Secret"
+GATEWAY_RESPONSE_TYPE = "AWS::ApiGateway::GatewayResponse"
+
+# Globals.Function keys whose dict values are merged (function wins) instead of replaced.
+_MERGED_GLOBAL_KEYS = ("Environment", "Tags")
+# Globals.Function keys whose list values are concatenated (Globals first), as SAM does.
+_APPENDED_GLOBAL_KEYS = ("Layers",)
+
+
+class TemplateError(Exception):
+    """The template uses something the local runtime does not understand."""
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader that turns `!Ref x` / `!GetAtt a.b` / `!Sub ...` ... into their long JSON forms."""
+
+
+def _construct_node(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+
+
+def _make_tag_constructor(tag: str):
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        value = _construct_node(loader, node)
+        if tag == "Ref":
+            return {"Ref": value}
+        if tag == "Condition":
+            return {"Condition": value}
+        if tag == "GetAtt" and isinstance(value, str):
+            logical_id, _, attribute = value.partition(".")
+            value = [logical_id, attribute]
+        return {f"Fn::{tag}": value}
+
+    return construct
+
+
+for _tag in (
+    "Ref", "Condition", "GetAtt", "Sub", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split",
+    "FindInMap", "Base64", "GetAZs", "ImportValue", "Cidr", "Transform", "ToJsonString", "Length",
+):
+    _CfnLoader.add_constructor(f"!{_tag}", _make_tag_constructor(_tag))
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse CloudFormation YAML (short-form tags become `{"Ref": ...}` / `{"Fn::X": ...}`)."""
+    return yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - _CfnLoader is a SafeLoader subclass
+
+
+@dataclass
+class Template:
+    """A parsed SAM template plus the parameter values it is evaluated with."""
+
+    path: Path
+    document: dict[str, Any]
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return self.document.get("Resources") or {}
+
+    @property
+    def conditions(self) -> dict[str, Any]:
+        return self.document.get("Conditions") or {}
+
+    @property
+    def mappings(self) -> dict[str, Any]:
+        return self.document.get("Mappings") or {}
+
+    def resource(self, logical_id: str) -> dict[str, Any]:
+        try:
+            return self.resources[logical_id]
+        except KeyError:
+            raise TemplateError(f"resource {logical_id!r} is not defined in {self.path}") from None
+
+    def resource_type(self, logical_id: str) -> str:
+        return str(self.resource(logical_id).get("Type", ""))
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        return self.resource(logical_id).get("Properties") or {}
+
+    def ids_of_type(self, resource_type: str) -> list[str]:
+        return [lid for lid, res in self.resources.items() if res.get("Type") == resource_type]
+
+    def function_properties(self, logical_id: str) -> dict[str, Any]:
+        """Properties of a serverless function with Globals.Function merged in (function values win)."""
+        if self.resource_type(logical_id) != FUNCTION_TYPE:
+            raise TemplateError(f"{logical_id!r} is not an {FUNCTION_TYPE}")
+        globals_ = copy.deepcopy((self.document.get("Globals") or {}).get("Function") or {})
+        return merge_globals(globals_, copy.deepcopy(self.properties(logical_id)))
+
+    def api_properties(self, logical_id: str) -> dict[str, Any]:
+        globals_ = copy.deepcopy((self.document.get("Globals") or {}).get("Api") or {})
+        return merge_globals(globals_, copy.deepcopy(self.properties(logical_id)))
+
+
+def merge_globals(globals_: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(globals_)
+    for key, value in own.items():
+        base = merged.get(key)
+        if key in _MERGED_GLOBAL_KEYS and isinstance(base, dict) and isinstance(value, dict):
+            merged[key] = _deep_merge(base, value)
+        elif key in _APPENDED_GLOBAL_KEYS and isinstance(base, list) and isinstance(value, list):
+            merged[key] = [*base, *value]
+        else:
+            merged[key] = value
+    return merged
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    result = dict(base)
+    for key, value in override.items():
+        if isinstance(result.get(key), dict) and isinstance(value, dict):
+            result[key] = _deep_merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def load_template(path: str | Path, parameter_overrides: Mapping[str, str] | None = None) -> Template:
+    """Load a SAM template and compute its parameter values (defaults, then overrides).
+
+    Raises TemplateError for an override of an unknown parameter or a parameter with neither a default
+    nor an override.
+    """
+    template_path = Path(path).resolve()
+    document = parse_yaml(template_path.read_text(encoding="utf-8"))
+    if not isinstance(document, dict):
+        raise TemplateError(f"{template_path} is not a CloudFormation template")
+    declared: dict[str, Any] = document.get("Parameters") or {}
+    overrides = dict(parameter_overrides or {})
+    unknown = sorted(set(overrides) - set(declared))
+    if unknown:
+        raise TemplateError(f"parameter override(s) {unknown} not declared in {template_path}")
+    values: dict[str, str] = {}
+    for name, spec in declared.items():
+        if name in overrides:
+            values[name] = str(overrides[name])
+        elif "Default" in (spec or {}):
+            default = spec["Default"]
+            values[name] = ",".join(map(str, default)) if isinstance(default, list) else str(default)
+        else:
+            raise TemplateError(f"parameter {name!r} has no Default; pass it as an override")
+    return Template(path=template_path, document=document, parameters=values)
+
+
+def create_resources(template: Template, boto3_session_or_endpoint: Any = None, **kwargs: Any) -> dict[str, str]:
+    """Create the template's tables, queues and secrets; see :func:`local_runtime.resources.create_resources`."""
+    from local_runtime.resources import create_resources as _create  # local import: resources imports us
+
+    return _create(template, boto3_session_or_endpoint, **kwargs)
+
+
+def function_url_ids(template: Template) -> list[str]:
+    """Logical ids of the functions that declare a FunctionUrlConfig, in template order."""
+    return [fid for fid in template.ids_of_type(FUNCTION_TYPE) if template.function_properties(fid).get("FunctionUrlConfig")]
+
+
+def function_url_prefix(template: Template, function_id: str) -> str:
+    """URL path prefix a Function URL is served under locally: "/" if it is the only one, else "/<LogicalId>/"."""
+    ids = function_url_ids(template)
+    if function_id not in ids:
+        raise TemplateError(f"{function_id!r} has no FunctionUrlConfig")
+    return "/" if len(ids) == 1 else f"/{function_id}/"

@@ -1,0 +1,318 @@
+"""Long-lived per-function worker subprocesses (like warm Lambda containers) and a pool per function."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from local_runtime.functions import FunctionSpec
+from local_runtime.worker import DROP_PATHS_ENV, PATHS_ENV, REPLY_FD_ENV
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INIT_TIMEOUT_SECONDS = 30.0
+DEFAULT_MAX_WORKERS = 4
+_READ_CHUNK = 65536
+
+
+class RuntimeStoppedError(Exception):
+    """The runtime is shutting down."""
+
+
+class UnknownFunctionError(KeyError):
+    """No function with that logical id, name or ARN."""
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """Outcome of one invocation: the handler's return value, or a Lambda error payload."""
+
+    request_id: str
+    ok: bool
+    payload: Any  # the handler's result if ok, else {"errorMessage", "errorType", "stackTrace"}
+    duration_ms: float = 0.0
+
+    @property
+    def error_type(self) -> str | None:
+        return None if self.ok else str(self.payload.get("errorType"))
+
+
+class LogSink:
+    """Thread-safe sink for worker output: stderr with a `[LogicalId]` prefix, optionally a log file."""
+
+    def __init__(self, log_file: str | Path | None = None, stream: IO[str] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._stream = stream or sys.stderr
+        self._file = open(log_file, "a", encoding="utf-8") if log_file else None  # noqa: SIM115 - closed in close()
+
+    def write(self, source: str, line: str) -> None:
+        text = f"[{source}] {line.rstrip()}\n"
+        with self._lock:
+            self._stream.write(text)
+            self._stream.flush()
+            if self._file:
+                self._file.write(text)
+                self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file:
+                self._file.close()
+                self._file = None
+
+
+class Worker:
+    """One worker subprocess serving invocations of one function, one at a time."""
+
+    def __init__(self, spec: FunctionSpec, env: Mapping[str, str], sink: LogSink) -> None:
+        self.spec = spec
+        reply_read, reply_write = os.pipe()
+        worker_env = {
+            **env,
+            REPLY_FD_ENV: str(reply_write),
+            PATHS_ENV: os.pathsep.join(str(p) for p in (spec.code_dir, *spec.layer_dirs)),
+            DROP_PATHS_ENV: str(PROJECT_ROOT),
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "local_runtime.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=(reply_write,),
+                env=worker_env,
+                cwd=spec.code_dir,
+                start_new_session=True,  # Ctrl-C goes to the runtime, which stops workers itself
+            )
+        finally:
+            os.close(reply_write)
+        self._replies = reply_read
+        self._buffer = b""
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(reply_read, selectors.EVENT_READ)
+        threading.Thread(target=self._forward_logs, name=f"log-{spec.logical_id}", args=(sink,), daemon=True).start()
+        self.init_error: dict[str, Any] | None = None
+        ready = self._read_reply(time.monotonic() + INIT_TIMEOUT_SECONDS)
+        if ready is None or not ready.get("ok"):
+            self.init_error = (ready or {}).get("error") or _error("Runtime.ExitError", "worker failed to start")
+            self.kill()
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def _forward_logs(self, sink: LogSink) -> None:
+        assert self._process.stdout is not None
+        for raw in self._process.stdout:
+            sink.write(self.spec.logical_id, raw.decode("utf-8", errors="replace"))
+
+    def _read_reply(self, deadline: float) -> dict[str, Any] | None:
+        """Next JSON reply line, or None on timeout / worker exit."""
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._selector.select(remaining):
+                return None
+            chunk = os.read(self._replies, _READ_CHUNK)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
+
+    def invoke(self, event: Any, request_id: str) -> InvocationResult:
+        started = time.monotonic()
+        timeout = self.spec.timeout_seconds
+        request = {
+            "request_id": request_id,
+            "event": event,
+            "deadline_ms": int((time.time() + timeout) * 1000),
+            "invoked_function_arn": self.spec.arn,
+        }
+        try:
+            assert self._process.stdin is not None
+            self._process.stdin.write(json.dumps(request).encode() + b"\n")
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.kill()
+            return _result(request_id, None, started)
+        reply = self._read_reply(started + timeout)
+        if reply is None:
+            timed_out = self.alive
+            self.kill()
+            if timed_out:
+                message = f"{request_id} Task timed out after {timeout:.2f} seconds"
+                return InvocationResult(request_id, False, _error("Sandbox.Timedout", message)["error"], timeout * 1000)
+        return _result(request_id, reply, started)
+
+    def kill(self) -> None:
+        if self.alive:
+            self._process.kill()
+        self._process.wait()
+        for stream in (self._process.stdin,):
+            if stream:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        try:
+            self._selector.close()
+            os.close(self._replies)
+        except OSError:
+            pass
+        self._replies = -1
+
+
+def _error(error_type: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"errorMessage": message, "errorType": error_type, "stackTrace": []}}
+
+
+def _result(request_id: str, reply: dict[str, Any] | None, started: float) -> InvocationResult:
+    duration = (time.monotonic() - started) * 1000
+    if reply is None:
+        reply = _error("Runtime.ExitError", "RequestId: " + request_id + " Error: Runtime exited without a reply")
+    if reply.get("ok"):
+        return InvocationResult(request_id, True, reply.get("result"), duration)
+    return InvocationResult(request_id, False, reply["error"], duration)
+
+
+class FunctionPool:
+    """Up to `max_workers` warm workers of one function; started lazily, reused, replaced when they die."""
+
+    def __init__(self, spec: FunctionSpec, env: Mapping[str, str], sink: LogSink, max_workers: int) -> None:
+        self.spec = spec
+        self._env = dict(env)
+        self._sink = sink
+        self._max_workers = max_workers
+        self._idle: list[Worker] = []
+        self._all: set[Worker] = set()
+        self._starting = 0
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def invoke(self, event: Any) -> InvocationResult:
+        request_id = str(uuid.uuid4())
+        worker = self._acquire()
+        try:
+            if worker.init_error is not None:
+                return InvocationResult(request_id, False, worker.init_error)
+            result = worker.invoke(event, request_id)
+        finally:
+            self._release(worker)
+        if not result.ok:
+            self._sink.write(self.spec.logical_id, f"invocation {request_id} failed: {json.dumps(result.payload)}")
+        return result
+
+    def _acquire(self) -> Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise RuntimeStoppedError(self.spec.logical_id)
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._all) + self._starting < self._max_workers:
+                    self._starting += 1
+                    break
+                self._cond.wait()
+        worker: Worker | None = None
+        try:
+            worker = Worker(self.spec, self._env, self._sink)
+        finally:
+            with self._cond:
+                self._starting -= 1
+                if worker is not None:
+                    self._all.add(worker)
+                self._cond.notify()
+        if self._closed:
+            worker.kill()
+            raise RuntimeStoppedError(self.spec.logical_id)
+        return worker
+
+    def _release(self, worker: Worker) -> None:
+        with self._cond:
+            if worker.alive and worker.init_error is None and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._all.discard(worker)
+                worker.kill()
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            workers = list(self._all)
+            self._idle.clear()
+            self._cond.notify_all()
+        for worker in workers:
+            worker.kill()
+
+
+class LambdaRuntime:
+    """All functions of a stack, addressable by logical id, function name or ARN."""
+
+    def __init__(
+        self,
+        specs: Mapping[str, FunctionSpec],
+        base_env: Mapping[str, str],
+        sink: LogSink,
+        max_workers_per_function: int = DEFAULT_MAX_WORKERS,
+    ) -> None:
+        self.specs = dict(specs)
+        self._pools = {
+            lid: FunctionPool(spec, _function_env(spec, base_env), sink, max_workers_per_function)
+            for lid, spec in specs.items()
+        }
+        self._aliases: dict[str, str] = {}
+        for lid, spec in specs.items():
+            self._aliases.update({lid: lid, spec.name: lid, spec.arn: lid})
+
+    def resolve_id(self, function_ref: str) -> str:
+        """Logical id for a logical id, function name, or (optionally qualified) function ARN."""
+        ref = function_ref
+        if ref.startswith("arn:") and ref.count(":") > 6:
+            ref = ref.rsplit(":", 1)[0]  # drop a version/alias qualifier
+        try:
+            return self._aliases[ref]
+        except KeyError:
+            raise UnknownFunctionError(f"Function not found: {function_ref}") from None
+
+    def invoke(self, function_ref: str, event: Any) -> InvocationResult:
+        return self._pools[self.resolve_id(function_ref)].invoke(event)
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+
+
+def _function_env(spec: FunctionSpec, base_env: Mapping[str, str]) -> dict[str, str]:
+    """Process environment of a worker: Lambda's reserved variables, the stack's, then the function's own."""
+    lambda_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(spec.code_dir),
+        "_HANDLER": spec.handler,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(spec.timeout_seconds)),
+        "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"local/[$LATEST]{uuid.uuid4().hex}",
+        # No X-Ray daemon locally: keep tracers quiet unless the template says otherwise.
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "AWS_XRAY_SDK_ENABLED": "false",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    return {**lambda_env, **base_env, **spec.environment}

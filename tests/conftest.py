@@ -1,0 +1,76 @@
+"""Shared fixtures: a clean environment per test and AWS (moto) with resources built from template.yaml."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from avito_service import aws
+from avito_service.accounts import service as accounts_service
+from avito_service.accounts import vault
+from avito_service.config import get_settings
+from aws_lambda_powertools.utilities import parameters
+from moto import mock_aws
+
+from local_runtime.template import create_resources, load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+JWT_TEST_KEY = "test-signing-key-0123456789abcdef0123456789abcdef"
+
+
+def reset_caches() -> None:
+    get_settings.cache_clear()
+    aws.clear_caches()
+    vault.clear_cache()
+    accounts_service.repository.cache_clear()
+    parameters.clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "POWERTOOLS_")) or name in {"ACCOUNTS_TABLE", "MESSENGER_TABLE", "JWT_SECRET_ARN"}:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AvitoService")
+    monkeypatch.setenv("ACCOUNT_SECRETS_PREFIX", "avito-service-test/accounts/")
+    reset_caches()
+    yield
+    reset_caches()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto with the template's tables, queues and secrets; the functions' table env vars point at them."""
+    with mock_aws():
+        created = create_resources(load_template(TEMPLATE))
+        monkeypatch.setenv("ACCOUNTS_TABLE", created["AccountsTable"])
+        monkeypatch.setenv("MESSENGER_TABLE", created["MessengerTable"])
+        monkeypatch.setenv("JWT_SECRET_ARN", created["JwtSecret"])
+        if "KeepAliveQueue" in created:
+            monkeypatch.setenv("KEEPALIVE_QUEUE_URL", created["KeepAliveQueue"])
+        import boto3
+
+        boto3.client("secretsmanager").put_secret_value(SecretId=created["JwtSecret"], SecretString=JWT_TEST_KEY)
+        reset_caches()
+        yield created
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """Every JSON log line the service writes during the test (the formatted lines, extras included)."""
+    from avito_service.observability import logger
+
+    buffer = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        handler.setStream(previous)

@@ -122,7 +122,8 @@ class ApiGatewayApp:
             if decision.context is None:
                 return self._gateway_response(api, str(decision.response_type), decision.message, request_id)
             authorizer_context = decision.context
-        event = self._rest_event(request, route, api, path_params, request_id, authorizer_context)
+        event = self._rest_event(request, route, api, path_params, request_id=request_id,
+                                 authorizer_context=authorizer_context)
         result = self._invoke(route.function_id, event)
         response = _proxy_response(result) if result.ok else None
         if response is None:
@@ -155,7 +156,7 @@ class ApiGatewayApp:
         headers.update(configured.headers if configured else {})
         return Response(body, status=status, headers=headers, content_type="application/json")
 
-    def _rest_event(self, request: Request, route: Route, api: ApiConfig, path_params: dict[str, str],
+    def _rest_event(self, request: Request, route: Route, api: ApiConfig, path_params: dict[str, str], *,
                     request_id: str, authorizer_context: dict[str, Any] | None) -> dict[str, Any]:
         source_ip = request.remote_addr or "127.0.0.1"
         header_pairs = [*request.headers.items(), ("X-Forwarded-For", source_ip),

@@ -20,7 +20,9 @@ class HttpServer:
     def __init__(self, name: str, host: str, port: int) -> None:
         self.name = name
         self.app: WsgiApp | None = None
-        self._server: BaseWSGIServer = make_server(host, port, self._dispatch, threaded=True, request_handler=_QuietHandler)
+        self._server: BaseWSGIServer = make_server(
+            host, port, self._dispatch, threaded=True, request_handler=_QuietHandler
+        )
         self._thread: threading.Thread | None = None
 
     @property

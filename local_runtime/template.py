@@ -19,7 +19,7 @@ LAYER_TYPE = "AWS::Serverless::LayerVersion"
 API_TYPE = "AWS::Serverless::Api"
 TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
-SECRET_TYPE = "AWS::SecretsManager::Secret"
+SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 - a type name
 GATEWAY_RESPONSE_TYPE = "AWS::ApiGateway::GatewayResponse"
 
 # Globals.Function keys whose dict values are merged (function wins) instead of replaced.
@@ -174,14 +174,16 @@ def load_template(path: str | Path, parameter_overrides: Mapping[str, str] | Non
 
 def create_resources(template: Template, boto3_session_or_endpoint: Any = None, **kwargs: Any) -> dict[str, str]:
     """Create the template's tables, queues and secrets; see :func:`local_runtime.resources.create_resources`."""
-    from local_runtime.resources import create_resources as _create  # local import: resources imports us
+    from local_runtime.resources import create_resources as _create  # noqa: PLC0415 - resources imports us
 
     return _create(template, boto3_session_or_endpoint, **kwargs)
 
 
 def function_url_ids(template: Template) -> list[str]:
     """Logical ids of the functions that declare a FunctionUrlConfig, in template order."""
-    return [fid for fid in template.ids_of_type(FUNCTION_TYPE) if template.function_properties(fid).get("FunctionUrlConfig")]
+    return [
+        fid for fid in template.ids_of_type(FUNCTION_TYPE) if template.function_properties(fid).get("FunctionUrlConfig")
+    ]
 
 
 def function_url_prefix(template: Template, function_id: str) -> str:

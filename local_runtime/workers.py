@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -112,8 +113,7 @@ class Worker:
         return self._process.poll() is None
 
     def _forward_logs(self, sink: LogSink) -> None:
-        assert self._process.stdout is not None
-        for raw in self._process.stdout:
+        for raw in self._process.stdout or ():
             sink.write(self.spec.logical_id, raw.decode("utf-8", errors="replace"))
 
     def _read_reply(self, deadline: float) -> dict[str, Any] | None:
@@ -139,7 +139,8 @@ class Worker:
             "invoked_function_arn": self.spec.arn,
         }
         try:
-            assert self._process.stdin is not None
+            if self._process.stdin is None:
+                raise BrokenPipeError
             self._process.stdin.write(json.dumps(request).encode() + b"\n")
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
@@ -158,18 +159,13 @@ class Worker:
         if self.alive:
             self._process.kill()
         self._process.wait()
-        for stream in (self._process.stdin,):
-            if stream:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        try:
+        with contextlib.suppress(OSError):
+            if self._process.stdin:
+                self._process.stdin.close()
+        if self._replies >= 0:
             self._selector.close()
             os.close(self._replies)
-        except OSError:
-            pass
-        self._replies = -1
+            self._replies = -1
 
 
 def _error(error_type: str, message: str) -> dict[str, Any]:
@@ -209,7 +205,9 @@ class FunctionPool:
         finally:
             self._release(worker)
         if not result.ok:
-            self._sink.write(self.spec.logical_id, f"invocation {request_id} failed: {json.dumps(result.payload)}")
+            error = result.payload
+            self._sink.write(self.spec.logical_id,
+                             f"invocation {request_id} failed: {error.get('errorType')}: {error.get('errorMessage')}")
         return result
 
     def _acquire(self) -> Worker:

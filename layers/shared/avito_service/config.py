@@ -20,6 +20,7 @@ class Settings(BaseModel):
     avito_read_timeout: float = Field(default=10.0, gt=0, le=60)
     avito_max_retries: int = Field(default=3, ge=0, le=10)
     avito_max_backoff: float = Field(default=8.0, ge=0, le=60)
+    avito_proxy_ca_bundle: str = Field(default="", description="extra CA bundle trusted for HTTPS proxies' TLS")
     webhook_base_url: str = Field(default="", description="public base URL of the webhook Function URL")
     keepalive_queue_url: str = Field(default="", description="SQS queue of planned keep-alives")
     schedule_window_seconds: int = Field(default=300, ge=60, le=900)
@@ -37,6 +38,7 @@ _ENV = {
     "avito_read_timeout": "AVITO_READ_TIMEOUT",
     "avito_max_retries": "AVITO_MAX_RETRIES",
     "avito_max_backoff": "AVITO_MAX_BACKOFF",
+    "avito_proxy_ca_bundle": "AVITO_PROXY_CA_BUNDLE",
     "webhook_base_url": "WEBHOOK_BASE_URL",
     "keepalive_queue_url": "KEEPALIVE_QUEUE_URL",
     "schedule_window_seconds": "SCHEDULE_WINDOW_SECONDS",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import ssl
 import threading
 import time
 from collections import deque
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from avito_service.accounts.models import AccountContext
@@ -81,6 +83,19 @@ def items_limiter(account_id: str) -> RateLimiter:
         return _items_limiters.setdefault(account_id, RateLimiter(25, 60.0))
 
 
+class ProxyTlsAdapter(HTTPAdapter):
+    """Trusts an extra CA bundle for the TLS connection *to* an HTTPS proxy (e.g. a private proxy CA)."""
+
+    def __init__(self, ca_bundle: str) -> None:
+        self._context = ssl.create_default_context(cafile=ca_bundle)
+        super().__init__()
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        if proxy.lower().startswith("https://"):
+            proxy_kwargs.setdefault("proxy_ssl_context", self._context)
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+
 class AvitoClient:
     """Avito's API on behalf of one account."""
 
@@ -102,6 +117,10 @@ class AvitoClient:
         if context.proxy is not None:
             url = proxy_url(context.proxy)
             self.session.proxies = {"http": url, "https": url}
+            if self.settings.avito_proxy_ca_bundle:
+                adapter = ProxyTlsAdapter(self.settings.avito_proxy_ca_bundle)
+                self.session.mount("http://", adapter)
+                self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = f"avito-service/{self.settings.service_version}"
 
     @property
@@ -209,6 +228,8 @@ class AvitoClient:
 
     def _body(self, response: requests.Response, call: Call) -> Any:
         status = response.status_code
+        if status == 407 and self.uses_proxy:
+            raise ProxyFailure(f"The proxy {describe(self.context.proxy)} failed: it rejected the login (HTTP 407).")
         try:
             body = response.json() if response.content else None
         except ValueError:
@@ -317,13 +338,28 @@ def _is_reset(exc: BaseException) -> bool:
     return "ConnectionResetError" in text or "RemoteDisconnected" in text or "Connection aborted" in text
 
 
+_REASONS = (
+    ("407", "it rejected the login (HTTP 407)"),
+    ("authentication failed", "it rejected the login"),
+    ("authentication methods were rejected", "it rejected the login"),
+    ("Connection closed unexpectedly", "it closed the connection (a rejected login looks like this)"),
+    ("Tunnel connection failed", "it could not open a tunnel to Avito"),
+    ("Connection refused", "connection refused"),
+    ("timed out", "timed out"),
+    ("Name or service not known", "host name not found"),
+    ("nodename nor servname", "host name not found"),
+    ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate is not trusted"),
+    ("Connection reset", "connection reset"),
+    ("RemoteDisconnected", "the connection was closed without an answer"),
+)
+
+
 def _reason(exc: BaseException) -> str:
-    """A short, credential-free reason (proxy URLs in exception texts carry passwords)."""
+    """A short human reason without hosts' credentials (exception texts can carry proxy URLs)."""
     text = str(exc)
-    for marker in ("Caused by ", "Connection refused", "Tunnel connection failed", "407", "timed out", "SOCKS", "0x0"):
-        index = text.find(marker)
-        if index >= 0:
-            return text[index : index + 120].replace("Caused by ", "").strip(" ()'\"")
+    for marker, reason in _REASONS:
+        if marker.lower() in text.lower():
+            return reason
     return type(exc).__name__
 
 
@@ -442,4 +478,6 @@ class AvitoApi(AvitoClient):
     def probe(self) -> int:
         """Reach Avito's host through the proxy, unauthenticated; any HTTP answer means the path works."""
         response = self.session.get(self.base_url + "/", timeout=self.timeout, allow_redirects=False)
+        if response.status_code == 407:
+            raise ProxyFailure(f"The proxy {describe(self.context.proxy)} failed: it rejected the login (HTTP 407).")
         return response.status_code

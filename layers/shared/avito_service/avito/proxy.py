@@ -22,7 +22,9 @@ def proxy_url(proxy: ProxySettings) -> str:
     credentials = ""
     if proxy.login:
         credentials = quote(proxy.login, safe="")
-        if proxy.password is not None and proxy.type != ProxyType.SOCKS4:
+        if proxy.type == ProxyType.SOCKS4:
+            credentials += ":"  # urllib3 reads a login only as "user:password"; SOCKS4 sends just the user id
+        elif proxy.password is not None:
             credentials += ":" + quote(proxy.password.get_secret_value(), safe="")
         credentials += "@"
     host = f"[{proxy.host}]" if ":" in proxy.host and not proxy.host.startswith("[") else proxy.host

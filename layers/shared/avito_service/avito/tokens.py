@@ -47,6 +47,12 @@ Fetcher = Callable[[], tuple[str, int]]  # -> (access_token, expires_in)
 _memory: dict[str, Token] = {}
 _memory_lock = threading.Lock()
 _owner = uuid.uuid4().hex  # this container
+_account_locks: dict[str, threading.Lock] = {}
+
+
+def _account_lock(account_id: str) -> threading.Lock:
+    with _memory_lock:
+        return _account_locks.setdefault(account_id, threading.Lock())
 
 
 class TokenStore:
@@ -62,6 +68,11 @@ class TokenStore:
             cached = _memory.get(account_id)
         if cached and cached.fingerprint == fingerprint and cached.value != reject and cached.usable(time.time()):
             return cached.value
+        with _account_lock(account_id):  # threads of one container queue here; containers meet in DynamoDB
+            return self._shared_token(account_id, fingerprint, fetch, reject, deadline)
+
+    def _shared_token(self, account_id: str, fingerprint: str, fetch: Fetcher, reject: str | None,
+                      deadline: float) -> str:
         while True:
             stored = self._read(account_id)
             now = time.time()

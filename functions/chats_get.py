@@ -1,0 +1,23 @@
+"""GET /api/v1/chats/{chatId}: one stored chat (any role; from storage, never Avito)."""
+
+from avito_service.api import Envelope, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.messenger.models import Chat, ChatId
+from avito_service.messenger.store import chat_store
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.get(
+    "/api/v1/chats/<chatId>",
+    summary="Get a stored chat",
+    tags=["Stored chats"],
+    responses=doc(Envelope[Chat], 404),
+    middlewares=[any_role],
+)
+def get_chat(chatId: ChatId):
+    return ok(chat_store().get_chat(chatId))
+
+
+lambda_handler = rest_handler(app)

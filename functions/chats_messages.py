@@ -1,0 +1,24 @@
+"""GET /api/v1/chats/{chatId}/messages: a stored chat's messages, oldest first, paginated (any role; never Avito)."""
+
+from avito_service.api import Cursor, Limit, Page, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.messenger.models import ChatId, Message
+from avito_service.messenger.store import chat_store
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.get(
+    "/api/v1/chats/<chatId>/messages",
+    summary="List a stored chat's messages",
+    tags=["Stored chats"],
+    responses=doc(Page[Message], 404),
+    middlewares=[any_role],
+)
+def list_messages(chatId: ChatId, limit: Limit = 50, cursor: Cursor = None):
+    messages, next_cursor = chat_store().list_messages(chatId, limit, cursor)
+    return ok(messages, next_cursor=next_cursor)
+
+
+lambda_handler = rest_handler(app)

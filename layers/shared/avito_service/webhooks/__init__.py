@@ -1,0 +1,1 @@
+"""Avito Messenger webhooks: per-account URL secrets (``tokens``) and accepting deliveries (``deliveries``)."""

@@ -1,0 +1,161 @@
+"""`python -m local_runtime run | token | invoke` — see the package docstring for the environment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+import jwt
+
+from local_runtime.stack import DEFAULT_PARAMETER_ENV_MAP, DEFAULT_SECRET_ENV_MAP, LocalStack
+
+SECRET_FILE = Path(".local") / "jwt_secret"
+
+
+def make_token(secret: str, role: str, sub: str, ttl_seconds: int) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": sub, "role": role, "iat": now, "exp": now + ttl_seconds}, secret, algorithm="HS256")
+
+
+def _secret_file(template: str) -> Path:
+    return Path(template).resolve().parent / SECRET_FILE
+
+
+def _write_secret_file(template: str, secret: str) -> Path:
+    path = _secret_file(template)
+    path.parent.mkdir(exist_ok=True)
+    (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+    path.write_text(secret, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def _pairs(values: Sequence[str] | None, default: dict[str, str] | None = None) -> dict[str, str]:
+    result = dict(default or {})
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"expected KEY=VALUE, got {item!r}")
+        result[key] = value
+    return result
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    stack = LocalStack(
+        args.template,
+        api_port=int(os.environ.get("PORT", "3000")),
+        webhook_port=int(os.environ.get("WEBHOOK_PORT", "3001")),
+        moto_port=int(os.environ.get("MOTO_PORT", "4566")),
+        parameter_overrides=_pairs(args.parameter_overrides),
+        parameter_env_map=_pairs(args.parameter_env, DEFAULT_PARAMETER_ENV_MAP),
+        secret_env_map=_pairs(args.secret_env, DEFAULT_SECRET_ENV_MAP),
+    )
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    stack.start()
+    try:
+        _print_summary(stack, args.template)
+        stopping.wait()
+    finally:
+        print("stopping...", file=sys.stderr)
+        stack.stop()
+    return 0
+
+
+def _print_summary(stack: LocalStack, template: str) -> None:
+    print(f"API Gateway (REST, stage 'local'): {stack.api_url}")
+    for route in sorted(stack_routes(stack)):
+        print(f"    {route}")
+    print(f"Lambda Invoke API:  {stack.api_url}/2015-03-31/functions/<name>/invocations")
+    for lid, spec in stack.functions.items():
+        if spec.function_url and stack.resolver:
+            print(f"Function URL {lid}: {stack.resolver.resolve({'Fn::GetAtt': [lid + 'Url', 'FunctionUrl']})}")
+    print(f"moto (AWS_ENDPOINT_URL): {stack.moto_url}")
+    for schedule in stack.schedules:
+        print(f"schedule {schedule.key}: {schedule.expression} -> every {schedule.period_seconds:g} s")
+    for source in stack.sqs_sources:
+        print(f"SQS {source.queue_url} -> {source.function_id} (batch {source.batch_size})")
+    if "JWT_SECRET" in stack.generated_secrets and stack.jwt_secret:
+        path = _write_secret_file(template, stack.jwt_secret)
+        print(f"JWT_SECRET was unset: generated one (saved to {path}). Admin token (12 h):")
+        print(make_token(stack.jwt_secret, "admin", "local-admin", 43200))
+    sys.stdout.flush()
+
+
+def stack_routes(stack: LocalStack) -> list[str]:
+    routes = []
+    for lid, spec in stack.functions.items():
+        for event in spec.events.values():
+            if event.get("Type") == "Api":
+                props = event.get("Properties") or {}
+                routes.append(f"{str(props.get('Method')).upper():7} {props.get('Path')} -> {lid}")
+    return routes
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    secret = os.environ.get("JWT_SECRET")
+    if not secret:
+        path = _secret_file(args.template)
+        if not path.exists():
+            print(f"JWT_SECRET is unset and {path} does not exist (start `run` first)", file=sys.stderr)
+            return 1
+        secret = path.read_text(encoding="utf-8").strip()
+    print(make_token(secret, args.role, args.sub or f"local-{args.role}", args.ttl))
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    event = json.loads(Path(args.event).read_text(encoding="utf-8")) if args.event else {}
+    port = os.environ.get("PORT", "3000")
+    url = f"http://127.0.0.1:{port}/2015-03-31/functions/{args.function}/invocations"
+    request = urllib.request.Request(url, data=json.dumps(event).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=args.timeout) as response:  # noqa: S310 - loopback
+            body, failed = response.read().decode(), response.headers.get("X-Amz-Function-Error")
+    except urllib.error.HTTPError as error:
+        print(error.read().decode(), file=sys.stderr)
+        return 1
+    except urllib.error.URLError as error:
+        print(f"cannot reach the local stack at {url}: {error.reason} (is `run` running?)", file=sys.stderr)
+        return 1
+    print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m local_runtime", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the whole template locally")
+    run.add_argument("--template", default="template.yaml")
+    run.add_argument("--parameter-overrides", nargs="*", metavar="Param=Value")
+    run.add_argument("--parameter-env", nargs="*", metavar="ENV=Param", help="extra env var -> parameter mappings")
+    run.add_argument("--secret-env", nargs="*", metavar="ENV=SecretId", help="extra env var -> secret mappings")
+    run.set_defaults(handler=cmd_run)
+    token = commands.add_parser("token", help="print an HS256 JWT signed with the local JWT secret")
+    token.add_argument("--role", default="admin")
+    token.add_argument("--sub")
+    token.add_argument("--ttl", type=int, default=43200)
+    token.add_argument("--template", default="template.yaml")
+    token.set_defaults(handler=cmd_token)
+    invoke = commands.add_parser("invoke", help="invoke one function of the running stack once")
+    invoke.add_argument("function", help="logical id or function name")
+    invoke.add_argument("--event", help="JSON file with the event ({} when omitted)")
+    invoke.add_argument("--timeout", type=float, default=120)
+    invoke.set_defaults(handler=cmd_invoke)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))

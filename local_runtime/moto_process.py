@@ -1,0 +1,77 @@
+"""Moto server in a child process (state isolated from any in-process `mock_aws`).
+
+Child: `python -m local_runtime.moto_process HOST PORT` prints `{"port": N}` once listening and exits
+when its stdin closes (so it never outlives the runtime).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from local_runtime.workers import PROJECT_ROOT
+
+
+class MotoProcess:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self._requested_port = port
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port: int | None = None
+
+    def spawn(self) -> None:
+        """Start the child without waiting (importing moto takes a moment)."""
+        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing", "MOTO_ALLOW_NONEXISTENT_REGION": "true"}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "local_runtime.moto_process", self.host, str(self._requested_port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True,
+        )
+
+    def wait_ready(self) -> str:
+        """Block until the server listens; returns its URL."""
+        if self._process is None or self._process.stdout is None:
+            raise RuntimeError("call spawn() first")
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"moto server failed to start (exit code {self._process.wait()})")
+        self.port = int(json.loads(line)["port"])
+        return self.url
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        if self._process.stdin:
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout:
+            self._process.stdout.close()
+        self._process = None
+
+
+def main() -> None:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler  # noqa: PLC0415 - only the child needs moto
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+    MotoRequestHandler.log_request = lambda *_args, **_kwargs: None  # type: ignore[method-assign]  # no access log
+
+    host, port = sys.argv[1], int(sys.argv[2])
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    print(json.dumps({"port": server.get_host_and_port()[1]}), flush=True)
+    sys.stdin.buffer.read()  # until the parent closes stdin or dies
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""LocalStack: the whole local runtime (moto, resources, workers, API, Function URLs, schedules, SQS) in one object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from local_runtime.apigw import ApiGatewayApp
+from local_runtime.apigw_config import load_api_configs, load_routes
+from local_runtime.function_url import FunctionUrlApp
+from local_runtime.functions import FunctionSpec, load_function_specs
+from local_runtime.http_server import HttpServer
+from local_runtime.intrinsics import Resolver, StackContext, default_region
+from local_runtime.moto_process import MotoProcess
+from local_runtime.resources import FAKE_CREDENTIALS, create_resources
+from local_runtime.schedules import Schedule, Scheduler, load_schedules
+from local_runtime.sqs_poller import SqsEventSource, SqsPoller, load_sqs_sources
+from local_runtime.template import Template, load_template, parse_yaml
+from local_runtime.workers import DEFAULT_MAX_WORKERS, InvocationResult, LambdaRuntime, LogSink
+
+DEFAULT_SECRET_ENV_MAP = {"JWT_SECRET": "JwtSecret"}
+DEFAULT_PARAMETER_ENV_MAP = {"AVITO_API_URL": "AvitoApiUrl", "WEBHOOK_BASE_URL": "WebhookBaseUrl"}
+WEBHOOK_BASE_URL_ENV = "WEBHOOK_BASE_URL"
+
+
+class InvocationError(Exception):
+    """A function invocation ended with a Lambda error (payload has errorType / errorMessage)."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(f"{payload.get('errorType')}: {payload.get('errorMessage')}")
+        self.payload = payload
+
+
+class LocalStack:
+    """Runs a SAM template locally. Ports 0 pick free ports; see the package docstring for the environment."""
+
+    def __init__(
+        self,
+        template_path: str | Path = "template.yaml",
+        *,
+        api_port: int = 0,
+        webhook_port: int = 0,
+        moto_port: int = 0,
+        host: str = "127.0.0.1",
+        env_overrides: Mapping[str, str] | None = None,
+        parameter_overrides: Mapping[str, str] | None = None,
+        schedule_seconds: float | None = None,
+        log_file: str | Path | None = None,
+        function_env: Mapping[str, str] | None = None,
+        secret_env_map: Mapping[str, str] | None = None,
+        parameter_env_map: Mapping[str, str] | None = None,
+        max_workers_per_function: int = DEFAULT_MAX_WORKERS,
+    ) -> None:
+        self.template_path = Path(template_path).resolve()
+        self._ports = {"api": api_port, "webhook": webhook_port, "moto": moto_port}
+        self.host = host
+        self.env: dict[str, str] = {**os.environ, **(env_overrides or {})}
+        self._parameter_overrides = dict(parameter_overrides or {})
+        self._schedule_seconds = schedule_seconds
+        self._log_file = log_file
+        self._function_env = dict(function_env or {})
+        self._secret_env_map = dict(DEFAULT_SECRET_ENV_MAP if secret_env_map is None else secret_env_map)
+        self._parameter_env_map = dict(DEFAULT_PARAMETER_ENV_MAP if parameter_env_map is None else parameter_env_map)
+        self._max_workers = max_workers_per_function
+        self.region = self.env.get("AWS_REGION") or self.env.get("AWS_DEFAULT_REGION") or default_region()
+
+        self.api_url = self.webhook_url = self.moto_url = ""
+        self.jwt_secret: str | None = None
+        self.generated_secrets: dict[str, str] = {}  # env var -> generated value (when the env var was unset)
+        self.physical_ids: dict[str, str] = {}
+        self.template: Template | None = None
+        self.resolver: Resolver | None = None
+        self.functions: dict[str, FunctionSpec] = {}
+        self.schedules: list[Schedule] = []
+        self.sqs_sources: list[SqsEventSource] = []
+        self.runtime: LambdaRuntime | None = None
+        self._sink: LogSink | None = None
+        self._moto: MotoProcess | None = None
+        self._servers: list[HttpServer] = []
+        self._scheduler: Scheduler | None = None
+        self._poller: SqsPoller | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> LocalStack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self._sink = LogSink(self._log_file or self.env.get("LOCAL_LOG_FILE") or None)
+        self._moto = MotoProcess(self.host, self._ports["moto"])
+        self._moto.spawn()
+        api_server = HttpServer("api", self.host, self._ports["api"])
+        webhook_server = HttpServer("webhook", self.host, self._ports["webhook"])
+        self._servers = [api_server, webhook_server]
+        self.api_url, self.webhook_url = api_server.url, webhook_server.url
+
+        template = self.template = load_template(self.template_path, self._template_parameters())
+        self.moto_url = self._moto.wait_ready()
+        context = StackContext(region=self.region, sqs_base_url=self.moto_url, webhook_url=self.webhook_url + "/")
+        resolver = self.resolver = Resolver(template, context)
+        self.physical_ids = create_resources(template, self.moto_url, resolver=resolver,
+                                             secret_values=self._secret_values(template))
+        self.functions = load_function_specs(resolver)
+        runtime = self.runtime = LambdaRuntime(self.functions, self._worker_env(), self._sink, self._max_workers)
+
+        apis = load_api_configs(resolver, {spec.arn: lid for lid, spec in self.functions.items()})
+        routes = load_routes(self.functions, apis)
+        api_server.start(ApiGatewayApp(runtime, apis, routes, context))
+        webhook_server.start(FunctionUrlApp(runtime, template, self.functions))
+
+        schedule_seconds = self._schedule_seconds or _float_or_none(self.env.get("LOCAL_SCHEDULE_SECONDS"))
+        self.schedules = load_schedules(self.functions, resolver, schedule_seconds)
+        self._scheduler = Scheduler(self.schedules, runtime.invoke, context)
+        self._scheduler.start()
+        queue_urls = {lid: url for lid, url in self.physical_ids.items() if url.startswith("http")}
+        self.sqs_sources = load_sqs_sources(self.functions, resolver, queue_urls)
+        self._poller = SqsPoller(self.sqs_sources, runtime.invoke, lambda: self.client("sqs"), context)
+        self._poller.start()
+
+    def stop(self) -> None:
+        """Stop everything (idempotent): timers and pollers, HTTP servers, workers, moto."""
+        for stoppable in (self._scheduler, self._poller):
+            if stoppable:
+                stoppable.stop()
+        for server in self._servers:
+            server.stop()
+        self._servers = []
+        if self.runtime:
+            self.runtime.close()
+        for joinable in (self._scheduler, self._poller):
+            if joinable:
+                joinable.join(timeout=2)
+        self._scheduler = self._poller = None
+        if self._moto:
+            self._moto.stop()
+            self._moto = None
+        if self._sink:
+            self._sink.close()
+            self._sink = None
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ helpers
+    def invoke_raw(self, function_ref: str, event: Any) -> InvocationResult:
+        if self.runtime is None:
+            raise RuntimeError("LocalStack is not started")
+        return self.runtime.invoke(function_ref, event)
+
+    def invoke(self, function_ref: str, event: Any) -> Any:
+        """Invoke a function (logical id, name or ARN) and return its result; raises InvocationError."""
+        result = self.invoke_raw(function_ref, event)
+        if not result.ok:
+            raise InvocationError(result.payload)
+        return result.payload
+
+    def fire_schedule(self, key: str) -> Any:
+        """Fire now the schedule of function `key` (or `Function.EventName`); returns the handler result."""
+        matches = [s for s in self.schedules if key in (s.function_id, s.key)]
+        if not matches or self._scheduler is None:
+            raise KeyError(f"no enabled schedule for {key!r}")
+        result = self._scheduler.fire(matches[0])
+        if not result.ok:
+            raise InvocationError(result.payload)
+        return result.payload
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the local moto server."""
+        return boto3.client(service, endpoint_url=self.moto_url, region_name=self.region, **FAKE_CREDENTIALS)
+
+    # ------------------------------------------------------------ internals
+    def _template_parameters(self) -> dict[str, str]:
+        declared = (parse_yaml(self.template_path.read_text(encoding="utf-8")) or {}).get("Parameters") or {}
+        env = dict(self.env)
+        env.setdefault(WEBHOOK_BASE_URL_ENV, self.webhook_url + "/")
+        overrides = {param: env[name] for name, param in self._parameter_env_map.items()
+                     if param in declared and env.get(name)}
+        overrides.update(self._parameter_overrides)
+        return overrides
+
+    def _secret_values(self, template: Template) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for env_name, secret_id in self._secret_env_map.items():
+            if secret_id not in template.resources:
+                continue
+            value = self.env.get(env_name)
+            if not value:
+                value = self.generated_secrets[env_name] = secrets.token_urlsafe(32)
+            values[secret_id] = value
+        self.jwt_secret = values.get(self._secret_env_map.get("JWT_SECRET", ""), self.env.get("JWT_SECRET"))
+        return values
+
+    def _worker_env(self) -> dict[str, str]:
+        return {
+            **self._function_env,
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_ENDPOINT_URL_LAMBDA": self.api_url,  # lambda:Invoke goes to our Invoke API
+            "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
+            "AWS_SESSION_TOKEN": FAKE_CREDENTIALS["aws_session_token"],
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+
+
+def _float_or_none(value: str | None) -> float | None:
+    return float(value) if value else None

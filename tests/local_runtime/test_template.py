@@ -1,0 +1,137 @@
+"""Template model, intrinsics, resources and the pure helpers: no servers, no subprocesses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import jwt
+import pytest
+from moto import mock_aws
+
+from local_runtime.apigw_config import Route, _segments, split_path
+from local_runtime.authorizer import policy_effect
+from local_runtime.cli import main as cli_main
+from local_runtime.intrinsics import Resolver, StackContext
+from local_runtime.schedules import period_of
+from local_runtime.template import TemplateError, create_resources, load_template, parse_yaml
+
+FIXTURE = Path(__file__).parent / "fixture" / "template.yaml"
+
+
+def test_short_form_tags_become_long_form() -> None:
+    doc = parse_yaml(
+        "a: !Ref X\nb: !GetAtt T.Arn\nc: !Sub 'x-${Y}'\nd: !If [C, 1, 2]\n"
+        "e: !Join [',', [!Ref A, b]]\nf: !Select [0, !GetAZs '']\ng: !Not [!Equals [a, b]]\n"
+    )
+    assert doc == {
+        "a": {"Ref": "X"},
+        "b": {"Fn::GetAtt": ["T", "Arn"]},
+        "c": {"Fn::Sub": "x-${Y}"},
+        "d": {"Fn::If": ["C", 1, 2]},
+        "e": {"Fn::Join": [",", [{"Ref": "A"}, "b"]]},
+        "f": {"Fn::Select": [0, {"Fn::GetAZs": ""}]},
+        "g": {"Fn::Not": [{"Fn::Equals": ["a", "b"]}]},
+    }
+
+
+def test_parameters_defaults_and_overrides() -> None:
+    template = load_template(FIXTURE, {"Stage": "prod"})
+    assert template.parameters["Greeting"] == "hello"
+    assert template.parameters["Stage"] == "prod"
+    with pytest.raises(TemplateError, match="Nope"):
+        load_template(FIXTURE, {"Nope": "x"})
+
+
+def test_globals_are_merged_into_functions() -> None:
+    props = load_template(FIXTURE).function_properties("EchoFunction")
+    variables = props["Environment"]["Variables"]
+    assert variables["FUNCTION_ONLY"] == "echo-only"  # the function's own
+    assert variables["GREETING"] == "overridden-by-function"  # the function wins over Globals
+    assert variables["TABLE_NAME"] == {"Ref": "ItemsTable"}  # from Globals
+    assert props["Timeout"] == 10 and props["Runtime"] == "python3.11"
+    assert props["Layers"] == [{"Ref": "SharedLayer"}]
+
+
+def test_intrinsics() -> None:
+    template = load_template(FIXTURE, {"Stage": "prod", "WebhookBaseUrl": ""})
+    resolver = Resolver(template, StackContext(region="eu-west-1", sqs_base_url="http://127.0.0.1:1",
+                                               webhook_url="http://127.0.0.1:2/"))
+    resolve = resolver.resolve
+    assert resolve({"Ref": "ItemsTable"}) == "avito-service-local-items"
+    assert resolve({"Ref": "WorkQueue"}) == "http://127.0.0.1:1/123456789012/WorkQueue"
+    assert resolve({"Fn::GetAtt": ["WorkDlq", "Arn"]}) == "arn:aws:sqs:eu-west-1:123456789012:WorkDlq"
+    assert resolve({"Fn::GetAtt": ["ItemsTable", "Arn"]}).endswith(":table/avito-service-local-items")
+    assert resolve({"Fn::GetAtt": ["WebhookFunctionUrl", "FunctionUrl"]}) == "http://127.0.0.1:2/"
+    assert resolve({"Fn::Sub": "${AWS::Region}/${Greeting}/${WorkDlq.Arn}/${!Literal}"}) == (
+        "eu-west-1/hello/arn:aws:sqs:eu-west-1:123456789012:WorkDlq/${Literal}"
+    )
+    assert resolve({"Fn::Sub": ["${A}-${AWS::AccountId}", {"A": {"Ref": "Stage"}}]}) == "prod-123456789012"
+    assert resolve({"Fn::If": ["IsProd", "p", "d"]}) == "p"
+    assert resolve({"Fn::And": [{"Condition": "IsProd"}, {"Fn::Not": [{"Condition": "UseOwnUrl"}]}]}) is False
+    assert resolve({"Fn::Or": [{"Condition": "IsProd"}, False]}) is True
+    assert resolve({"a": {"Ref": "AWS::NoValue"}, "b": [1, {"Ref": "AWS::NoValue"}]}) == {"b": [1]}
+    with pytest.raises(TemplateError, match="EchoFunction"):
+        resolve({"Ref": "JwtSecret"}, "EchoFunction")  # only known once created
+    with pytest.raises(TemplateError, match="Missing"):
+        resolve({"Fn::GetAtt": ["Missing", "Arn"]})
+    with pytest.raises(TemplateError, match="ImportValue"):
+        resolve({"Fn::ImportValue": "x"})
+
+
+def test_create_resources_under_mock_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    template = load_template(FIXTURE)
+    with mock_aws():
+        created = create_resources(template)
+        table = boto3.client("dynamodb").describe_table(TableName=created["ItemsTable"])["Table"]
+        assert [index["IndexName"] for index in table["GlobalSecondaryIndexes"]] == ["byKind"]
+        ttl = boto3.client("dynamodb").describe_time_to_live(TableName=created["ItemsTable"])
+        assert ttl["TimeToLiveDescription"]["AttributeName"] == "ttl"
+        attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=created["WorkQueue"],
+                                                              AttributeNames=["All"])["Attributes"]
+        redrive = json.loads(attributes["RedrivePolicy"])
+        assert redrive["deadLetterTargetArn"].endswith(":WorkDlq") and int(redrive["maxReceiveCount"]) == 1
+        assert attributes["VisibilityTimeout"] == "1"
+        secret = boto3.client("secretsmanager").get_secret_value(SecretId=created["JwtSecret"])["SecretString"]
+        assert len(secret) == 40 and secret.isalnum()
+
+
+def test_route_specificity() -> None:
+    def route(path: str) -> Route:
+        return Route("Api", path, "GET", "Fn", None, _segments(path))
+
+    literal, param, greedy = route("/items/special"), route("/items/{id}"), route("/{proxy+}")
+    parts = split_path("/items/special")
+    matching = [r for r in (greedy, param, literal) if r.match(parts) is not None]
+    assert min(matching, key=lambda r: r.specificity) is literal
+    assert param.match(split_path("/items/7")) == {"id": "7"}
+    assert greedy.match(split_path("/a/b/c")) == {"proxy": "a/b/c"}
+    assert greedy.match([]) is None and param.match(split_path("/items/7/x")) is None
+
+
+def test_policy_evaluation() -> None:
+    arn = "arn:aws:execute-api:us-east-1:123456789012:api/local/GET/items/1"
+
+    def policy(*statements: tuple[str, str]) -> dict:
+        return {"Statement": [{"Action": "execute-api:Invoke", "Effect": e, "Resource": r} for e, r in statements]}
+
+    assert policy_effect(policy(("Allow", "arn:aws:execute-api:*:*:api/local/*")), arn) == "Allow"
+    assert policy_effect(policy(("Allow", "arn:aws:execute-api:*:*:api/local/POST/*")), arn) is None
+    assert policy_effect(policy(("Allow", "*"), ("Deny", "*/GET/items/?")), arn) == "Deny"
+
+
+def test_schedule_periods() -> None:
+    assert period_of("rate(5 minutes)") == 300
+    assert period_of("rate(1 hour)") == 3600
+    assert period_of("cron(0 12 * * ? *)") == 60
+    with pytest.raises(TemplateError):
+        period_of("every day")
+
+
+def test_cli_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("JWT_SECRET", "k" * 32)
+    assert cli_main(["token", "--role", "operator", "--sub", "bob", "--ttl", "60"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), "k" * 32, algorithms=["HS256"])
+    assert claims["role"] == "operator" and claims["sub"] == "bob" and claims["exp"] - claims["iat"] == 60

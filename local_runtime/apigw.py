@@ -34,8 +34,9 @@ def _contract_error(status: int, code: str, message: str) -> Response:
 class ApiGatewayApp:
     """WSGI app serving every `Type: Api` route of the template, and POST /2015-03-31/functions/*/invocations."""
 
-    def __init__(self, runtime: LambdaRuntime, apis: dict[str, ApiConfig], routes: list[Route],
-                 context: StackContext) -> None:
+    def __init__(
+        self, runtime: LambdaRuntime, apis: dict[str, ApiConfig], routes: list[Route], context: StackContext
+    ) -> None:
         self._runtime = runtime
         self._apis = apis
         self._routes = routes
@@ -57,13 +58,17 @@ class ApiGatewayApp:
         try:
             event = json.loads(raw) if raw.strip() else {}
         except json.JSONDecodeError:
-            return _json_response(400, {"Type": "User", "Message": "Could not parse request body into json"},
-                                  {"x-amzn-ErrorType": "InvalidRequestContentException"})
+            return _json_response(
+                400,
+                {"Type": "User", "Message": "Could not parse request body into json"},
+                {"x-amzn-ErrorType": "InvalidRequestContentException"},
+            )
         try:
             function_id = self._runtime.resolve_id(function_ref)
         except UnknownFunctionError as error:
-            return _json_response(404, {"Type": "User", "Message": str(error.args[0])},
-                                  {"x-amzn-ErrorType": "ResourceNotFoundException"})
+            return _json_response(
+                404, {"Type": "User", "Message": str(error.args[0])}, {"x-amzn-ErrorType": "ResourceNotFoundException"}
+            )
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         if invocation_type == "DryRun":
             return Response(status=204)
@@ -122,8 +127,9 @@ class ApiGatewayApp:
             if decision.context is None:
                 return self._gateway_response(api, str(decision.response_type), decision.message, request_id)
             authorizer_context = decision.context
-        event = self._rest_event(request, route, api, path_params, request_id=request_id,
-                                 authorizer_context=authorizer_context)
+        event = self._rest_event(
+            request, route, api, path_params, request_id=request_id, authorizer_context=authorizer_context
+        )
         result = self._invoke(route.function_id, event)
         response = _proxy_response(result) if result.ok else None
         if response is None:
@@ -151,17 +157,34 @@ class ApiGatewayApp:
             )
         else:
             body = '{"message":' + message_string + "}"
-        headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": "UnauthorizedException"
-                   if status == 401 else "AccessDeniedException" if status == 403 else "InternalServerErrorException"}
+        headers = {
+            "x-amzn-RequestId": request_id,
+            "x-amzn-ErrorType": "UnauthorizedException"
+            if status == 401
+            else "AccessDeniedException"
+            if status == 403
+            else "InternalServerErrorException",
+        }
         headers.update(configured.headers if configured else {})
         return Response(body, status=status, headers=headers, content_type="application/json")
 
-    def _rest_event(self, request: Request, route: Route, api: ApiConfig, path_params: dict[str, str], *,
-                    request_id: str, authorizer_context: dict[str, Any] | None) -> dict[str, Any]:
+    def _rest_event(
+        self,
+        request: Request,
+        route: Route,
+        api: ApiConfig,
+        path_params: dict[str, str],
+        *,
+        request_id: str,
+        authorizer_context: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         source_ip = request.remote_addr or "127.0.0.1"
-        header_pairs = [*request.headers.items(), ("X-Forwarded-For", source_ip),
-                        ("X-Forwarded-Port", str(request.environ.get("SERVER_PORT", ""))),
-                        ("X-Forwarded-Proto", request.scheme)]
+        header_pairs = [
+            *request.headers.items(),
+            ("X-Forwarded-For", source_ip),
+            ("X-Forwarded-Port", str(request.environ.get("SERVER_PORT", ""))),
+            ("X-Forwarded-Proto", request.scheme),
+        ]
         multi_headers: dict[str, list[str]] = defaultdict(list)
         for name, value in header_pairs:
             multi_headers[name].append(value)
@@ -184,10 +207,20 @@ class ApiGatewayApp:
             "domainName": request.host,
             "domainPrefix": request.host.split(".")[0],
             "identity": {
-                "sourceIp": source_ip, "userAgent": request.headers.get("User-Agent"),
-                "accessKey": None, "accountId": None, "caller": None, "cognitoAuthenticationProvider": None,
-                "cognitoAuthenticationType": None, "cognitoIdentityId": None, "cognitoIdentityPoolId": None,
-                "principalOrgId": None, "user": None, "userArn": None, "apiKey": None, "apiKeyId": None,
+                "sourceIp": source_ip,
+                "userAgent": request.headers.get("User-Agent"),
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "cognitoAuthenticationProvider": None,
+                "cognitoAuthenticationType": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "principalOrgId": None,
+                "user": None,
+                "userArn": None,
+                "apiKey": None,
+                "apiKeyId": None,
                 "clientCert": None,
             },
         }

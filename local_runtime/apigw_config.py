@@ -193,8 +193,11 @@ def _cors(spec: Any) -> dict[str, str] | None:
         "Access-Control-Max-Age": spec.get("MaxAge"),
         "Access-Control-Allow-Credentials": spec.get("AllowCredentials"),
     }
-    return {key: str(value).strip("'").lower() if isinstance(value, bool) else str(value).strip("'")
-            for key, value in headers.items() if value is not None}
+    return {
+        key: str(value).strip("'").lower() if isinstance(value, bool) else str(value).strip("'")
+        for key, value in headers.items()
+        if value is not None
+    }
 
 
 def _referenced_api(rest_api_id: Any, where: str) -> str:
@@ -231,6 +234,9 @@ def load_routes(specs: dict[str, FunctionSpec], apis: dict[str, ApiConfig]) -> l
                 authorizer = None
             if authorizer is not None and authorizer not in api.authorizers:
                 raise TemplateError(f"{where}: authorizer {authorizer!r} is not defined on {api_logical_id}")
-            routes.append(Route(api_logical_id, path, "ANY" if method == "ANY" else method, function_id,
-                                authorizer, _segments(path)))
+            routes.append(
+                Route(
+                    api_logical_id, path, "ANY" if method == "ANY" else method, function_id, authorizer, _segments(path)
+                )
+            )
     return routes

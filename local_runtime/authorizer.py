@@ -98,7 +98,7 @@ def _wildcard_match(pattern: str, value: str) -> bool:
 
 
 def policy_effect(policy: dict[str, Any], method_arn: str) -> str | None:
-    """"Deny" if any statement denies the call, else "Allow" if one allows it, else None (implicit deny)."""
+    """ "Deny" if any statement denies the call, else "Allow" if one allows it, else None (implicit deny)."""
     effects = set()
     for statement in _as_list(policy.get("Statement") or []):
         if not isinstance(statement, dict):

@@ -118,8 +118,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     event = json.loads(Path(args.event).read_text(encoding="utf-8")) if args.event else {}
     port = os.environ.get("PORT", "3000")
     url = f"http://127.0.0.1:{port}/2015-03-31/functions/{args.function}/invocations"
-    request = urllib.request.Request(url, data=json.dumps(event).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(event).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=args.timeout) as response:  # noqa: S310 - loopback
             body, failed = response.read().decode(), response.headers.get("X-Amz-Function-Error")

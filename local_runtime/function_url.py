@@ -14,8 +14,16 @@ from local_runtime.functions import FunctionSpec
 from local_runtime.template import Template, function_url_prefix
 from local_runtime.workers import LambdaRuntime, RuntimeStoppedError
 
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
-               "application/x-www-form-urlencoded", "application/graphql", "+json", "+xml")
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-www-form-urlencoded",
+    "application/graphql",
+    "+json",
+    "+xml",
+)
 
 
 class FunctionUrlApp:
@@ -23,9 +31,7 @@ class FunctionUrlApp:
 
     def __init__(self, runtime: LambdaRuntime, template: Template, specs: dict[str, FunctionSpec]) -> None:
         self._runtime = runtime
-        self._prefixes = {
-            function_url_prefix(template, lid): spec for lid, spec in specs.items() if spec.function_url
-        }
+        self._prefixes = {function_url_prefix(template, lid): spec for lid, spec in specs.items() if spec.function_url}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -34,7 +40,7 @@ class FunctionUrlApp:
     def _handle(self, request: Request) -> Response:
         for prefix, spec in sorted(self._prefixes.items(), key=lambda item: -len(item[0])):
             if request.path == prefix.rstrip("/") or request.path.startswith(prefix):
-                raw_path = "/" + request.path[len(prefix):].lstrip("/") if prefix != "/" else request.path
+                raw_path = "/" + request.path[len(prefix) :].lstrip("/") if prefix != "/" else request.path
                 return self._invoke(spec, request, raw_path)
         return Response(json.dumps({"Message": "Not Found"}), status=404, content_type="application/json")
 
@@ -45,8 +51,9 @@ class FunctionUrlApp:
         except RuntimeStoppedError:
             result = None
         if result is None or not result.ok:
-            return Response(json.dumps({"Message": "Internal Server Error"}), status=502,
-                            content_type="application/json")
+            return Response(
+                json.dumps({"Message": "Internal Server Error"}), status=502, content_type="application/json"
+            )
         return function_url_response(result.payload)
 
 

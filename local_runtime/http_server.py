@@ -41,8 +41,9 @@ class HttpServer:
 
     def start(self, app: WsgiApp) -> None:
         self.app = app
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name=f"http-{self.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name=f"http-{self.name}", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -23,11 +23,19 @@ class MotoProcess:
 
     def spawn(self) -> None:
         """Start the child without waiting (importing moto takes a moment)."""
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "AWS_ACCESS_KEY_ID": "testing",
-               "AWS_SECRET_ACCESS_KEY": "testing", "MOTO_ALLOW_NONEXISTENT_REGION": "true"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+        }
         self._process = subprocess.Popen(
             [sys.executable, "-m", "local_runtime.moto_process", self.host, str(self._requested_port)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
         )
 
     def wait_ready(self) -> str:
@@ -70,7 +78,7 @@ def main() -> None:
     server.start()
     print(json.dumps({"port": server.get_host_and_port()[1]}), flush=True)
     sys.stdin.buffer.read()  # until the parent closes stdin or dies
-    server.stop()
+    os._exit(0)  # nothing to flush: moto state is in memory only
 
 
 if __name__ == "__main__":

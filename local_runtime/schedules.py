@@ -47,8 +47,9 @@ def period_of(expression: str) -> float:
     raise TemplateError(f"unsupported schedule expression {expression!r}")
 
 
-def load_schedules(specs: dict[str, FunctionSpec], resolver: Resolver,
-                   period_override: float | None = None) -> list[Schedule]:
+def load_schedules(
+    specs: dict[str, FunctionSpec], resolver: Resolver, period_override: float | None = None
+) -> list[Schedule]:
     schedules = []
     for function_id, spec in specs.items():
         for event_name, event in spec.events.items():
@@ -61,14 +62,16 @@ def load_schedules(specs: dict[str, FunctionSpec], resolver: Resolver,
             expression = str(props.get("Schedule") or props.get("ScheduleExpression") or "")
             period = period_of(expression)
             raw_input = props.get("Input")
-            schedules.append(Schedule(
-                function_id=function_id,
-                event_name=event_name,
-                expression=expression,
-                period_seconds=period_override if period_override else period,
-                rule_name=str(props.get("Name") or f"{function_id}{event_name}"),
-                input=json.loads(raw_input) if isinstance(raw_input, str) else raw_input,
-            ))
+            schedules.append(
+                Schedule(
+                    function_id=function_id,
+                    event_name=event_name,
+                    expression=expression,
+                    period_seconds=period_override if period_override else period,
+                    rule_name=str(props.get("Name") or f"{function_id}{event_name}"),
+                    input=json.loads(raw_input) if isinstance(raw_input, str) else raw_input,
+                )
+            )
     return schedules
 
 
@@ -91,8 +94,9 @@ def scheduled_event(schedule: Schedule, context: StackContext) -> Any:
 class Scheduler:
     """One timer thread per schedule; `stop()` wakes them all immediately."""
 
-    def __init__(self, schedules: list[Schedule], invoke: Callable[[str, Any], InvocationResult],
-                 context: StackContext) -> None:
+    def __init__(
+        self, schedules: list[Schedule], invoke: Callable[[str, Any], InvocationResult], context: StackContext
+    ) -> None:
         self.schedules = schedules
         self._invoke = invoke
         self._context = context

@@ -37,12 +37,14 @@ class SqsEventSource:
         return f"{self.function_id}.{self.event_name}"
 
 
-def load_sqs_sources(specs: dict[str, FunctionSpec], resolver: Resolver,
-                     queue_urls: dict[str, str]) -> list[SqsEventSource]:
+def load_sqs_sources(
+    specs: dict[str, FunctionSpec], resolver: Resolver, queue_urls: dict[str, str]
+) -> list[SqsEventSource]:
     """Every enabled `Type: SQS` event; `queue_urls` maps queue logical id -> URL (from create_resources)."""
     sources = []
-    arn_to_queue = {resolver.queue_arn(lid): lid for lid in queue_urls
-                    if resolver.template.resource_type(lid) == QUEUE_TYPE}
+    arn_to_queue = {
+        resolver.queue_arn(lid): lid for lid in queue_urls if resolver.template.resource_type(lid) == QUEUE_TYPE
+    }
     for function_id, spec in specs.items():
         for event_name, event in spec.events.items():
             if event.get("Type") != "SQS":
@@ -56,17 +58,19 @@ def load_sqs_sources(specs: dict[str, FunctionSpec], resolver: Resolver,
                 raise TemplateError(f"{where}: Queue {props.get('Queue')} is not an SQS queue of this template")
             if props.get("FilterCriteria"):
                 print(f"[local_runtime] {where}: FilterCriteria is ignored locally", file=sys.stderr)
-            sources.append(SqsEventSource(
-                function_id=function_id,
-                event_name=event_name,
-                queue_id=queue_id,
-                queue_url=queue_urls[queue_id],
-                queue_arn=resolver.queue_arn(queue_id),
-                batch_size=int(props.get("BatchSize", 10)),
-                batching_window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
-                report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-                concurrency=int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", 1)),
-            ))
+            sources.append(
+                SqsEventSource(
+                    function_id=function_id,
+                    event_name=event_name,
+                    queue_id=queue_id,
+                    queue_url=queue_urls[queue_id],
+                    queue_arn=resolver.queue_arn(queue_id),
+                    batch_size=int(props.get("BatchSize", 10)),
+                    batching_window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                    report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                    concurrency=int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", 1)),
+                )
+            )
     return sources
 
 
@@ -102,8 +106,13 @@ def _b64(value: bytes) -> str:
 class SqsPoller:
     """Poller threads (MaximumConcurrency of them) per event source, deleting what the function processed."""
 
-    def __init__(self, sources: list[SqsEventSource], invoke: Callable[[str, Any], InvocationResult],
-                 client_factory: Callable[[], Any], context: StackContext) -> None:
+    def __init__(
+        self,
+        sources: list[SqsEventSource],
+        invoke: Callable[[str, Any], InvocationResult],
+        client_factory: Callable[[], Any],
+        context: StackContext,
+    ) -> None:
         self.sources = sources
         self._invoke = invoke
         self._client_factory = client_factory
@@ -114,8 +123,9 @@ class SqsPoller:
     def start(self) -> None:
         for source in self.sources:
             for index in range(max(1, source.concurrency)):
-                thread = threading.Thread(target=self._run, args=(source,), name=f"sqs-{source.key}-{index}",
-                                          daemon=True)
+                thread = threading.Thread(
+                    target=self._run, args=(source,), name=f"sqs-{source.key}-{index}", daemon=True
+                )
                 thread.start()
                 self._threads.append(thread)
 
@@ -168,10 +178,13 @@ class SqsPoller:
             return  # malformed batchItemFailures: Lambda treats the whole batch as failed
         done = [message for message in messages if message["MessageId"] not in failed]
         for start in range(0, len(done), MAX_RECEIVE):
-            chunk = done[start:start + MAX_RECEIVE]
-            sqs.delete_message_batch(QueueUrl=source.queue_url, Entries=[
-                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]} for index, message in enumerate(chunk)
-            ])
+            chunk = done[start : start + MAX_RECEIVE]
+            sqs.delete_message_batch(
+                QueueUrl=source.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]} for index, message in enumerate(chunk)
+                ],
+            )
 
 
 def _failed_ids(payload: Any, messages: list[dict[str, Any]]) -> set[str] | None:

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from local_runtime.apigw import ApiGatewayApp
 from local_runtime.apigw_config import load_api_configs, load_routes
@@ -27,6 +28,8 @@ from local_runtime.workers import DEFAULT_MAX_WORKERS, InvocationResult, LambdaR
 DEFAULT_SECRET_ENV_MAP = {"JWT_SECRET": "JwtSecret"}
 DEFAULT_PARAMETER_ENV_MAP = {"AVITO_API_URL": "AvitoApiUrl", "WEBHOOK_BASE_URL": "WebhookBaseUrl"}
 WEBHOOK_BASE_URL_ENV = "WEBHOOK_BASE_URL"
+# No retries: when moto stops, pollers must notice at once instead of backing off.
+_POLLER_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
 
 
 class InvocationError(Exception):
@@ -108,8 +111,9 @@ class LocalStack:
         self.moto_url = self._moto.wait_ready()
         context = StackContext(region=self.region, sqs_base_url=self.moto_url, webhook_url=self.webhook_url + "/")
         resolver = self.resolver = Resolver(template, context)
-        self.physical_ids = create_resources(template, self.moto_url, resolver=resolver,
-                                             secret_values=self._secret_values(template))
+        self.physical_ids = create_resources(
+            template, self.moto_url, resolver=resolver, secret_values=self._secret_values(template)
+        )
         self.functions = load_function_specs(resolver)
         runtime = self.runtime = LambdaRuntime(self.functions, self._worker_env(), self._sink, self._max_workers)
 
@@ -124,7 +128,7 @@ class LocalStack:
         self._scheduler.start()
         queue_urls = {lid: url for lid, url in self.physical_ids.items() if url.startswith("http")}
         self.sqs_sources = load_sqs_sources(self.functions, resolver, queue_urls)
-        self._poller = SqsPoller(self.sqs_sources, runtime.invoke, lambda: self.client("sqs"), context)
+        self._poller = SqsPoller(self.sqs_sources, runtime.invoke, lambda: self.client("sqs", _POLLER_CONFIG), context)
         self._poller.start()
 
     def stop(self) -> None:
@@ -137,13 +141,13 @@ class LocalStack:
         self._servers = []
         if self.runtime:
             self.runtime.close()
+        if self._moto:
+            self._moto.stop()  # also ends pollers' long polls
+            self._moto = None
         for joinable in (self._scheduler, self._poller):
             if joinable:
                 joinable.join(timeout=2)
         self._scheduler = self._poller = None
-        if self._moto:
-            self._moto.stop()
-            self._moto = None
         if self._sink:
             self._sink.close()
             self._sink = None
@@ -151,8 +155,9 @@ class LocalStack:
     def __enter__(self) -> LocalStack:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # ------------------------------------------------------------ helpers
@@ -178,17 +183,20 @@ class LocalStack:
             raise InvocationError(result.payload)
         return result.payload
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, config: Config | None = None) -> Any:
         """A boto3 client for the local moto server."""
-        return boto3.client(service, endpoint_url=self.moto_url, region_name=self.region, **FAKE_CREDENTIALS)
+        return boto3.client(
+            service, endpoint_url=self.moto_url, region_name=self.region, config=config, **FAKE_CREDENTIALS
+        )
 
     # ------------------------------------------------------------ internals
     def _template_parameters(self) -> dict[str, str]:
         declared = (parse_yaml(self.template_path.read_text(encoding="utf-8")) or {}).get("Parameters") or {}
         env = dict(self.env)
         env.setdefault(WEBHOOK_BASE_URL_ENV, self.webhook_url + "/")
-        overrides = {param: env[name] for name, param in self._parameter_env_map.items()
-                     if param in declared and env.get(name)}
+        overrides = {
+            param: env[name] for name, param in self._parameter_env_map.items() if param in declared and env.get(name)
+        }
         overrides.update(self._parameter_overrides)
         return overrides
 

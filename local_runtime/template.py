@@ -60,8 +60,26 @@ def _make_tag_constructor(tag: str):
 
 
 for _tag in (
-    "Ref", "Condition", "GetAtt", "Sub", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split",
-    "FindInMap", "Base64", "GetAZs", "ImportValue", "Cidr", "Transform", "ToJsonString", "Length",
+    "Ref",
+    "Condition",
+    "GetAtt",
+    "Sub",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "Join",
+    "Select",
+    "Split",
+    "FindInMap",
+    "Base64",
+    "GetAZs",
+    "ImportValue",
+    "Cidr",
+    "Transform",
+    "ToJsonString",
+    "Length",
 ):
     _CfnLoader.add_constructor(f"!{_tag}", _make_tag_constructor(_tag))
 

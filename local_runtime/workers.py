@@ -206,8 +206,10 @@ class FunctionPool:
             self._release(worker)
         if not result.ok:
             error = result.payload
-            self._sink.write(self.spec.logical_id,
-                             f"invocation {request_id} failed: {error.get('errorType')}: {error.get('errorMessage')}")
+            self._sink.write(
+                self.spec.logical_id,
+                f"invocation {request_id} failed: {error.get('errorType')}: {error.get('errorMessage')}",
+            )
         return result
 
     def _acquire(self) -> Worker:

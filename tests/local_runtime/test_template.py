@@ -56,8 +56,9 @@ def test_globals_are_merged_into_functions() -> None:
 
 def test_intrinsics() -> None:
     template = load_template(FIXTURE, {"Stage": "prod", "WebhookBaseUrl": ""})
-    resolver = Resolver(template, StackContext(region="eu-west-1", sqs_base_url="http://127.0.0.1:1",
-                                               webhook_url="http://127.0.0.1:2/"))
+    resolver = Resolver(
+        template, StackContext(region="eu-west-1", sqs_base_url="http://127.0.0.1:1", webhook_url="http://127.0.0.1:2/")
+    )
     resolve = resolver.resolve
     assert resolve({"Ref": "ItemsTable"}) == "avito-service-local-items"
     assert resolve({"Ref": "WorkQueue"}) == "http://127.0.0.1:1/123456789012/WorkQueue"
@@ -89,8 +90,9 @@ def test_create_resources_under_mock_aws(monkeypatch: pytest.MonkeyPatch) -> Non
         assert [index["IndexName"] for index in table["GlobalSecondaryIndexes"]] == ["byKind"]
         ttl = boto3.client("dynamodb").describe_time_to_live(TableName=created["ItemsTable"])
         assert ttl["TimeToLiveDescription"]["AttributeName"] == "ttl"
-        attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=created["WorkQueue"],
-                                                              AttributeNames=["All"])["Attributes"]
+        attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=created["WorkQueue"], AttributeNames=["All"])[
+            "Attributes"
+        ]
         redrive = json.loads(attributes["RedrivePolicy"])
         assert redrive["deadLetterTargetArn"].endswith(":WorkDlq") and int(redrive["maxReceiveCount"]) == 1
         assert attributes["VisibilityTimeout"] == "1"

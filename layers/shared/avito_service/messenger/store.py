@@ -475,23 +475,15 @@ class ChatStore:
 
     def _store_message(self, message: Message, change: _ChatChange) -> bool:
         """Put the message if absent and update its chat, in one transaction; False if it was stored before."""
-        client = aws.dynamodb_client()
+        client = aws.dynamodb_client()  # the resource's client: plain Python values, no AttributeValue dicts
         put = {
             "TableName": self.table_name,
-            "Item": aws.to_attribute_values(message_item(message)),
+            "Item": message_item(message),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
         observed: Any = _GUESS
         for attempt in range(WRITE_ATTEMPTS):
-            params = change.params(observed)
-            update = {
-                "TableName": self.table_name,
-                "Key": aws.to_attribute_values(params["Key"]),
-                "UpdateExpression": params["UpdateExpression"],
-                "ConditionExpression": params["ConditionExpression"],
-                "ExpressionAttributeNames": params["ExpressionAttributeNames"],
-                "ExpressionAttributeValues": aws.to_attribute_values(params["ExpressionAttributeValues"]),
-            }
+            update = {"TableName": self.table_name, **change.params(observed)}
             try:
                 client.transact_write_items(TransactItems=[{"Put": put}, {"Update": update}])
                 return True

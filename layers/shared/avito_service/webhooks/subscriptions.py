@@ -1,0 +1,112 @@
+"""Webhook subscriptions at Avito: subscribe the account's secret URL, unsubscribe it, report what Avito has.
+
+Subscribing issues a new 256-bit token (only its hash is stored), so subscribing again rotates the secret;
+our earlier URLs for the account are unsubscribed afterwards. Answers and logs show URLs masked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from avito_service.accounts import service as accounts
+from avito_service.accounts.models import Account
+from avito_service.avito.client import AvitoApi
+from avito_service.config import get_settings
+from avito_service.errors import ServiceError, ValidationFailed
+from avito_service.observability import logger
+from avito_service.webhooks.tokens import TOKEN_HASH_FIELD, issue_token, mask_url, token_matches, webhook_path
+
+
+class Subscription(BaseModel):
+    url: str
+    version: str | None = None
+
+
+class WebhookStatus(BaseModel):
+    subscribed: bool
+    url: str | None
+    subscriptions: list[Subscription]
+
+
+def _base_url() -> str:
+    base = get_settings().webhook_base_url.rstrip("/")
+    if not base:
+        raise ValidationFailed.on("WEBHOOK_BASE_URL", "The service has no public webhook URL configured.")
+    return base
+
+
+def _ours(url: str, account_id: str) -> bool:
+    return url.startswith(f"{_base_url()}/{account_id}/")
+
+
+def _token_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def status(account_id: str) -> WebhookStatus:
+    item = accounts.get_item(account_id)
+    client = AvitoApi(accounts.context_from_item(item))
+    listed = client.subscriptions()
+    active = [s for s in listed if _ours(str(s.get("url", "")), account_id)
+              and token_matches(item, _token_of(str(s["url"])))]
+    subscribed = bool(active)
+    if subscribed != bool(item.get("webhookSubscribed")):
+        accounts.record_fields(account_id, {"webhookSubscribed": subscribed})
+    shown = [Subscription(url=mask_url(str(s.get("url", ""))), version=_version(s)) for s in listed]
+    return WebhookStatus(subscribed=subscribed, url=mask_url(str(active[0]["url"])) if active else None,
+                         subscriptions=shown)
+
+
+def subscribe(account_id: str) -> WebhookStatus:
+    item = accounts.get_item(account_id)
+    client = AvitoApi(accounts.context_from_item(item))
+    base = _base_url()
+    url = base + webhook_path(account_id, issue_token(account_id))
+    client.subscribe_webhook(url)
+    accounts.record_fields(account_id, {"webhookSubscribed": True})
+    for old in client.subscriptions():
+        old_url = str(old.get("url", ""))
+        if _ours(old_url, account_id) and old_url != url:
+            client.unsubscribe_webhook(old_url)
+    logger.info("Webhook subscribed", extra={"account_id": account_id, "url": mask_url(url)})
+    return status(account_id)
+
+
+def unsubscribe(account_id: str) -> WebhookStatus:
+    item = accounts.get_item(account_id)
+    client = AvitoApi(accounts.context_from_item(item))
+    for sub in client.subscriptions():
+        if _ours(str(sub.get("url", "")), account_id):
+            client.unsubscribe_webhook(str(sub["url"]))
+    accounts.record_fields(account_id, {"webhookSubscribed": False}, {TOKEN_HASH_FIELD})
+    logger.info("Webhook unsubscribed", extra={"account_id": account_id})
+    return status(account_id)
+
+
+def _version(subscription: dict[str, Any]) -> str | None:
+    value = subscription.get("version")
+    return None if value is None else str(value)
+
+
+def unsubscribe_on_delete(account: Account) -> None:
+    """Best effort before an account is deleted: a failure is logged, the delete goes on."""
+    if not account.webhookSubscribed:
+        return
+    try:
+        unsubscribe(account.id)
+    except ServiceError as exc:
+        logger.warning("Could not unsubscribe the webhook of a deleted account",
+                       extra={"account_id": account.id, "reason": exc.message})
+
+
+_registered = False
+
+
+def register_account_cleanup() -> None:
+    """Make deleting an account unsubscribe its webhook first (idempotent; called by the delete handler)."""
+    global _registered  # noqa: PLW0603 - a one-time registration flag
+    if not _registered:
+        accounts.on_delete(unsubscribe_on_delete)
+        _registered = True

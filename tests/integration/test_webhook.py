@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,11 +15,13 @@ import boto3
 import chats_messages
 import pytest
 import webhook_receiver
-
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts.models import AccountCreate
 from avito_service.messenger import store as store_module
+from avito_service.observability import logger
 from avito_service.webhooks import tokens
+from moto.dynamodb.models import DynamoDBBackend
+
 from tests.support.events import FakeContext, call
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -56,8 +60,15 @@ def invoke(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return result["statusCode"], json.loads(result["body"]) if result.get("body") else {}
 
 
-def delivery(message_id: str = "m-1", *, author_id: int = CLIENT_ID, created: int = 1_795_773_598,
-             chat_id: str = "u2i-chat-1", user_id: int | str = int(USER_ID), **value: Any) -> dict[str, Any]:
+def delivery(
+    message_id: str = "m-1",
+    *,
+    author_id: int = CLIENT_ID,
+    created: int = 1_795_773_598,
+    chat_id: str = "u2i-chat-1",
+    user_id: int | str = int(USER_ID),
+    **value: Any,
+) -> dict[str, Any]:
     return {
         "id": f"delivery-{message_id}",
         "version": "v3.0.0",
@@ -87,15 +98,20 @@ def post(account: dict[str, str], body: Any, *, token: str | None = None) -> tup
 
 
 def messages(chat_id: str = "u2i-chat-1") -> list[dict[str, Any]]:
-    status, body = call(chats_messages, "GET", f"/api/v1/chats/{chat_id}/messages",
-                        resource="/api/v1/chats/{chatId}/messages", path_parameters={"chatId": chat_id})
+    status, body = call(
+        chats_messages,
+        "GET",
+        f"/api/v1/chats/{chat_id}/messages",
+        resource="/api/v1/chats/{chatId}/messages",
+        path_parameters={"chatId": chat_id},
+    )
     return body["data"] if status == 200 else []
 
 
 def chat(chat_id: str = "u2i-chat-1") -> dict[str, Any] | None:
     try:
         return store_module.chat_store().get_chat(chat_id).model_dump()
-    except Exception:  # noqa: BLE001 - NotFound
+    except Exception:
         return None
 
 
@@ -155,8 +171,13 @@ def test_delivery_creates_chat_and_message(account: dict[str, str]) -> None:
     assert stored is not None
     assert stored["accountId"] == account["id"] and stored["clientUserId"] == str(CLIENT_ID)
     assert stored["unreadCount"] == 1 and stored["updatedAt"] == "2026-11-27T09:59:58.000Z"
-    assert stored["lastMessage"] == {"id": "m-1", "text": "hello m-1", "type": "text", "direction": "in",
-                                     "createdAt": "2026-11-27T09:59:58.000Z"}
+    assert stored["lastMessage"] == {
+        "id": "m-1",
+        "text": "hello m-1",
+        "type": "text",
+        "direction": "in",
+        "createdAt": "2026-11-27T09:59:58.000Z",
+    }
 
 
 def test_duplicate_delivery_is_stored_once(account: dict[str, str]) -> None:
@@ -166,7 +187,17 @@ def test_duplicate_delivery_is_stored_once(account: dict[str, str]) -> None:
     assert chat()["unreadCount"] == 1  # type: ignore[index]
 
 
-def test_concurrent_duplicates_are_stored_once(account: dict[str, str]) -> None:
+def test_concurrent_duplicates_are_stored_once(account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto applies a transaction item by item and rolls back by restoring a copy of the whole table, so two
+    # concurrent transactions can undo each other there; DynamoDB's are serializable. Serialize moto's.
+    lock = threading.Lock()
+    transact = DynamoDBBackend.transact_write_items
+
+    def serialized(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return transact(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", serialized)
     assert post(account, delivery("m-0", created=1_795_773_500))[0] == 200  # warm the clients up
     event = url_event(f"/{account['id']}/{account['token']}", json.dumps(delivery("m-1")))
     start = threading.Barrier(20)
@@ -302,23 +333,28 @@ def test_other_payload_types_are_acknowledged_and_ignored(account: dict[str, str
 def test_base64_body(account: dict[str, str]) -> None:
     import base64
 
-    event = url_event(f"/{account['id']}/{account['token']}",
-                      base64.b64encode(json.dumps(delivery("m-1")).encode()).decode())
+    event = url_event(
+        f"/{account['id']}/{account['token']}", base64.b64encode(json.dumps(delivery("m-1")).encode()).decode()
+    )
     event["isBase64Encoded"] = True
     assert invoke(event) == (200, {"ok": True, "duplicate": False})
 
 
-def test_token_never_logged(
-    account: dict[str, str], capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
-) -> None:
-    post(account, delivery("m-1"))
-    post(account, delivery("m-1"), token="wrong")
-    post(account, "not json")
-    out = capsys.readouterr()
-    logged = out.out + out.err + "\n".join(str(record.__dict__) for record in caplog.records)
+def test_token_never_logged(account: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(logger.registered_formatter)  # the JSON lines CloudWatch gets, appended keys included
+    logging.getLogger(logger.name).addHandler(handler)
+    try:
+        post(account, delivery("m-1"))
+        post(account, delivery("m-1"), token="wrong")
+        post(account, "not json")
+    finally:
+        logging.getLogger(logger.name).removeHandler(handler)
+    logged = lines.getvalue() + capsys.readouterr().out
     assert account["token"] not in logged
-    assert account["id"] in logged  # logs carry the account id
-    assert "WebhookNew" in out.out and "WebhookRejected" in out.out
+    assert f'"account_id":"{account["id"]}"' in logged
+    assert "WebhookNew" in logged and "WebhookRejected" in logged
 
 
 def test_token_helpers() -> None:

@@ -1,10 +1,10 @@
 """DELETE /api/v1/accounts/{id}: the account, its secret and its stored chats and messages (admin only)."""
 
 from avito_service.accounts import service
-from avito_service.messenger.store import register_account_cleanup as delete_stored_chats_on_delete
-from avito_service.webhooks.subscriptions import register_account_cleanup as unsubscribe_webhook_on_delete
 from avito_service.api import AccountId, Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
+from avito_service.messenger.store import register_account_cleanup as delete_stored_chats_on_delete
 from avito_service.observability import logger
+from avito_service.webhooks.subscriptions import register_account_cleanup as unsubscribe_webhook_on_delete
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import BaseModel
 

@@ -1,19 +1,22 @@
 """GET /api/v1/accounts/{id}/webhook: Avito's subscriptions for the account and whether ours is active (admin)."""
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from avito_service.api import AccountId, Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
 from avito_service.observability import logger
 from avito_service.webhooks import subscriptions
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
 
-@app.get("/api/v1/accounts/<id>/webhook", summary="Webhook subscriptions at Avito (our secret masked)",
-         tags=["Webhooks"], responses=doc(Envelope[subscriptions.WebhookStatus], 404, 502, 504),
-         middlewares=[admin_only])
-def webhook_status(id: AccountId):  # noqa: A002 - the contract's path parameter
+@app.get(
+    "/api/v1/accounts/<id>/webhook",
+    summary="Webhook subscriptions at Avito (our secret masked)",
+    tags=["Webhooks"],
+    responses=doc(Envelope[subscriptions.WebhookStatus], 404, 502, 504),
+    middlewares=[admin_only],
+)
+def webhook_status(id: AccountId):
     logger.append_keys(account_id=id)
     return ok(subscriptions.status(id))
 

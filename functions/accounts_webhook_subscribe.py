@@ -1,19 +1,22 @@
 """POST /api/v1/accounts/{id}/webhook: subscribe (or rotate) the account's secret webhook URL at Avito (admin)."""
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from avito_service.api import AccountId, Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
 from avito_service.observability import logger
 from avito_service.webhooks import subscriptions
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
 
-@app.post("/api/v1/accounts/<id>/webhook", summary="Subscribe the account's webhook URL at Avito",
-          tags=["Webhooks"], responses=doc(Envelope[subscriptions.WebhookStatus], 404, 502, 504),
-          middlewares=[admin_only])
-def subscribe(id: AccountId):  # noqa: A002 - the contract's path parameter
+@app.post(
+    "/api/v1/accounts/<id>/webhook",
+    summary="Subscribe the account's webhook URL at Avito",
+    tags=["Webhooks"],
+    responses=doc(Envelope[subscriptions.WebhookStatus], 404, 502, 504),
+    middlewares=[admin_only],
+)
+def subscribe(id: AccountId):
     logger.append_keys(account_id=id)
     return ok(subscriptions.subscribe(id))
 

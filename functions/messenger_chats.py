@@ -2,25 +2,29 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from avito_service.api import Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.messenger import live
 from avito_service.messenger.models import Chat
 from avito_service.observability import logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
 
-@app.get("/api/v1/messenger/accounts/<accountId>/chats", summary="Chats from Avito (stored as well)",
-         tags=["Messenger"], responses=doc(Envelope[list[Chat]], 404, 502, 504), middlewares=[any_role])
+@app.get(
+    "/api/v1/messenger/accounts/<accountId>/chats",
+    summary="Chats from Avito (stored as well)",
+    tags=["Messenger"],
+    responses=doc(Envelope[list[Chat]], 404, 502, 504),
+    middlewares=[any_role],
+)
 def chats(
-    accountId: PathAccountId,  # noqa: N803 - the contract's path parameter
+    accountId: PathAccountId,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
-    unreadOnly: Annotated[bool, Query()] = False,  # noqa: N803
+    unreadOnly: Annotated[bool, Query()] = False,
 ):
     logger.append_keys(account_id=accountId)
     return ok(live.list_chats(accountId, limit=limit, offset=offset, unread_only=unreadOnly))

@@ -2,23 +2,27 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.messenger import live
 from avito_service.messenger.models import Message
 from avito_service.observability import logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
 
-@app.get("/api/v1/messenger/accounts/<accountId>/chats/<chatId>/messages", summary="Messages of a chat from Avito",
-         tags=["Messenger"], responses=doc(Envelope[list[Message]], 404, 502, 504), middlewares=[any_role])
+@app.get(
+    "/api/v1/messenger/accounts/<accountId>/chats/<chatId>/messages",
+    summary="Messages of a chat from Avito",
+    tags=["Messenger"],
+    responses=doc(Envelope[list[Message]], 404, 502, 504),
+    middlewares=[any_role],
+)
 def messages(
-    accountId: PathAccountId,  # noqa: N803 - the contract's path parameters
-    chatId: ChatId,  # noqa: N803
+    accountId: PathAccountId,
+    chatId: ChatId,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
 ):

@@ -1,18 +1,22 @@
 """POST /api/v1/messenger/accounts/{accountId}/status/online: one keep-alive now (see README, eternal online)."""
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from avito_service.api import Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.observability import logger
 from avito_service.online import KeepAliveResult, keep_alive
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
 
-@app.post("/api/v1/messenger/accounts/<accountId>/status/online", summary="Run the keep-alive for this account now",
-          tags=["Messenger"], responses=doc(Envelope[KeepAliveResult], 404), middlewares=[any_role])
-def online(accountId: PathAccountId):  # noqa: N803 - the contract's path parameter
+@app.post(
+    "/api/v1/messenger/accounts/<accountId>/status/online",
+    summary="Run the keep-alive for this account now",
+    tags=["Messenger"],
+    responses=doc(Envelope[KeepAliveResult], 404),
+    middlewares=[any_role],
+)
+def online(accountId: PathAccountId):
     logger.append_keys(account_id=accountId)
     return ok(keep_alive(accountId))
 

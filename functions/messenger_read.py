@@ -1,7 +1,5 @@
 """POST /api/v1/messenger/accounts/{accountId}/chats/{chatId}/messages/{messageId}/read: mark the chat read."""
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from avito_service.api import (
     ChatId,
     Envelope,
@@ -15,15 +13,20 @@ from avito_service.api import (
 )
 from avito_service.messenger import live
 from avito_service.observability import logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
 
-@app.post("/api/v1/messenger/accounts/<accountId>/chats/<chatId>/messages/<messageId>/read",
-          summary="Mark the chat read at Avito and in storage", tags=["Messenger"],
-          responses=doc(Envelope[live.ReadResult], 404, 502, 504), middlewares=[any_role])
-def read(accountId: PathAccountId, chatId: ChatId, messageId: MessageId):  # noqa: N803 - the contract's names
+@app.post(
+    "/api/v1/messenger/accounts/<accountId>/chats/<chatId>/messages/<messageId>/read",
+    summary="Mark the chat read at Avito and in storage",
+    tags=["Messenger"],
+    responses=doc(Envelope[live.ReadResult], 404, 502, 504),
+    middlewares=[any_role],
+)
+def read(accountId: PathAccountId, chatId: ChatId, messageId: MessageId):
     logger.append_keys(account_id=accountId, chat_id=chatId)
     return ok(live.mark_read(accountId, chatId, messageId))
 

@@ -2,13 +2,12 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from pydantic import BaseModel, ConfigDict, StringConstraints
-
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.messenger import live
 from avito_service.messenger.models import Message
 from avito_service.observability import logger, metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
@@ -20,9 +19,14 @@ class SendRequest(BaseModel):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
-@app.post("/api/v1/messenger/accounts/<accountId>/chats/<chatId>/send", summary="Send a text message",
-          tags=["Messenger"], responses=doc(Envelope[Message], 400, 404, 502, 504), middlewares=[any_role])
-def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest):  # noqa: N803 - the contract's names
+@app.post(
+    "/api/v1/messenger/accounts/<accountId>/chats/<chatId>/send",
+    summary="Send a text message",
+    tags=["Messenger"],
+    responses=doc(Envelope[Message], 400, 404, 502, 504),
+    middlewares=[any_role],
+)
+def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest):
     logger.append_keys(account_id=accountId, chat_id=chatId)
     message = live.send_text(accountId, chatId, body.text)
     metrics.add_metric(name="MessageSent", unit="Count", value=1)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from avito_service import aws
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts import vault
 from avito_service.config import get_settings
+from avito_service.messenger.store import chat_store
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
@@ -28,6 +31,7 @@ def reset_caches() -> None:
     vault.clear_cache()
     accounts_service.repository.cache_clear()
     parameters.clear_caches()
+    chat_store.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -45,9 +49,29 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_caches()
 
 
+_MOTO_WRITE_LOCK = threading.RLock()
+
+
+def _atomic(method: Any) -> Any:
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _MOTO_WRITE_LOCK:
+            return method(*args, **kwargs)
+
+    return locked
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """moto with the template's tables, queues and secrets; the functions' table env vars point at them."""
+    """moto with the template's tables, queues and secrets; the functions' table env vars point at them.
+
+    moto checks a write's condition and applies it in separate steps, so concurrent threads can both pass
+    a condition that real DynamoDB (atomic per item, serializable transactions) lets only one pass. The
+    writes are serialized here to give moto DynamoDB's semantics; the code under test is unchanged.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        monkeypatch.setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
     with mock_aws():
         created = create_resources(load_template(TEMPLATE))
         monkeypatch.setenv("ACCOUNTS_TABLE", created["AccountsTable"])

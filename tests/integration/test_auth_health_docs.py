@@ -11,8 +11,8 @@ import docs
 import health
 import jwt
 import pytest
-
 from avito_service.auth import mint
+
 from tests.conftest import JWT_TEST_KEY
 from tests.support.events import FakeContext, api_event
 
@@ -20,8 +20,11 @@ METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/api/v1/
 
 
 def authorize(token: str | None) -> dict:
-    event = {"type": "TOKEN", "methodArn": METHOD_ARN,
-             "authorizationToken": f"Bearer {token}" if token is not None else ""}
+    event = {
+        "type": "TOKEN",
+        "methodArn": METHOD_ARN,
+        "authorizationToken": f"Bearer {token}" if token is not None else "",
+    }
     return authorizer.lambda_handler(event, FakeContext())
 
 
@@ -60,8 +63,8 @@ def _claims(**overrides: object) -> dict:
         pytest.param(lambda: None, id="missing"),
     ],
 )
-def test_bad_tokens_are_unauthorized(aws_env: dict[str, str], token) -> None:  # noqa: ANN001
-    with pytest.raises(Exception, match="^Unauthorized$"):
+def test_bad_tokens_are_unauthorized(aws_env: dict[str, str], token) -> None:
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(token())
 
 
@@ -98,5 +101,5 @@ def test_openapi_covers_every_api_route_of_the_template(aws_env: dict[str, str])
 
 def test_swagger_ui_is_served_offline(aws_env: dict[str, str]) -> None:
     result = docs.lambda_handler(api_event("GET", "/api/v1/docs", role=None), FakeContext())
-    assert result["statusCode"] == 200 and "text/html" in result["headers"]["Content-Type"]
+    assert result["statusCode"] == 200 and result["multiValueHeaders"]["Content-Type"] == ["text/html"]
     assert "SwaggerUIBundle" in result["body"] and "https://" not in result["body"].split("<script>")[0]

@@ -11,11 +11,11 @@ import accounts_check_connection
 import accounts_stats_history
 import accounts_sync_stats
 import pytest
-
 from avito_service.accounts import service
 from avito_service.accounts.models import AccountCreate
 from avito_service.avito.client import AvitoApi
 from avito_service.stats import avito_today
+
 from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches
 from tests.support.events import call
@@ -28,8 +28,9 @@ USER_ID = 4242
 def sim() -> Iterator[AvitoSimulator]:
     simulator = AvitoSimulator()
     simulator.start()
-    simulator.add_account("cid", "csecret", USER_ID, name="Shop", balance_real=1234.56, balance_bonus=10.5,
-                          cpa_balance=777)
+    simulator.add_account(
+        "cid", "csecret", USER_ID, name="Shop", balance_real=1234.56, balance_bonus=10.5, cpa_balance=777
+    )
     today = avito_today()
     for item_id in (1, 2, 3):
         stats = {(today - timedelta(days=d)).isoformat(): (10 * item_id, item_id, 1) for d in range(40)}
@@ -48,8 +49,12 @@ def proxies() -> Iterator[tuple[dict[str, ProxyServer], Any]]:
 
 
 @pytest.fixture
-def avito(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-          proxies: tuple[dict[str, ProxyServer], Any]) -> AvitoSimulator:
+def avito(
+    sim: AvitoSimulator,
+    aws_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    proxies: tuple[dict[str, ProxyServer], Any],
+) -> AvitoSimulator:
     monkeypatch.setenv("AVITO_API_URL", sim.base_url)
     monkeypatch.setenv("AVITO_PROXY_CA_BUNDLE", str(proxies[1]))
     monkeypatch.setenv("AVITO_READ_TIMEOUT", "1.5")
@@ -67,9 +72,14 @@ def new_account(**fields: Any) -> str:
 
 
 def check(account_id: str) -> tuple[int, dict[str, Any]]:
-    return call(accounts_check_connection, "POST", f"/api/v1/accounts/{account_id}/check-connection",
-                resource="/api/v1/accounts/{id}/check-connection", path_parameters={"id": account_id},
-                role="operator")
+    return call(
+        accounts_check_connection,
+        "POST",
+        f"/api/v1/accounts/{account_id}/check-connection",
+        resource="/api/v1/accounts/{id}/check-connection",
+        path_parameters={"id": account_id},
+        role="operator",
+    )
 
 
 @pytest.mark.parametrize("kind", ["http", "https", "socks5", "socks4"])
@@ -105,7 +115,7 @@ def test_stopped_proxy_is_a_proxy_error_never_direct(avito: AvitoSimulator) -> N
 
 def test_proxy_rejecting_credentials_is_a_proxy_error(avito: AvitoSimulator, proxies: Any) -> None:
     settings = {**proxies[0]["http"].settings(), "proxyPassword": "WRONG-PASSWORD-123"}
-    status, body = check(new_account(**settings))
+    _status, body = check(new_account(**settings))
     assert body["data"]["connectionStatus"] == "proxy_error"
     assert "WRONG-PASSWORD-123" not in str(body)
     assert avito.count() == 0
@@ -133,7 +143,7 @@ def test_one_token_for_many_calls_and_containers(avito: AvitoSimulator) -> None:
             client = AvitoApi(service.load_context(account_id))  # a separate client object per "container"
             for _ in range(10):
                 client.account_self()
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=container) for _ in range(6)]
@@ -163,10 +173,14 @@ def test_429_with_retry_after_is_retried(avito: AvitoSimulator) -> None:
 
 def test_persistent_5xx_is_502_with_avitos_message(avito: AvitoSimulator) -> None:
     account_id = new_account(userId=str(USER_ID))
-    avito.add_fault(r"/balance/$", status=500, body={"error": {"code": 500, "message": "Balance is down"}},
-                    times=None)
-    status, body = call(accounts_sync_stats, "POST", f"/api/v1/accounts/{account_id}/sync-stats",
-                        resource="/api/v1/accounts/{id}/sync-stats", path_parameters={"id": account_id})
+    avito.add_fault(r"/balance/$", status=500, body={"error": {"code": 500, "message": "Balance is down"}}, times=None)
+    status, body = call(
+        accounts_sync_stats,
+        "POST",
+        f"/api/v1/accounts/{account_id}/sync-stats",
+        resource="/api/v1/accounts/{id}/sync-stats",
+        path_parameters={"id": account_id},
+    )
     assert status == 502 and "Balance is down" in body["error"]["message"]
     assert avito.count("GET", r"/balance/$") == 4  # the call and three bounded retries
 
@@ -178,16 +192,26 @@ def test_slow_avito_is_504(avito: AvitoSimulator) -> None:
     assert body["data"]["connectionStatus"] == "api_error"
     assert "did not answer" in body["data"]["steps"]["account"]["error"]
     avito.add_fault(r"/balance/$", status=200, delay=3, times=1)
-    status, body = call(accounts_sync_stats, "POST", f"/api/v1/accounts/{account_id}/sync-stats",
-                        resource="/api/v1/accounts/{id}/sync-stats", path_parameters={"id": account_id})
+    status, body = call(
+        accounts_sync_stats,
+        "POST",
+        f"/api/v1/accounts/{account_id}/sync-stats",
+        resource="/api/v1/accounts/{id}/sync-stats",
+        path_parameters={"id": account_id},
+    )
     assert status == 504 and body["error"]["code"] == "avito_timeout"
 
 
 def test_sync_stats_figures_equal_the_simulators(avito: AvitoSimulator, proxies: Any) -> None:
     account_id = new_account(userId=str(USER_ID), **proxies[0]["socks5"].settings())
-    status, body = call(accounts_sync_stats, "POST", f"/api/v1/accounts/{account_id}/sync-stats",
-                        resource="/api/v1/accounts/{id}/sync-stats", path_parameters={"id": account_id},
-                        body={"days": 7})
+    status, body = call(
+        accounts_sync_stats,
+        "POST",
+        f"/api/v1/accounts/{account_id}/sync-stats",
+        resource="/api/v1/accounts/{id}/sync-stats",
+        path_parameters={"id": account_id},
+        body={"days": 7},
+    )
     assert status == 200, body
     data = body["data"]
     assert (data["balanceReal"], data["balanceBonus"], data["cpaBalance"]) == (123456, 1050, 777)
@@ -197,23 +221,46 @@ def test_sync_stats_figures_equal_the_simulators(avito: AvitoSimulator, proxies:
     assert (data["viewsToday"], data["contactsToday"]) == (60, 6)
     assert data["lastSyncAt"]
 
-    status, body = call(accounts_stats_history, "GET", f"/api/v1/accounts/{account_id}/stats/history",
-                        resource="/api/v1/accounts/{id}/stats/history", path_parameters={"id": account_id},
-                        query={"from": avito_today().isoformat(), "to": avito_today().isoformat()})
+    status, body = call(
+        accounts_stats_history,
+        "GET",
+        f"/api/v1/accounts/{account_id}/stats/history",
+        resource="/api/v1/accounts/{id}/stats/history",
+        path_parameters={"id": account_id},
+        query={"from": avito_today().isoformat(), "to": avito_today().isoformat()},
+    )
     assert status == 200 and len(body["data"]) == 1 and body["data"][0]["viewsCount"] == 420
-    assert call(accounts_stats_history, "GET", f"/api/v1/accounts/{account_id}/stats/history",
-                resource="/api/v1/accounts/{id}/stats/history", path_parameters={"id": account_id},
-                query={"from": "2026-02-30"})[0] == 422
+    assert (
+        call(
+            accounts_stats_history,
+            "GET",
+            f"/api/v1/accounts/{account_id}/stats/history",
+            resource="/api/v1/accounts/{id}/stats/history",
+            path_parameters={"id": account_id},
+            query={"from": "2026-02-30"},
+        )[0]
+        == 422
+    )
 
 
 def test_sync_days_validation_and_cpa_failure_tolerated(avito: AvitoSimulator) -> None:
     account_id = new_account(userId=str(USER_ID))
     for days in (0, 271):
-        status, _ = call(accounts_sync_stats, "POST", f"/api/v1/accounts/{account_id}/sync-stats",
-                         resource="/api/v1/accounts/{id}/sync-stats", path_parameters={"id": account_id},
-                         body={"days": days})
+        status, _ = call(
+            accounts_sync_stats,
+            "POST",
+            f"/api/v1/accounts/{account_id}/sync-stats",
+            resource="/api/v1/accounts/{id}/sync-stats",
+            path_parameters={"id": account_id},
+            body={"days": days},
+        )
         assert status == 422
     avito.add_fault(r"^/cpa/v3/balanceInfo$", status=500, times=None)
-    status, body = call(accounts_sync_stats, "POST", f"/api/v1/accounts/{account_id}/sync-stats",
-                        resource="/api/v1/accounts/{id}/sync-stats", path_parameters={"id": account_id})
+    status, body = call(
+        accounts_sync_stats,
+        "POST",
+        f"/api/v1/accounts/{account_id}/sync-stats",
+        resource="/api/v1/accounts/{id}/sync-stats",
+        path_parameters={"id": account_id},
+    )
     assert status == 200 and body["data"]["cpaBalance"] is None and body["data"]["balanceReal"] == 123456

@@ -17,9 +17,9 @@ import messenger_messages
 import messenger_read
 import messenger_send
 import pytest
-
 from avito_service.accounts import service
 from avito_service.accounts.models import AccountCreate
+
 from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches
 from tests.support.events import call
@@ -36,11 +36,26 @@ def sim() -> Iterator[AvitoSimulator]:
     simulator.add_account("m-cid", "m-secret", USER_ID, name="Messenger shop")
     simulator.add_account("n-cid", "n-secret", NO_MESSENGER_USER, name="Basic", messenger=False)
     for n in range(1, 8):
-        simulator.add_chat(USER_ID, f"u2i-chat{n}", item_id=100 + n, item_title=f"Item {n}", client_name=f"Buyer {n}",
-                           client_user_id=9000 + n, created=1_700_000_000 + n, updated=1_700_000_100 + n * 10)
+        simulator.add_chat(
+            USER_ID,
+            f"u2i-chat{n}",
+            item_id=100 + n,
+            item_title=f"Item {n}",
+            client_name=f"Buyer {n}",
+            client_user_id=9000 + n,
+            created=1_700_000_000 + n,
+            updated=1_700_000_100 + n * 10,
+        )
         simulator.add_message(USER_ID, f"u2i-chat{n}", f"m{n}a", f"hello {n}", created=1_700_000_050 + n)
-    simulator.add_chat(USER_ID, "u2u-person", chat_type="u2u", client_name="Person", client_user_id=777,
-                       created=1_700_000_000, updated=1_700_001_000)
+    simulator.add_chat(
+        USER_ID,
+        "u2u-person",
+        chat_type="u2u",
+        client_name="Person",
+        client_user_id=777,
+        created=1_700_000_000,
+        updated=1_700_001_000,
+    )
     simulator.add_message(USER_ID, "u2u-person", "p1", "hi from a person", created=1_700_000_900)
     yield simulator
     simulator.stop()
@@ -54,8 +69,9 @@ def proxy() -> Iterator[ProxyServer]:
 
 
 @pytest.fixture
-def account_id(sim: AvitoSimulator, proxy: ProxyServer, aws_env: dict[str, str],
-               monkeypatch: pytest.MonkeyPatch) -> str:
+def account_id(
+    sim: AvitoSimulator, proxy: ProxyServer, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> str:
     monkeypatch.setenv("AVITO_API_URL", sim.base_url)
     monkeypatch.setenv("WEBHOOK_BASE_URL", "https://hooks.example.test")
     monkeypatch.setenv("AVITO_READ_TIMEOUT", "1.5")
@@ -72,12 +88,13 @@ def live(module: Any, method: str, path: str, role: str = "operator", **kwargs: 
 
 def test_chats_include_u2u_and_are_stored(sim: AvitoSimulator, proxy: ProxyServer, account_id: str) -> None:
     proxy.log.clear()
-    status, body = live(messenger_chats, "GET", f"/api/v1/messenger/accounts/{account_id}/chats",
-                        query={"limit": "100"})
+    status, body = live(
+        messenger_chats, "GET", f"/api/v1/messenger/accounts/{account_id}/chats", query={"limit": "100"}
+    )
     assert status == 200, body
     ids = [c["id"] for c in body["data"]]
     assert "u2u-person" in ids and len(ids) == 8
-    request = [r for r in sim.requests if r.path.endswith("/chats")][0]
+    request = next(r for r in sim.requests if r.path.endswith("/chats"))
     assert request.query["chat_types"] == "u2i,u2u"
     assert proxy.log, "the calls went through the proxy"
     chat = next(c for c in body["data"] if c["id"] == "u2i-chat3")
@@ -91,13 +108,16 @@ def test_chats_include_u2u_and_are_stored(sim: AvitoSimulator, proxy: ProxyServe
 
 
 def test_chat_pagination_passes_offset(sim: AvitoSimulator, account_id: str) -> None:
-    first = live(messenger_chats, "GET", f"/api/v1/messenger/accounts/{account_id}/chats",
-                 query={"limit": "3", "offset": "0"})[1]["data"]
-    second = live(messenger_chats, "GET", f"/api/v1/messenger/accounts/{account_id}/chats",
-                  query={"limit": "3", "offset": "3"})[1]["data"]
+    first = live(
+        messenger_chats, "GET", f"/api/v1/messenger/accounts/{account_id}/chats", query={"limit": "3", "offset": "0"}
+    )[1]["data"]
+    second = live(
+        messenger_chats, "GET", f"/api/v1/messenger/accounts/{account_id}/chats", query={"limit": "3", "offset": "3"}
+    )[1]["data"]
     assert len(first) == 3 and len(second) == 3 and not {c["id"] for c in first} & {c["id"] for c in second}
-    assert live(messenger_chats, "GET", f"/api/v1/messenger/accounts/{account_id}/chats",
-                query={"limit": "101"})[0] == 422
+    assert (
+        live(messenger_chats, "GET", f"/api/v1/messenger/accounts/{account_id}/chats", query={"limit": "101"})[0] == 422
+    )
 
 
 def test_messages_send_and_read(sim: AvitoSimulator, account_id: str) -> None:
@@ -124,22 +144,26 @@ def test_messages_send_and_read(sim: AvitoSimulator, account_id: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 1001])
 def test_text_rules(account_id: str, text: str) -> None:
-    status, body = live(messenger_send, "POST", f"/api/v1/messenger/accounts/{account_id}/chats/u2i-chat1/send",
-                        body={"text": text})
+    status, body = live(
+        messenger_send, "POST", f"/api/v1/messenger/accounts/{account_id}/chats/u2i-chat1/send", body={"text": text}
+    )
     assert status == 422 and body["error"]["details"][0]["field"] == "text"
 
 
 def test_send_is_never_duplicated_when_avito_times_out(sim: AvitoSimulator, account_id: str) -> None:
     sim.add_fault(r"/chats/u2i-chat4/messages$", method="POST", action="delay_after_effect", delay=3, times=1)
-    status, body = live(messenger_send, "POST", f"/api/v1/messenger/accounts/{account_id}/chats/u2i-chat4/send",
-                        body={"text": "only once"})
+    status, body = live(
+        messenger_send,
+        "POST",
+        f"/api/v1/messenger/accounts/{account_id}/chats/u2i-chat4/send",
+        body={"text": "only once"},
+    )
     assert status == 504 and body["error"]["code"] == "avito_timeout"
     assert [m["text"] for m in sim.sent_messages(USER_ID)].count("only once") == 1
     assert sim.count("POST", r"/chats/u2i-chat4/messages$") == 1
 
 
-def test_messenger_not_available_is_a_clear_502(aws_env: dict[str, str], sim: AvitoSimulator,
-                                                account_id: str) -> None:
+def test_messenger_not_available_is_a_clear_502(aws_env: dict[str, str], sim: AvitoSimulator, account_id: str) -> None:
     other = service.create_account(AccountCreate(name="Basic", clientId="n-cid", clientSecret="n-secret")).id
     status, body = live(messenger_chats, "GET", f"/api/v1/messenger/accounts/{other}/chats")
     assert status == 502 and body["error"]["code"] == "messenger_not_available"
@@ -152,12 +176,31 @@ def test_unknown_account_is_404(account_id: str) -> None:
 
 def test_operator_may_use_messenger_but_not_change_accounts(account_id: str) -> None:
     assert live(messenger_chats, "GET", f"/api/v1/messenger/accounts/{account_id}/chats")[0] == 200
-    assert live(accounts_update, "PUT", f"/api/v1/accounts/{account_id}", resource="/api/v1/accounts/{id}",
-                path_parameters={"id": account_id}, body={"name": "x"})[0] == 403
-    assert live(accounts_create, "POST", "/api/v1/accounts", body={"name": "a", "clientId": "b",
-                                                                   "clientSecret": "c"})[0] == 403
-    assert live(accounts_webhook_subscribe, "POST", f"/api/v1/accounts/{account_id}/webhook",
-                resource="/api/v1/accounts/{id}/webhook", path_parameters={"id": account_id})[0] == 403
+    assert (
+        live(
+            accounts_update,
+            "PUT",
+            f"/api/v1/accounts/{account_id}",
+            resource="/api/v1/accounts/{id}",
+            path_parameters={"id": account_id},
+            body={"name": "x"},
+        )[0]
+        == 403
+    )
+    assert (
+        live(accounts_create, "POST", "/api/v1/accounts", body={"name": "a", "clientId": "b", "clientSecret": "c"})[0]
+        == 403
+    )
+    assert (
+        live(
+            accounts_webhook_subscribe,
+            "POST",
+            f"/api/v1/accounts/{account_id}/webhook",
+            resource="/api/v1/accounts/{id}/webhook",
+            path_parameters={"id": account_id},
+        )[0]
+        == 403
+    )
 
 
 def test_webhook_subscribe_status_unsubscribe(sim: AvitoSimulator, account_id: str) -> None:

@@ -137,7 +137,9 @@ def rest_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any],
 
 AccountId = Annotated[str, Path(min_length=1, max_length=64, description="the account's id")]
 PathAccountId = Annotated[str, Path(min_length=1, max_length=64, description="the account's id")]
-ChatId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_~.:\-]+$", description="Avito chat id")]
+ChatId = Annotated[
+    str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_~.:\-]+$", description="Avito chat id")
+]
 MessageId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_~.:\-]+$")]
 Limit = Annotated[int, Query(ge=1, le=100, description="page size (1-100)")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]

@@ -226,8 +226,10 @@ def _apply_online_settings(current: dict[str, Any], changes: dict[str, Any], cha
     change.set_values["eternalOnlineEnabled"] = bool(enabled)
     if enabled and not current.get("eternalOnlineEnabled"):
         change.set_values.update(onlinePk=ONLINE_PK, nextDueAt=int(now))
+        change.add["onlineGeneration"] = 1  # keep-alives planned under older settings are skipped
     elif not enabled:
         change.remove.update({"onlinePk", "nextDueAt"})
+        change.add["onlineGeneration"] = 1
 
 
 def delete_account(account_id: str) -> None:

@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from requests.adapters import HTTPAdapter
 
 from avito_service.accounts.models import AccountContext
 from avito_service.avito.errors import (

@@ -71,8 +71,9 @@ class TokenStore:
         with _account_lock(account_id):  # threads of one container queue here; containers meet in DynamoDB
             return self._shared_token(account_id, fingerprint, fetch, reject, deadline)
 
-    def _shared_token(self, account_id: str, fingerprint: str, fetch: Fetcher, reject: str | None,
-                      deadline: float) -> str:
+    def _shared_token(
+        self, account_id: str, fingerprint: str, fetch: Fetcher, reject: str | None, deadline: float
+    ) -> str:
         while True:
             stored = self._read(account_id)
             now = time.time()

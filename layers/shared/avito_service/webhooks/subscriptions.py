@@ -49,14 +49,16 @@ def status(account_id: str) -> WebhookStatus:
     item = accounts.get_item(account_id)
     client = AvitoApi(accounts.context_from_item(item))
     listed = client.subscriptions()
-    active = [s for s in listed if _ours(str(s.get("url", "")), account_id)
-              and token_matches(item, _token_of(str(s["url"])))]
+    active = [
+        s for s in listed if _ours(str(s.get("url", "")), account_id) and token_matches(item, _token_of(str(s["url"])))
+    ]
     subscribed = bool(active)
     if subscribed != bool(item.get("webhookSubscribed")):
         accounts.record_fields(account_id, {"webhookSubscribed": subscribed})
     shown = [Subscription(url=mask_url(str(s.get("url", ""))), version=_version(s)) for s in listed]
-    return WebhookStatus(subscribed=subscribed, url=mask_url(str(active[0]["url"])) if active else None,
-                         subscriptions=shown)
+    return WebhookStatus(
+        subscribed=subscribed, url=mask_url(str(active[0]["url"])) if active else None, subscriptions=shown
+    )
 
 
 def subscribe(account_id: str) -> WebhookStatus:
@@ -97,8 +99,10 @@ def unsubscribe_on_delete(account: Account) -> None:
     try:
         unsubscribe(account.id)
     except ServiceError as exc:
-        logger.warning("Could not unsubscribe the webhook of a deleted account",
-                       extra={"account_id": account.id, "reason": exc.message})
+        logger.warning(
+            "Could not unsubscribe the webhook of a deleted account",
+            extra={"account_id": account.id, "reason": exc.message},
+        )
 
 
 _registered = False

@@ -1,0 +1,93 @@
+"""Benchmark-only moto tweak: item-level rollback for DynamoDB TransactWriteItems.
+
+moto 5.x snapshots every table a transaction touches with ``copy.deepcopy(table)`` before applying it, so
+each transaction costs O(items in the table) and a long webhook run becomes quadratic: the benchmark would
+measure the emulator, not the service. This patch snapshots only the items the transaction names and
+restores those on cancellation, which is the same observable behaviour. Nothing in the app is changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+from typing import Any
+
+from moto.dynamodb import models as ddb_models
+from moto.dynamodb.models.table import Table
+
+_ORIGINAL = ddb_models.DynamoDBBackend.transact_write_items
+_real_deepcopy = copy.deepcopy
+
+
+def _deepcopy_except_tables(obj: Any, memo: Any = None) -> Any:
+    return obj if isinstance(obj, Table) else _real_deepcopy(obj, memo)
+
+
+def _key_of(backend: Any, op_type: str, op: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    table_name = op.get("TableName")
+    if not table_name or table_name not in backend.tables:
+        return None
+    if op_type != "Put":
+        return table_name, op["Key"]
+    table = backend.get_table(table_name)
+    attrs = op["Item"]
+    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = attrs[table.range_key_attr]
+    return table_name, key
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    saved = []
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        found = _key_of(self, op_type, op) if isinstance(op, dict) else None
+        if found:
+            table_name, key = found
+            current = self.get_item(table_name, key)
+            saved.append((table_name, key, current.to_json()["Attributes"] if current else None))
+    try:
+        _ORIGINAL(self, transact_items)
+    except Exception:
+        for table_name, key, attrs in reversed(saved):
+            if attrs is None:
+                if self.get_item(table_name, key) is not None:
+                    self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, attrs)
+        raise
+
+
+def install() -> None:
+    """Patch moto in this process (idempotent)."""
+    if ddb_models.DynamoDBBackend.transact_write_items is _transact_write_items:
+        return
+    ddb_models.copy = types.SimpleNamespace(deepcopy=_deepcopy_except_tables)  # type: ignore[attr-defined]
+    ddb_models.DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+
+
+class EmulatorClock:
+    """Time spent inside moto (the botocore stubber that answers every AWS call in-process)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+
+    def install(self) -> EmulatorClock:
+        import time
+
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        original = BotocoreStubber.__call__
+        clock = self
+
+        def timed_call(stub: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return original(stub, event_name, request, **kwargs)
+            finally:
+                clock.seconds += time.perf_counter() - t0
+                clock.calls += 1
+
+        BotocoreStubber.__call__ = timed_call  # type: ignore[method-assign]
+        return self

@@ -1,0 +1,173 @@
+"""Cold start: ``import <handler module>`` in a fresh interpreter for every function in template.yaml.
+
+Each sample is a new ``python -c`` child that times the import with ``time.perf_counter`` (interpreter startup
+excluded). Baseline and functions are measured round-robin so machine noise hits all of them alike. The
+slowest function is then run once under ``python -X importtime`` and its costliest imports are listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+from typing import Any
+
+from benchmarks._common import LAMBDA_ENV, PYTHONPATH, ROOT, TEMPLATE, run, table, write_results
+from local_runtime.template import FUNCTION_TYPE, load_template
+
+BASELINE = "benchmarks._baseline_handler"
+TARGET_RATIO = 1.3
+CHILD = (
+    "import time, importlib; t = time.perf_counter(); importlib.import_module({mod!r}); print(time.perf_counter() - t)"
+)
+
+
+def function_modules() -> dict[str, tuple[str, dict[str, str]]]:
+    """module -> (logical id, the function's own string env vars)."""
+    template = load_template(TEMPLATE)
+    found: dict[str, tuple[str, dict[str, str]]] = {}
+    for fid in template.ids_of_type(FUNCTION_TYPE):
+        props = template.function_properties(fid)
+        handler = props.get("Handler", "")
+        if not handler.endswith(".lambda_handler"):
+            continue
+        variables = (props.get("Environment") or {}).get("Variables") or {}
+        own = {k: v if isinstance(v, str) else f"bench-{k.lower()}" for k, v in variables.items()}
+        found[handler.rsplit(".", 1)[0]] = (fid, own)
+    return found
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
+    env.update(LAMBDA_ENV)  # Globals (quiet log level; placeholders instead of Refs)
+    env.update({k: v for k, v in extra.items() if k not in LAMBDA_ENV})  # the function's own variables
+    env["PYTHONPATH"] = PYTHONPATH
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # Lambda layers ship .pyc-able code; use warm bytecode caches
+    return env
+
+
+def measure(module: str, env: dict[str, str]) -> float:
+    return float(run([sys.executable, "-c", CHILD.format(mod=module)], env=env).strip().splitlines()[-1])
+
+
+def import_error(module: str, env: dict[str, str]) -> str | None:
+    """The last line of the child's traceback if the module does not import, else None."""
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], env=env, capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    return None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def _importtime_rows(module: str, env: dict[str, str]) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    rows = []
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+        if m:
+            rows.append({"self_us": int(m[1]), "cumulative_us": int(m[2]), "name": m[4]})
+    return rows
+
+
+def _group(name: str) -> str:
+    """Which cost bucket a module belongs to: the package, or finer for our code and Powertools."""
+    parts = name.split(".")
+    if parts[0] in {"avito_service", "aws_lambda_powertools"}:
+        return ".".join(parts[:3])
+    return parts[0]
+
+
+def importtime(module: str, env: dict[str, str], top: int = 5) -> list[dict[str, Any]]:
+    """What ``module`` imports beyond the baseline, by package: summed self time under ``-X importtime``.
+
+    Modules the baseline handler also imports are left out, so this is the extra a function pays."""
+    baseline = {r["name"] for r in _importtime_rows(BASELINE, env)}
+    buckets: dict[str, dict[str, Any]] = {}
+    for r in _importtime_rows(module, env):
+        if r["name"] in baseline or r["name"] == module:
+            continue
+        bucket = buckets.setdefault(_group(r["name"]), {"package": _group(r["name"]), "self_us": 0, "modules": 0})
+        bucket["self_us"] += r["self_us"]
+        bucket["modules"] += 1
+    return sorted(buckets.values(), key=lambda b: -b["self_us"])[:top]
+
+
+def print_top(top: list[dict[str, Any]]) -> None:
+    rows = [(t["package"], round(t["self_us"] / 1000, 1), t["modules"]) for t in top]
+    print(table(["package (not imported by the baseline)", "import ms (sum of self)", "modules"], rows))
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--importtime-only", metavar="MODULE", help="only list MODULE's costliest extra imports")
+    args = parser.parse_args(argv)
+    if args.importtime_only:
+        top = importtime(args.importtime_only, child_env({}))
+        print(f"{args.importtime_only}: costliest imports beyond the baseline (-X importtime)\n")
+        print_top(top)
+        return {"module": args.importtime_only, "top_imports": top}
+
+    modules = function_modules()
+    envs = {BASELINE: child_env({})} | {m: child_env(extra) for m, (_, extra) in modules.items()}
+    broken = {m: err for m in [BASELINE, *modules] if (err := import_error(m, envs[m]))}
+    order = [m for m in [BASELINE, *modules] if m not in broken]
+    for mod in order:  # one warm-up each: compile .pyc files so every sample reads bytecode
+        measure(mod, envs[mod])
+    samples: dict[str, list[float]] = {m: [] for m in order}
+    for _ in range(args.repeats):
+        for mod in order:
+            samples[mod].append(measure(mod, envs[mod]))
+
+    base = statistics.median(samples[BASELINE])
+    results = []
+    for mod in order:
+        med = statistics.median(samples[mod])
+        results.append(
+            {
+                "module": mod,
+                "function": modules[mod][0] if mod in modules else "(baseline)",
+                "median_ms": round(med * 1000, 1),
+                "min_ms": round(min(samples[mod]) * 1000, 1),
+                "ratio": round(med / base, 2),
+                "meets_target": med / base <= TARGET_RATIO,
+            }
+        )
+    slowest = max((r for r in results if r["module"] != BASELINE), key=lambda r: r["median_ms"])
+    top = importtime(str(slowest["module"]), envs[str(slowest["module"])])
+
+    rows = [
+        (r["module"], r["median_ms"], r["min_ms"], f"{r['ratio']}x", "yes" if r["meets_target"] else "**no**")
+        for r in sorted(results, key=lambda r: -r["median_ms"])
+    ]
+    print(f"cold import, median of {args.repeats} (baseline {base * 1000:.1f} ms, target <= {TARGET_RATIO}x)\n")
+    print(table(["module", "median ms", "min ms", "ratio", f"<= {TARGET_RATIO}x"], rows))
+    for mod, err in broken.items():
+        print(f"\n**{mod} does not import**: `{err}`")
+    print(f"\nslowest: {slowest['module']}; costliest imports beyond the baseline (-X importtime):\n")
+    print_top(top)
+    data = {
+        "repeats": args.repeats,
+        "baseline_ms": round(base * 1000, 1),
+        "target_ratio": TARGET_RATIO,
+        "functions": results,
+        "import_errors": broken,
+        "slowest": slowest["module"],
+        "slowest_top_imports": top,
+        "samples_s": samples,
+    }
+    write_results("cold_start", data)
+    return data
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""POST /api/v1/eternal-online/accounts/{accountId}/disable: stop keeping the account online (admin)."""
+
+from avito_service import online
+from avito_service.accounts.models import Account
+from avito_service.api import Envelope, PathAccountId, admin_only, doc, install_error_handlers, ok, rest_handler
+from avito_service.observability import logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.post(
+    "/api/v1/eternal-online/accounts/<accountId>/disable",
+    summary="Disable eternal online for an account",
+    tags=["Eternal online"],
+    responses=doc(Envelope[Account], 404),
+    middlewares=[admin_only],
+)
+def disable(accountId: PathAccountId):
+    logger.append_keys(account_id=accountId)
+    return ok(online.disable(accountId))
+
+
+lambda_handler = rest_handler(app)

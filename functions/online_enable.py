@@ -1,0 +1,29 @@
+"""POST /api/v1/eternal-online/accounts/{accountId}/enable: enable eternal online and keep alive at once (admin)."""
+
+from typing import Annotated
+
+from avito_service import online
+from avito_service.accounts.models import Account
+from avito_service.api import Envelope, PathAccountId, admin_only, doc, install_error_handlers, ok, rest_handler
+from avito_service.observability import logger
+from avito_service.online.control import EnableRequest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.post(
+    "/api/v1/eternal-online/accounts/<accountId>/enable",
+    summary="Enable eternal online for an account and run one keep-alive at once",
+    tags=["Eternal online"],
+    responses=doc(Envelope[Account], 400, 404),
+    middlewares=[admin_only],
+)
+def enable(accountId: PathAccountId, body: Annotated[EnableRequest | None, Body()] = None):
+    logger.append_keys(account_id=accountId)
+    return ok(online.enable(accountId, body.interval if body else None))
+
+
+lambda_handler = rest_handler(app)

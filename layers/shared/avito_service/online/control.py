@@ -1,0 +1,143 @@
+"""Eternal-online settings of an account (enable, disable) and the status of every enabled account."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from pydantic import BaseModel, Field
+
+from avito_service import aws, clock
+from avito_service.accounts import service as accounts
+from avito_service.accounts.models import DEFAULT_INTERVAL, Account, Interval
+from avito_service.accounts.repository import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed, account_key
+from avito_service.api import ApiModel, decode_cursor, encode_cursor
+from avito_service.config import get_settings
+from avito_service.errors import NotFound, ValidationFailed
+from avito_service.observability import logger
+from avito_service.online.keepalive import keep_alive
+
+STATUS_FIELDS = ("id", "name", "onlineKeepAliveInterval", "isOnline", "lastOnlineCheck", "lastOnlineError")
+CURSOR_KEYS = ("onlinePk", "nextDueAt", "pk", "sk")
+BATCH_GET = 100
+UNPROCESSED_BACKOFF = 0.05
+
+
+class EnableRequest(ApiModel):
+    """Optional body of ``POST /api/v1/eternal-online/accounts/{accountId}/enable``."""
+
+    interval: Interval | None = Field(default=None, description="seconds (60-3600); default: keep the current one")
+
+
+class OnlineStatus(BaseModel):
+    accountId: str
+    name: str
+    interval: int = Field(description="seconds between keep-alives")
+    isOnline: bool
+    lastOnlineCheck: str | None = Field(description="last successful keep-alive (ISO 8601 UTC)")
+    lastOnlineError: str | None = Field(description="why the last keep-alive failed; null after a success")
+    nextDueAt: str = Field(description="when the next keep-alive is due (ISO 8601 UTC)")
+
+
+def enable(account_id: str, interval: int | None = None, *, now: float | None = None) -> Account:
+    """Enable eternal online (``interval`` None keeps the current one), then run one keep-alive at once.
+
+    The keep-alive run here counts as the first one: the next is due ``interval`` seconds later.
+    """
+    timestamp = clock.now() if now is None else now
+    current = accounts.get_item(account_id)
+    interval = interval or int(current.get("onlineKeepAliveInterval") or DEFAULT_INTERVAL)
+    _update(
+        account_id,
+        Change(
+            set_values={
+                "eternalOnlineEnabled": True,
+                "onlineKeepAliveInterval": interval,
+                "onlinePk": ONLINE_PK,
+                "nextDueAt": int(timestamp) + interval,
+                "updatedAt": clock.iso(timestamp),
+            },
+            add={"onlineGeneration": 1},  # keep-alives planned under the old settings are skipped
+        ),
+    )
+    logger.info("Eternal online enabled", extra={"account_id": account_id, "interval": interval})
+    keep_alive(account_id, now=now)
+    return accounts.get_account(account_id)
+
+
+def disable(account_id: str, *, now: float | None = None) -> Account:
+    """Disable eternal online: out of the due index, and keep-alives already queued are skipped."""
+    change = Change(
+        set_values={"eternalOnlineEnabled": False, "updatedAt": clock.iso(now)},
+        remove={"onlinePk", "nextDueAt"},
+        add={"onlineGeneration": 1},
+    )
+    account = Account.from_item(_update(account_id, change))
+    logger.info("Eternal online disabled", extra={"account_id": account_id})
+    return account
+
+
+def _update(account_id: str, change: Change) -> dict[str, Any]:
+    try:
+        return accounts.repository().update(account_id, change)
+    except ConditionFailed:
+        raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found") from None
+
+
+def status(limit: int = 50, cursor: str | None = None) -> tuple[list[OnlineStatus], str | None]:
+    """Enabled accounts, soonest due first, from the sparse index (plus one batch read of their items)."""
+    query: dict[str, Any] = {
+        "IndexName": BY_ONLINE_DUE,
+        "KeyConditionExpression": Key("onlinePk").eq(ONLINE_PK),
+        "Limit": limit,
+    }
+    start = decode_cursor(cursor, required_keys=CURSOR_KEYS)
+    if start:
+        if start["onlinePk"] != ONLINE_PK or not isinstance(start["nextDueAt"], int):
+            raise ValidationFailed.on("cursor", "Not a cursor of this list.")
+        query["ExclusiveStartKey"] = start
+    page = aws.table(get_settings().accounts_table).query(**query)
+    due = {str(i["id"]): int(i["nextDueAt"]) for i in page["Items"]}
+    items = _batch_get(list(due))
+    statuses = [
+        OnlineStatus(
+            accountId=account_id,
+            name=str(item.get("name", "")),
+            interval=int(item.get("onlineKeepAliveInterval") or DEFAULT_INTERVAL),
+            isOnline=bool(item.get("isOnline", False)),
+            lastOnlineCheck=item.get("lastOnlineCheck"),
+            lastOnlineError=item.get("lastOnlineError"),
+            nextDueAt=clock.iso(next_due),
+        )
+        for account_id, next_due in due.items()
+        if (item := items.get(account_id)) is not None
+    ]
+    last = page.get("LastEvaluatedKey")
+    if last:
+        last = {k: int(v) if isinstance(v, Decimal) else v for k, v in last.items()}
+    return statuses, encode_cursor(last)
+
+
+def _batch_get(account_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Account items by id (only the fields the status shows), 100 keys per request."""
+    table_name = get_settings().accounts_table
+    names = {f"#f{n}": name for n, name in enumerate(STATUS_FIELDS)}
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(account_ids), BATCH_GET):
+        request: dict[str, Any] = {
+            table_name: {
+                "Keys": [account_key(a) for a in account_ids[start : start + BATCH_GET]],
+                "ProjectionExpression": ", ".join(names),
+                "ExpressionAttributeNames": names,
+            },
+        }
+        while request:
+            answer = aws.dynamodb_resource().batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(table_name, []):
+                found[str(item["id"])] = item
+            request = answer.get("UnprocessedKeys") or {}
+            if request:
+                time.sleep(UNPROCESSED_BACKOFF)  # throttled: DynamoDB hands the rest back
+    return found

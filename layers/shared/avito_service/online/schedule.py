@@ -1,0 +1,146 @@
+"""The tick: plan the next window's keep-alives of every due account as delayed SQS messages.
+
+See the package docstring for the design. In short: read only the due accounts from the sparse GSI
+``byOnlineDue`` (``nextDueAt < now + window``), claim each account's window with a conditional update
+(``nextDueAt = :seen``), then send its keep-alives with ``DelaySeconds = planned - now``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from avito_service import aws, clock
+from avito_service.accounts import service as accounts
+from avito_service.accounts.models import DEFAULT_INTERVAL, MIN_INTERVAL
+from avito_service.accounts.repository import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed
+from avito_service.config import get_settings
+from avito_service.observability import logger, metrics
+
+SQS_BATCH = 10  # SendMessageBatch limit
+MAX_DELAY = 900  # SQS DelaySeconds limit
+
+
+@dataclass(frozen=True)
+class PlannedKeepAlive:
+    account_id: str
+    planned_at: int  # unix seconds
+    generation: int
+
+    def body(self) -> str:
+        return json.dumps({"accountId": self.account_id, "plannedAt": self.planned_at, "generation": self.generation})
+
+
+@dataclass
+class TickResult:
+    accounts_read: int = 0  # items the due query returned (only due accounts)
+    accounts_planned: int = 0  # accounts whose window this tick claimed
+    accounts_taken: int = 0  # claimed by an overlapping tick (or changed) in between; left alone
+    keep_alives: list[PlannedKeepAlive] = field(default_factory=list)
+    enqueue_failures: int = 0
+
+
+def plan_window(next_due_at: int, interval: int, now: int, horizon: int) -> tuple[list[int], int]:
+    """Keep-alive moments of one account in ``[now, horizon)`` and the first moment left unplanned.
+
+    A past-due account starts now (no burst to catch up); then one every ``interval`` seconds.
+    """
+    interval = max(int(interval), MIN_INTERVAL)
+    moment = max(int(next_due_at), now)
+    moments = []
+    while moment < horizon:
+        moments.append(moment)
+        moment += interval
+    return moments, moment
+
+
+def tick(*, now: float | None = None) -> TickResult:
+    """Plan the keep-alives of every account due before ``now + window`` and enqueue them."""
+    settings = get_settings()
+    current = int(clock.now() if now is None else now)
+    horizon = current + settings.schedule_window_seconds
+    result = TickResult()
+    for due in _due_accounts(horizon, result):
+        planned = _claim(due, current, horizon)
+        if planned is None:
+            result.accounts_taken += 1
+            continue
+        result.accounts_planned += 1
+        result.keep_alives.extend(planned)
+    result.enqueue_failures = _enqueue(result.keep_alives, current, settings.keepalive_queue_url)
+    metrics.add_metric(name="KeepAlivesPlanned", unit="Count", value=len(result.keep_alives))
+    metrics.add_metric(name="OnlineAccountsDue", unit="Count", value=result.accounts_read)
+    logger.info(
+        "Keep-alives planned",
+        extra={
+            "accounts_due": result.accounts_read,
+            "accounts_planned": result.accounts_planned,
+            "accounts_taken": result.accounts_taken,
+            "keep_alives": len(result.keep_alives),
+            "enqueue_failures": result.enqueue_failures,
+        },
+    )
+    return result
+
+
+def _due_accounts(horizon: int, result: TickResult) -> Iterator[dict[str, Any]]:
+    """Projected GSI items (id, nextDueAt, interval, generation) with ``nextDueAt < horizon``, soonest first."""
+    query: dict[str, Any] = {
+        "IndexName": BY_ONLINE_DUE,
+        "KeyConditionExpression": Key("onlinePk").eq(ONLINE_PK) & Key("nextDueAt").lt(horizon),
+    }
+    table = aws.table(get_settings().accounts_table)
+    while True:
+        page = table.query(**query)
+        result.accounts_read += len(page["Items"])
+        yield from page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _claim(due: dict[str, Any], now: int, horizon: int) -> list[PlannedKeepAlive] | None:
+    """Advance the account's ``nextDueAt`` past this window, only if nobody did since we read it."""
+    seen = int(due["nextDueAt"])
+    generation = due.get("onlineGeneration")
+    moments, next_due = plan_window(seen, int(due.get("onlineKeepAliveInterval") or DEFAULT_INTERVAL), now, horizon)
+    change = Change(
+        set_values={"nextDueAt": next_due},
+        expected_values={"nextDueAt": seen, "onlineGeneration": generation},  # None: must still be absent
+        bump_version=False,
+    )
+    try:
+        accounts.repository().update(str(due["id"]), change)
+    except ConditionFailed:
+        return None
+    return [PlannedKeepAlive(str(due["id"]), moment, int(generation or 0)) for moment in moments]
+
+
+def _enqueue(keep_alives: list[PlannedKeepAlive], now: int, queue_url: str) -> int:
+    """Send in batches of 10, each delayed until its planned moment; returns how many could not be sent."""
+    failures = 0
+    for start in range(0, len(keep_alives), SQS_BATCH):
+        batch = keep_alives[start : start + SQS_BATCH]
+        entries = [
+            {
+                "Id": str(n),
+                "MessageBody": planned.body(),
+                "DelaySeconds": min(max(planned.planned_at - now, 0), MAX_DELAY),
+            }
+            for n, planned in enumerate(batch)
+        ]
+        answer = aws.sqs_client().send_message_batch(QueueUrl=queue_url, Entries=entries)
+        retry = [entries[int(f["Id"])] for f in answer.get("Failed", []) if not f.get("SenderFault")]
+        if retry:
+            answer_retry = aws.sqs_client().send_message_batch(QueueUrl=queue_url, Entries=retry)
+            failures += len(answer_retry.get("Failed", []))
+        failures += sum(1 for f in answer.get("Failed", []) if f.get("SenderFault"))
+    if failures:
+        # Already claimed: these keep-alives are missed (the account's next ones are planned as usual).
+        logger.error("Some keep-alives could not be enqueued", extra={"count": failures})
+        metrics.add_metric(name="KeepAliveEnqueueFailed", unit="Count", value=failures)
+    return failures

@@ -1,0 +1,265 @@
+"""Every function in template.yaml has sample events in events/, and each sample gets a sensible answer.
+
+The samples are invoked in-process against moto (the ``aws_env`` fixture) and, where they reach Avito,
+against an :class:`AvitoSimulator`. The placeholder account id of the samples
+(``00000000-0000-4000-8000-000000000001``) is replaced by a freshly created account's id, and the
+placeholder webhook token by that account's real token, so every sample runs against existing data.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from avito_service.accounts import service as accounts_service
+from avito_service.accounts.models import AccountCreate
+from avito_service.auth import mint
+from avito_service.messenger import live
+from avito_service.messenger import store as store_module
+from avito_service.webhooks import tokens
+
+from avito_sim import AvitoSimulator
+from local_runtime.template import load_template
+from tests.conftest import JWT_TEST_KEY, reset_caches
+from tests.support.events import FakeContext
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+TEMPLATE = load_template(ROOT / "template.yaml")
+
+PLACEHOLDER_ACCOUNT = "00000000-0000-4000-8000-000000000001"
+PLACEHOLDER_WEBHOOK_TOKEN = "SAMPLE-webhook-token-replace-me-0123456789ab"
+SAMPLE_BEARER = "Bearer eyJhbGciOiJIUzI1NiJ9.sample.signature"
+DEMO_CHAT = "u2i-demo-chat-1"
+STORED_CHAT = "u2i-Zx8yW7vU6tS5rQ4pO3nM2l"  # the chat of the older chats_*/webhook_* samples
+READ_MESSAGE = "f2a9c0de5b7d4e8f9a0b1c2d3e4f5a6b"
+SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_USER_ID = "events-client", "events-secret", 123456789
+
+# Event files whose names do not start with the handler module's name.
+ALIASES = {"webhook_receiver": ["webhook_"]}
+
+
+def handler_module(logical_id: str) -> str:
+    handler = TEMPLATE.function_properties(logical_id)["Handler"]
+    return handler.rsplit(".", 1)[0]
+
+
+def event_files(module: str) -> list[Path]:
+    prefixes = [module, *ALIASES.get(module, [])]
+    return sorted({path for prefix in prefixes for path in EVENTS.glob(f"{prefix}*.json")})
+
+
+FUNCTIONS = sorted(TEMPLATE.ids_of_type("AWS::Serverless::Function"))
+
+
+# --- fixtures -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[AvitoSimulator]:
+    simulator = AvitoSimulator()
+    simulator.start()
+    simulator.add_account(SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_USER_ID, name="Events shop", balance_real=12.5)
+    simulator.add_item(SIM_USER_ID, 4012345678, "Диван угловой", stats={})
+    for chat_id in (DEMO_CHAT, STORED_CHAT):
+        simulator.add_chat(
+            SIM_USER_ID,
+            chat_id,
+            item_id=4012345678,
+            item_title="Диван угловой",
+            client_name="Анна",
+            client_user_id=987654321,
+        )
+        simulator.add_message(SIM_USER_ID, chat_id, f"{chat_id[-4:]}-m1", "Здравствуйте! Ещё продаётся?")
+    simulator.add_message(SIM_USER_ID, DEMO_CHAT, READ_MESSAGE, "Можно посмотреть сегодня?")
+    yield simulator
+    simulator.stop()
+
+
+@dataclass
+class World:
+    account_id: str
+    webhook_token: str
+
+    def load(self, path: Path) -> dict[str, Any]:
+        text = path.read_text(encoding="utf-8")
+        text = text.replace(PLACEHOLDER_ACCOUNT, self.account_id).replace(PLACEHOLDER_WEBHOOK_TOKEN, self.webhook_token)
+        return json.loads(text)
+
+
+@pytest.fixture
+def world(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    monkeypatch.setenv("AVITO_API_URL", sim.base_url)
+    monkeypatch.setenv("WEBHOOK_BASE_URL", "https://hooks.example.test")
+    monkeypatch.setenv("AVITO_READ_TIMEOUT", "2")
+    reset_caches()
+    store_module.chat_store.cache_clear()
+    for url in sim.subscriptions(SIM_USER_ID):  # subscriptions at the simulator outlive a test's moto
+        sim.account(SIM_USER_ID).subscriptions.remove(url)
+    account = accounts_service.create_account(
+        AccountCreate(name="Events shop", clientId=SIM_CLIENT_ID, clientSecret=SIM_CLIENT_SECRET)
+    )
+    # what the stored-chat samples read: the chats and messages as the live endpoints store them
+    live.list_chats(account.id, limit=50, offset=0, unread_only=False)
+    for chat_id in (DEMO_CHAT, STORED_CHAT):
+        live.list_messages(account.id, chat_id, limit=50, offset=0)
+    yield World(account.id, tokens.issue_token(account.id))
+    store_module.chat_store.cache_clear()
+
+
+# --- expectations per handler module -------------------------------------------------------------------------
+
+Check = Callable[[str, int, Any, World], None]
+
+
+def envelope(status: int, body: Any, statuses: set[int]) -> Any:
+    assert status in statuses, body
+    assert isinstance(body, dict) and body.get("success") is True, body
+    return body["data"]
+
+
+def expect(statuses: set[int], check: Callable[[Any, World], None] | None = None) -> Check:
+    def run(name: str, status: int, body: Any, world: World) -> None:
+        data = envelope(status, body, statuses)
+        if check:
+            check(data, world)
+
+    return run
+
+
+def _ids(data: Any) -> list[str]:
+    assert isinstance(data, list), data
+    return [entry["id"] for entry in data]
+
+
+def _no_secrets(data: dict[str, Any]) -> None:
+    assert "clientSecret" not in data and "proxyPassword" not in data, data
+
+
+def _created(data: Any, world: World) -> None:
+    _no_secrets(data)
+    assert data["hasClientSecret"] is True and data["hasProxyPassword"] is True and data["version"] >= 1
+    assert data["proxyType"] == "socks5" and data["proxyStatus"] == "unknown"
+
+
+def _docs(name: str, status: int, body: Any, world: World) -> None:
+    assert status == 200
+    if name.startswith("docs_openapi"):
+        assert body["openapi"].startswith("3.") and "/api/v1/accounts" in body["paths"]
+    else:
+        assert isinstance(body, str) and "swagger" in body.lower()
+
+
+def _webhook(name: str, status: int, body: Any, world: World) -> None:
+    if "bad_token" in name:
+        assert status == 401 and body["success"] is False and body["error"]["code"] == "invalid_webhook_token"
+    else:
+        assert status == 200 and body["ok"] is True, body
+
+
+def _generic(name: str, status: int, body: Any, world: World) -> None:
+    """Functions whose samples others maintain (eternal online...): a 2xx contract envelope."""
+    envelope(status, body, {200, 201})
+
+
+EXPECTED: dict[str, Check] = {
+    "health": expect({200}, lambda d, w: (d["status"] == "ok" and d["version"]) or pytest.fail(str(d))),
+    "docs": _docs,
+    "accounts_list": expect({200}, lambda d, w: w.account_id in _ids(d) or pytest.fail(str(d))),
+    "accounts_get": expect({200}, lambda d, w: (_no_secrets(d), d["id"] == w.account_id or pytest.fail(str(d)))),
+    "accounts_create": expect({201}, _created),
+    "accounts_update": expect(
+        {200}, lambda d, w: (_no_secrets(d), d["onlineKeepAliveInterval"] == 600 or pytest.fail(str(d)))
+    ),
+    "accounts_delete": expect({200}, lambda d, w: d == {"id": w.account_id, "deleted": True} or pytest.fail(str(d))),
+    "accounts_check_connection": expect(
+        {200},
+        lambda d, w: (
+            (d["ok"], d["connectionStatus"], d["userId"]) == (True, "connected", str(SIM_USER_ID))
+            or pytest.fail(str(d))
+        ),
+    ),
+    "accounts_sync_stats": expect({200}, lambda d, w: d["balanceReal"] == 1250 or pytest.fail(str(d))),
+    "accounts_stats_history": expect({200}, lambda d, w: isinstance(d, list) or pytest.fail(str(d))),
+    "accounts_webhook_get": expect({200}, lambda d, w: d["subscribed"] is False or pytest.fail(str(d))),
+    "accounts_webhook_subscribe": expect({200}, lambda d, w: d["subscribed"] is True or pytest.fail(str(d))),
+    "accounts_webhook_unsubscribe": expect({200}, lambda d, w: d["subscribed"] is False or pytest.fail(str(d))),
+    "chats_list": expect({200}, lambda d, w: isinstance(d, list) or pytest.fail(str(d))),
+    "chats_get": expect(
+        {200}, lambda d, w: (d["id"] == STORED_CHAT and d["accountId"] == w.account_id) or pytest.fail(str(d))
+    ),
+    "chats_messages": expect({200}, lambda d, w: len(d) >= 1 or pytest.fail(str(d))),
+    "webhook_receiver": _webhook,
+    "messenger_chats": expect({200}, lambda d, w: {DEMO_CHAT, STORED_CHAT} <= set(_ids(d)) or pytest.fail(str(d))),
+    "messenger_messages": expect({200}, lambda d, w: READ_MESSAGE in _ids(d) or pytest.fail(str(d))),
+    "messenger_send": expect(
+        {200, 201}, lambda d, w: (d["direction"], d["chatId"]) == ("out", DEMO_CHAT) or pytest.fail(str(d))
+    ),
+    "messenger_read": expect({200}),
+    "messenger_online": expect({200}, lambda d, w: (d["ok"] is True and d["at"]) or pytest.fail(str(d))),
+}
+
+
+def invoke(module_name: str, event: dict[str, Any]) -> Any:
+    module = importlib.import_module(module_name)
+    return module.lambda_handler(event, FakeContext())
+
+
+def parse(result: Any) -> tuple[int, Any]:
+    body = result.get("body")
+    try:
+        return result["statusCode"], json.loads(body) if body else None
+    except ValueError:
+        return result["statusCode"], body
+
+
+# --- the test -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_sample_events_of_every_function(logical_id: str, world: World) -> None:
+    module = handler_module(logical_id)
+    files = event_files(module)
+    assert files, f"{logical_id} ({module}) has no sample event: add events/{module}.json"
+    for path in files:
+        event = world.load(path)
+        if module == "authorizer":
+            event["authorizationToken"] = "Bearer " + mint(JWT_TEST_KEY, sub="admin@example.com", role="admin")
+            answer = invoke(module, event)
+            assert answer["principalId"] == "admin@example.com", answer
+            assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+            assert answer["context"]["role"] == "admin"
+            continue
+        result = invoke(module, event)
+        if not (isinstance(result, dict) and "statusCode" in result):
+            # scheduled / queue functions: they finished without raising; a Lambda error payload is a failure
+            assert not (isinstance(result, dict) and "errorType" in result), result
+            continue
+        status, body = parse(result)
+        check = EXPECTED.get(module, _generic)
+        check(path.stem, status, body, world)
+        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        assert SIM_CLIENT_SECRET not in text and "sample-proxy-password" not in text, path.name
+
+
+def test_samples_use_the_templates_routes() -> None:
+    """Each API sample's resource and method is an Api event of its own function."""
+    for logical_id in FUNCTIONS:
+        properties = TEMPLATE.function_properties(logical_id)
+        routes = {
+            (event["Properties"]["Path"], event["Properties"]["Method"].upper())
+            for event in (properties.get("Events") or {}).values()
+            if event.get("Type") == "Api"
+        }
+        for path in event_files(handler_module(logical_id)):
+            event = json.loads(path.read_text(encoding="utf-8"))
+            if "httpMethod" in event:
+                assert (event["resource"], event["httpMethod"]) in routes, path.name
+                assert event["requestContext"]["resourcePath"] == event["resource"], path.name
+                for name, value in (event.get("pathParameters") or {}).items():
+                    assert "{" + name + "}" in event["resource"] and value in event["path"], path.name

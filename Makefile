@@ -54,7 +54,7 @@ invoke: $(STAMP) ## invoke one function of the running stack: make invoke FUNCTI
 	$(PY) -m local_runtime invoke $(FUNCTION) --event $(EVENT)
 
 bench: $(STAMP) ## run the benchmarks (figures go into the README by hand)
-	$(PY) -m benchmarks.run_all
+	PYTHONPATH=.:layers/shared:functions $(PY) -m benchmarks.run_all
 
 $(TOOLS_VENV)/bin/sam:
 	$(PYTHON) -m venv $(TOOLS_VENV)

@@ -71,6 +71,17 @@ def new_account(**fields: Any) -> str:
     return service.create_account(AccountCreate(**body)).id
 
 
+def sync(account_id: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    return call(
+        accounts_sync_stats,
+        "POST",
+        f"/api/v1/accounts/{account_id}/sync-stats",
+        resource="/api/v1/accounts/{id}/sync-stats",
+        path_parameters={"id": account_id},
+        body=body,
+    )
+
+
 def check(account_id: str) -> tuple[int, dict[str, Any]]:
     return call(
         accounts_check_connection,
@@ -174,13 +185,7 @@ def test_429_with_retry_after_is_retried(avito: AvitoSimulator) -> None:
 def test_persistent_5xx_is_502_with_avitos_message(avito: AvitoSimulator) -> None:
     account_id = new_account(userId=str(USER_ID))
     avito.add_fault(r"/balance/$", status=500, body={"error": {"code": 500, "message": "Balance is down"}}, times=None)
-    status, body = call(
-        accounts_sync_stats,
-        "POST",
-        f"/api/v1/accounts/{account_id}/sync-stats",
-        resource="/api/v1/accounts/{id}/sync-stats",
-        path_parameters={"id": account_id},
-    )
+    status, body = sync(account_id)
     assert status == 502 and "Balance is down" in body["error"]["message"]
     assert avito.count("GET", r"/balance/$") == 4  # the call and three bounded retries
 
@@ -192,26 +197,13 @@ def test_slow_avito_is_504(avito: AvitoSimulator) -> None:
     assert body["data"]["connectionStatus"] == "api_error"
     assert "did not answer" in body["data"]["steps"]["account"]["error"]
     avito.add_fault(r"/balance/$", status=200, delay=3, times=1)
-    status, body = call(
-        accounts_sync_stats,
-        "POST",
-        f"/api/v1/accounts/{account_id}/sync-stats",
-        resource="/api/v1/accounts/{id}/sync-stats",
-        path_parameters={"id": account_id},
-    )
+    status, body = sync(account_id)
     assert status == 504 and body["error"]["code"] == "avito_timeout"
 
 
 def test_sync_stats_figures_equal_the_simulators(avito: AvitoSimulator, proxies: Any) -> None:
     account_id = new_account(userId=str(USER_ID), **proxies[0]["socks5"].settings())
-    status, body = call(
-        accounts_sync_stats,
-        "POST",
-        f"/api/v1/accounts/{account_id}/sync-stats",
-        resource="/api/v1/accounts/{id}/sync-stats",
-        path_parameters={"id": account_id},
-        body={"days": 7},
-    )
+    status, body = sync(account_id, {"days": 7})
     assert status == 200, body
     data = body["data"]
     assert (data["balanceReal"], data["balanceBonus"], data["cpaBalance"]) == (123456, 1050, 777)
@@ -246,21 +238,8 @@ def test_sync_stats_figures_equal_the_simulators(avito: AvitoSimulator, proxies:
 def test_sync_days_validation_and_cpa_failure_tolerated(avito: AvitoSimulator) -> None:
     account_id = new_account(userId=str(USER_ID))
     for days in (0, 271):
-        status, _ = call(
-            accounts_sync_stats,
-            "POST",
-            f"/api/v1/accounts/{account_id}/sync-stats",
-            resource="/api/v1/accounts/{id}/sync-stats",
-            path_parameters={"id": account_id},
-            body={"days": days},
-        )
+        status, _ = sync(account_id, {"days": days})
         assert status == 422
     avito.add_fault(r"^/cpa/v3/balanceInfo$", status=500, times=None)
-    status, body = call(
-        accounts_sync_stats,
-        "POST",
-        f"/api/v1/accounts/{account_id}/sync-stats",
-        resource="/api/v1/accounts/{id}/sync-stats",
-        path_parameters={"id": account_id},
-    )
+    status, body = sync(account_id)
     assert status == 200 and body["data"]["cpaBalance"] is None and body["data"]["balanceReal"] == 123456

@@ -67,11 +67,18 @@ def install() -> None:
 
 
 class EmulatorClock:
-    """Time spent inside moto (the botocore stubber that answers every AWS call in-process)."""
+    """Time spent inside moto (the botocore stubber that answers every AWS call in-process).
+
+    The stubber is called at botocore's ``before-send``, after the request was built, validated, serialised
+    and signed, and its answer is parsed by botocore afterwards: all of that stays on the service's side.
+    ``seconds`` is wall time, ``cpu_seconds`` this process's CPU time (robust on a loaded machine);
+    ``operations`` counts calls by ``X-Amz-Target`` operation (e.g. ``TransactWriteItems``)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
         self.calls = 0
+        self.operations: dict[str, int] = {}
 
     def install(self) -> EmulatorClock:
         import time
@@ -82,12 +89,17 @@ class EmulatorClock:
         clock = self
 
         def timed_call(stub: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 return original(stub, event_name, request, **kwargs)
             finally:
                 clock.seconds += time.perf_counter() - t0
+                clock.cpu_seconds += time.process_time() - c0
                 clock.calls += 1
+                target = request.headers.get("X-Amz-Target") or b""
+                target = target.decode() if isinstance(target, bytes) else str(target)
+                operation = target.rpartition(".")[2] or event_name.rpartition(".")[2]
+                clock.operations[operation] = clock.operations.get(operation, 0) + 1
 
         BotocoreStubber.__call__ = timed_call  # type: ignore[method-assign]
         return self

@@ -1,8 +1,17 @@
 """Cold start: ``import <handler module>`` in a fresh interpreter for every function in template.yaml.
 
 Each sample is a new ``python -c`` child that times the import with ``time.perf_counter`` (interpreter startup
-excluded). Baseline and functions are measured round-robin so machine noise hits all of them alike. The
-slowest function is then run once under ``python -X importtime`` and its costliest imports are listed.
+excluded) and also reports the child's CPU time (steadier on a busy machine). Baseline, references and
+functions are measured round-robin so machine noise hits all of them alike. The slowest function is then run
+once under ``python -X importtime`` and its costliest imports are listed.
+
+The children run in a virtualenv holding only what a deployed function has: the layer's requirements
+(``layers/shared/requirements.txt``) and boto3 (the Lambda runtime's). The development venv also has moto,
+cryptography and friends, which some libraries import when present (PyJWT imports cryptography), so measuring
+there would charge functions for packages they never have in Lambda. ``--python`` picks another interpreter.
+
+References besides the baseline: ``_baseline_validation`` (the baseline with ``enable_validation=True``, the
+floor of every REST function here) and ``_baseline_tracer`` (the baseline with Powertools Tracer).
 """
 
 from __future__ import annotations
@@ -19,10 +28,31 @@ from benchmarks._common import LAMBDA_ENV, PYTHONPATH, ROOT, TEMPLATE, run, tabl
 from local_runtime.template import FUNCTION_TYPE, load_template
 
 BASELINE = "benchmarks._baseline_handler"
+REFERENCES = {
+    "benchmarks._baseline_validation": "(baseline + enable_validation)",
+    "benchmarks._baseline_tracer": "(baseline + Tracer)",
+}
+LAYER_VENV = ROOT / ".bench-venv"
 TARGET_RATIO = 1.3
 CHILD = (
-    "import time, importlib; t = time.perf_counter(); importlib.import_module({mod!r}); print(time.perf_counter() - t)"
+    "import time, importlib; t = time.perf_counter(); c = time.process_time(); importlib.import_module({mod!r}); "
+    "print(time.perf_counter() - t, time.process_time() - c)"
 )
+CHILD_PYTHON = {"path": sys.executable}  # set in main(): the layer-only interpreter by default
+
+
+def layer_python() -> str:
+    """The interpreter of a venv with only the layer's requirements and boto3 (created on first use)."""
+    python = LAYER_VENV / "bin" / "python"
+    requirements = ROOT / "layers" / "shared" / "requirements.txt"
+    stamp = LAYER_VENV / ".installed"
+    if not stamp.exists() or stamp.read_text() != requirements.read_text():
+        run([sys.executable, "-m", "venv", "--clear", str(LAYER_VENV)], timeout=300)
+        boto = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line.startswith("boto3==")]
+        pip = [str(python), "-m", "pip", "install", "--quiet", "-r", str(requirements), *boto]
+        run([*pip, "-c", str(ROOT / "constraints.txt")], timeout=600)
+        stamp.write_text(requirements.read_text())
+    return str(python)
 
 
 def function_modules() -> dict[str, tuple[str, dict[str, str]]]:
@@ -49,21 +79,23 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def measure(module: str, env: dict[str, str]) -> float:
-    return float(run([sys.executable, "-c", CHILD.format(mod=module)], env=env).strip().splitlines()[-1])
+def measure(module: str, env: dict[str, str]) -> tuple[float, float]:
+    """(wall s, CPU s) of importing ``module`` in a fresh interpreter."""
+    wall, cpu = run([CHILD_PYTHON["path"], "-c", CHILD.format(mod=module)], env=env).strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def import_error(module: str, env: dict[str, str]) -> str | None:
     """The last line of the child's traceback if the module does not import, else None."""
     proc = subprocess.run(
-        [sys.executable, "-c", f"import {module}"], env=env, capture_output=True, text=True, cwd=ROOT, check=False
+        [CHILD_PYTHON["path"], "-c", f"import {module}"], env=env, capture_output=True, text=True, cwd=ROOT, check=False
     )
     return None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["?"])[-1]
 
 
 def _importtime_rows(module: str, env: dict[str, str]) -> list[dict[str, Any]]:
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        [CHILD_PYTHON["path"], "-X", "importtime", "-c", f"import {module}"],
         env=env,
         capture_output=True,
         text=True,
@@ -110,7 +142,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--importtime-only", metavar="MODULE", help="only list MODULE's costliest extra imports")
+    parser.add_argument("--python", help="interpreter for the children (default: the layer-only .bench-venv)")
     args = parser.parse_args(argv)
+    CHILD_PYTHON["path"] = args.python or layer_python()
     if args.importtime_only:
         top = importtime(args.importtime_only, child_env({}))
         print(f"{args.importtime_only}: costliest imports beyond the baseline (-X importtime)\n")
@@ -118,47 +152,70 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         return {"module": args.importtime_only, "top_imports": top}
 
     modules = function_modules()
-    envs = {BASELINE: child_env({})} | {m: child_env(extra) for m, (_, extra) in modules.items()}
-    broken = {m: err for m in [BASELINE, *modules] if (err := import_error(m, envs[m]))}
-    order = [m for m in [BASELINE, *modules] if m not in broken]
+    names = {BASELINE: "(baseline)"} | REFERENCES | {m: fid for m, (fid, _) in modules.items()}
+    envs = {m: child_env({}) for m in [BASELINE, *REFERENCES]} | {m: child_env(e) for m, (_, e) in modules.items()}
+    broken = {m: err for m in names if (err := import_error(m, envs[m]))}
+    order = [m for m in names if m not in broken]
     for mod in order:  # one warm-up each: compile .pyc files so every sample reads bytecode
         measure(mod, envs[mod])
-    samples: dict[str, list[float]] = {m: [] for m in order}
+    samples: dict[str, list[tuple[float, float]]] = {m: [] for m in order}
     for _ in range(args.repeats):
         for mod in order:
             samples[mod].append(measure(mod, envs[mod]))
 
-    base = statistics.median(samples[BASELINE])
+    def medians(mod: str) -> tuple[float, float]:
+        return statistics.median(w for w, _ in samples[mod]), statistics.median(c for _, c in samples[mod])
+
+    base, base_cpu = medians(BASELINE)
+    floor, _ = medians("benchmarks._baseline_validation")
     results = []
     for mod in order:
-        med = statistics.median(samples[mod])
+        med, cpu = medians(mod)
         results.append(
             {
                 "module": mod,
-                "function": modules[mod][0] if mod in modules else "(baseline)",
+                "function": names[mod],
                 "median_ms": round(med * 1000, 1),
-                "min_ms": round(min(samples[mod]) * 1000, 1),
+                "min_ms": round(min(w for w, _ in samples[mod]) * 1000, 1),
+                "cpu_median_ms": round(cpu * 1000, 1),
                 "ratio": round(med / base, 2),
+                "cpu_ratio": round(cpu / base_cpu, 2),
+                "ratio_to_validation_floor": round(med / floor, 2),
                 "meets_target": med / base <= TARGET_RATIO,
             }
         )
-    slowest = max((r for r in results if r["module"] != BASELINE), key=lambda r: r["median_ms"])
+    functions = [r for r in results if r["module"] in modules]
+    slowest = max(functions, key=lambda r: r["median_ms"])
     top = importtime(str(slowest["module"]), envs[str(slowest["module"])])
 
     rows = [
-        (r["module"], r["median_ms"], r["min_ms"], f"{r['ratio']}x", "yes" if r["meets_target"] else "**no**")
+        (
+            r["module"],
+            r["median_ms"],
+            r["min_ms"],
+            f"{r['ratio']}x",
+            f"{r['cpu_ratio']}x",
+            f"{r['ratio_to_validation_floor']}x",
+            "yes" if r["meets_target"] else "**no**",
+        )
         for r in sorted(results, key=lambda r: -r["median_ms"])
     ]
     print(f"cold import, median of {args.repeats} (baseline {base * 1000:.1f} ms, target <= {TARGET_RATIO}x)\n")
-    print(table(["module", "median ms", "min ms", "ratio", f"<= {TARGET_RATIO}x"], rows))
+    headers = ["module", "median ms", "min ms", "ratio", "CPU ratio", "vs validation floor", f"<= {TARGET_RATIO}x"]
+    print(table(headers, rows))
+    met = sum(1 for r in functions if r["meets_target"])
+    print(f"\n{met} of {len(functions)} functions meet the target")
     for mod, err in broken.items():
         print(f"\n**{mod} does not import**: `{err}`")
     print(f"\nslowest: {slowest['module']}; costliest imports beyond the baseline (-X importtime):\n")
     print_top(top)
     data = {
         "repeats": args.repeats,
+        "python": CHILD_PYTHON["path"],
         "baseline_ms": round(base * 1000, 1),
+        "validation_floor_ms": round(floor * 1000, 1),
         "target_ratio": TARGET_RATIO,
+        "functions_meeting_target": met,
         "functions": results,
         "import_errors": broken,
         "slowest": slowest["module"],

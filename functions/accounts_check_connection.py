@@ -2,7 +2,6 @@
 
 from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.connection import CheckResult, check_connection
-from avito_service.observability import logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -17,7 +16,6 @@ install_error_handlers(app)
     middlewares=[any_role],
 )
 def check(id: AccountId):
-    logger.append_keys(account_id=id)
     return ok(check_connection(id))
 
 

@@ -2,11 +2,10 @@
 
 from avito_service.accounts import service
 from avito_service.api import AccountId, Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
+from avito_service.base import Model
 from avito_service.messenger.store import register_account_cleanup as delete_stored_chats_on_delete
-from avito_service.observability import logger
 from avito_service.webhooks.subscriptions import register_account_cleanup as unsubscribe_webhook_on_delete
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from pydantic import BaseModel
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
@@ -14,7 +13,7 @@ unsubscribe_webhook_on_delete()  # first: it needs the account's credentials
 delete_stored_chats_on_delete()
 
 
-class Deleted(BaseModel):
+class Deleted(Model):
     id: str
     deleted: bool
 
@@ -27,7 +26,6 @@ class Deleted(BaseModel):
     middlewares=[admin_only],
 )
 def delete_account(id: AccountId):
-    logger.append_keys(account_id=id)
     service.delete_account(id)
     return ok(Deleted(id=id, deleted=True))
 

@@ -3,7 +3,6 @@
 from avito_service.accounts import service
 from avito_service.accounts.models import Account
 from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.observability import logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -18,7 +17,6 @@ install_error_handlers(app)
     middlewares=[any_role],
 )
 def get_account(id: AccountId):
-    logger.append_keys(account_id=id)
     return ok(service.get_account(id))
 
 

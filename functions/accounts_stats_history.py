@@ -1,14 +1,25 @@
 """GET /api/v1/accounts/{id}/stats/history?from=&to=: stored snapshots, oldest first."""
 
+import re
 from datetime import date
 from typing import Annotated
 
 from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.errors import ValidationFailed
-from avito_service.observability import logger
 from avito_service.stats import Snapshot, history
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BeforeValidator
+
+
+def _iso_day(value: object) -> object:
+    # pydantic alone also reads "0" or "1.5e9" as a Unix time; the contract's dates are YYYY-MM-DD only
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("Expected a date as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
@@ -23,10 +34,9 @@ install_error_handlers(app)
 )
 def stats_history(
     id: AccountId,
-    date_from: Annotated[date | None, Query(alias="from", description="first day, YYYY-MM-DD")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="last day, YYYY-MM-DD")] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="first day, YYYY-MM-DD")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="last day, YYYY-MM-DD")] = None,
 ):
-    logger.append_keys(account_id=id)
     if date_from and date_to and date_from > date_to:
         raise ValidationFailed.on("from", "Must not be after 'to'.")
     return ok(history(id, date_from, date_to))

@@ -1,7 +1,6 @@
 """GET /api/v1/accounts/{id}/webhook: Avito's subscriptions for the account and whether ours is active (admin)."""
 
 from avito_service.api import AccountId, Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
-from avito_service.observability import logger
 from avito_service.webhooks import subscriptions
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -17,7 +16,6 @@ install_error_handlers(app)
     middlewares=[admin_only],
 )
 def webhook_status(id: AccountId):
-    logger.append_keys(account_id=id)
     return ok(subscriptions.status(id))
 
 

@@ -1,7 +1,6 @@
 """DELETE /api/v1/accounts/{id}/webhook: unsubscribe the account's webhook URL at Avito (admin)."""
 
 from avito_service.api import AccountId, Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
-from avito_service.observability import logger
 from avito_service.webhooks import subscriptions
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -17,7 +16,6 @@ install_error_handlers(app)
     middlewares=[admin_only],
 )
 def unsubscribe(id: AccountId):
-    logger.append_keys(account_id=id)
     return ok(subscriptions.unsubscribe(id))
 
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from avito_service.api import Envelope, doc, install_error_handlers, ok
+from avito_service.base import Model
 from avito_service.config import get_settings
 from avito_service.observability import logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
 
-class Health(BaseModel):
+class Health(Model):
     status: str
     version: str
 

@@ -5,7 +5,6 @@ from typing import Annotated
 from avito_service.api import Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.messenger import live
 from avito_service.messenger.models import Chat
-from avito_service.observability import logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
@@ -26,7 +25,6 @@ def chats(
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
     unreadOnly: Annotated[bool, Query()] = False,
 ):
-    logger.append_keys(account_id=accountId)
     return ok(live.list_chats(accountId, limit=limit, offset=offset, unread_only=unreadOnly))
 
 

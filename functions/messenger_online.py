@@ -1,8 +1,7 @@
 """POST /api/v1/messenger/accounts/{accountId}/status/online: one keep-alive now (see README, eternal online)."""
 
 from avito_service.api import Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.observability import logger
-from avito_service.online import KeepAliveResult, keep_alive
+from avito_service.online.keepalive import KeepAliveResult, keep_alive
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -17,7 +16,6 @@ install_error_handlers(app)
     middlewares=[any_role],
 )
 def online(accountId: PathAccountId):
-    logger.append_keys(account_id=accountId)
     return ok(keep_alive(accountId))
 
 

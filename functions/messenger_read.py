@@ -12,7 +12,6 @@ from avito_service.api import (
     rest_handler,
 )
 from avito_service.messenger import live
-from avito_service.observability import logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -27,7 +26,6 @@ install_error_handlers(app)
     middlewares=[any_role],
 )
 def read(accountId: PathAccountId, chatId: ChatId, messageId: MessageId):
-    logger.append_keys(account_id=accountId, chat_id=chatId)
     return ok(live.mark_read(accountId, chatId, messageId))
 
 

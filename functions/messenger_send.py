@@ -3,17 +3,18 @@
 from typing import Annotated
 
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.base import Model
 from avito_service.messenger import live
 from avito_service.messenger.models import Message
-from avito_service.observability import logger, metrics
+from avito_service.observability import metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
 
-class SendRequest(BaseModel):
+class SendRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
@@ -27,7 +28,6 @@ class SendRequest(BaseModel):
     middlewares=[any_role],
 )
 def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest):
-    logger.append_keys(account_id=accountId, chat_id=chatId)
     message = live.send_text(accountId, chatId, body.text)
     metrics.add_metric(name="MessageSent", unit="Count", value=1)
     return ok(message)

@@ -1,9 +1,8 @@
 """POST /api/v1/eternal-online/accounts/{accountId}/disable: stop keeping the account online (admin)."""
 
-from avito_service import online
 from avito_service.accounts.models import Account
 from avito_service.api import Envelope, PathAccountId, admin_only, doc, install_error_handlers, ok, rest_handler
-from avito_service.observability import logger
+from avito_service.online import control
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -18,8 +17,7 @@ install_error_handlers(app)
     middlewares=[admin_only],
 )
 def disable(accountId: PathAccountId):
-    logger.append_keys(account_id=accountId)
-    return ok(online.disable(accountId))
+    return ok(control.disable(accountId))
 
 
 lambda_handler = rest_handler(app)

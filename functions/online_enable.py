@@ -2,10 +2,9 @@
 
 from typing import Annotated
 
-from avito_service import online
 from avito_service.accounts.models import Account
 from avito_service.api import Envelope, PathAccountId, admin_only, doc, install_error_handlers, ok, rest_handler
-from avito_service.observability import logger
+from avito_service.online import control
 from avito_service.online.control import EnableRequest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -22,8 +21,7 @@ install_error_handlers(app)
     middlewares=[admin_only],
 )
 def enable(accountId: PathAccountId, body: Annotated[EnableRequest | None, Body()] = None):
-    logger.append_keys(account_id=accountId)
-    return ok(online.enable(accountId, body.interval if body else None))
+    return ok(control.enable(accountId, body.interval if body else None))
 
 
 lambda_handler = rest_handler(app)

@@ -1,8 +1,7 @@
 """POST /api/v1/eternal-online/accounts/{accountId}/set-online: one keep-alive now, enabled or not (admin)."""
 
-from avito_service import online
 from avito_service.api import Envelope, PathAccountId, admin_only, doc, install_error_handlers, ok, rest_handler
-from avito_service.observability import logger
+from avito_service.online import keepalive
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -14,12 +13,11 @@ install_error_handlers(app)
     summary="Run one keep-alive for an account now",
     description="A real Messenger call (unread chats, stored as well); `ok: false` with `error` when it failed.",
     tags=["Eternal online"],
-    responses=doc(Envelope[online.KeepAliveResult], 404),
+    responses=doc(Envelope[keepalive.KeepAliveResult], 404),
     middlewares=[admin_only],
 )
 def set_online(accountId: PathAccountId):
-    logger.append_keys(account_id=accountId)
-    return ok(online.keep_alive(accountId))
+    return ok(keepalive.keep_alive(accountId))
 
 
 lambda_handler = rest_handler(app)

@@ -65,13 +65,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto with the template's tables, queues and secrets; the functions' table env vars point at them.
 
     moto checks a write's condition and applies it in separate steps, so concurrent threads can both pass
-    a condition that real DynamoDB (atomic per item, serializable transactions) lets only one pass. The
-    writes are serialized here to give moto DynamoDB's semantics; the code under test is unchanged.
+    a condition that real DynamoDB (atomic per item, serializable transactions) lets only one pass; and it
+    builds an answer from the live item after the write (``ReturnValues``, GetItem), so a concurrent write
+    can change the item while it is serialized ("dictionary changed size during iteration"). Whole moto
+    DynamoDB requests are serialized here to give moto DynamoDB's semantics; the code under test is unchanged.
     """
-    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
 
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        monkeypatch.setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
+    monkeypatch.setattr(DynamoHandler, "call_action", _atomic(DynamoHandler.call_action))
     with mock_aws():
         created = create_resources(load_template(TEMPLATE))
         monkeypatch.setenv("ACCOUNTS_TABLE", created["AccountsTable"])

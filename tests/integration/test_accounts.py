@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -11,10 +12,12 @@ import accounts_get
 import accounts_list
 import accounts_update
 import boto3
+import messenger_chats
 import pytest
 from avito_service.accounts import repository as repository_module
 from avito_service.accounts import vault
 
+from tests.conftest import reset_caches
 from tests.support.events import call
 
 SECRET = "cs-SUPERSECRET-42"
@@ -346,3 +349,31 @@ def test_vault_cache_follows_secret_version(aws_env: dict[str, str]) -> None:
     item = stored_item(account_id)
     assert item["secretVersion"] == 2
     assert vault.read(item["secretArn"], 2).clientSecret.get_secret_value() == "rotated"
+
+
+
+def test_log_lines_carry_request_correlation_and_account_ids(
+    aws_env: dict[str, str], captured_logs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines logged by shared code that knows nothing of the request still name the account and the request."""
+    account_id = create(valid(userId=42))[1]["data"]["id"]
+    monkeypatch.setenv("AVITO_API_URL", "http://127.0.0.1:9")  # nothing listens: the call fails fast
+    monkeypatch.setenv("AVITO_MAX_RETRIES", "0")
+    reset_caches()
+    captured_logs.truncate(0)
+    captured_logs.seek(0)
+    status, body = call(
+        messenger_chats,
+        "GET",
+        f"/api/v1/messenger/accounts/{account_id}/chats",
+        resource="/api/v1/messenger/accounts/{accountId}/chats",
+        path_parameters={"accountId": account_id},
+    )
+    assert status in (502, 504), body
+    lines = [json.loads(line) for line in captured_logs.getvalue().splitlines() if line.strip()]
+    failed = [line for line in lines if line["message"] == "Request failed"]
+    assert failed, lines
+    for line in failed:
+        assert line["account_id"] == account_id
+        assert line["caller"] and line["role"] == "admin"
+        assert line["correlation_id"] and line["function_request_id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,6 +15,7 @@ import pytest
 from avito_service.accounts import service
 from avito_service.accounts.models import AccountCreate
 from avito_service.avito.client import AvitoApi
+from avito_service.avito.errors import AvitoError
 from avito_service.stats import avito_today
 
 from avito_sim import AvitoSimulator
@@ -180,6 +182,24 @@ def test_429_with_retry_after_is_retried(avito: AvitoSimulator) -> None:
     avito.add_fault(r"^/core/v1/accounts/self$", status=429, retry_after=1, times=1)
     assert client.account_self()["id"] == USER_ID
     assert avito.count("GET", r"^/core/v1/accounts/self$") == 2
+
+
+
+def test_every_avito_call_is_counted_by_endpoint_and_outcome(
+    avito: AvitoSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = AvitoApi(service.load_context(new_account(userId=str(USER_ID))))
+    avito.add_fault(r"/balance/$", status=404, times=1)
+    capsys.readouterr()
+    client.account_self()
+    with pytest.raises(AvitoError):
+        client.balance(str(USER_ID))
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    calls = {(m["endpoint"], m["outcome"]) for m in emf if "AvitoCall" in m}
+    assert calls == {("token", "ok"), ("core.self", "ok"), ("core.balance", "avito_error")}
+    latencies = {m["endpoint"]: m["AvitoCallLatency"] for m in emf if "AvitoCallLatency" in m}
+    assert set(latencies) == {"token", "core.self", "core.balance"}
+    assert all(isinstance(v, list | int | float) for v in latencies.values())
 
 
 def test_persistent_5xx_is_502_with_avitos_message(avito: AvitoSimulator) -> None:

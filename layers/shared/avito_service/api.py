@@ -16,12 +16,16 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ConfigDict, Field
 
-from avito_service.errors import ErrorBody, Forbidden, ServiceError, ValidationFailed
+from avito_service.base import Model
+from avito_service.errors import ErrorBody, Forbidden, ServiceError, field_name, human_message
 from avito_service.observability import logger, metrics
 
 T = TypeVar("T")
@@ -36,36 +40,36 @@ class Role(StrEnum):
 ALL_ROLES = frozenset(Role)
 
 
-class ApiModel(BaseModel):
+class ApiModel(Model):
     """Base of request and response models: camelCase on the wire, unknown fields rejected."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
 
 
-class Envelope(BaseModel, Generic[T]):
+class Envelope(Model, Generic[T]):
     success: Literal[True] = True
     data: T
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Model, Generic[T]):
     success: Literal[True] = True
     data: list[T]
     nextCursor: str | None = Field(description="opaque cursor of the next page; null on the last page")
 
 
-class FieldErrorOut(BaseModel):
+class FieldErrorOut(Model):
     field: str
     message: str
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     code: str = Field(description="snake_case error code")
     message: str = Field(description="human sentence")
     details: list[FieldErrorOut] = Field(default_factory=list)
     requestId: str | None = None
 
 
-class ErrorEnvelope(BaseModel):
+class ErrorEnvelope(Model):
     success: Literal[False] = False
     error: ErrorDetail
 
@@ -76,6 +80,7 @@ _ERROR_DESCRIPTIONS = {
     403: "The token's role may not do this",
     404: "Unknown id",
     409: "Conflict (stale version, duplicate clientId)",
+    415: "The request body is not sent as application/json",
     422: "Invalid field or query parameter",
     429: "Too many requests",
     500: "Unexpected error (logged, with a request id)",
@@ -92,6 +97,8 @@ def doc(
         status: {"description": description, "content": {"application/json": {"model": model}}}
     }
     always = {500} if public else {401, 403, 422, 500}
+    if 400 in errors:  # an operation that takes a body (400: malformed JSON) refuses other media types too
+        always = always | {415}
     for code in sorted(always | set(errors)):
         responses[code] = {
             "description": _ERROR_DESCRIPTIONS[code],
@@ -147,30 +154,6 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of
 
 # --- validation errors -> the contract's shape -------------------------------------------------------------
 
-_MESSAGES = {
-    "missing": "This field is required.",
-    "extra_forbidden": "Unknown field; check the spelling.",
-    "json_invalid": "The body is not valid JSON.",
-    "model_attributes_type": "Expected a JSON object.",
-    "dict_type": "Expected a JSON object.",
-}
-
-
-def field_name(loc: Iterable[Any]) -> str:
-    """``("body", "proxyPort")`` -> ``proxyPort``; ``("query", "limit")`` -> ``limit``; nested -> dotted path."""
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in {"body", "query", "path", "header"}:
-        parts = parts[1:]
-    return ".".join(parts) or "body"
-
-
-def human_message(error: dict[str, Any]) -> str:
-    if error.get("type") in _MESSAGES:
-        return _MESSAGES[error["type"]]
-    message = str(error.get("msg") or "Invalid value.")
-    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    return message if message.endswith(".") else message + "."
-
 
 def validation_error_response(exc: RequestValidationError) -> Response:
     errors = list(exc.errors())
@@ -211,13 +194,42 @@ def install_error_handlers(app: APIGatewayRestResolver) -> APIGatewayRestResolve
             requestId=request_id,
         )
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(_: Exception | None = None) -> Response:
+        return error_response(415, "unsupported_media_type", "Send the request body as application/json.")
+
+    @app.exception_handler(ValueError)
+    def _unreadable(exc: ValueError) -> Response:
+        # Powertools' form and multipart readers raise ValueError on a body they cannot read (no boundary...)
+        content_type = (app.current_event.headers.get("content-type") or "").strip().lower()
+        if content_type and not content_type.startswith("application/json"):
+            return _media_type()
+        return _unexpected(exc)
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _undecodable(exc: UnicodeDecodeError) -> Response:
+        if _body_is_not_utf8(app.current_event):  # a body that is not even UTF-8 text cannot be JSON
+            return error_response(400, "malformed_json", "The request body is not valid JSON.")
+        return _unexpected(exc)
+
     return app
+
+
+def _body_is_not_utf8(event: Any) -> bool:
+    """True for a body API Gateway passed base64-encoded that does not decode to UTF-8 text."""
+    if event is None or not event.is_base64_encoded or not event.body:
+        return False
+    try:
+        base64.b64decode(event.body).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return True
+    return False
 
 
 # --- callers and roles -------------------------------------------------------------------------------------
 
 
-class Caller(BaseModel):
+class Caller(Model):
     sub: str
     role: str
 
@@ -230,8 +242,19 @@ def current_caller(app: APIGatewayRestResolver) -> Caller:
     return Caller(sub=sub, role=role)
 
 
+_PATH_LOG_KEYS = {"id": "account_id", "accountId": "account_id", "chatId": "chat_id"}
+
+
+def _path_log_keys(app: APIGatewayRestResolver) -> dict[str, str]:
+    """``account_id`` (and ``chat_id``) from the path, so every later log line of the request carries them."""
+    params = app.current_event.path_parameters or {}
+    return {key: str(params[name])[:200] for name, key in _PATH_LOG_KEYS.items() if params.get(name)}
+
+
 def require_role(*roles: Role) -> Callable[..., Response]:
-    """Route middleware: let only ``roles`` through (403 otherwise, also for roles the contract does not know)."""
+    """Route middleware: let only ``roles`` through (403 otherwise, also for roles the contract does not know).
+
+    Every route has one, so it also appends the caller, role, account id and chat id to the log keys."""
     allowed = frozenset(roles)
 
     def middleware(app: APIGatewayRestResolver, next_middleware: Callable[..., Response]) -> Response:
@@ -240,7 +263,7 @@ def require_role(*roles: Role) -> Callable[..., Response]:
             raise Forbidden(f"The role '{caller.role[:40]}' is not one this service knows.")
         if caller.role not in allowed:
             raise Forbidden(f"The '{caller.role}' role may not do this; it needs: {', '.join(sorted(allowed))}.")
-        logger.append_keys(caller=caller.sub, role=caller.role)
+        logger.append_keys(caller=caller.sub, role=caller.role, **_path_log_keys(app))
         return next_middleware(app)
 
     return middleware
@@ -248,32 +271,3 @@ def require_role(*roles: Role) -> Callable[..., Response]:
 
 admin_only = require_role(Role.ADMIN)
 any_role = require_role(Role.ADMIN, Role.OPERATOR, Role.DIRECTOR)
-
-
-# --- cursors -----------------------------------------------------------------------------------------------
-
-
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    """DynamoDB's LastEvaluatedKey -> an opaque URL-safe string."""
-    if not key:
-        return None
-    raw = json.dumps(key, separators=(",", ":"), sort_keys=True, default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, *, required_keys: Iterable[str]) -> dict[str, Any] | None:
-    """Inverse of :func:`encode_cursor`; anything that is not one of our cursors is a 422 on ``cursor``."""
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise ValidationFailed.on("cursor", "Not a cursor this service issued.") from None
-    if (
-        not isinstance(key, dict)
-        or set(key) != set(required_keys)
-        or not all(isinstance(v, str | int) for v in key.values())
-    ):
-        raise ValidationFailed.on("cursor", "Not a cursor this service issued.")
-    return key

@@ -1,54 +1,69 @@
-"""Service configuration: a small pydantic model read from the environment once per cold start."""
+"""Service configuration: read from the environment once per container, on first use (never at import).
+
+A plain frozen dataclass rather than a pydantic model: the authorizer and the health check need settings
+but no pydantic, and importing pydantic alone is a large share of their cold start
+(benchmarks/cold_start.py). The few bounds are checked here; a bad value names its variable.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import BaseModel, Field
+
+def _setting(default: Any, env: str, low: float | None = None, high: float | None = None, doc: str = "") -> Any:
+    return field(default=default, metadata={"env": env, "low": low, "high": high, "doc": doc})
 
 
-class Settings(BaseModel):
+@dataclass(frozen=True)
+class Settings:
     """Everything the functions read from their environment (see env.example)."""
 
-    accounts_table: str = Field(default="", description="DynamoDB table for accounts, snapshots and tokens")
-    messenger_table: str = Field(default="", description="DynamoDB table for stored chats and messages")
-    jwt_secret_arn: str = Field(default="", description="Secrets Manager ARN or name of the JWT signing key")
-    account_secrets_prefix: str = Field(default="avito-service/accounts/", description="name prefix of account secrets")
-    avito_api_url: str = Field(default="https://api.avito.ru", description="base URL of the Avito API")
-    avito_connect_timeout: float = Field(default=5.0, gt=0, le=30)
-    avito_read_timeout: float = Field(default=10.0, gt=0, le=60)
-    avito_max_retries: int = Field(default=3, ge=0, le=10)
-    avito_max_backoff: float = Field(default=8.0, ge=0, le=60)
-    avito_proxy_ca_bundle: str = Field(default="", description="extra CA bundle trusted for HTTPS proxies' TLS")
-    webhook_base_url: str = Field(default="", description="public base URL of the webhook Function URL")
-    keepalive_queue_url: str = Field(default="", description="SQS queue of planned keep-alives")
-    schedule_window_seconds: int = Field(default=300, ge=60, le=900)
-    service_version: str = Field(default="0.1.0")
-    x_source: str = Field(default="avito-service", description="X-Source header for Avito's CPA API")
+    accounts_table: str = _setting("", "ACCOUNTS_TABLE", doc="DynamoDB table for accounts, snapshots and tokens")
+    messenger_table: str = _setting("", "MESSENGER_TABLE", doc="DynamoDB table for stored chats and messages")
+    jwt_secret_arn: str = _setting("", "JWT_SECRET_ARN", doc="Secrets Manager ARN or name of the JWT signing key")
+    account_secrets_prefix: str = _setting("avito-service/accounts/", "ACCOUNT_SECRETS_PREFIX")
+    avito_api_url: str = _setting("https://api.avito.ru", "AVITO_API_URL", doc="base URL of the Avito API")
+    avito_connect_timeout: float = _setting(5.0, "AVITO_CONNECT_TIMEOUT", 0.001, 30)
+    avito_read_timeout: float = _setting(10.0, "AVITO_READ_TIMEOUT", 0.001, 60)
+    avito_max_retries: int = _setting(3, "AVITO_MAX_RETRIES", 0, 10)
+    avito_max_backoff: float = _setting(8.0, "AVITO_MAX_BACKOFF", 0, 60)
+    avito_proxy_ca_bundle: str = _setting("", "AVITO_PROXY_CA_BUNDLE", doc="extra CA bundle trusted for HTTPS proxies")
+    webhook_base_url: str = _setting("", "WEBHOOK_BASE_URL", doc="public base URL of the webhook Function URL")
+    keepalive_queue_url: str = _setting("", "KEEPALIVE_QUEUE_URL", doc="SQS queue of planned keep-alives")
+    schedule_window_seconds: int = _setting(300, "SCHEDULE_WINDOW_SECONDS", 60, 900)
+    service_version: str = _setting("0.1.0", "SERVICE_VERSION")
+    x_source: str = _setting("avito-service", "AVITO_X_SOURCE", doc="X-Source header for Avito's CPA API")
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | os._Environ[str]) -> Settings:
+        """Settings from ``environ``: unset or empty variables keep their defaults; bad values raise ValueError."""
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            raw = environ.get(spec.metadata["env"])
+            if raw:
+                values[spec.name] = _parse(spec, raw)
+        return cls(**values)
 
 
-_ENV = {
-    "accounts_table": "ACCOUNTS_TABLE",
-    "messenger_table": "MESSENGER_TABLE",
-    "jwt_secret_arn": "JWT_SECRET_ARN",
-    "account_secrets_prefix": "ACCOUNT_SECRETS_PREFIX",
-    "avito_api_url": "AVITO_API_URL",
-    "avito_connect_timeout": "AVITO_CONNECT_TIMEOUT",
-    "avito_read_timeout": "AVITO_READ_TIMEOUT",
-    "avito_max_retries": "AVITO_MAX_RETRIES",
-    "avito_max_backoff": "AVITO_MAX_BACKOFF",
-    "avito_proxy_ca_bundle": "AVITO_PROXY_CA_BUNDLE",
-    "webhook_base_url": "WEBHOOK_BASE_URL",
-    "keepalive_queue_url": "KEEPALIVE_QUEUE_URL",
-    "schedule_window_seconds": "SCHEDULE_WINDOW_SECONDS",
-    "service_version": "SERVICE_VERSION",
-    "x_source": "AVITO_X_SOURCE",
-}
+def _parse(spec: dataclasses.Field[Any], raw: str) -> Any:
+    name, kind = spec.metadata["env"], type(spec.default)
+    if kind is str:
+        return raw
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of type {kind.__name__}, got {raw!r}") from None
+    low, high = spec.metadata["low"], spec.metadata["high"]
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be between {low} and {high}, got {raw!r}")
+    return value
 
 
 @functools.cache
 def get_settings() -> Settings:
     """Read the settings from the environment (first call only; tests call ``get_settings.cache_clear()``)."""
-    values = {field: os.environ[name] for field, name in _ENV.items() if os.environ.get(name)}
-    return Settings(**values)
+    return Settings.from_environ(os.environ)

@@ -7,30 +7,30 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from pydantic import BaseModel
 
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import ConnectionStatus, ProxyStatus
 from avito_service.avito.client import AvitoApi, Call
 from avito_service.avito.errors import AvitoAuthError, ProxyFailure
+from avito_service.base import Model
 from avito_service.errors import ServiceError
 from avito_service.observability import logger
 
 
-class Step(BaseModel):
+class Step(Model):
     ok: bool
     latencyMs: int | None = None
     error: str | None = None
 
 
-class Steps(BaseModel):
+class Steps(Model):
     proxy: Step | None
     token: Step
     account: Step
 
 
-class CheckResult(BaseModel):
+class CheckResult(Model):
     ok: bool
     connectionStatus: ConnectionStatus
     proxyStatus: ProxyStatus

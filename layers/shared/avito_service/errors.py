@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,10 @@ class Conflict(ServiceError):
     status, code = 409, "conflict"
 
 
+class TooManyRequests(ServiceError):
+    status, code = 429, "too_many_requests"
+
+
 class ValidationFailed(ServiceError):
     """Invalid input; raised from pydantic validators too (it is not a ValueError, so pydantic lets it through)."""
 
@@ -77,3 +82,30 @@ class ErrorBody:
 
     def as_dict(self) -> dict[str, Any]:
         return {"success": False, "error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+# --- pydantic validation errors in the contract's words ------------------------------------------------------
+
+_MESSAGES = {
+    "missing": "This field is required.",
+    "extra_forbidden": "Unknown field; check the spelling.",
+    "json_invalid": "The body is not valid JSON.",
+    "model_attributes_type": "Expected a JSON object.",
+    "dict_type": "Expected a JSON object.",
+}
+
+
+def field_name(loc: Iterable[Any]) -> str:
+    """``("body", "proxyPort")`` -> ``proxyPort``; ``("query", "limit")`` -> ``limit``; nested -> dotted path."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def human_message(error: dict[str, Any]) -> str:
+    if error.get("type") in _MESSAGES:
+        return _MESSAGES[error["type"]]
+    message = str(error.get("msg") or "Invalid value.")
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return message if message.endswith(".") else message + "."

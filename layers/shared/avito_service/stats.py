@@ -7,20 +7,19 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
-
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import Account
 from avito_service.avito.client import AvitoApi
 from avito_service.avito.errors import AvitoError
+from avito_service.base import Model
 from avito_service.observability import logger
 
 AVITO_TZ = ZoneInfo("Europe/Moscow")
 MAX_DAYS = 270
 
 
-class Snapshot(BaseModel):
+class Snapshot(Model):
     date: str
     syncedAt: str
     days: int

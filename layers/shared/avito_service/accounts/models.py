@@ -7,8 +7,19 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
+from avito_service.base import Model
 from avito_service.errors import FieldError, ValidationFailed
 
 DEFAULT_INTERVAL = 300
@@ -16,6 +27,18 @@ MIN_INTERVAL, MAX_INTERVAL = 60, 3600
 
 # A host name or an IPv4/IPv6 address, without scheme, port, path or spaces (length is checked separately).
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-._]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$")
+
+# White space around names, client ids and hosts is stripped. The set is spelled out because `\s` differs
+# between the regex dialects that read the document's patterns (ECMAScript: U+FEFF; Unicode/Rust and Python's
+# str.strip: U+0085...); the patterns below validate the raw value, so the document says exactly what passes.
+_WS_CHARS = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_WS = "".join(f"\\u{ord(char):04x}" for char in _WS_CHARS)  # for a regex character class
+
+
+def _strip(value: str) -> str:
+    return value.strip(_WS_CHARS)
 
 
 class ProxyType(StrEnum):
@@ -40,15 +63,46 @@ class ProxyStatus(StrEnum):
     FAILED = "failed"
 
 
+MAX_JSON_INT = 2**53 - 1  # the largest integer every JSON client holds exactly
+
+
 def _int_to_str(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(value, float) and value.is_integer():  # JSON has one number type: 42.0 is the integer 42
+        value = int(value)
+    exact = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_JSON_INT
+    return str(value) if exact else value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ClientId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^\S+$")]
-UserId = Annotated[str, BeforeValidator(_int_to_str), StringConstraints(pattern=r"^[0-9]{1,20}$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=f"[^{_WS}]"), AfterValidator(_strip)]
+ClientId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=f"^[{_WS}]*[^{_WS}]+[{_WS}]*$"),
+    AfterValidator(_strip),
+]
+# The pattern comes before the int-to-str validator so that the OpenAPI document carries it; a JSON number is
+# taken as its decimal string, and the document says so.
+UserId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9]{1,20}$"),
+    BeforeValidator(_int_to_str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^[0-9]{1,20}$"},
+                {"type": "integer", "minimum": 0, "maximum": MAX_JSON_INT},
+            ],
+            "description": "Avito's numeric user id (a number is taken as its decimal string)",
+        }
+    ),
+]
 ProxyHost = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=253, pattern=_HOST.pattern)
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=253,
+        pattern=f"^[{_WS}]*(?:{_HOST.pattern.replace('$|^', '|').strip('^$')})[{_WS}]*$",
+    ),
+    AfterValidator(_strip),
 ]
 ProxyPort = Annotated[int, Field(ge=1, le=65535)]
 ProxyLogin = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -80,7 +134,7 @@ def check_proxy(values: dict[str, Any]) -> None:
         raise ValidationFailed("Invalid proxy settings: " + " ".join(e.message for e in errors[:1]), details=errors)
 
 
-class AccountCreate(BaseModel):
+class AccountCreate(Model):
     """Body of ``POST /api/v1/accounts``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -103,25 +157,30 @@ class AccountCreate(BaseModel):
         return self
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # a null default on a field that must not be null would contradict the document
+
+
 NOT_NULLABLE = frozenset({"name", "clientId", "clientSecret", "eternalOnlineEnabled", "onlineKeepAliveInterval"})
 
 
-class AccountUpdate(BaseModel):
+class AccountUpdate(Model):
     """Body of ``PUT /api/v1/accounts/{id}``: any subset of the create fields; ``null`` clears an optional one."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
-    clientId: ClientId | None = None
-    clientSecret: Secret500 | None = None
+    # The NOT_NULLABLE fields may be left out but not sent as null (422): the document shows them without null.
+    name: Name | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    clientId: ClientId | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    clientSecret: Secret500 | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     userId: UserId | None = None
     proxyType: ProxyType | None = None
     proxyHost: ProxyHost | None = None
     proxyPort: ProxyPort | None = None
     proxyLogin: ProxyLogin | None = None
     proxyPassword: Secret255 | None = None
-    eternalOnlineEnabled: bool | None = None
-    onlineKeepAliveInterval: Interval | None = None
+    eternalOnlineEnabled: bool | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    onlineKeepAliveInterval: Interval | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
     version: int | None = Field(default=None, ge=1, description="the version you read; a stale one gets 409")
 
     @model_validator(mode="after")
@@ -140,7 +199,7 @@ class AccountUpdate(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set if name != "version"}
 
 
-class Account(BaseModel):
+class Account(Model):
     """An account as every endpoint returns it; never carries ``clientSecret`` or ``proxyPassword``."""
 
     id: str
@@ -182,7 +241,7 @@ class Account(BaseModel):
         return cls.model_validate({name: item.get(name) for name in cls.model_fields if item.get(name) is not None})
 
 
-class AccountSecrets(BaseModel):
+class AccountSecrets(Model):
     """What the account's secret in Secrets Manager holds."""
 
     clientSecret: SecretStr
@@ -197,7 +256,7 @@ class AccountSecrets(BaseModel):
         )
 
 
-class ProxySettings(BaseModel):
+class ProxySettings(Model):
     """The proxy an account's Avito calls go through."""
 
     type: ProxyType
@@ -207,7 +266,7 @@ class ProxySettings(BaseModel):
     password: SecretStr | None = None
 
 
-class AccountContext(BaseModel):
+class AccountContext(Model):
     """Everything needed to talk to Avito for one account (the stored record plus its secrets)."""
 
     account: Account

@@ -24,7 +24,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from avito_service import aws
-from avito_service.api import decode_cursor, encode_cursor
+from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import ValidationFailed
 
 PROFILE = "PROFILE"

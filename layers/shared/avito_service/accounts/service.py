@@ -96,7 +96,7 @@ def create_account(body: AccountCreate, *, now: float | None = None) -> Account:
     repo = repository()
     if repo.client_owner(body.clientId):
         raise Conflict("An account with this clientId already exists.", code="duplicate_client_id")
-    item["secretArn"] = vault.create(_secret_name(account_id), secrets, account_id=account_id)
+    item["secretArn"], item["secretVersionId"] = vault.create(_secret_name(account_id), secrets, account_id=account_id)
     try:
         repo.create(item)
     except BaseException as exc:
@@ -196,12 +196,12 @@ def _apply_update(current: dict[str, Any], changes: dict[str, Any], version: int
 
     # Secrets: rewrite the account's secret when the client secret or proxy password changes.
     if "clientSecret" in changes or "proxyPassword" in proxy_changes:
-        secrets = vault.read(current["secretArn"], int(current.get("secretVersion", 0)))
+        secrets = vault.read(current["secretArn"], int(current.get("secretVersion", 0)), current.get("secretVersionId"))
         if "clientSecret" in changes:
             secrets = secrets.model_copy(update={"clientSecret": changes["clientSecret"]})
         if "proxyPassword" in proxy_changes:
             secrets = secrets.model_copy(update={"proxyPassword": proxy_changes["proxyPassword"]})
-        vault.write(current["secretArn"], secrets)
+        set_values["secretVersionId"] = vault.write(current["secretArn"], secrets)  # in use once the write below wins
         set_values["hasProxyPassword"] = secrets.proxyPassword is not None
         set_values["secretVersion"] = int(current.get("secretVersion", 0)) + 1
         change.expected_values["secretVersion"] = current.get("secretVersion")
@@ -251,7 +251,7 @@ def load_context(account_id: str) -> AccountContext:
 
 def context_from_item(item: dict[str, Any]) -> AccountContext:
     account = Account.from_item(item)
-    secrets = vault.read(item["secretArn"], int(item.get("secretVersion", 0)))
+    secrets = vault.read(item["secretArn"], int(item.get("secretVersion", 0)), item.get("secretVersionId"))
     proxy = None
     if account.proxyType and account.proxyHost and account.proxyPort:
         proxy = ProxySettings(

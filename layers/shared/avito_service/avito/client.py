@@ -12,6 +12,7 @@ and one retry.
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import ssl
 import threading
@@ -37,7 +38,7 @@ from avito_service.avito.errors import (
 from avito_service.avito.proxy import describe, proxy_url
 from avito_service.avito.tokens import TokenStore
 from avito_service.config import Settings, get_settings
-from avito_service.errors import ServiceError
+from avito_service.errors import ServiceError, TooManyRequests
 from avito_service.observability import METRICS_NAMESPACE, logger
 
 MAX_RETRY_AFTER = 10.0  # a longer Retry-After is not waited for inside an API request
@@ -61,7 +62,8 @@ class RateLimiter:
         self._calls: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def wait(self) -> None:
+    def wait(self, max_wait: float = MAX_RETRY_AFTER) -> None:
+        """Take a slot; a wait longer than ``max_wait`` is not done inside an API request (429 instead)."""
         while True:
             with self._lock:
                 now = time.monotonic()
@@ -71,6 +73,11 @@ class RateLimiter:
                     self._calls.append(now)
                     return
                 delay = self.period - (now - self._calls[0])
+            if delay > max_wait:
+                raise TooManyRequests(
+                    f"Avito allows {self.limit} such requests per {self.period:g} s for an account; "
+                    f"try again in {math.ceil(delay)} s."
+                )
             time.sleep(max(delay, 0.01))
 
 
@@ -212,7 +219,7 @@ class AvitoClient:
             try:
                 body = self._body(response, call)
             except AvitoError as error:
-                self._metric(call, error.code)
+                self._metric(call, error.code, latency_ms)
                 logger.info(
                     "Avito call failed",
                     extra={
@@ -223,7 +230,7 @@ class AvitoClient:
                     },
                 )
                 raise
-            self._metric(call, "ok")
+            self._metric(call, "ok", latency_ms)
             return body
 
     def _body(self, response: requests.Response, call: Call) -> Any:
@@ -316,10 +323,16 @@ class AvitoClient:
         time.sleep(seconds)
 
     @staticmethod
-    def _metric(call: Call, outcome: str) -> None:
+    def _metric(call: Call, outcome: str, latency_ms: int | None = None) -> None:
+        """``AvitoCall`` by endpoint and outcome; ``AvitoCallLatency`` by endpoint for calls Avito answered."""
         with single_metric(name="AvitoCall", unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE) as m:
             m.add_dimension(name="endpoint", value=call.name)
             m.add_dimension(name="outcome", value=outcome)
+        if latency_ms is not None:
+            with single_metric(
+                name="AvitoCallLatency", unit=MetricUnit.Milliseconds, value=latency_ms, namespace=METRICS_NAMESPACE
+            ) as m:
+                m.add_dimension(name="endpoint", value=call.name)
 
 
 def _messenger_unavailable(error: AvitoError) -> MessengerNotAvailable:

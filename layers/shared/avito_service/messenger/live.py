@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import AccountContext
 from avito_service.avito.client import AvitoApi
+from avito_service.base import Model
 from avito_service.messenger.models import Chat, Message
 from avito_service.messenger.store import chat_store
 from avito_service.observability import logger
 
 
-class ReadResult(BaseModel):
+class ReadResult(Model):
     ok: bool
     chatId: str
     messageId: str

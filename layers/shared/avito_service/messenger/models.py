@@ -12,9 +12,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from avito_service import clock
+from avito_service.base import Model
 
 ChatId = Annotated[str, Path(min_length=1, max_length=200, description="Avito's chat id (u2i-..., u2u-...)")]
 
@@ -24,7 +25,7 @@ class Direction(StrEnum):
     OUT = "out"
 
 
-class LastMessage(BaseModel):
+class LastMessage(Model):
     id: str
     text: str | None = None
     type: str
@@ -32,7 +33,7 @@ class LastMessage(BaseModel):
     createdAt: str
 
 
-class Chat(BaseModel):
+class Chat(Model):
     """A stored chat of one account."""
 
     id: str
@@ -48,7 +49,7 @@ class Chat(BaseModel):
     updatedAt: str | None = None
 
 
-class Message(BaseModel):
+class Message(Model):
     """A stored message of a chat."""
 
     id: str

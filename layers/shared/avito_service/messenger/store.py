@@ -29,19 +29,21 @@ from __future__ import annotations
 import functools
 import json
 import random
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from avito_service import aws, clock
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts.models import Account
-from avito_service.api import decode_cursor, encode_cursor
 from avito_service.config import get_settings
+from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import NotFound, ValidationFailed
 from avito_service.messenger.models import (
     Chat,
@@ -121,7 +123,10 @@ def chat_from_item(item: Mapping[str, Any]) -> Chat:
 
 # --- one conditional change of a chat ----------------------------------------------------------------------
 
-_GUESS = object()  # "assume our write is the newest"; the actual state is read only when that guess is wrong
+_GUESS = object()  # "assume our write is the newest"; the actual state is looked at only when that guess is wrong
+_DESERIALIZER = TypeDeserializer()
+SEEN_CHATS_MAX = 10_000  # chats whose newest known activity a warm container remembers
+STORED_MESSAGES_MAX = 20_000  # message keys a warm container remembers as stored
 
 
 @dataclass
@@ -136,7 +141,9 @@ class _ChatChange:
     unread_increment: int = 0
 
     def params(self, observed: Any) -> dict[str, Any]:
-        """UpdateItem parameters (Python values) for the chat as ``observed`` (an item, None, or _GUESS)."""
+        """UpdateItem parameters (Python values) for the chat as ``observed``: an item as read (or lower bounds of
+        its ``updatedTs``/``lastMessageSk``), None (no item), or _GUESS. ``observed`` only picks which fields to
+        set; the condition makes the write fail, never go wrong, when it does not match what is stored."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
 
@@ -179,21 +186,22 @@ class _ChatChange:
         else:
             sets.append(f"{n('unreadCount')} = if_not_exists({n('unreadCount')}, {v(0)})")
 
-        if observed is _GUESS:
-            newer = [f"(attribute_not_exists({n('updatedTs')}) OR {n('updatedTs')} <= {v(self.updated_ts)})"]
-            if last_sk is not None:
-                newer.append(f"(attribute_not_exists({n('lastMessageSk')}) OR {n('lastMessageSk')} <= {v(last_sk)})")
-            condition = f"attribute_not_exists({n('pk')}) OR ({' AND '.join(newer)})"
-        elif observed is None:
-            condition = f"attribute_not_exists({n('pk')})"
+        # The condition is exactly "the choice above is right for what is stored now", so a write is correct
+        # whatever ``observed`` was (a guess, a stale read, a lower bound). updatedTs and lastMessageSk only
+        # grow, so "stored is newer than ours" stays true once true: a write that leaves them alone because
+        # they are newer never has to be retried; one that moves them forward fails if a newer one won.
+        if set_activity:
+            conditions = [f"(attribute_not_exists({n('updatedTs')}) OR {n('updatedTs')} <= {v(self.updated_ts)})"]
         else:
-            unchanged = [f"attribute_exists({n('pk')})"]
-            for attr in ("updatedTs", "lastMessageSk"):
-                if attr in observed:
-                    unchanged.append(f"{n(attr)} = {v(observed[attr])}")
-                else:
-                    unchanged.append(f"attribute_not_exists({n(attr)})")
-            condition = " AND ".join(unchanged)
+            conditions = [f"{n('updatedTs')} > {v(self.updated_ts)}"]
+        if last_sk is not None:
+            if set_last:
+                conditions.append(
+                    f"(attribute_not_exists({n('lastMessageSk')}) OR {n('lastMessageSk')} <= {v(last_sk)})"
+                )
+            else:
+                conditions.append(f"{n('lastMessageSk')} > {v(last_sk)}")
+        condition = " AND ".join(conditions)
 
         update = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
         return {
@@ -230,6 +238,25 @@ def _cancellation_codes(exc: ClientError) -> list[str]:
     return [str(reason.get("Code", "None")) for reason in exc.response.get("CancellationReasons", [])]
 
 
+_ORDER_FIELDS = ("updatedTs", "lastMessageSk")
+
+
+def _order_fields(item: Mapping[str, Any], *, wire: bool = False) -> dict[str, Any]:
+    """``updatedTs`` and ``lastMessageSk`` of a chat item; ``wire``: the item is in DynamoDB's wire format
+    (a cancellation's ALL_OLD item: the resource's client does not convert error responses)."""
+    if wire:
+        return {name: _DESERIALIZER.deserialize(item[name]) for name in _ORDER_FIELDS if name in item}
+    return {name: item[name] for name in _ORDER_FIELDS if name in item}
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    """Insert into a bounded dict, dropping the oldest entry when full (callers hold the store's lock)."""
+    cache.pop(key, None)
+    if len(cache) >= limit:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+
+
 def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))  # noqa: S311 - jitter, not cryptography
 
@@ -238,10 +265,18 @@ def _backoff(attempt: int) -> None:
 
 
 class ChatStore:
-    """Chats and messages of every account. Clients come from ``aws`` (cached there), never at construction."""
+    """Chats and messages of every account. Clients come from ``aws`` (cached there), never at construction.
+
+    A store (one per warm container, see ``chat_store``) remembers two things that only save round trips and
+    never decide an outcome: lower bounds of each chat's ``updatedTs``/``lastMessageSk`` it has seen (which
+    chat update an out-of-order message needs; the write's condition still checks it), and the keys of
+    messages it has seen stored (messages are only ever deleted with their account's data)."""
 
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
+        self._lock = threading.Lock()
+        self._seen_chats: dict[str, dict[str, Any]] = {}  # chat id -> lower bounds of updatedTs / lastMessageSk
+        self._stored: dict[tuple[str, str, str], None] = {}  # (accountId, chatId, message sk), oldest first
 
     def _table(self) -> Any:
         return aws.table(self.table_name)
@@ -368,6 +403,7 @@ class ChatStore:
                     KeyConditionExpression=Key("pk").eq(chat["pk"]), ProjectionExpression="pk, sk"
                 ):
                     batch.delete_item(Key={"pk": key["pk"], "sk": key["sk"]})
+        self._forget_seen()  # the only deletion of messages: what this container saw stored is gone
         logger.info("Stored chats deleted", extra={"account_id": account_id, "chats": chats})
         return chats
 
@@ -474,34 +510,88 @@ class ChatStore:
         raise StoreContention(f"chat {change.chat_id} kept changing while it was saved")
 
     def _store_message(self, message: Message, change: _ChatChange) -> bool:
-        """Put the message if absent and update its chat, in one transaction; False if it was stored before."""
+        """Put the message if absent and update its chat, in one transaction; False if it was stored before.
+
+        Usually one TransactWriteItems: a message this store has seen stored is answered without a call, and
+        the chat update is picked from what the store last saw of the chat (an older message leaves activity
+        and ``lastMessage`` alone under a condition that stays true). If the chat's condition fails anyway
+        (another container moved it forward), the cancellation carries the chat as stored (ALL_OLD), so the
+        retry needs no read."""
+        key = (message.accountId, message.chatId, _sk_of(message))
+        if key in self._stored:
+            return False  # stored before, by this container
         client = aws.dynamodb_client()  # the resource's client: plain Python values, no AttributeValue dicts
         put = {
             "TableName": self.table_name,
             "Item": message_item(message),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
-        observed: Any = _GUESS
+        observed: Any = self._seen_chats.get(change.chat_id, _GUESS)
+        exact = False  # whether ``observed`` is the chat as read (a failure then means a concurrent change)
         for attempt in range(WRITE_ATTEMPTS):
-            update = {"TableName": self.table_name, **change.params(observed)}
+            update = {
+                "TableName": self.table_name,
+                **change.params(observed),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
             try:
                 client.transact_write_items(TransactItems=[{"Put": put}, {"Update": update}])
-                return True
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
                 codes = _cancellation_codes(exc)
+                chat_failed = len(codes) > 1 and codes[1] == "ConditionalCheckFailed"
+                stored_chat = exc.response["CancellationReasons"][1].get("Item") if chat_failed else None
+                if stored_chat:
+                    self._remember_chat(change.chat_id, _order_fields(stored_chat, wire=True))
                 if codes and codes[0] == "ConditionalCheckFailed":
+                    self._remember_stored(key)
                     return False  # the message is stored already: a duplicate
-                if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-                    if observed is not _GUESS:
+                if chat_failed:  # older than what is stored, or a newer write won meanwhile
+                    if exact:
                         _backoff(attempt)
-                    observed = self._get_chat_item(change.chat_id)  # older than what we have, or raced: re-read
+                    if stored_chat:
+                        observed = _order_fields(stored_chat, wire=True)
+                    else:  # no ALL_OLD item: the chat is gone (its account's data deleted), or read it
+                        observed = self._get_chat_item(change.chat_id)
+                        self._remember_chat(change.chat_id, observed or {})
+                    exact = True
                 elif "TransactionConflict" in codes:
                     _backoff(attempt)  # a concurrent write of the same items: try again
                 else:
                     raise
+                continue
+            self._remember_stored(key)
+            self._remember_chat(change.chat_id, self._after(change, observed))
+            return True
         raise StoreContention(f"chat {change.chat_id} kept changing while message {message.id} was stored")
+
+    # --- what this container has seen (saves round trips, never decides an outcome) -------------------------
+
+    def _remember_stored(self, key: tuple[str, str, str]) -> None:
+        with self._lock:
+            _remember(self._stored, key, None, STORED_MESSAGES_MAX)
+
+    def _remember_chat(self, chat_id: str, order_fields: Mapping[str, Any]) -> None:
+        with self._lock:
+            _remember(self._seen_chats, chat_id, _order_fields(order_fields), SEEN_CHATS_MAX)
+
+    @staticmethod
+    def _after(change: _ChatChange, observed: Any) -> dict[str, Any]:
+        """Lower bounds of the chat's order fields after ``change`` was applied on top of ``observed``."""
+        before = observed if isinstance(observed, Mapping) else {}
+        after = {"updatedTs": max(int(before.get("updatedTs", -1)), change.updated_ts)}
+        last_sk = _sk_of(change.last) if change.last else None
+        known_sk = before.get("lastMessageSk")
+        candidates = [str(sk) for sk in (known_sk, last_sk) if sk]
+        if candidates:
+            after["lastMessageSk"] = max(candidates)
+        return after
+
+    def _forget_seen(self) -> None:
+        with self._lock:
+            self._seen_chats.clear()
+            self._stored.clear()
 
 
 @functools.cache

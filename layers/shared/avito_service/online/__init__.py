@@ -31,22 +31,7 @@ EventBridge runs the tick every 5 minutes, but intervals go down to 60 s, so the
 Why SQS delays rather than a per-account EventBridge schedule or a sleeping Lambda: no per-account
 infrastructure, no idle compute, one account's slowness never delays another's, and the queue gives
 retries and a dead-letter queue for free.
+
+The submodules are imported one by one (``online.schedule``, ``online.worker``, ...), not from here, so the
+tick does not pay for the worker's imports and the status endpoint not for the Avito client.
 """
-
-from avito_service.online.control import OnlineStatus, disable, enable, status
-from avito_service.online.keepalive import KeepAliveResult, keep_alive
-from avito_service.online.schedule import TickResult, plan_window, tick
-from avito_service.online.worker import handle_batch
-
-__all__ = [
-    "KeepAliveResult",
-    "OnlineStatus",
-    "TickResult",
-    "disable",
-    "enable",
-    "handle_batch",
-    "keep_alive",
-    "plan_window",
-    "status",
-    "tick",
-]

@@ -7,17 +7,18 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from avito_service import aws, clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import DEFAULT_INTERVAL, Account, Interval
 from avito_service.accounts.repository import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed, account_key
-from avito_service.api import ApiModel, decode_cursor, encode_cursor
+from avito_service.api import ApiModel
+from avito_service.base import Model
 from avito_service.config import get_settings
+from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import NotFound, ValidationFailed
 from avito_service.observability import logger
-from avito_service.online.keepalive import keep_alive
 
 STATUS_FIELDS = ("id", "name", "onlineKeepAliveInterval", "isOnline", "lastOnlineCheck", "lastOnlineError")
 CURSOR_KEYS = ("onlinePk", "nextDueAt", "pk", "sk")
@@ -31,7 +32,7 @@ class EnableRequest(ApiModel):
     interval: Interval | None = Field(default=None, description="seconds (60-3600); default: keep the current one")
 
 
-class OnlineStatus(BaseModel):
+class OnlineStatus(Model):
     accountId: str
     name: str
     interval: int = Field(description="seconds between keep-alives")
@@ -63,6 +64,10 @@ def enable(account_id: str, interval: int | None = None, *, now: float | None = 
         ),
     )
     logger.info("Eternal online enabled", extra={"account_id": account_id, "interval": interval})
+    # Imported here: the keep-alive needs the Avito client (requests, PySocks), which disable and status,
+    # also in this module, do not; importing it at the top cost their cold start ~20 ms for nothing.
+    from avito_service.online.keepalive import keep_alive  # noqa: PLC0415 - deferred on purpose
+
     keep_alive(account_id, now=now)
     return accounts.get_account(account_id)
 

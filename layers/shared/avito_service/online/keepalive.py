@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.avito.client import AvitoApi
+from avito_service.base import Model
 from avito_service.errors import ServiceError
 from avito_service.messenger.store import chat_store
 from avito_service.observability import logger
@@ -28,7 +29,7 @@ MAX_ERROR_LENGTH = 500
 NO_USER_ID = "The account has no Avito userId yet; run check-connection (or set userId) first."
 
 
-class KeepAliveResult(BaseModel):
+class KeepAliveResult(Model):
     ok: bool = Field(description="whether the Messenger call succeeded")
     at: str = Field(description="when the keep-alive ran (ISO 8601 UTC)")
     error: str | None = Field(default=None, description="why it failed (no secrets)")

@@ -19,10 +19,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from avito_service import clock
 from avito_service.accounts import service as accounts
+from avito_service.base import Model
 from avito_service.errors import NotFound
 from avito_service.observability import logger, metrics
 from avito_service.online.keepalive import keep_alive_item
@@ -40,7 +41,7 @@ class Outcome(StrEnum):
 _METRIC = {Outcome.DONE: "KeepAliveDone", Outcome.FAILED: "KeepAliveFailed", Outcome.SKIPPED: "KeepAliveSkipped"}
 
 
-class PlannedMessage(BaseModel):
+class PlannedMessage(Model):
     model_config = ConfigDict(extra="ignore")
 
     accountId: str = Field(min_length=1, max_length=64)

@@ -22,18 +22,27 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
-from avito_service.accounts import service as accounts_service
-from avito_service.api import field_name, human_message
-from avito_service.errors import BadRequest, FieldError, Forbidden, NotFound, ServiceError, Unauthorized
+from avito_service.base import Model
+from avito_service.errors import (
+    BadRequest,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    Unauthorized,
+    field_name,
+    human_message,
+)
 from avito_service.messenger.store import chat_store
 from avito_service.observability import logger, metrics
-from avito_service.webhooks.tokens import token_matches
+from avito_service.webhooks.tokens import verified_account
 
 MESSAGE_PAYLOAD = "message"
 _ACCOUNT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -47,7 +56,7 @@ AvitoId = Annotated[str, BeforeValidator(_number_to_str), StringConstraints(min_
 AvitoUserId = Annotated[str, BeforeValidator(_number_to_str), StringConstraints(pattern=r"^[0-9]{1,20}$")]
 
 
-class DeliveryValue(BaseModel):
+class DeliveryValue(Model):
     """``payload.value`` of a message delivery: an Avito message plus its chat; unknown fields are kept."""
 
     model_config = ConfigDict(extra="allow")
@@ -65,14 +74,14 @@ class DeliveryValue(BaseModel):
     read: int | None = None
 
 
-class DeliveryPayload(BaseModel):
+class DeliveryPayload(Model):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(min_length=1)
     value: dict[str, Any]
 
 
-class Delivery(BaseModel):
+class Delivery(Model):
     """The whole body; ``id``, ``version`` and ``timestamp`` are informative (deduplication is by message id)."""
 
     model_config = ConfigDict(extra="allow")
@@ -114,11 +123,11 @@ def parse_delivery(body: str | None) -> Delivery | None:
         raise _invalid(exc) from None
 
 
-def _authenticate(account_id: str, token: str) -> dict[str, Any]:
+def _authenticate(account_id: str, token: str) -> Mapping[str, Any]:
     if not _ACCOUNT_ID.match(account_id):
         raise NotFound("No account with this id.", code="account_not_found")
-    account = accounts_service.get_item(account_id)
-    if not token_matches(account, token):
+    account = verified_account(account_id, token)  # reads the account at most once per window (see tokens)
+    if account is None:
         raise Unauthorized("This webhook URL is not valid for the account.", code="invalid_webhook_token")
     return account
 

@@ -8,23 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import Account
 from avito_service.avito.client import AvitoApi
+from avito_service.base import Model
 from avito_service.config import get_settings
 from avito_service.errors import ServiceError, ValidationFailed
 from avito_service.observability import logger
-from avito_service.webhooks.tokens import TOKEN_HASH_FIELD, issue_token, mask_url, token_matches, webhook_path
+from avito_service.webhooks.tokens import (
+    TOKEN_HASH_FIELD,
+    forget_verified,
+    issue_token,
+    mask_url,
+    token_matches,
+    webhook_path,
+)
 
 
-class Subscription(BaseModel):
+class Subscription(Model):
     url: str
     version: str | None = None
 
 
-class WebhookStatus(BaseModel):
+class WebhookStatus(Model):
     subscribed: bool
     url: str | None
     subscriptions: list[Subscription]
@@ -83,6 +89,7 @@ def unsubscribe(account_id: str) -> WebhookStatus:
         if _ours(str(sub.get("url", "")), account_id):
             client.unsubscribe_webhook(str(sub["url"]))
     accounts.record_fields(account_id, {"webhookSubscribed": False}, {TOKEN_HASH_FIELD})
+    forget_verified(account_id)
     logger.info("Webhook unsubscribed", extra={"account_id": account_id})
     return status(account_id)
 

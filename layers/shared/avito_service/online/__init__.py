@@ -18,9 +18,11 @@ EventBridge runs the tick every 5 minutes, but intervals go down to 60 s, so the
    a burst to catch up.
 3. Claim, then send. ``nextDueAt`` moves to the first unplanned moment with a conditional update
    (``nextDueAt = :seen`` and ``onlineGeneration`` unchanged); a tick that loses the race (overlapping
-   ticks, an EventBridge retry) plans nothing for that account, so nothing is planned twice. Then the
-   keep-alives are sent with ``SendMessageBatch`` (10 per call), ``DelaySeconds = planned - now``
-   (0-900, the window is at most 900 s), body ``{accountId, plannedAt, generation}``. This is at most once:
+   ticks, an EventBridge retry) plans nothing for that account, so nothing is planned twice. The
+   keep-alives are sent as the tick goes (soonest due first; ``SendMessageBatch``, 10 per call) with
+   ``DelaySeconds = planned - (moment of sending)`` (0-900, the window is at most 900 s): a tick over
+   10,000 accounts runs for over a minute, and delays counted from its start would make every keep-alive
+   that much late. Body ``{accountId, plannedAt, generation}``. This is at most once:
    a crash between claim and send loses that window's keep-alives, never doubles them.
 4. Generations. ``onlineGeneration`` goes up on enable, disable and interval change; the worker skips a
    message whose generation differs (or whose account is gone or disabled), so stale plans do nothing.

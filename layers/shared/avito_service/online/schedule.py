@@ -2,12 +2,13 @@
 
 See the package docstring for the design. In short: read only the due accounts from the sparse GSI
 ``byOnlineDue`` (``nextDueAt < now + window``), claim each account's window with a conditional update
-(``nextDueAt = :seen``), then send its keep-alives with ``DelaySeconds = planned - now``.
+(``nextDueAt = :seen``), then send its keep-alives with ``DelaySeconds = planned - (moment of sending)``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,7 +64,9 @@ def tick(*, now: float | None = None) -> TickResult:
     settings = get_settings()
     current = int(clock.now() if now is None else now)
     horizon = current + settings.schedule_window_seconds
+    started = time.monotonic()
     result = TickResult()
+    unsent: list[PlannedKeepAlive] = []
     for due in _due_accounts(horizon, result):
         planned = _claim(due, current, horizon)
         if planned is None:
@@ -71,7 +74,17 @@ def tick(*, now: float | None = None) -> TickResult:
             continue
         result.accounts_planned += 1
         result.keep_alives.extend(planned)
-    result.enqueue_failures = _enqueue(result.keep_alives, current, settings.keepalive_queue_url)
+        unsent.extend(planned)
+        if len(unsent) >= SQS_BATCH:
+            # Send as we go (soonest due first) and count delays from the moment of sending: a tick over
+            # thousands of accounts runs for a minute or more, and keep-alives sent at its end with delays
+            # counted from its start would all run that much late.
+            full = len(unsent) - len(unsent) % SQS_BATCH
+            sent_at = current + round(time.monotonic() - started)
+            result.enqueue_failures += _enqueue(unsent[:full], sent_at, settings.keepalive_queue_url)
+            del unsent[:full]
+    sent_at = current + round(time.monotonic() - started)
+    result.enqueue_failures += _enqueue(unsent, sent_at, settings.keepalive_queue_url)
     metrics.add_metric(name="KeepAlivesPlanned", unit="Count", value=len(result.keep_alives))
     metrics.add_metric(name="OnlineAccountsDue", unit="Count", value=result.accounts_read)
     logger.info(

@@ -79,6 +79,7 @@ class EmulatorClock:
         self.cpu_seconds = 0.0
         self.calls = 0
         self.operations: dict[str, int] = {}
+        self.inside = False  # whether a call is inside moto right now (for attributing GC passes)
 
     def install(self) -> EmulatorClock:
         import time
@@ -90,9 +91,11 @@ class EmulatorClock:
 
         def timed_call(stub: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
             t0, c0 = time.perf_counter(), time.process_time()
+            clock.inside = True
             try:
                 return original(stub, event_name, request, **kwargs)
             finally:
+                clock.inside = False
                 clock.seconds += time.perf_counter() - t0
                 clock.cpu_seconds += time.process_time() - c0
                 clock.calls += 1

@@ -302,6 +302,17 @@ def test_unknown_role_is_403(aws_env: dict[str, str]) -> None:
     assert call(accounts_list, "GET", "/api/v1/accounts", role="janitor")[0] == 403
 
 
+@pytest.mark.parametrize("role", ["operator", "janitor"])
+def test_role_is_checked_before_the_body(aws_env: dict[str, str], role: str) -> None:
+    """A caller who may not use the endpoint learns that (403), not what is wrong with the body (422)."""
+    account_id = create(valid())[1]["data"]["id"]
+    status, body = put(account_id, {"proxyPort": "not a port", "unknown": 1}, role=role)
+    assert status == 403 and body["error"]["code"] == "forbidden", body
+    status, body = create({"name": ""}, role=role)
+    assert status == 403 and body["error"]["code"] == "forbidden", body
+    assert put(account_id, {"proxyPort": "not a port"})[0] == 422  # an admin gets the validation error
+
+
 def test_secrets_never_in_responses_or_logs(
     aws_env: dict[str, str], captured_logs: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

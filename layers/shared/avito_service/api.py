@@ -169,6 +169,12 @@ def install_error_handlers(app: APIGatewayRestResolver) -> APIGatewayRestResolve
 
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response:
+        # Powertools validates the request before route middlewares run; a caller whose role may not use
+        # the route gets its 403, not a 422 describing a body it may not send anyway.
+        try:
+            check_route_roles(app)
+        except Forbidden as forbidden:
+            return error_response(forbidden.status, forbidden.code, forbidden.message)
         return validation_error_response(exc)
 
     @app.exception_handler(ServiceError)
@@ -258,15 +264,29 @@ def require_role(*roles: Role) -> Callable[..., Response]:
     allowed = frozenset(roles)
 
     def middleware(app: APIGatewayRestResolver, next_middleware: Callable[..., Response]) -> Response:
-        caller = current_caller(app)
-        if caller.role not in ALL_ROLES:
-            raise Forbidden(f"The role '{caller.role[:40]}' is not one this service knows.")
-        if caller.role not in allowed:
-            raise Forbidden(f"The '{caller.role}' role may not do this; it needs: {', '.join(sorted(allowed))}.")
+        caller = _check_role(current_caller(app), allowed)
         logger.append_keys(caller=caller.sub, role=caller.role, **_path_log_keys(app))
         return next_middleware(app)
 
+    middleware.allowed_roles = allowed  # type: ignore[attr-defined] - read by check_route_roles
     return middleware
+
+
+def _check_role(caller: Caller, allowed: frozenset[Role]) -> Caller:
+    if caller.role not in ALL_ROLES:
+        raise Forbidden(f"The role '{caller.role[:40]}' is not one this service knows.")
+    if caller.role not in allowed:
+        raise Forbidden(f"The '{caller.role}' role may not do this; it needs: {', '.join(sorted(allowed))}.")
+    return caller
+
+
+def check_route_roles(app: APIGatewayRestResolver) -> None:
+    """Raise Forbidden if the caller may not use the route being handled (its ``require_role`` middleware)."""
+    route = app.context.get("_route")
+    for middleware in getattr(route, "middlewares", None) or ():
+        allowed = getattr(middleware, "allowed_roles", None)
+        if allowed is not None:
+            _check_role(current_caller(app), allowed)
 
 
 admin_only = require_role(Role.ADMIN)

@@ -53,7 +53,8 @@ def calls(aws_env: dict[str, str]) -> Counter[str]:
     def count(model: Any, **_: Any) -> None:
         counted[model.name] += 1
 
-    aws.dynamodb_client().meta.events.register("before-call.dynamodb", count)
+    for client in (aws.dynamodb_client(), aws.dynamodb_low_level_client()):
+        client.meta.events.register("before-call.dynamodb", count)
     return counted
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
-from boto3.dynamodb.types import TypeDeserializer
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from avito_service import aws, clock
@@ -125,6 +125,7 @@ def chat_from_item(item: Mapping[str, Any]) -> Chat:
 
 _GUESS = object()  # "assume our write is the newest"; the actual state is looked at only when that guess is wrong
 _DESERIALIZER = TypeDeserializer()
+_SERIALIZER = TypeSerializer()
 SEEN_CHATS_MAX = 10_000  # chats whose newest known activity a warm container remembers
 STORED_MESSAGES_MAX = 20_000  # message keys a warm container remembers as stored
 
@@ -239,6 +240,11 @@ def _cancellation_codes(exc: ClientError) -> list[str]:
 
 
 _ORDER_FIELDS = ("updatedTs", "lastMessageSk")
+
+
+def _wire(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Python values -> DynamoDB AttributeValues (what the resource's client would send for them)."""
+    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
 
 
 def _order_fields(item: Mapping[str, Any], *, wire: bool = False) -> dict[str, Any]:
@@ -520,18 +526,21 @@ class ChatStore:
         key = (message.accountId, message.chatId, _sk_of(message))
         if key in self._stored:
             return False  # stored before, by this container
-        client = aws.dynamodb_client()  # the resource's client: plain Python values, no AttributeValue dicts
+        client = aws.dynamodb_low_level_client()  # AttributeValues, serialised here once per value
         put = {
             "TableName": self.table_name,
-            "Item": message_item(message),
+            "Item": _wire(message_item(message)),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
         observed: Any = self._seen_chats.get(change.chat_id, _GUESS)
         exact = False  # whether ``observed`` is the chat as read (a failure then means a concurrent change)
         for attempt in range(WRITE_ATTEMPTS):
+            params = change.params(observed)
             update = {
                 "TableName": self.table_name,
-                **change.params(observed),
+                **params,
+                "Key": _wire(params["Key"]),
+                "ExpressionAttributeValues": _wire(params["ExpressionAttributeValues"]),
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
             try:

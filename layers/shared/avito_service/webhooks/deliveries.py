@@ -1,7 +1,9 @@
 """Webhook deliveries: what Avito POSTs to ``/<accountId>/<token>``, and accepting one.
 
-Accepting is the whole synchronous path, kept within Avito's 2 s: one GetItem of the account, then one
-transaction that stores the message at most once and updates its chat. Nothing calls Avito.
+Accepting is the whole synchronous path, kept within Avito's 2 s: the account's token hash (one GetItem per
+account per ``tokens.VERIFIED_SECONDS`` in a warm container), then one transaction that stores the message at
+most once and updates its chat (see ``ChatStore._store_message``: none for a repeat this container stored,
+a second one only when another container moved the chat past what this one had seen). Nothing calls Avito.
 
 | request                                              | answer                                   |
 |------------------------------------------------------|------------------------------------------|

@@ -6,15 +6,17 @@ shape and size of real account items (``accounts/service.py``, ``online/control.
 
 Measured
 --------
-1. Tick in moto: the fleet in the template's AccountsTable in moto (in-process ``mock_aws``) and the real
-   ``schedule.tick(now=T0)`` once (wall time here is mostly moto's: its GSI query scans the whole table).
+1. Tick in moto: ``--moto-accounts`` enabled accounts (default 2,000, plus disabled ones in the same proportion)
+   in the template's AccountsTable in moto (in-process ``mock_aws``) and the real ``schedule.tick(now=T0)`` once,
+   then the same fleet and tick against the double below (cross-check). Wall time here is mostly moto's (its GSI
+   query scans the whole table; an UpdateItem costs 5-15 ms of emulator time): 10,000 + 10,000 takes ~4 min.
 2. Simulated hour: the real ``schedule.tick(now=T0 + k*300)``, k = 0..11, with AccountsTable served by an
    in-memory double behind botocore (a ``before-call`` hook: boto3/botocore still build, validate, serialise and
    sign every request and parse every answer). The double implements only what the tick calls -- Query on the
    sparse GSI ``byOnlineDue`` (template projection, 1 MB pages) and the claim's conditional UpdateItem -- and
-   counts request units with DynamoDB's rules, index writes included. It is checked against moto on tick 0 (same
-   keep-alives planned, same ``nextDueAt`` afterwards). moto alone would need ~80,000 UpdateItems at 5-10 ms of
-   emulator time each for one hour. SendMessageBatch is answered by a botocore stub that records the entries.
+   counts request units with DynamoDB's rules, index writes included. moto alone would need ~80,000 UpdateItems
+   at 5-15 ms of emulator time each for one hour. SendMessageBatch is answered by a botocore stub that records
+   the entries (moto's SQS rescans the whole queue on every message: quadratic at 200,000 messages).
 3. Worker: the real ``online_worker.lambda_handler`` (Powertools batch processor, 8 threads) on SQS events of
    ``BatchSize`` records, one invocation after another, in this process; DynamoDB and Secrets Manager are a moto
    server in its own process (real HTTP round trips), Avito is the simulator in another process (50 ms latency).
@@ -656,7 +658,7 @@ def moto_tick(
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    from benchmarks._moto_fast_tx import EmulatorClock
+    from tests.support.moto_fast_tx import EmulatorClock
 
     backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
     t0 = time.perf_counter()
@@ -1181,17 +1183,25 @@ def monthly_cost(
         * worker_invocations
         / 2**30
     )
-    lines = [
-        ("Lambda requests (tick + worker)", lambda_requests, p["lambda_per_1m_requests"] / 1e6),
-        ("Lambda GB-s (arm64)", gb_s, p["lambda_per_gb_s_arm64"]),
-        ("SQS requests (send batches, receive, delete batches)", sqs_requests, p["sqs_standard_per_1m_requests"] / 1e6),
-        ("DynamoDB read request units", rru_month, p["dynamodb_on_demand_per_1m_rru"] / 1e6),
-        ("DynamoDB write request units", wru_month, p["dynamodb_on_demand_per_1m_wru"] / 1e6),
-        ("Secrets Manager GetSecretValue", secret_reads, p["secrets_manager_per_10k_api_calls"] / 1e4),
-        ("CloudWatch Logs ingestion (GB)", log_gb, p["cloudwatch_logs_per_gb_ingested"]),
-        ("Secrets Manager secrets stored", accounts, p["secrets_manager_per_secret_month"]),
+    lines = [  # (item, quantity, unit price, price as published)
+        ("Lambda requests (tick + worker)", lambda_requests, p["lambda_per_1m_requests"] / 1e6, "$0.20 / 1M"),
+        ("Lambda GB-s (arm64)", gb_s, p["lambda_per_gb_s_arm64"], "$0.0000133334 / GB-s"),
+        (
+            "SQS requests (send batches, receive, delete batches)",
+            sqs_requests,
+            p["sqs_standard_per_1m_requests"] / 1e6,
+            "$0.40 / 1M",
+        ),
+        ("DynamoDB read request units", rru_month, p["dynamodb_on_demand_per_1m_rru"] / 1e6, "$0.125 / 1M"),
+        ("DynamoDB write request units", wru_month, p["dynamodb_on_demand_per_1m_wru"] / 1e6, "$0.625 / 1M"),
+        ("Secrets Manager GetSecretValue", secret_reads, p["secrets_manager_per_10k_api_calls"] / 1e4, "$0.05 / 10k"),
+        ("CloudWatch Logs ingestion (GB)", log_gb, p["cloudwatch_logs_per_gb_ingested"], "$0.50 / GB"),
+        ("Secrets Manager secrets stored", accounts, p["secrets_manager_per_secret_month"], "$0.40 / secret"),
     ]
-    items = [{"item": name, "quantity": qty, "unit_price": price, "usd": qty * price} for name, qty, price in lines]
+    items = [
+        {"item": name, "quantity": qty, "unit_price": price, "price": label, "usd": qty * price}
+        for name, qty, price, label in lines
+    ]
     return {
         "keep_alives_per_month": ka_month,
         "tick_invocations_per_month": ticks_month,
@@ -1400,7 +1410,7 @@ def report(
                 "WRU",
                 "keep-alives",
                 "SendMessageBatch",
-                "CPU-bound wall here s",
+                "wall here s",
                 "Lambda s (modelled)",
                 "first / last send s (modelled)",
             ],
@@ -1560,12 +1570,12 @@ def report(
     sections.append(
         (
             f"## Monthly cost, {args.accounts:,} accounts, 30 days ({PRICES['source']})",
-            ["item", "per month", "unit price USD", "USD / month"],
+            ["item", "per month", "price", "USD / month"],
             [
                 (
                     i["item"],
                     f"{i['quantity']:,.0f}" if i["quantity"] >= 100 else f"{i['quantity']:.1f}",
-                    f"{i['unit_price']:.10g}",
+                    i["price"],
                     f"{i['usd']:,.2f}",
                 )
                 for i in cost["items"]
@@ -1599,6 +1609,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="enabled accounts (plus disabled in the same proportion) for the tick in moto and its cross-check "
         "against the double; 0 skips it (10000 takes ~4 min here)",
     )
+    parser.add_argument("--results-name", default="eternal_online", help="benchmarks/results/<name>.json")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -1631,7 +1642,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "cost": cost,
         "run_time_s": round(runtime, 1),
     }
-    write_results("eternal_online", data)
+    write_results(args.results_name, data)
     return data
 
 

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     )
     args = parser.parse_args(argv)
     if not args.stock_moto:
-        from benchmarks import _moto_fast_tx
+        from tests.support import moto_fast_tx as _moto_fast_tx
 
         _moto_fast_tx.install()
 
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         )
     )
     data = {
-        "moto_transactions": "stock" if args.stock_moto else "item-level rollback (benchmarks/_moto_fast_tx.py)",
+        "moto_transactions": "stock" if args.stock_moto else "item-level rollback (tests/support/moto_fast_tx.py)",
         "calls": args.calls,
         "stored_chats": args.chats,
         "results": results,

@@ -218,6 +218,38 @@ def test_delay_seconds_match_the_plan(env: dict[str, str], monkeypatch: pytest.M
     assert {b["generation"] for b in bodies} == {0} and bodies[1]["plannedAt"] == T0 + 60
 
 
+def test_a_long_tick_counts_delays_from_the_moment_it_sends(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick over thousands of accounts runs for a minute or more: keep-alives sent late in it must not be
+    delayed as if sent at its start (each account's claim here takes 7 simulated seconds)."""
+    for _ in range(12):
+        put_enabled(T0 + 100, interval=300)  # one keep-alive each, planned at T0 + 100
+    sent: list[tuple[int, int]] = []  # (simulated send time offset, DelaySeconds)
+    elapsed = {"s": 0.0}
+    client = schedule.aws.sqs_client()
+    real = client.send_message_batch
+
+    def recording(**kwargs: Any) -> dict[str, Any]:
+        sent.extend((round(elapsed["s"]), e["DelaySeconds"]) for e in kwargs["Entries"])
+        return real(**kwargs)
+
+    real_claim = schedule._claim
+
+    def slow_claim(*args: Any, **kwargs: Any) -> Any:
+        elapsed["s"] += 7
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(client, "send_message_batch", recording)
+    monkeypatch.setattr(schedule, "_claim", slow_claim)
+    monkeypatch.setattr(schedule.time, "monotonic", lambda: 1000.0 + elapsed["s"])
+    tick(now=T0)
+    assert len(sent) == 12
+    assert sent[:10] == [(70, 30)] * 10  # first batch sent after 10 claims (70 s): 100 - 70 = 30 s delay
+    assert sent[10:] == [(84, 16)] * 2  # the rest at the end (84 s)
+    assert all(at + delay == 100 for at, delay in sent)  # every keep-alive becomes visible at T0 + 100
+
+
 def test_overlapping_ticks_never_double_plan(env: dict[str, str]) -> None:
     accounts = [put_enabled(T0, interval=60) for _ in range(5)]
     # a tick that read the due accounts before another tick claimed them plans nothing for them

@@ -1,4 +1,4 @@
-"""Benchmark-only moto tweak: item-level rollback for DynamoDB TransactWriteItems.
+"""moto tweak for the tests and benchmarks: item-level rollback for DynamoDB TransactWriteItems.
 
 moto 5.x snapshots every table a transaction touches with ``copy.deepcopy(table)`` before applying it, so
 each transaction costs O(items in the table) and a long webhook run becomes quadratic: the benchmark would

@@ -163,6 +163,24 @@ def test_plan_window_counts_and_past_due() -> None:
     assert plan_window(T0 + 299, 300, T0, T0 + WINDOW) == ([T0 + 299], T0 + 599)
     assert plan_window(T0 + 300, 60, T0, T0 + WINDOW) == ([], T0 + 300)  # exactly at the horizon: next tick
     assert plan_window(T0 - 10_000, 60, T0, T0 + WINDOW)[0][0] == T0  # past due: starts now, no burst
+    assert plan_window(T0 - 59, 60, T0, T0 + WINDOW, restart_offset=7)[0][0] == T0  # a little late: now
+    # A whole interval or more late (an outage): restarts at now + offset (mod min(interval, window)).
+    assert plan_window(T0 - 60, 60, T0, T0 + WINDOW, restart_offset=7) == (
+        [T0 + 7, T0 + 67, T0 + 127, T0 + 187, T0 + 247],
+        T0 + 307,
+    )
+    assert plan_window(T0 - 9_000, 3600, T0, T0 + WINDOW, restart_offset=1234)[0] == [T0 + 1234 % WINDOW]
+
+
+def test_accounts_back_from_an_outage_are_spread_over_the_window(env: dict[str, str]) -> None:
+    """Accounts all due during an outage come back spread out, not in one phase for good."""
+    accounts = [put_enabled(T0 - 3600, interval=300) for _ in range(40)]
+    result = tick(now=T0)
+    firsts = [planned_for(result, account_id) for account_id in accounts]
+    assert all(len(moments) == 1 and T0 <= moments[0] < T0 + WINDOW for moments in firsts)
+    assert len({moments[0] for moments in firsts}) >= 30  # 40 accounts over 300 s: nearly all distinct
+    for account_id, moments in zip(accounts, firsts, strict=True):
+        assert int(item(account_id)["nextDueAt"]) == moments[0] + 300  # then its own interval
 
 
 def test_due_boundaries(env: dict[str, str]) -> None:
@@ -172,8 +190,10 @@ def test_due_boundaries(env: dict[str, str]) -> None:
     result = tick(now=T0)
     assert planned_for(result, at_horizon) == []
     assert planned_for(result, just_before) == [T0 + WINDOW - 1]
-    assert planned_for(result, past_due) == [T0, T0 + 60, T0 + 120, T0 + 180, T0 + 240]
-    assert int(item(past_due)["nextDueAt"]) == T0 + 300
+    moments = planned_for(result, past_due)  # an hour late: restarts within its first interval, spread by id
+    assert len(moments) == 5 and T0 <= moments[0] < T0 + 60
+    assert moments == [moments[0] + 60 * n for n in range(5)]
+    assert int(item(past_due)["nextDueAt"]) == moments[0] + 300
     assert int(item(just_before)["nextDueAt"]) == T0 + WINDOW - 1 + 60
     assert int(item(at_horizon)["nextDueAt"]) == T0 + WINDOW  # untouched, the next tick's
 

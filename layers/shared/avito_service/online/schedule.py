@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,13 +46,23 @@ class TickResult:
     enqueue_failures: int = 0
 
 
-def plan_window(next_due_at: int, interval: int, now: int, horizon: int) -> tuple[list[int], int]:
+def plan_window(
+    next_due_at: int, interval: int, now: int, horizon: int, *, restart_offset: int = 0
+) -> tuple[list[int], int]:
     """Keep-alive moments of one account in ``[now, horizon)`` and the first moment left unplanned.
 
-    A past-due account starts now (no burst to catch up); then one every ``interval`` seconds.
+    A past-due account does not catch up with a burst. Late by less than its interval (a tick that ran a
+    little late) it starts now. Late by a whole interval or more (missed ticks, an outage) it restarts at
+    ``now + restart_offset`` (modulo the shorter of its interval and the window): the tick passes a stable hash
+    of the account id, so accounts that were all due during an outage do not come back in one phase and stay
+    there (benchmarks/eternal_online.py measured p99 lag 45 s for 10,000 accounts in one phase). Then one every
+    ``interval`` seconds.
     """
     interval = max(int(interval), MIN_INTERVAL)
-    moment = max(int(next_due_at), now)
+    moment = int(next_due_at)
+    if moment <= now - interval:
+        moment = now + restart_offset % max(min(interval, horizon - now), 1)
+    moment = max(moment, now)
     moments = []
     while moment < horizon:
         moments.append(moment)
@@ -120,7 +131,9 @@ def _claim(due: dict[str, Any], now: int, horizon: int) -> list[PlannedKeepAlive
     """Advance the account's ``nextDueAt`` past this window, only if nobody did since we read it."""
     seen = int(due["nextDueAt"])
     generation = due.get("onlineGeneration")
-    moments, next_due = plan_window(seen, int(due.get("onlineKeepAliveInterval") or DEFAULT_INTERVAL), now, horizon)
+    interval = int(due.get("onlineKeepAliveInterval") or DEFAULT_INTERVAL)
+    spread = zlib.crc32(str(due["id"]).encode())
+    moments, next_due = plan_window(seen, interval, now, horizon, restart_offset=spread)
     change = Change(
         set_values={"nextDueAt": next_due},
         expected_values={"nextDueAt": seen, "onlineGeneration": generation},  # None: must still be absent

@@ -40,7 +40,16 @@ def measure(cases: dict[str, Callable[[int], int]], calls: int, warmup: int) -> 
     results = {}
     for name, fn in cases.items():
         samples, statuses = timed(fn, calls, warmup)
-        results[name] = {**summary_ms(samples), "warmup_calls": warmup, "statuses": statuses}
+        third = max(1, len(samples) // 3)
+        slowest = sorted(range(len(samples)), key=samples.__getitem__)[-5:][::-1]
+        results[name] = {
+            **summary_ms(samples),
+            "warmup_calls": warmup,
+            "statuses": statuses,
+            # drift over the run (a growing table) and the tail: where the slowest calls fell
+            "p50_ms_by_thirds": [summary_ms(samples[k : k + third])["p50_ms"] for k in range(0, third * 3, third)],
+            "slowest": [{"call": i, "ms": round(samples[i] * 1000, 3)} for i in slowest],
+        }
     return results
 
 
@@ -258,6 +267,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parser.parse_args(argv)
 
     load_before = [round(x, 2) for x in os.getloadavg()]
+    started_utc = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     started = time.perf_counter()
     with saved_environ():
         in_process = run_in_process(args.calls, args.chats, args.stock_moto)
@@ -293,6 +303,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             **http,
         }
     data["load_average_1_5_15_min"] = {"start": load_before, "end": [round(x, 2) for x in os.getloadavg()]}
+    data["started"] = started_utc
     data["total_wall_s"] = round(time.perf_counter() - started, 1)
     print(f"load average at start {load_before}, at end {data['load_average_1_5_15_min']['end']}")
     write_results("warm_latency", data)

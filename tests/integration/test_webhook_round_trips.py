@@ -205,3 +205,21 @@ def test_an_unsubscribed_account_is_forgotten(account: dict[str, str]) -> None:
 def test_an_unknown_account_is_still_404(aws_env: dict[str, str]) -> None:
     status, answer = post({"id": "00000000-0000-4000-8000-00000000dead", "token": "x"}, "{}")
     assert status == 404 and answer["error"]["code"] == "account_not_found"
+
+
+def test_a_delivery_for_an_account_deleted_meanwhile_stores_nothing(
+    account: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This container verified the token a moment ago; another one deletes the account (and its chats): the
+    next delivery within the token window must not recreate a chat of a deleted account."""
+    assert post(account, body("m-1", T0)) == (200, {"ok": True, "duplicate": False})
+    before = chat()
+    # The account record goes, as another container's DELETE would do; its chat clean-up hook (registered by
+    # the accounts_delete function) is left out here so that the stored chat stays and shows what changed.
+    monkeypatch.setattr(accounts_service, "_delete_hooks", [])
+    accounts_service.delete_account(account["id"])
+    status, answer = post(account, body("m-2", T0 + 10))  # this container's token memory still says yes
+    assert status == 404 and answer["error"]["code"] == "account_not_found"
+    assert chat() == before  # neither the message nor the chat's counters were written
+    messages = store_module.chat_store().list_messages("u2i-chat-1", 10, None)[0]
+    assert [m.id for m in messages] == ["m-1"]

@@ -42,6 +42,7 @@ from botocore.exceptions import ClientError
 from avito_service import aws, clock
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts.models import Account
+from avito_service.accounts.repository import account_key
 from avito_service.config import get_settings
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import NotFound, ValidationFailed
@@ -359,7 +360,7 @@ class ChatStore:
             item_id=str(item_id) if item_id not in (None, "", 0) else None,
             chat_type=delivery_value.get("chat_type"),
         )
-        return self._store_message(message, change)
+        return self._store_message(message, change, account_must_exist=True)
 
     def mark_chat_read(self, chat_id: str) -> Chat | None:
         """Incoming messages read, ``unreadCount`` 0, off the unread indexes; None if the chat is not stored.
@@ -515,14 +516,18 @@ class ChatStore:
                 observed = self._get_chat_item(change.chat_id)
         raise StoreContention(f"chat {change.chat_id} kept changing while it was saved")
 
-    def _store_message(self, message: Message, change: _ChatChange) -> bool:
+    def _store_message(self, message: Message, change: _ChatChange, *, account_must_exist: bool = False) -> bool:
         """Put the message if absent and update its chat, in one transaction; False if it was stored before.
 
         Usually one TransactWriteItems: a message this store has seen stored is answered without a call, and
         the chat update is picked from what the store last saw of the chat (an older message leaves activity
         and ``lastMessage`` alone under a condition that stays true). If the chat's condition fails anyway
         (another container moved it forward), the cancellation carries the chat as stored (ALL_OLD), so the
-        retry needs no read."""
+        retry needs no read.
+
+        ``account_must_exist`` adds a ConditionCheck on the account's record to the transaction: a webhook
+        delivery that reaches a container which verified the account's token shortly before the account was
+        deleted elsewhere stores nothing (NotFound), instead of recreating chats of a deleted account."""
         key = (message.accountId, message.chatId, _sk_of(message))
         if key in self._stored:
             return False  # stored before, by this container
@@ -532,6 +537,17 @@ class ChatStore:
             "Item": _wire(message_item(message)),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
+        account_check = []
+        if account_must_exist:
+            account_check.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": get_settings().accounts_table,
+                        "Key": _wire(account_key(message.accountId)),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                }
+            )
         observed: Any = self._seen_chats.get(change.chat_id, _GUESS)
         exact = False  # whether ``observed`` is the chat as read (a failure then means a concurrent change)
         for attempt in range(WRITE_ATTEMPTS):
@@ -544,11 +560,13 @@ class ChatStore:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
             try:
-                client.transact_write_items(TransactItems=[{"Put": put}, {"Update": update}])
+                client.transact_write_items(TransactItems=[{"Put": put}, {"Update": update}, *account_check])
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
                 codes = _cancellation_codes(exc)
+                if account_check and len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+                    raise NotFound("No account with this id.", code="account_not_found") from None
                 chat_failed = len(codes) > 1 and codes[1] == "ConditionalCheckFailed"
                 stored_chat = exc.response["CancellationReasons"][1].get("Item") if chat_failed else None
                 if stored_chat:

@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+# boto3's default session is not thread-safe: clients and resources are created under one lock (the keep-alive
+# worker's threads may all reach a cold container's first client at once). Using them needs no lock.
+_CREATING = threading.RLock()
 
 
-@functools.cache
+def _created_once(factory: Callable[..., Any]) -> Callable[..., Any]:
+    cached = functools.cache(factory)
+
+    @functools.wraps(factory)
+    def get(*args: Any) -> Any:
+        with _CREATING:
+            return cached(*args)
+
+    get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return get
+
+
+@_created_once
 def dynamodb_resource() -> Any:
     return boto3.resource("dynamodb", config=_CONFIG)
 
 
-@functools.cache
+@_created_once
 def table(name: str) -> Any:
     """The DynamoDB ``Table`` resource for ``name`` (cached per name)."""
     return dynamodb_resource().Table(name)
@@ -27,19 +44,19 @@ def dynamodb_client() -> Any:
     return dynamodb_resource().meta.client
 
 
-@functools.cache
+@_created_once
 def dynamodb_low_level_client() -> Any:
     """A plain DynamoDB client: AttributeValues in and out. For hot paths that serialise their values once
     (the resource's client deep-copies and converts every request and answer: ~1/3 of a call's CPU)."""
     return boto3.client("dynamodb", config=_CONFIG)
 
 
-@functools.cache
+@_created_once
 def secrets_client() -> Any:
     return boto3.client("secretsmanager", config=_CONFIG)
 
 
-@functools.cache
+@_created_once
 def sqs_client() -> Any:
     return boto3.client("sqs", config=_CONFIG)
 

@@ -20,7 +20,7 @@ from avito_service.stats import avito_today
 
 from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches
-from tests.support.events import call
+from tests.support.events import call, call_route
 from tests.support.proxies import ProxyServer, start_proxies
 
 USER_ID = 4242
@@ -73,25 +73,15 @@ def new_account(**fields: Any) -> str:
     return service.create_account(AccountCreate(**body)).id
 
 
-def sync(account_id: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-    return call(
-        accounts_sync_stats,
-        "POST",
-        f"/api/v1/accounts/{account_id}/sync-stats",
-        resource="/api/v1/accounts/{id}/sync-stats",
-        path_parameters={"id": account_id},
-        body=body,
+def sync(account_id: str, body: dict[str, Any] | None = None, role: str = "admin") -> tuple[int, dict[str, Any]]:
+    return call_route(
+        accounts_sync_stats, "POST", "/api/v1/accounts/{id}/sync-stats", {"id": account_id}, body=body, role=role
     )
 
 
 def check(account_id: str) -> tuple[int, dict[str, Any]]:
-    return call(
-        accounts_check_connection,
-        "POST",
-        f"/api/v1/accounts/{account_id}/check-connection",
-        resource="/api/v1/accounts/{id}/check-connection",
-        path_parameters={"id": account_id},
-        role="operator",
+    return call_route(
+        accounts_check_connection, "POST", "/api/v1/accounts/{id}/check-connection", {"id": account_id}, role="operator"
     )
 
 
@@ -182,7 +172,6 @@ def test_429_with_retry_after_is_retried(avito: AvitoSimulator) -> None:
     avito.add_fault(r"^/core/v1/accounts/self$", status=429, retry_after=1, times=1)
     assert client.account_self()["id"] == USER_ID
     assert avito.count("GET", r"^/core/v1/accounts/self$") == 2
-
 
 
 def test_every_avito_call_is_counted_by_endpoint_and_outcome(

@@ -25,8 +25,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import accounts_check_connection
-import accounts_sync_stats
 import boto3
 import messenger_chats
 import messenger_send
@@ -39,6 +37,8 @@ from avito_service.stats import avito_today
 
 from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches
+from tests.integration import test_avito_client as avito_client_tests
+from tests.integration.test_avito_client import check
 from tests.support.events import call
 from tests.support.proxies import ProxyServer
 
@@ -114,27 +114,8 @@ def new_account(**fields: Any) -> str:
     return service.create_account(AccountCreate(**{**body, **fields})).id
 
 
-def check(account_id: str) -> tuple[int, dict[str, Any]]:
-    return call(
-        accounts_check_connection,
-        "POST",
-        f"/api/v1/accounts/{account_id}/check-connection",
-        resource="/api/v1/accounts/{id}/check-connection",
-        path_parameters={"id": account_id},
-        role="operator",
-    )
-
-
 def sync(account_id: str) -> tuple[int, dict[str, Any]]:
-    return call(
-        accounts_sync_stats,
-        "POST",
-        f"/api/v1/accounts/{account_id}/sync-stats",
-        resource="/api/v1/accounts/{id}/sync-stats",
-        path_parameters={"id": account_id},
-        body={"days": 7},
-        role="operator",
-    )
+    return avito_client_tests.sync(account_id, {"days": 7}, role="operator")
 
 
 def list_chats(account_id: str) -> tuple[int, dict[str, Any]]:

@@ -71,3 +71,11 @@ def call(module: Any, method: str, path: str, **kwargs: Any) -> tuple[int, dict[
     result = module.lambda_handler(api_event(method, path, **kwargs), FakeContext())
     body = result.get("body")
     return result["statusCode"], (json.loads(body) if body else {})
+
+
+def call_route(
+    module: Any, method: str, resource: str, path_parameters: dict[str, str], **kwargs: Any
+) -> tuple[int, dict[str, Any]]:
+    """:func:`call` for a route template: ``/api/v1/accounts/{id}`` with ``{"id": ...}`` fills in the path."""
+    path = resource.format(**path_parameters)
+    return call(module, method, path, resource=resource, path_parameters=path_parameters, **kwargs)

@@ -64,6 +64,7 @@ from benchmarks._common import (
     apply_created,
     moto_stack,
     percentile,
+    quiet_output,
     reset_caches,
     set_lambda_env,
     table,
@@ -835,7 +836,7 @@ def _run_worker(args: argparse.Namespace, settings: dict[str, Any], created: dic
 
     tokens.forget_in_memory()
     account_ids = []
-    with quiet():
+    with quiet_output():
         for n in range(args.worker_accounts):
             body = AccountCreate(
                 name=f"Shop {n}",
@@ -1263,7 +1264,7 @@ def tick_part(args: argparse.Namespace, settings: dict[str, Any]) -> dict[str, A
                 args.moto_accounts, args.moto_accounts * args.disabled // max(args.accounts, 1), 11
             )
             print(f"[moto] {len(moto_fleet)} items, tick(now=T0) in moto and against the double ...", flush=True)
-            with quiet():
+            with quiet_output():
                 out["moto_tick"] = moto_tick(moto_fleet, sqs, created, settings["accounts_table"], client)
             print(f"[moto] {out['moto_tick']}", flush=True)
 
@@ -1276,7 +1277,7 @@ def tick_part(args: argparse.Namespace, settings: dict[str, Any]) -> dict[str, A
         double.install(client)
         ticks, rows = [], []
         try:
-            with quiet():
+            with quiet_output():
                 for k in range(args.ticks):
                     info, tick_rows = run_tick(T0 + k * window, lambda_clock, sqs, double)
                     ticks.append(info)
@@ -1320,7 +1321,7 @@ def scaling_runs(
             double.put_wire(to_wire(item))
         double.install(client)
         try:
-            with quiet():
+            with quiet_output():
                 info, _ = run_tick(T0, clock, sqs, double)
         finally:
             double.uninstall(client)
@@ -1328,19 +1329,6 @@ def scaling_runs(
         results.append(info)
         print(f"[scaling] {label}: read {info['accounts_read']}, {info['clock_s']} s modelled", flush=True)
     return results
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    from avito_service.observability import logger
-
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        handler = logger.registered_handler
-        previous = handler.setStream(sink)
-        try:
-            yield
-        finally:
-            handler.setStream(previous)
 
 
 def lag_part(args: argparse.Namespace, settings: dict[str, Any], ticks: dict, worker: dict) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import TEMPLATE, create_account, moto_stack, quiet_output, summary_ms, table, write_results
+from benchmarks._common import create_account, moto_stack, quiet_output, summary_ms, table, write_results
 from benchmarks._webhook import delivery_body, function_url_event
 
 USER_ID = 1001
@@ -155,7 +155,6 @@ def _messenger_items(stack: Any) -> int:
 
 def run_http(calls: int, chats: int, warmup: int) -> dict[str, Any]:
     from avito_sim import AvitoSimulator
-    from local_runtime import LocalStack
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="warm-latency-") as tmp, contextlib.ExitStack() as exits:
@@ -166,16 +165,9 @@ def run_http(calls: int, chats: int, warmup: int) -> dict[str, Any]:
         sim.start()
         exits.callback(sim.stop)
         sim.add_account(HTTP_CLIENT_ID, HTTP_CLIENT_SECRET, USER_ID, name="Bench HTTP shop")
-        stack = LocalStack(
-            TEMPLATE,
-            api_port=0,
-            webhook_port=0,
-            moto_port=0,
-            env_overrides={"AWS_REGION": "us-east-1", "JWT_SECRET": ""},
-            parameter_overrides={"AvitoApiUrl": sim.base_url},
-            schedule_seconds=3600,
-            log_file=log_file,
-        )
+        from tests.support.stack import loopback_stack
+
+        stack = loopback_stack(sim.base_url, log_file, schedule_seconds=3600)
         with contextlib.redirect_stderr(devnull):
             stack.start()
         exits.callback(stack.stop)

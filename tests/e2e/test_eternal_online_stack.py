@@ -22,6 +22,7 @@ from avito_sim import AvitoSimulator
 from avito_sim.server import RecordedRequest
 from local_runtime import LocalStack
 from tests.support.proxies import ProxyServer
+from tests.support.stack import loopback_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -65,16 +66,8 @@ def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(sim: AvitoSimulator, log_file: Path) -> Iterator[LocalStack]:
-    local = LocalStack(
-        ROOT / "template.yaml",
-        api_port=0,
-        webhook_port=0,
-        moto_port=0,
-        # The period comes from the environment variable the issue names, not from schedule_seconds=.
-        env_overrides={"AWS_REGION": "us-east-1", "JWT_SECRET": "", "LOCAL_SCHEDULE_SECONDS": str(SCHEDULE_SECONDS)},
-        parameter_overrides={"AvitoApiUrl": sim.base_url},
-        log_file=log_file,
-    )
+    # The period comes from the environment variable the issue names, not from schedule_seconds=.
+    local = loopback_stack(sim.base_url, log_file, env={"LOCAL_SCHEDULE_SECONDS": str(SCHEDULE_SECONDS)})
     local.start()
     yield local
     local.stop()

@@ -50,6 +50,7 @@ from schemathesis.specs.openapi.checks import (
 from avito_sim import AvitoSimulator
 from local_runtime import LocalStack
 from tests.support.proxies import ProxyServer, free_port
+from tests.support.stack import loopback_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -112,16 +113,8 @@ def proxy() -> Iterator[ProxyServer]:
 
 @pytest.fixture(scope="module")
 def stack(sim: AvitoSimulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    local = LocalStack(
-        ROOT / "template.yaml",
-        api_port=0,
-        webhook_port=0,
-        moto_port=0,
-        env_overrides={"AWS_REGION": "us-east-1", "JWT_SECRET": ""},
-        parameter_overrides={"AvitoApiUrl": sim.base_url},
-        schedule_seconds=86400,  # no scheduled keep-alive during the run: only the fuzzed requests call Avito
-        log_file=tmp_path_factory.mktemp("fuzz-logs") / "local.log",
-    )
+    # No scheduled keep-alive during the run: only the fuzzed requests call Avito.
+    local = loopback_stack(sim.base_url, tmp_path_factory.mktemp("fuzz-logs") / "local.log", schedule_seconds=86400)
     # The workers' log lines go to the log file only (the stack binds stderr when it starts): a failure
     # report stays readable.
     with open(os.devnull, "w", encoding="utf-8") as quiet:

@@ -15,6 +15,7 @@ from avito_service.auth import mint
 from avito_sim import AvitoSimulator
 from local_runtime import LocalStack
 from tests.support.proxies import ProxyServer
+from tests.support.stack import loopback_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -52,16 +53,7 @@ def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(sim: AvitoSimulator, log_file: Path) -> Iterator[LocalStack]:
-    local = LocalStack(
-        ROOT / "template.yaml",
-        api_port=0,
-        webhook_port=0,
-        moto_port=0,
-        env_overrides={"AWS_REGION": "us-east-1", "JWT_SECRET": ""},
-        parameter_overrides={"AvitoApiUrl": sim.base_url},
-        schedule_seconds=3600,
-        log_file=log_file,
-    )
+    local = loopback_stack(sim.base_url, log_file, schedule_seconds=3600)
     local.start()
     yield local
     local.stop()

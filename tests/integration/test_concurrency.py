@@ -39,7 +39,7 @@ from avito_service.observability import metrics
 from avito_service.webhooks import tokens
 
 from tests.integration.test_webhook import url_event  # Function URL events shaped like events/webhook_*.json
-from tests.support.events import FakeContext, call
+from tests.support.events import FakeContext, call_route
 
 # The 1,000 deliveries. Stock moto deep-copies the whole table for every transaction (quadratic: 60 s);
 # conftest installs tests/support/moto_fast_tx.py, which makes this ~15 s. STRESS_DELIVERIES overrides the count.
@@ -121,24 +121,11 @@ def run_together(jobs: list[Callable[[], Any]], threads: int | None = None) -> l
 
 
 def put(account_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    return call(
-        accounts_update,
-        "PUT",
-        f"/api/v1/accounts/{account_id}",
-        resource="/api/v1/accounts/{id}",
-        path_parameters={"id": account_id},
-        body=body,
-    )
+    return call_route(accounts_update, "PUT", "/api/v1/accounts/{id}", {"id": account_id}, body=body)
 
 
 def get(account_id: str) -> dict[str, Any]:
-    status, body = call(
-        accounts_get,
-        "GET",
-        f"/api/v1/accounts/{account_id}",
-        resource="/api/v1/accounts/{id}",
-        path_parameters={"id": account_id},
-    )
+    status, body = call_route(accounts_get, "GET", "/api/v1/accounts/{id}", {"id": account_id})
     assert status == 200, body
     return body["data"]
 

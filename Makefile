@@ -1,5 +1,6 @@
 # Avito Service: everything runs from here. `make run` and `make test` are the quick start.
-PYTHON ?= python3.11
+# Python 3.13, the functions' Lambda runtime: python3.13 on the PATH or pyenv's (scripts/find-python says what to install).
+PYTHON := $(shell scripts/find-python 2>/dev/null)
 VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS_VENV := .tools-venv
@@ -17,7 +18,8 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt constraints.txt
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (the Lambda runtime's Python)"; exit 1; }
+	@test -n "$(PYTHON)" || { scripts/find-python; exit 1; }
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then echo "$(VENV) is not Python 3.13: recreating it"; rm -rf $(VENV); fi
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
@@ -57,6 +59,7 @@ bench: $(STAMP) ## run the benchmarks (figures go into the README by hand)
 	PYTHONPATH=.:layers/shared:functions $(PY) -m benchmarks.run_all
 
 $(TOOLS_VENV)/bin/sam:
+	@test -n "$(PYTHON)" || { scripts/find-python; exit 1; }
 	$(PYTHON) -m venv $(TOOLS_VENV)
 	$(TOOLS_VENV)/bin/pip install --quiet aws-sam-cli==1.170.0
 

@@ -28,7 +28,7 @@ LAMBDA_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_LAMBDA_FUNCTION_NAME": "bench-function",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
     "POWERTOOLS_SERVICE_NAME": "avito-service",
     "POWERTOOLS_METRICS_NAMESPACE": "AvitoService",
     "POWERTOOLS_LOG_LEVEL": "INFO",  # the template's default LogLevel

@@ -50,7 +50,7 @@ def test_globals_are_merged_into_functions() -> None:
     assert variables["FUNCTION_ONLY"] == "echo-only"  # the function's own
     assert variables["GREETING"] == "overridden-by-function"  # the function wins over Globals
     assert variables["TABLE_NAME"] == {"Ref": "ItemsTable"}  # from Globals
-    assert props["Timeout"] == 10 and props["Runtime"] == "python3.11"
+    assert props["Timeout"] == 10 and props["Runtime"] == "python3.13"
     assert props["Layers"] == [{"Ref": "SharedLayer"}]
 
 

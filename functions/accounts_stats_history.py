@@ -5,6 +5,7 @@ from datetime import date
 from typing import Annotated
 
 from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.cors import cors_config
 from avito_service.errors import ValidationFailed
 from avito_service.stats import Snapshot, history
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -21,7 +22,7 @@ def _iso_day(value: object) -> object:
 
 Day = Annotated[date, BeforeValidator(_iso_day)]
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
 install_error_handlers(app)
 
 

@@ -5,12 +5,13 @@ from typing import Annotated
 from avito_service.accounts.models import Account
 from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.base import Model
+from avito_service.cors import cors_config
 from avito_service.stats import MAX_DAYS, sync_stats
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import ConfigDict, Field
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
 install_error_handlers(app)
 
 

@@ -4,13 +4,14 @@ from typing import Annotated
 
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.base import Model
+from avito_service.cors import cors_config
 from avito_service.messenger import live
 from avito_service.messenger.models import Message
 from avito_service.observability import metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import ConfigDict, StringConstraints
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
 install_error_handlers(app)
 
 

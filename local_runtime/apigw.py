@@ -211,7 +211,9 @@ class ApiGatewayApp:
             )
         else:
             body = '{"message":' + message_string + "}"
-        error_type = _ERROR_TYPES.get(response_type, "BadRequestException" if status < 500 else "InternalServerErrorException")
+        error_type = _ERROR_TYPES.get(
+            response_type, "BadRequestException" if status < 500 else "InternalServerErrorException"
+        )
         headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": error_type}
         headers.update(configured.headers if configured else {})
         return Response(body, status=status, headers=headers, content_type="application/json")

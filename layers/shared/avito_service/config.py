@@ -33,10 +33,16 @@ class Settings:
     avito_max_backoff: float = _setting(8.0, "AVITO_MAX_BACKOFF", 0, 60)
     avito_proxy_ca_bundle: str = _setting("", "AVITO_PROXY_CA_BUNDLE", doc="extra CA bundle trusted for HTTPS proxies")
     webhook_base_url: str = _setting("", "WEBHOOK_BASE_URL", doc="public base URL of the webhook Function URL")
+    cors_allow_origins: str = _setting("*", "CORS_ALLOW_ORIGINS", doc="browser origins allowed (comma-separated, *)")
     keepalive_queue_url: str = _setting("", "KEEPALIVE_QUEUE_URL", doc="SQS queue of planned keep-alives")
     schedule_window_seconds: int = _setting(300, "SCHEDULE_WINDOW_SECONDS", 60, 900)
     service_version: str = _setting("0.1.0", "SERVICE_VERSION")
     x_source: str = _setting("avito-service", "AVITO_X_SOURCE", doc="X-Source header for Avito's CPA API")
+
+    @property
+    def cors_origins(self) -> frozenset[str]:
+        """The allowed origins: ``CORS_ALLOW_ORIGINS`` split on commas, blanks dropped."""
+        return frozenset(origin.strip() for origin in self.cors_allow_origins.split(",") if origin.strip())
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | os._Environ[str]) -> Settings:

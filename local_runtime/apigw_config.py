@@ -27,6 +27,13 @@ DEFAULT_GATEWAY_RESPONSES: dict[str, tuple[int, str | None]] = {
     "INTEGRATION_FAILURE": (504, None),
     "THROTTLED": (429, "Too Many Requests"),
     "REQUEST_TOO_LARGE": (413, "Request Too Long"),
+    "BAD_REQUEST_BODY": (400, "Invalid request body"),
+    "BAD_REQUEST_PARAMETERS": (400, "Invalid request parameters"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type"),
+    "RESOURCE_NOT_FOUND": (404, "Not Found"),
+    "WAF_FILTERED": (403, "Forbidden"),
+    "QUOTA_EXCEEDED": (429, "Limit Exceeded"),
+    "API_CONFIGURATION_ERROR": (500, None),
     # A Lambda proxy function that fails or answers malformed: API Gateway says 502 and uses DEFAULT_5XX.
     "DEFAULT_5XX": (502, "Internal server error"),
 }

@@ -152,8 +152,8 @@ def test_only_functions_that_call_avito_can_read_the_tokens() -> None:
     readers = {f for f in FUNCTIONS if table_actions(f, table) & {"dynamodb:GetItem", "dynamodb:Query"}}
     assert readers == callers, f"missing: {sorted(callers - readers)}, not calling Avito: {sorted(readers - callers)}"
     for function_id in FUNCTIONS:
-        if function_id not in callers:
-            assert not table_actions(function_id, table), f"{function_id} may touch {table}"
+        if function_id not in callers:  # at most forget a token (credentials changed), never read one
+            assert table_actions(function_id, table) <= {"dynamodb:DeleteItem"}, f"{function_id} may read {table}"
 
 
 # --- operations ------------------------------------------------------------------------------------------------

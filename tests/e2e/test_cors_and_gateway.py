@@ -118,7 +118,10 @@ def test_gateway_401_carries_the_origin_in_the_contract_shape(stack: LocalStack)
 
 def test_403_for_a_role_carries_the_origin(stack: LocalStack) -> None:
     response = requests.post(
-        f"{stack.api_url}/api/v1/accounts", headers={"Origin": FRONT, **bearer(stack, "operator")}, json={}, timeout=TIMEOUT
+        f"{stack.api_url}/api/v1/accounts",
+        headers={"Origin": FRONT, **bearer(stack, "operator")},
+        json={},
+        timeout=TIMEOUT,
     )
     assert_contract_error(response, 403, "forbidden")
     assert response.headers["Access-Control-Allow-Origin"] == FRONT

@@ -93,6 +93,7 @@ class AvitoSimulator:
         latency: float = 0.0,
         token_ttl: int = 86400,
         token_error_status: int = 400,
+        *,
         rate_limits: bool = False,
         time_scale: float = 1.0,
     ) -> None:

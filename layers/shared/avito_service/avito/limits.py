@@ -78,7 +78,7 @@ class _Store(Protocol):
 
 
 class DynamoStore:
-    """``AvitoLimitsTable``: ``pk`` = ``<accountId>#<endpoint>``; ``calls`` (list), ``ver``, ``blockedUntil``, ``ttl``."""
+    """``AvitoLimitsTable``: ``pk`` = ``<accountId>#<endpoint>``; ``calls``, ``ver``, ``blockedUntil``, ``ttl``."""
 
     def __init__(self, table_name: str) -> None:
         self._table_name = table_name
@@ -196,7 +196,7 @@ class AvitoLimits:
                 continue
             if rule is None:
                 return waited
-            taken = _State((recent + [now])[-rule.limit :], state.blocked_until, state.version)
+            taken = _State([*recent, now][-rule.limit :], state.blocked_until, state.version)
             if self._store.write(key, taken, state.version, now + window + 60):
                 return waited
         raise BudgetExhausted(endpoint, 1.0, rule)  # extreme contention: let the caller come back

@@ -246,7 +246,7 @@ def _check(store: JobStore, job_id: str, order: int, account_id: str) -> str:
     )
 
 
-def _finish(
+def _finish(  # noqa: PLR0917 - the task's key, its outcome and why
     store: JobStore,
     job_id: str,
     order: int,

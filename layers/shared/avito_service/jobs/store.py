@@ -192,9 +192,7 @@ class JobStore:
             if not _condition_failed(exc):
                 raise
 
-    def finish(
-        self, job_id: str, order: int, account_id: str, status: JobStatus, fields: dict[str, Any]
-    ) -> bool:
+    def finish(self, job_id: str, order: int, account_id: str, status: JobStatus, fields: dict[str, Any]) -> bool:
         """The task's outcome and the job's counter, in one transaction; False when it was finished already."""
         now = clock.iso()
         counter = "done" if status == JobStatus.DONE else "failed"
@@ -292,11 +290,14 @@ class JobStore:
 
     def pages(self, job_id: str, account_id: str, first: int, count: int) -> list[list[int]]:
         """Pages ``first`` .. ``first + count - 1`` (those that exist), in order."""
-        found = self.table.query(
-            KeyConditionExpression=Key("pk").eq(f"PAGES#{job_id}#{account_id}")
-            & Key("sk").between(f"{first:06d}", f"{first + count - 1:06d}"),
-            ConsistentRead=True,
-        ).get("Items") or []
+        found = (
+            self.table.query(
+                KeyConditionExpression=Key("pk").eq(f"PAGES#{job_id}#{account_id}")
+                & Key("sk").between(f"{first:06d}", f"{first + count - 1:06d}"),
+                ConsistentRead=True,
+            ).get("Items")
+            or []
+        )
         return [[int(i) for i in item["ids"]] for item in found]
 
 

@@ -162,6 +162,11 @@ def _webhook(name: str, status: int, body: Any, world: World) -> None:
         assert status == 200 and body["ok"] is True, body
 
 
+def _job_not_found(name: str, status: int, body: Any, world: World) -> None:
+    """The sample's job id is not one this test created: a clean 404 in the contract's shape."""
+    assert status == 404 and body["success"] is False and body["error"]["code"] == "not_found", body
+
+
 def _generic(name: str, status: int, body: Any, world: World) -> None:
     """Functions whose samples others maintain (eternal online...): a 2xx contract envelope."""
     envelope(status, body, {200, 201})
@@ -201,6 +206,11 @@ EXPECTED: dict[str, Check] = {
         {200, 201}, lambda d, w: (d["direction"], d["chatId"]) == ("out", DEMO_CHAT) or pytest.fail(str(d))
     ),
     "messenger_read": expect({200}),
+    "accounts_check_all": expect(
+        {202}, lambda d, w: (d["kind"] == "check-all-connections" and d["total"] >= 1) or pytest.fail(str(d))
+    ),
+    "accounts_sync_all": expect({202}, lambda d, w: d["kind"] == "sync-all-stats" or pytest.fail(str(d))),
+    "jobs_get": _job_not_found,
     "messenger_online": expect({200}, lambda d, w: (d["ok"] is True and d["at"]) or pytest.fail(str(d))),
 }
 

@@ -82,7 +82,10 @@ def _print_summary(stack: LocalStack, template: str) -> None:
             print(f"Function URL {lid}: {stack.resolver.resolve({'Fn::GetAtt': [lid + 'Url', 'FunctionUrl']})}")
     print(f"moto (AWS_ENDPOINT_URL): {stack.moto_url}")
     for schedule in stack.schedules:
-        print(f"schedule {schedule.key}: {schedule.expression} -> every {schedule.period_seconds:g} s")
+        if schedule.expression.startswith("cron(") and not schedule.overridden:
+            print(f"schedule {schedule.key}: {schedule.expression} {schedule.timezone} -> at its cron times")
+        else:
+            print(f"schedule {schedule.key}: {schedule.expression} -> every {schedule.period_seconds:g} s")
     for source in stack.sqs_sources:
         print(f"SQS {source.queue_url} -> {source.function_id} (batch {source.batch_size})")
     if "JWT_SECRET" in stack.generated_secrets and stack.jwt_secret:

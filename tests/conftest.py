@@ -83,6 +83,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv("JWT_SECRET_ARN", created["JwtSecret"])
         if "KeepAliveQueue" in created:
             monkeypatch.setenv("KEEPALIVE_QUEUE_URL", created["KeepAliveQueue"])
+        if "CleanupQueue" in created:
+            monkeypatch.setenv("CLEANUP_QUEUE_URL", created["CleanupQueue"])
         import boto3
 
         boto3.client("secretsmanager").put_secret_value(SecretId=created["JwtSecret"], SecretString=JWT_TEST_KEY)

@@ -34,8 +34,16 @@ def store(aws_env: dict[str, str]) -> ChatStore:
     return chat_store()
 
 
-def deliver(store: ChatStore, account_id: str, user_id: str, chat_id: str, message_id: str, created: int, *,
-            author_id: int = 555) -> bool:  # fmt: skip
+def deliver(  # noqa: PLR0917 - reads like the delivery it makes
+    store: ChatStore,
+    account_id: str,
+    user_id: str,
+    chat_id: str,
+    message_id: str,
+    created: int,
+    *,
+    author_id: int = 555,
+) -> bool:
     value = {
         "id": message_id,
         "chat_id": chat_id,

@@ -14,9 +14,8 @@ import pytest
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts.models import AccountCreate
 from avito_service.messenger import store as store_module
-from avito_service.messenger.store import ChatStore, chat_store
-
 from avito_service.messenger.items import chat_pk
+from avito_service.messenger.store import ChatStore, chat_store
 
 from tests.support.events import FakeContext, call
 

@@ -95,6 +95,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv("AVITO_LIMITS_TABLE", created["AvitoLimitsTable"])
         monkeypatch.setenv("JOBS_TABLE", created["JobsTable"])
         monkeypatch.setenv("JOBS_QUEUE_URL", created["JobsQueue"])
+        if "CleanupQueue" in created:
+            monkeypatch.setenv("CLEANUP_QUEUE_URL", created["CleanupQueue"])
         import boto3
 
         boto3.client("secretsmanager").put_secret_value(SecretId=created["JwtSecret"], SecretString=JWT_TEST_KEY)

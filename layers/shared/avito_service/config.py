@@ -34,6 +34,7 @@ class Settings:
     avito_proxy_ca_bundle: str = _setting("", "AVITO_PROXY_CA_BUNDLE", doc="extra CA bundle trusted for HTTPS proxies")
     webhook_base_url: str = _setting("", "WEBHOOK_BASE_URL", doc="public base URL of the webhook Function URL")
     keepalive_queue_url: str = _setting("", "KEEPALIVE_QUEUE_URL", doc="SQS queue of planned keep-alives")
+    cleanup_queue_url: str = _setting("", "CLEANUP_QUEUE_URL", doc="SQS queue of deleted accounts to clean up")
     schedule_window_seconds: int = _setting(300, "SCHEDULE_WINDOW_SECONDS", 60, 900)
     service_version: str = _setting("0.1.0", "SERVICE_VERSION")
     x_source: str = _setting("avito-service", "AVITO_X_SOURCE", doc="X-Source header for Avito's CPA API")

@@ -35,6 +35,10 @@ class Settings:
     webhook_base_url: str = _setting("", "WEBHOOK_BASE_URL", doc="public base URL of the webhook Function URL")
     keepalive_queue_url: str = _setting("", "KEEPALIVE_QUEUE_URL", doc="SQS queue of planned keep-alives")
     schedule_window_seconds: int = _setting(300, "SCHEDULE_WINDOW_SECONDS", 60, 900)
+    connections_table: str = _setting("", "CONNECTIONS_TABLE", doc="DynamoDB table of open WebSocket connections")
+    websocket_management_url: str = _setting(
+        "", "WEBSOCKET_MANAGEMENT_URL", doc="https://<api>.execute-api.<region>.amazonaws.com/<stage> of the WebSocket API"
+    )
     service_version: str = _setting("0.1.0", "SERVICE_VERSION")
     x_source: str = _setting("avito-service", "AVITO_X_SOURCE", doc="X-Source header for Avito's CPA API")
 

@@ -144,9 +144,10 @@ class StreamPoller:
                 "LatestStreamArn"
             ]
             self.stream_arns[source.key] = stream_arn
-            shards = [_Shard(shard["ShardId"]) for shard in streams.describe_stream(StreamArn=stream_arn)[
-                "StreamDescription"
-            ]["Shards"]]
+            shards = [
+                _Shard(shard["ShardId"])
+                for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+            ]
             if source.starting_position == "LATEST":
                 for shard in shards:
                     shard.last_sequence = self._last_sequence(streams, stream_arn, shard)

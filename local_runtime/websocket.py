@@ -101,9 +101,10 @@ def load_websocket_apis(resolver: Resolver, runtime: LambdaRuntime) -> list[WebS
         own = api_id(lid)
 
         def belongs(resource_id: str, own_id: str = own) -> bool:
-            return resolver.is_active(resource_id) and resolver.resolve(
-                template.properties(resource_id).get("ApiId"), resource_id
-            ) == own_id
+            return (
+                resolver.is_active(resource_id)
+                and resolver.resolve(template.properties(resource_id).get("ApiId"), resource_id) == own_id
+            )
 
         stages = [sid for sid in template.ids_of_type(WS_STAGE_TYPE) if belongs(sid)]
         if not stages:

@@ -1,10 +1,12 @@
 """Client frames on the ``$default`` route and their answers (contract: "Live updates (WebSocket)").
 
-| client frame                                   | answer                                                     |
-|------------------------------------------------|------------------------------------------------------------|
-| ``{"action": "ping"}``                         | ``{"event": "pong", "data": {}}``                          |
-| ``{"action": "subscribe", "accountIds": [...]}`` | ``{"event": "subscribed", "data": {"accountIds": [...]}}``; ``null`` means every account again |
-| anything else                                  | ``{"event": "error", "data": {"code", "message"}}``        |
+| client frame                                     | answer                                                    |
+|--------------------------------------------------|-----------------------------------------------------------|
+| ``{"action": "ping"}``                           | ``{"event": "pong", "data": {}}``                         |
+| ``{"action": "subscribe", "accountIds": [...]}`` | ``{"event": "subscribed", "data": {"accountIds": [...]}}`` |
+| anything else                                    | ``{"event": "error", "data": {"code", "message"}}``       |
+
+``"accountIds": null`` subscribes the connection to every account again (the default).
 
 Error codes: ``invalid_json`` (not a JSON object), ``unknown_action``, ``invalid_subscription`` (the
 message names the field), ``not_connected`` (the connection is not stored, e.g. expired).

@@ -60,7 +60,7 @@ class Audience:
 
 
 def _post(client: Any, connection_id: str, data: bytes) -> str:
-    """"ok", "gone" or the error code of one post."""
+    """ "ok", "gone" or the error code of one post."""
     try:
         client.post_to_connection(ConnectionId=connection_id, Data=data)
     except ClientError as exc:
@@ -93,7 +93,7 @@ def deliver(frame: Frame, audience: Audience) -> int:
         undelivered = len(outcomes) - delivered - len(gone)
         if delivered == 0:
             raise FrameUndelivered(f"{frame.event} reached none of {undelivered} connection(s): {sorted(failed)}")
-        logger.warning("Frame not delivered to every connection", extra={"event": frame.event, "errors": sorted(failed)})
+        logger.warning("Frame missed some connections", extra={"frame": frame.event, "errors": sorted(failed)})
         metrics.add_metric(name="FramesUndelivered", unit="Count", value=undelivered)
     return delivered
 

@@ -1,10 +1,12 @@
 """Which MessengerTable changes are announced, and as what (contract: "Live updates (WebSocket)").
 
-| stream record                                        | frames                                                   |
-|------------------------------------------------------|----------------------------------------------------------|
-| INSERT of a message item (``sk`` starts ``MSG#``)    | ``avito-new-message``; + ``avito-notification`` if ``in`` |
-| INSERT or MODIFY of a chat item (``sk == "CHAT"``)   | ``avito-chat-updated``, unless no field of the API's chat changed |
-| MODIFY of a message, REMOVE, any other ``sk``        | nothing                                                  |
+| stream record                                      | frames                                                       |
+|----------------------------------------------------|--------------------------------------------------------------|
+| INSERT of a message item (``sk`` starts ``MSG#``)  | ``avito-new-message``; + ``avito-notification`` if ``in``    |
+| INSERT or MODIFY of a chat item (``sk == "CHAT"``) | ``avito-chat-updated``, unless no field of the chat changed  |
+| MODIFY of a message, REMOVE, any other ``sk``      | nothing                                                      |
+
+"Field of the chat" means a field of the API's ``Chat``: index keys and ordering marks are not news.
 
 A message is inserted once (its put is conditional), so a repeated delivery or listing announces nothing.
 The data are the API's own models (``chat_from_item`` / ``message_from_item``), so a frame holds what
@@ -38,7 +40,9 @@ class Frame:
         return json.dumps({"event": self.event, "data": self.data}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def frames_for(event_name: str, old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None) -> list[Frame]:
+def frames_for(
+    event_name: str, old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
+) -> list[Frame]:
     """The frames one stream record announces (images as Python values, e.g. Powertools' ``new_image``)."""
     sk = str((new_image or old_image or {}).get("sk", ""))
     if new_image is None or event_name == "REMOVE":

@@ -107,9 +107,14 @@ def announce(record: DynamoDBRecord, audience: Audience) -> int:
     stream = record.dynamodb
     event_name = record.event_name.name if record.event_name else ""
     try:
-        frames = frames_for(event_name, stream.old_image if stream else None, stream.new_image if stream else None)
+        # Powertools gives {} for an image the record does not have (an INSERT's old image)
+        old_image, new_image = (stream.old_image or None, stream.new_image or None) if stream else (None, None)
+        frames = frames_for(event_name, old_image, new_image)
     except (ValidationError, ValueError, KeyError, TypeError) as exc:
-        logger.error("Stream record skipped: not a chat or message", extra={"reason": type(exc).__name__})
+        where = [".".join(map(str, e["loc"])) for e in exc.errors()] if isinstance(exc, ValidationError) else []
+        logger.error(
+            "Stream record skipped: not a chat or message", extra={"reason": type(exc).__name__, "fields": where}
+        )
         metrics.add_metric(name="StreamRecordsSkipped", unit="Count", value=1)
         return 0
     announced = 0

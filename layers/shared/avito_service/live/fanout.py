@@ -130,8 +130,12 @@ def announce(record: DynamoDBRecord, audience: Audience) -> int:
 
 def handle_batch(event: dict[str, Any], context: Any, audience: Audience | None = None) -> dict[str, Any]:
     """The fan-out function's work: announce each record of a DynamoDB stream batch."""
+    if not event.get("Records"):
+        return {"batchItemFailures": []}
     audience = audience or Audience(list(connections.open_connections()))
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    # A batch whose every record failed is reported like any other (Lambda retries from the first record)
+    # rather than raised: the function does not end in an error for what is an outage of the management API.
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     response = process_partial_response(
         event=event, record_handler=lambda record: announce(record, audience), processor=processor, context=context
     )

@@ -354,10 +354,10 @@ class WebSocketGateway:
         if connection is None or connection.socket is None:
             return 410, None
         if method == "GET":
-            return 200, {
-                "ConnectedAt": _iso(connection.connected_at),
-                "Identity": {"SourceIp": connection.source_ip, "UserAgent": connection.user_agent},
-                "LastActiveAt": _iso(connection.last_active),
+            return 200, {  # the wire names of GetConnection (boto3 shows them as ConnectedAt, Identity, ...)
+                "connectedAt": _iso(connection.connected_at),
+                "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
+                "lastActiveAt": _iso(connection.last_active),
             }
         if method == "DELETE":
             connection.socket.close()

@@ -82,7 +82,8 @@ def _print_summary(stack: LocalStack, template: str) -> None:
         if spec.function_url and stack.resolver:
             print(f"Function URL {lid}: {stack.resolver.resolve({'Fn::GetAtt': [lid + 'Url', 'FunctionUrl']})}")
     for api in stack.websocket_apis:
-        print(f"WebSocket API {api.logical_id}: {stack.ws_url}/  (connect with ?token=<JWT>; routes: {', '.join(api.routes)})")
+        routes = ", ".join(api.routes)
+        print(f"WebSocket API {api.logical_id}: {stack.ws_url}/  (connect with ?token=<JWT>; routes: {routes})")
         print(f"    management API (@connections): {stack.ws_management_url}/{api.api_id}/{api.stage}")
     print(f"moto (AWS_ENDPOINT_URL): {stack.moto_url}")
     for schedule in stack.schedules:

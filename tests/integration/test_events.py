@@ -172,7 +172,8 @@ def _webhook(name: str, status: int, body: Any, world: World) -> None:
 def _ws_connect(name: str, status: int, body: Any, world: World) -> None:
     assert status == 200, body
     stored = list(connections.open_connections())
-    assert [(c.connection_id, c.sub, c.role) for c in stored] == [(SAMPLE_CONNECTION, "operator@example.com", "operator")]
+    expected = [(SAMPLE_CONNECTION, "operator@example.com", "operator")]
+    assert [(c.connection_id, c.sub, c.role) for c in stored] == expected
 
 
 def _ws_default(name: str, status: int, body: Any, world: World) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -141,11 +140,11 @@ def posted() -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture
-def stream(aws_env: dict[str, str]) -> Iterator[Stream]:
+def stream(aws_env: dict[str, str]) -> Stream:
     from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
     apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections.clear()
-    yield Stream(aws_env["MessengerTable"])
+    return Stream(aws_env["MessengerTable"])
 
 
 def incoming(message_id: str, created: int, chat_id: str = "u2i-live-1") -> dict[str, Any]:

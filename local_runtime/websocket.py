@@ -367,9 +367,11 @@ class WebSocketGateway:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            connection.socket.send(data)
-        else:
-            connection.socket.send(text)
+            text = None
+        try:
+            connection.socket.send(data if text is None else text)
+        except ConnectionClosed:
+            return 410, None  # closing: its $disconnect is on the way
         return 200, None
 
     def open_connection_ids(self) -> list[str]:

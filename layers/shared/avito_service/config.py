@@ -36,6 +36,12 @@ class Settings:
     keepalive_queue_url: str = _setting("", "KEEPALIVE_QUEUE_URL", doc="SQS queue of planned keep-alives")
     cleanup_queue_url: str = _setting("", "CLEANUP_QUEUE_URL", doc="SQS queue of deleted accounts to clean up")
     schedule_window_seconds: int = _setting(300, "SCHEDULE_WINDOW_SECONDS", 60, 900)
+    connections_table: str = _setting("", "CONNECTIONS_TABLE", doc="DynamoDB table of open WebSocket connections")
+    websocket_management_url: str = _setting(
+        "",
+        "WEBSOCKET_MANAGEMENT_URL",
+        doc="the WebSocket API's https://<api>.execute-api.<region>.amazonaws.com/<stage>",
+    )
     service_version: str = _setting("0.1.0", "SERVICE_VERSION")
     x_source: str = _setting("avito-service", "AVITO_X_SOURCE", doc="X-Source header for Avito's CPA API")
     avito_limits_table: str = _setting("", "AVITO_LIMITS_TABLE", doc="DynamoDB table of per-account Avito budgets")

@@ -37,7 +37,13 @@ def reset_caches() -> None:
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
-        if name.startswith(("AWS_", "POWERTOOLS_")) or name in {"ACCOUNTS_TABLE", "MESSENGER_TABLE", "JWT_SECRET_ARN"}:
+        if name.startswith(("AWS_", "POWERTOOLS_")) or name in {
+            "ACCOUNTS_TABLE",
+            "MESSENGER_TABLE",
+            "JWT_SECRET_ARN",
+            "TOKENS_TABLE",
+            "IDEMPOTENCY_TABLE",
+        }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -80,6 +86,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         created = create_resources(load_template(TEMPLATE))
         monkeypatch.setenv("ACCOUNTS_TABLE", created["AccountsTable"])
         monkeypatch.setenv("MESSENGER_TABLE", created["MessengerTable"])
+        monkeypatch.setenv("TOKENS_TABLE", created["TokensTable"])
+        monkeypatch.setenv("IDEMPOTENCY_TABLE", created["IdempotencyTable"])
         monkeypatch.setenv("JWT_SECRET_ARN", created["JwtSecret"])
         if "KeepAliveQueue" in created:
             monkeypatch.setenv("KEEPALIVE_QUEUE_URL", created["KeepAliveQueue"])

@@ -38,10 +38,26 @@ def avito_today(now: float | None = None) -> date:
     return datetime.fromtimestamp(clock.now() if now is None else now, tz=AVITO_TZ).date()
 
 
+MAX_KOPECKS = 2**53 - 1  # every figure stays exact in DynamoDB and in a JavaScript client (Number.MAX_SAFE_INTEGER)
+
+
 def kopecks(roubles: Any) -> int | None:
+    """Avito's roubles -> kopecks; a balance no one can hold (beyond ±2^53 kopecks, not a number) is a 502
+    naming it, never an error storing it."""
     if roubles is None:
         return None
-    return int((Decimal(str(roubles)) * 100).to_integral_value())
+    try:
+        value = (Decimal(str(roubles)) * 100).to_integral_value()
+    except ArithmeticError:
+        value = None
+    if value is None or not value.is_finite() or abs(value) > MAX_KOPECKS:
+        raise AvitoError(
+            f"Avito reported a balance of {str(roubles)[:40]} roubles, which is not an amount this service can "
+            f"store (at most ±{MAX_KOPECKS // 100} roubles).",
+            endpoint="core.balance",
+            code="avito_bad_response",
+        )
+    return int(value)
 
 
 def sync_stats(account_id: str, days: int, *, now: float | None = None) -> Account:
@@ -53,7 +69,9 @@ def sync_stats(account_id: str, days: int, *, now: float | None = None) -> Accou
     try:
         cpa = client.cpa_balance() or {}
         cpa_balance = int(cpa["balance"]) if cpa.get("balance") is not None else None
-    except (AvitoError, KeyError, TypeError, ValueError) as exc:
+        if cpa_balance is not None and abs(cpa_balance) > MAX_KOPECKS:
+            raise ValueError(f"a CPA balance of {cpa_balance:.3g} cannot be stored")
+    except (AvitoError, KeyError, TypeError, ValueError, OverflowError) as exc:
         logger.info("CPA balance not available", extra={"account_id": account_id, "reason": str(exc)[:200]})
         cpa_balance = None
 

@@ -8,7 +8,6 @@ Access patterns and keys (table ``AccountsTable``, keys ``pk``/``sk``):
 | accounts in creation order, paginated    | GSI ``byCreatedAt``: listPk ``ACCOUNTS``, listSk ``<createdAt>#<id>`` |
 | one account per Avito clientId           | pk ``CLIENT#<clientId>``, sk ``CLIENT`` (written in the same transaction) |
 | stats snapshots of an account by date    | pk ``ACCOUNT#<id>``, sk ``STATS#<YYYY-MM-DD>``                 |
-| cached Avito token of an account         | pk ``ACCOUNT#<id>``, sk ``TOKEN`` (``ttl`` attribute)          |
 | enabled eternal-online accounts due by T | sparse GSI ``byOnlineDue``: ``onlinePk`` = ``ONLINE``, ``nextDueAt`` <= T |
 
 Every change of an account adds one to ``version``; updates set only the attributes that change,
@@ -36,10 +35,6 @@ BY_ONLINE_DUE = "byOnlineDue"
 
 def account_key(account_id: str) -> dict[str, str]:
     return {"pk": f"ACCOUNT#{account_id}", "sk": PROFILE}
-
-
-def token_key(account_id: str) -> dict[str, str]:
-    return {"pk": f"ACCOUNT#{account_id}", "sk": "TOKEN"}
 
 
 def client_key(client_id: str) -> dict[str, str]:
@@ -183,7 +178,7 @@ class AccountRepository:
         )
 
     def delete(self, account_id: str, client_id: str) -> None:
-        """Remove the account's items (profile, snapshots, token) and its clientId marker."""
+        """Remove the account's items (profile, snapshots) and its clientId marker (its token: TokensTable)."""
         keys = [client_key(client_id)]
         query: dict[str, Any] = {
             "KeyConditionExpression": Key("pk").eq(f"ACCOUNT#{account_id}"),
@@ -215,11 +210,6 @@ class AccountRepository:
 
     def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
         return {"TableName": self.table_name, "Item": item, "ConditionExpression": condition}
-
-    # --- cached Avito token (see avito_service.avito.tokens) ---------------------------------------------
-
-    def forget_token(self, account_id: str) -> None:
-        self._table.delete_item(Key=token_key(account_id))
 
     # --- stats snapshots ----------------------------------------------------------------------------------
 

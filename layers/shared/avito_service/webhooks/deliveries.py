@@ -31,6 +31,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
+from avito_service import clock
 from avito_service.base import Model
 from avito_service.errors import (
     BadRequest,
@@ -68,7 +69,7 @@ class DeliveryValue(Model):
     chat_type: str | None = None
     user_id: AvitoUserId = Field(description="the account the subscription belongs to")
     author_id: AvitoId | None = None
-    created: int = Field(ge=0, description="unix seconds")
+    created: int = Field(ge=0, le=clock.MAX_TIMESTAMP, description="unix seconds (up to the year 9999)")
     published_at: str | None = None
     type: str = Field(min_length=1, description="message type; types Avito adds later are stored as they come")
     content: Any = None

@@ -117,9 +117,15 @@ def sync_stats(account_id: str, days: int, *, now: float | None = None) -> Accou
     return account
 
 
-def history(account_id: str, date_from: date | None, date_to: date | None) -> list[Snapshot]:
+def history(
+    account_id: str, date_from: date | None, date_to: date | None, *, limit: int = 100, cursor: str | None = None
+) -> tuple[list[Snapshot], str | None]:
+    """One page of stored snapshots, oldest first, and the cursor of the next page (None on the last)."""
     accounts.get_item(account_id)  # 404 for an unknown account
     end = date_to or avito_today()
     start = date_from or (end - timedelta(days=MAX_DAYS))
-    items = accounts.repository().snapshots(account_id, start.isoformat(), end.isoformat())
-    return [Snapshot.model_validate({k: v for k, v in i.items() if k not in {"pk", "sk"}}) for i in items]
+    items, next_cursor = accounts.repository().snapshots_page(
+        account_id, start.isoformat(), end.isoformat(), limit, cursor
+    )
+    snapshots = [Snapshot.model_validate({k: v for k, v in i.items() if k not in {"pk", "sk"}}) for i in items]
+    return snapshots, next_cursor

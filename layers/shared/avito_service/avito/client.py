@@ -217,13 +217,14 @@ class AvitoClient:
 
     def request(self, method: str, path: str, call: Call, **kwargs: Any) -> Any:
         """An authenticated call; on 401/403 one token refresh and retry, at most once per token."""
+        started = time.time()
         token = self._token()
         try:
             return self._send(method, path, call, token=token.value, **kwargs)
         except AvitoAuthError as first:
             if first.http_status not in (401, 403):
                 raise
-            if not self._should_refresh(token, first, call):
+            if not self._should_refresh(token, first, call, started):
                 if call.messenger and first.http_status == 403:
                     raise self._messenger_denied(token, first) from None
                 raise
@@ -239,10 +240,11 @@ class AvitoClient:
                     raise self._messenger_denied(fresh, second) from None
                 raise
 
-    def _should_refresh(self, token: Token, error: AvitoAuthError, call: Call) -> bool:
-        """Refresh a rejected token unless it is fresh (refreshing cannot help) or Messenger is known denied."""
+    def _should_refresh(self, token: Token, error: AvitoAuthError, call: Call, started: float) -> bool:
+        """Refresh a rejected token unless it is fresh (fetched for this very call, or moments ago to replace a
+        rejected one: refreshing cannot help) or Messenger is known to be denied for the account."""
         now = time.time()
-        if token.fresh(now):
+        if token.fresh(now) or token.fetched_at >= started:
             return False
         if call.messenger and error.http_status == 403:
             if token.messenger_denied(now):

@@ -201,8 +201,8 @@ class TokenStore:
         self._table.update_item(
             Key=token_key(account_id),
             UpdateExpression=(
-                "SET accessToken = :t, expiresAt = :e, usableUntil = :u, fingerprint = :fp, fetchedAt = :f, refreshed = :r, "
-                "#ttl = :ttl REMOVE leaseUntil, leaseOwner"
+                "SET accessToken = :t, expiresAt = :e, usableUntil = :u, fingerprint = :fp, fetchedAt = :f, "
+                "refreshed = :r, #ttl = :ttl REMOVE leaseUntil, leaseOwner"
             ),
             ExpressionAttributeNames={"#ttl": "ttl"},
             ExpressionAttributeValues={

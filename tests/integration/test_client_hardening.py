@@ -4,15 +4,16 @@ webhook rotation, strict ids and encoded paths, and the answers Avito's document
 
 Every case runs real handlers against the simulator over HTTP. Time is a clock the test controls
 (``deadline.monotonic``, ``webhooks.tokens.monotonic``); nothing waits for a wall-clock window.
-``webhooks.tokens.monotonic``); nothing waits for a wall-clock window.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
 
+import accounts_create
 import accounts_stats_history
 import accounts_sync_stats
 import accounts_webhook_subscribe
@@ -24,11 +25,13 @@ import messenger_send
 import pytest
 from avito_service import deadline, idempotency
 from avito_service.accounts import service
-from avito_service.accounts.models import AccountCreate
+from avito_service.accounts.models import AccountCreate, AccountSecrets
 from avito_service.avito import tokens as avito_tokens
 from avito_service.avito.client import AvitoApi, avito_path
 from avito_service.errors import Conflict, ValidationFailed
+from avito_service.messenger import live
 from avito_service.webhooks import tokens as webhook_tokens
+from pydantic import ValidationError as PydanticValidationError
 
 from avito_sim import AvitoSimulator
 from avito_sim.faults import ODD_ANSWERS
@@ -453,3 +456,53 @@ def test_a_container_that_verified_the_old_secret_stops_accepting_it_within_the_
     clock.advance(webhook_tokens.VERIFIED_SECONDS)
     assert not _accepted(account_id, old)
     assert _accepted(account_id, new)
+
+
+# --- item 12: error mapping and secrets in validation errors --------------------------------------------------------
+
+
+def _send_event(account_id: str, content_type: str, body: str) -> dict[str, Any]:
+    resource = "/api/v1/messenger/accounts/{accountId}/chats/{chatId}/send"
+    params = {"accountId": account_id, "chatId": "u2i-h1"}
+    event = api_event("POST", resource.format(**params), resource=resource, path_parameters=params, raw_body=body)
+    event["headers"]["Content-Type"] = content_type
+    event["multiValueHeaders"]["Content-Type"] = [content_type]
+    return event
+
+
+def test_an_internal_value_error_is_a_500_and_only_a_media_type_a_415(
+    avito: AvitoSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account_id = new_account()
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise ValueError("an internal bug")
+
+    monkeypatch.setattr(live, "send_text", broken)
+    form = '--X\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--X--\r\n'
+    event = _send_event(account_id, "multipart/form-data; boundary=X", form)
+    event["body"], event["isBase64Encoded"] = base64.b64encode(form.encode()).decode(), True
+    result = messenger_send.lambda_handler(event, FakeContext())
+    body = json.loads(result["body"])
+    assert result["statusCode"] == 500 and body["error"]["code"] == "internal_error", body
+
+    result = messenger_send.lambda_handler(_send_event(account_id, "multipart/form-data", "text=hi"), FakeContext())
+    assert result["statusCode"] == 415 and json.loads(result["body"])["error"]["code"] == "unsupported_media_type"
+
+
+def test_a_malformed_secret_never_reaches_an_error_or_a_log(aws_env: dict[str, str], captured_logs: Any) -> None:
+    secret = "TOP-SECRET-" + "s" * 600  # longer than allowed
+    with pytest.raises(PydanticValidationError) as raised:
+        AccountCreate(name="n", clientId="c", clientSecret=secret)
+    assert "TOP-SECRET" not in str(raised.value)
+    with pytest.raises(PydanticValidationError) as raised:
+        AccountSecrets.model_validate({"clientSecret": 12345678, "proxyPassword": ["TOP-SECRET-list"]})
+    assert "TOP-SECRET" not in str(raised.value) and "12345678" not in str(raised.value)
+    status, body = call(
+        accounts_create,
+        "POST",
+        "/api/v1/accounts",
+        body={"name": "n", "clientId": "c", "clientSecret": secret, "proxyPassword": "TOP-SECRET-pass" * 30},
+    )
+    assert status == 422 and "TOP-SECRET" not in json.dumps(body)
+    assert "TOP-SECRET" not in captured_logs.getvalue()

@@ -7,6 +7,8 @@ a second one only when another container moved the chat past what this one had s
 
 | request                                              | answer                                   |
 |------------------------------------------------------|------------------------------------------|
+| body over 1 MiB (checked by the handler, unparsed)   | 413 ``payload_too_large``                |
+| a token that is not 43 URL-safe characters (no read) | 401 ``invalid_webhook_token``            |
 | unknown account                                      | 404 ``account_not_found``                |
 | missing or wrong token                               | 401 ``invalid_webhook_token``            |
 | body not JSON                                        | 400 ``malformed_json``                   |

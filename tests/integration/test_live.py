@@ -15,6 +15,7 @@ import ws_connect
 import ws_default
 import ws_disconnect
 import ws_fanout
+from avito_service.accounts.repository import account_key
 from avito_service.auth import Identity, mint
 from avito_service.live import connections
 from avito_service.messenger.store import chat_store
@@ -144,6 +145,9 @@ def stream(aws_env: dict[str, str]) -> Stream:
     from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
     apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections.clear()
+    accounts = boto3.resource("dynamodb").Table(aws_env["AccountsTable"])
+    for account_id in (ACCOUNT, OTHER):  # writers store nothing for an account that does not exist
+        accounts.put_item(Item={**account_key(account_id), "id": account_id})
     return Stream(aws_env["MessengerTable"])
 
 

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal, Protocol
 
-from avito_service import clock
+from avito_service import clock, deadline
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import Account
 from avito_service.avito.client import AvitoApi
 from avito_service.avito.errors import AvitoError
 from avito_service.avito.limits import BudgetExhausted
 from avito_service.base import Model
+from avito_service.config import get_settings
+from avito_service.deadline import DeadlineExceeded
 from avito_service.observability import logger
 from avito_service.stats import MAX_KOPECKS, Snapshot, avito_today, kopecks
 
@@ -110,9 +112,14 @@ def run(
             raise Paused(0.0)
         client.limit_wait = max(0.0, min(budget.max_wait, budget.remaining()))
         try:
-            account = _step(client, cursor, pages, now)
+            # each step has its own Avito budget (at most what the job has left; a request's deadline, when one
+            # is active, is shorter and wins), so a long job never runs out of one client-wide budget
+            with deadline.budget(min(get_settings().avito_background_budget, budget.remaining())):
+                account = _step(client, cursor, pages, now)
         except BudgetExhausted as exc:
             raise Paused(exc.retry_in) from None
+        except DeadlineExceeded:
+            raise Paused(0.0) from None  # the step's reads did not finish in time: the cursor did not move
         cursor.errors = 0
         checkpoint(cursor)
     return account or accounts.get_account(account_id)

@@ -620,6 +620,48 @@ class ChatStore:
             self._seen_chats.clear()
             self._stored.clear()
 
+    # --- deleted messages (Messenger, issue 15): a separate method, kept apart from the store's core ---------
+
+    def get_message(self, account_id: str, chat_id: str, message_id: str) -> Message | None:
+        """The account's stored message by id, or None (a Query of the chat's messages, filtered by id)."""
+        for item in self._query_all(
+            KeyConditionExpression=Key("pk").eq(chat_pk(chat_id)) & Key("sk").begins_with(MESSAGE_PREFIX),
+            FilterExpression=Attr("id").eq(message_id) & Attr("accountId").eq(account_id),
+        ):
+            return message_from_item(item)
+        return None
+
+    def mark_message_deleted(self, account_id: str, chat_id: str, message_id: str) -> Message | None:
+        """Store the message as Avito keeps a deleted one (``type: deleted``, empty content, no text); when it is
+        the chat's last message, the chat's ``lastMessage`` says so too. None if the message is not stored."""
+        stored = self.get_message(account_id, chat_id, message_id)
+        if stored is None:
+            return None
+        deleted = stored.model_copy(update={"type": "deleted", "text": None, "content": {}})
+        sk = _sk_of(deleted)
+        try:
+            self._table().update_item(
+                Key={"pk": chat_pk(chat_id), "sk": sk},
+                UpdateExpression="SET #type = :deleted, contentJson = :empty REMOVE #text",
+                ConditionExpression="attribute_exists(pk) AND accountId = :account",
+                ExpressionAttributeNames={"#type": "type", "#text": "text"},
+                ExpressionAttributeValues={":deleted": "deleted", ":empty": "{}", ":account": account_id},
+            )
+            self._table().update_item(
+                Key={"pk": chat_pk(chat_id), "sk": CHAT_SK},
+                UpdateExpression="SET lastMessage = :summary",
+                ConditionExpression="lastMessageSk = :sk AND accountId = :account",
+                ExpressionAttributeValues={
+                    ":summary": deleted.summary().model_dump(mode="json"),
+                    ":sk": sk,
+                    ":account": account_id,
+                },
+            )
+        except ClientError as exc:  # the message is gone, or it is not the chat's last message: nothing more to do
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        return deleted
+
 
 @functools.cache
 def chat_store() -> ChatStore:

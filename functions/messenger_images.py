@@ -1,0 +1,65 @@
+"""POST /api/v1/messenger/accounts/{accountId}/chats/{chatId}/images: send an image (multipart field ``file``).
+
+The body is read by ``avito_service.messenger.uploads`` (size before parsing, type by the bytes), not by
+Powertools' validation: the route declares its multipart body for the OpenAPI document only.
+"""
+
+from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.messenger import live
+from avito_service.messenger.models import Message
+from avito_service.messenger.uploads import FILE_FIELD, MAX_IMAGE_BYTES, read_image_upload
+from avito_service.observability import metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": [FILE_FIELD],
+                "properties": {
+                    FILE_FIELD: {
+                        "type": "string",
+                        "format": "binary",
+                        "description": f"one JPEG, PNG, GIF, HEIC or BMP image, at most {MAX_IMAGE_BYTES} bytes "
+                        "(recognised by its bytes, not its name)",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+@app.post(
+    "/api/v1/messenger/accounts/<accountId>/chats/<chatId>/images",
+    summary="Send an image (uploaded to Avito through the account's proxy, stored as outgoing)",
+    tags=["Messenger"],
+    responses=doc(
+        Envelope[Message],
+        400,
+        404,
+        413,
+        415,
+        502,
+        504,
+        descriptions={415: "The body is not multipart/form-data, or the file is not a JPEG, PNG, GIF, HEIC or BMP"},
+    ),
+    middlewares=[any_role],
+    openapi_extensions={"requestBody": REQUEST_BODY},
+)
+def images(accountId: PathAccountId, chatId: ChatId):
+    event = app.current_event
+    image = read_image_upload(
+        event.body, is_base64=event.is_base64_encoded, content_type=event.headers.get("content-type")
+    )
+    message = live.send_image(accountId, chatId, image)
+    metrics.add_metric(name="ImageSent", unit="Count", value=1)
+    return ok(message)
+
+
+lambda_handler = rest_handler(app)

@@ -437,6 +437,11 @@ class AvitoSimulator:
                 if f.owner_user_id is not None and (user_id is None or f.owner_user_id == user_id)
             ]
 
+    def clear_uploads(self) -> None:
+        """Forget the images uploaded through ``uploadImages`` (seeded images and voice files stay)."""
+        with self._lock:
+            self._files = {key: f for key, f in self._files.items() if f.owner_user_id is None}
+
     def voice_link(self, voice_id: str) -> str:
         """A fresh link to a voice file, valid for an hour (each call gives another one)."""
         with self._lock:

@@ -21,7 +21,7 @@ import boto3
 import chats_get
 import chats_messages
 import messenger_blacklist
-import messenger_chat
+import messenger_chat_get
 import messenger_chats
 import messenger_delete_message
 import messenger_images
@@ -540,7 +540,7 @@ def test_blacklist_validation_never_calls_avito(sim: AvitoSimulator, account_id:
 
 
 def test_one_chat_live_is_stored(sim: AvitoSimulator, account_id: str) -> None:
-    status, body = route(messenger_chat, "GET", "/chats/{chatId}", account_id, params={"chatId": CHAT_U2U})
+    status, body = route(messenger_chat_get, "GET", "/chats/{chatId}", account_id, params={"chatId": CHAT_U2U})
     assert status == 200, body
     assert (body["data"]["id"], body["data"]["clientName"], body["data"]["accountId"]) == (
         CHAT_U2U,
@@ -550,7 +550,7 @@ def test_one_chat_live_is_stored(sim: AvitoSimulator, account_id: str) -> None:
     assert sim.count("GET", r"/messenger/v2/accounts/\d+/chats/u2u-rich-2$") == 1
     stored = call_route(chats_get, "GET", "/api/v1/chats/{chatId}", {"chatId": CHAT_U2U})
     assert stored[0] == 200 and stored[1]["data"]["clientName"] == "Игорь"
-    assert route(messenger_chat, "GET", "/chats/{chatId}", account_id, params={"chatId": "u2i-nope"})[0] == 502
+    assert route(messenger_chat_get, "GET", "/chats/{chatId}", account_id, params={"chatId": "u2i-nope"})[0] == 502
 
 
 def test_chat_types_default_and_choice(sim: AvitoSimulator, account_id: str) -> None:
@@ -586,7 +586,7 @@ def test_every_role_may_use_every_new_endpoint(sim: AvitoSimulator, account_id: 
     assert _delete(account_id, "out-new", role=role)[0] == 200
     blacklist = {"userId": str(CLIENT), "reason": "other"}
     assert route(messenger_blacklist, "POST", "/blacklist", account_id, role=role, body=blacklist)[0] == 200
-    assert route(messenger_chat, "GET", "/chats/{chatId}", account_id, role=role, params={"chatId": CHAT})[0] == 200
+    assert route(messenger_chat_get, "GET", "/chats/{chatId}", account_id, role=role, params={"chatId": CHAT})[0] == 200
 
 
 def test_an_unknown_role_gets_403_before_validation(sim: AvitoSimulator, account_id: str) -> None:

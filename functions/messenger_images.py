@@ -41,7 +41,6 @@ REQUEST_BODY = {
     tags=["Messenger"],
     responses=doc(
         Envelope[Message],
-        400,
         404,
         413,
         415,

@@ -362,7 +362,6 @@ def test_vault_cache_follows_secret_version(aws_env: dict[str, str]) -> None:
     assert vault.read(item["secretArn"], 2).clientSecret.get_secret_value() == "rotated"
 
 
-
 def test_log_lines_carry_request_correlation_and_account_ids(
     aws_env: dict[str, str], captured_logs: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

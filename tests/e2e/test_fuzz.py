@@ -187,13 +187,17 @@ def seeded(stack: LocalStack, token: str, proxy: ProxyServer) -> dict[str, list[
         "disposable": disposable,
         "chats": [chat for chats in CHATS.values() for chat in chats],
         "messages": [f"{m}-{chat}" for chats in CHATS.values() for chat in chats for m in MESSAGES + OWN_MESSAGES],
+        # DELETE .../messages/{messageId} succeeds only for the account's own recent message of that chat
+        "live": [live],
+        "live_chats": CHATS[8101],
+        "live_own_messages": [f"{m}-{chat}" for chat in CHATS[8101] for m in OWN_MESSAGES],
     }
 
 
 @pytest.fixture(scope="module")
 def api_schema(stack: LocalStack, token: str, seeded: dict[str, list[str]]) -> schemathesis.BaseSchema:
-    def bound(dictionary: str) -> dict[str, Any]:
-        return {"dictionary": dictionary, "probability": DICTIONARY_PROBABILITY}
+    def bound(dictionary: str, probability: float = DICTIONARY_PROBABILITY) -> dict[str, Any]:
+        return {"dictionary": dictionary, "probability": probability}
 
     config = schemathesis.Config.from_dict(
         {
@@ -218,7 +222,17 @@ def api_schema(stack: LocalStack, token: str, seeded: dict[str, list[str]]) -> s
                 {
                     "include-name": ["PUT /api/v1/accounts/{id}", "DELETE /api/v1/accounts/{id}"],
                     "parameters": {"path.id": bound("disposable")},
-                }
+                },
+                {  # one account, chat and message that belong together, most of the time
+                    "include-name": [
+                        "DELETE /api/v1/messenger/accounts/{accountId}/chats/{chatId}/messages/{messageId}"
+                    ],
+                    "parameters": {
+                        "path.accountId": bound("live", 0.9),
+                        "path.chatId": bound("live_chats", 0.9),
+                        "path.messageId": bound("live_own_messages", 0.9),
+                    },
+                },
             ],
         }
     )

@@ -104,6 +104,7 @@ def upload(
     *,
     role: str = "operator",
     base64_encoded: bool = True,
+    key: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """POST .../images as API Gateway delivers it: multipart/form-data is a binary media type (base64 body)."""
     resource = BASE + "/chats/{chatId}/images"
@@ -111,6 +112,9 @@ def upload(
     event = api_event("POST", resource.format(**params), resource=resource, path_parameters=params, role=role)
     event["headers"]["Content-Type"] = content_type
     event["multiValueHeaders"]["Content-Type"] = [content_type]
+    if key is not None:
+        event["headers"]["Idempotency-Key"] = key
+        event["multiValueHeaders"]["Idempotency-Key"] = [key]
     event["body"] = base64.b64encode(body).decode() if base64_encoded else body.decode()
     event["isBase64Encoded"] = base64_encoded
     result = messenger_images.lambda_handler(event, FakeContext())
@@ -353,6 +357,44 @@ def test_the_image_message_is_never_resent_when_avito_times_out(sim: AvitoSimula
     assert sim.count("POST", r"/messages/image$") == 1
 
 
+def test_an_upload_retried_with_the_same_idempotency_key_is_sent_once(sim: AvitoSimulator, account_id: str) -> None:
+    image = png(b"retried upload")
+    body, content_type = multipart_body([("file", "a.png", image, "image/png")])
+    first = upload(account_id, CHAT, body, content_type, key="upload-7f3a")
+    assert first[0] == 200, first
+    again = upload(account_id, CHAT, body, content_type, key="upload-7f3a")
+    assert again == first  # the first answer, replayed
+    assert sim.count("POST", r"/uploadImages$") == 1 and sim.count("POST", r"/messages/image$") == 1
+    assert [i["data"] for i in sim.uploaded_images(USER_ID)] == [image]
+
+    # the fingerprint is the account, the chat and the image's SHA-256: another image or chat reuses the key
+    other, other_type = multipart_body([("file", "b.png", png(b"another image"), "image/png")])
+    reused = upload(account_id, CHAT, other, other_type, key="upload-7f3a")
+    assert reused[0] == 422 and reused[1]["error"]["code"] == "idempotency_key_reused", reused
+    reused = upload(account_id, CHAT_U2U, body, content_type, key="upload-7f3a")
+    assert reused[0] == 422 and reused[1]["error"]["code"] == "idempotency_key_reused", reused
+    # the same image under another file name is the same request
+    renamed, renamed_type = multipart_body([("file", "renamed.png", image, "image/png")], boundary="other-boundary")
+    assert upload(account_id, CHAT, renamed, renamed_type, key="upload-7f3a") == first
+    assert sim.count("POST", r"/messages/image$") == 1
+
+    bad = upload(account_id, CHAT, body, content_type, key="has space")
+    assert bad[0] == 422 and bad[1]["error"]["details"][0]["field"] == "Idempotency-Key", bad
+    assert upload(account_id, CHAT, body, content_type)[0] == 200  # without a key every request sends
+    assert sim.count("POST", r"/messages/image$") == 2
+
+
+def test_an_image_send_that_timed_out_after_reaching_avito_is_not_sent_again_with_its_key(
+    sim: AvitoSimulator, account_id: str
+) -> None:
+    sim.add_fault(r"/messages/image$", method="POST", action="delay_after_effect", delay=4, times=1)
+    body, content_type = multipart_body([("file", "a.png", png(), "image/png")])
+    first = upload(account_id, CHAT, body, content_type, key="upload-timeout")
+    assert first[0] == 504, first
+    assert upload(account_id, CHAT, body, content_type, key="upload-timeout") == first
+    assert sim.count("POST", r"/messages/image$") == 1
+
+
 # --- voice files ---------------------------------------------------------------------------------------------
 
 
@@ -440,6 +482,48 @@ def test_deleting_an_own_recent_message_stores_it_as_deleted(sim: AvitoSimulator
     # deleting it again changes nothing and does not ask Avito
     sim.clear_requests()
     assert _delete(account_id, "out-new")[0] == 200 and avito_calls(sim) == []
+
+
+def test_marking_deleted_never_recreates_a_removed_message_nor_writes_for_a_deleted_account(
+    sim: AvitoSimulator, account_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's mark_message_deleted is conditional: on the item still existing, and (one transaction) on the
+    account existing, like every other chat write."""
+    from avito_service import aws
+    from avito_service.accounts.repository import account_key
+    from avito_service.config import get_settings
+    from avito_service.errors import NotFound
+    from avito_service.messenger.items import chat_pk, sk_of
+    from avito_service.messenger.store import ChatStore, chat_store
+
+    _list_messages(account_id)
+    store = chat_store()
+    table = aws.table(get_settings().messenger_table)
+    message = store.get_message(account_id, CHAT, "out-new")
+    assert message is not None and message.type == "text"
+    key = {"pk": chat_pk(account_id, CHAT), "sk": sk_of(message)}
+
+    # the message is removed between the read and the write (its account's data being cleaned up)
+    read = ChatStore.get_message
+
+    def read_then_remove(self: ChatStore, *args: Any) -> Any:
+        found = read(self, *args)
+        table.delete_item(Key=key)
+        return found
+
+    monkeypatch.setattr(ChatStore, "get_message", read_then_remove)
+    assert store.mark_message_deleted(account_id, CHAT, "out-new") is None
+    assert "Item" not in table.get_item(Key=key, ConsistentRead=True)  # not recreated as a bare deleted item
+    monkeypatch.undo()
+
+    # the account is gone: nothing is written
+    other = store.get_message(account_id, CHAT, "out-old")
+    assert other is not None
+    aws.table(get_settings().accounts_table).delete_item(Key=account_key(account_id))
+    with pytest.raises(NotFound):
+        store.mark_message_deleted(account_id, CHAT, "out-old")
+    kept = table.get_item(Key={"pk": chat_pk(account_id, CHAT), "sk": sk_of(other)}, ConsistentRead=True)["Item"]
+    assert kept["type"] == "text" and kept.get("text") == other.text
 
 
 def test_deleting_the_last_message_shows_on_the_chat(sim: AvitoSimulator, account_id: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import struct
+import zlib
 from datetime import timedelta
 
 from .models import now_ts, today_utc
@@ -88,3 +90,24 @@ def _seed_chats(sim: AvitoSimulator, item_ids: list[int]) -> None:
                 created=started + number * 600,
                 is_read=not (unread and is_last),
             )
+        if index == 0:  # the newest chat also has a photo and a voice note from the buyer
+            sim.add_image_message(
+                DEMO_USER_ID, chat_id, "0003" + "b" * 28, demo_png(), created=started + 1900, is_read=True
+            )
+            sim.add_voice_message(
+                DEMO_USER_ID, chat_id, "0004" + "c" * 28, "demo-voice-0001", created=started + 2000, is_read=False
+            )
+
+
+def demo_png(width: int = 160, height: int = 120) -> bytes:
+    """A small real PNG (a blue-to-orange gradient), so the demo's image message shows something."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((40 + 200 * x // width, 90, 220 - 180 * x // width)) for x in range(width))
+        for _ in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

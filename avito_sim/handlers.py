@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.datastructures import MultiDict
 
 from .errors import ApiError
-from .models import Account, Chat, Message, SentMessage, now_ts, today_utc
+from .models import (
+    Account,
+    BlacklistEntry,
+    Chat,
+    Message,
+    SentMessage,
+    StoredFile,
+    image_sizes,
+    now_ts,
+    today_utc,
+)
 
 if TYPE_CHECKING:
     from .server import AvitoSimulator
@@ -30,6 +40,9 @@ STATS_MAX_DAYS_BACK = 270
 STATS_MAX_ITEM_IDS = 200
 MESSAGE_MAX_CHARS = 1000
 DELETE_WINDOW_SECONDS = 3600
+UPLOAD_MAX_BYTES = 24 * 1024 * 1024  # uploadImages: at most 24 MB (messenger.json)
+UPLOAD_FIELD = "uploadfile[]"
+BLACKLIST_REASONS = (1, 2, 3, 4)  # spam, fraud, insults, other (addBlacklistRequestBody)
 
 Result = tuple[int, Any]
 
@@ -46,6 +59,7 @@ class Context:
     body: Any
     params: dict[str, str] = field(default_factory=dict)
     account: Account | None = None
+    files: MultiDict[str, Any] | None = None  # multipart file parts (werkzeug FileStorage)
 
     @property
     def acc(self) -> Account:
@@ -278,12 +292,12 @@ def chats_list(ctx: Context) -> Result:
         and (not item_ids or chat.item_id in item_ids)
     ]
     chats.sort(key=lambda chat: chat.updated, reverse=True)
-    return 200, {"chats": [chat.to_json(ctx.acc) for chat in chats[offset : offset + limit]]}
+    return 200, {"chats": [chat.to_json(ctx.acc, ctx.sim.base_url) for chat in chats[offset : offset + limit]]}
 
 
 def chat_one(ctx: Context) -> Result:
     """``GET /messenger/v2/accounts/{user_id}/chats/{chat_id}``."""
-    return 200, _chat(ctx).to_json(ctx.acc)
+    return 200, _chat(ctx).to_json(ctx.acc, ctx.sim.base_url)
 
 
 def messages_list(ctx: Context) -> Result:
@@ -292,7 +306,7 @@ def messages_list(ctx: Context) -> Result:
     offset = int_param(ctx.query, "offset", 0, 0, 1000)
     chat = _chat(ctx)
     page = chat.sorted_messages()[offset : offset + limit]
-    return 200, [message.to_json(ctx.acc.user_id) for message in page]
+    return 200, [message.to_json(ctx.acc.user_id, ctx.sim.base_url) for message in page]
 
 
 def send_message(ctx: Context) -> Result:
@@ -330,6 +344,102 @@ def delete_message(ctx: Context) -> Result:
     if message.author_id != ctx.acc.user_id or now_ts() - message.created > DELETE_WINDOW_SECONDS:
         raise ApiError(400, "message can not be deleted")
     message.msg_type, message.content = "deleted", {}
+    return 200, {}
+
+
+def image_type(data: bytes) -> str | None:
+    """The image type Avito accepts (JPEG, PNG, GIF, BMP, HEIC) that ``data`` starts like, else None.
+
+    Written out here on purpose, independent of the service's own detector, so tests check one against the other."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data.startswith(b"BM") and len(data) > 14:
+        return "image/bmp"
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"):
+        return "image/heic"
+    return None
+
+
+def upload_images(ctx: Context) -> Result:
+    """``POST /messenger/v1/accounts/{user_id}/uploadImages``: one image in ``uploadfile[]``, at most 24 MB.
+
+    Answers ``{"<image_id>": {"WxH": url}}``; the bytes are kept (``AvitoSimulator.uploaded_images``)."""
+    parts = ctx.files.getlist(UPLOAD_FIELD) if ctx.files is not None else []
+    if len(parts) != 1:
+        raise validation_error(UPLOAD_FIELD, "exactly one image is required")
+    data = parts[0].read()
+    if len(data) > UPLOAD_MAX_BYTES:
+        raise ApiError(413, "image is larger than 24 MB")
+    content_type = image_type(data)
+    if content_type is None:
+        raise validation_error(UPLOAD_FIELD, "unsupported image format (JPEG, HEIC, GIF, BMP or PNG)")
+    image_id = f"{ctx.acc.user_id}.{uuid.uuid4().hex[:20]}"
+    ctx.sim.keep_file(
+        StoredFile(image_id, data, content_type, owner_user_id=ctx.acc.user_id, filename=parts[0].filename)
+    )
+    return 200, {image_id: image_sizes(ctx.sim.base_url, image_id)}
+
+
+def send_image(ctx: Context) -> Result:
+    """``POST /messenger/v1/accounts/{user_id}/chats/{chat_id}/messages/image`` ``{image_id}``."""
+    chat = _chat(ctx)
+    image_id = ctx.json_body().get("image_id")
+    if not isinstance(image_id, str) or not image_id:
+        raise validation_error("image_id", "is required")
+    image = ctx.sim.file(image_id)
+    if image is None or image.owner_user_id != ctx.acc.user_id:
+        raise ApiError(404, "image not found")
+    created = now_ts()
+    message = Message(uuid.uuid4().hex, chat.chat_id, ctx.acc.user_id, "", created, "image", True, image_id=image_id)
+    chat.messages.append(message)
+    chat.updated = max(chat.updated, created)
+    ctx.sim.record_sent(SentMessage(ctx.acc.user_id, chat.chat_id, message.message_id, "", created, image_id), chat)
+    full = message.to_json(ctx.acc.user_id, ctx.sim.base_url)
+    return 200, {key: full[key] for key in ("id", "author_id", "created", "direction", "type", "content")}
+
+
+def voice_files(ctx: Context) -> Result:
+    """``GET /messenger/v1/accounts/{user_id}/getVoiceFiles?voice_ids=...``: a fresh link per id on every call.
+
+    Only voice messages of the account's own chats are answered (as the documents say); other ids are left out."""
+    voice_ids = list_param(ctx.query, "voice_ids")
+    if not voice_ids:
+        raise validation_error("voice_ids", "is required")
+    own = {m.voice_id for chat in ctx.acc.chats.values() for m in chat.messages if m.voice_id}
+    return 200, {"voices_urls": {v: ctx.sim.voice_link(v) for v in dict.fromkeys(voice_ids) if v in own}}
+
+
+def _int_field(value: Any, name: str, *, required: bool) -> int | None:
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise validation_error(name, "must be an integer")
+    return value
+
+
+def blacklist(ctx: Context) -> Result:
+    """``POST /messenger/v2/accounts/{user_id}/blacklist`` ``{users: [{user_id, context: {item_id, reason_id}}]}``."""
+    users = ctx.json_body().get("users")
+    if not isinstance(users, list) or not users:
+        raise validation_error("users", "must be a non-empty list")
+    entries = []
+    for index, user in enumerate(users):
+        if not isinstance(user, dict):
+            raise validation_error(f"users[{index}]", "must be an object")
+        context = user.get("context") or {}
+        if not isinstance(context, dict):
+            raise validation_error(f"users[{index}].context", "must be an object")
+        user_id = _int_field(user.get("user_id"), f"users[{index}].user_id", required=True)
+        item_id = _int_field(context.get("item_id"), f"users[{index}].context.item_id", required=False)
+        reason_id = _int_field(context.get("reason_id"), f"users[{index}].context.reason_id", required=False)
+        if reason_id is not None and reason_id not in BLACKLIST_REASONS:
+            raise validation_error(f"users[{index}].context.reason_id", f"must be one of {BLACKLIST_REASONS}")
+        entries.append(BlacklistEntry(int(user_id or 0), item_id, reason_id))
+    ctx.acc.blacklist.extend(entries)
     return 200, {}
 
 
@@ -393,6 +503,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", rf"/messenger/v2/accounts/{_USER}/chats/{_CHAT}/?", chat_one, messenger=True),
     _route("GET", rf"/messenger/v3/accounts/{_USER}/chats/{_CHAT}/messages/?", messages_list, messenger=True),
     _route("POST", rf"/messenger/v1/accounts/{_USER}/chats/{_CHAT}/messages/?", send_message, messenger=True),
+    _route("POST", rf"/messenger/v1/accounts/{_USER}/chats/{_CHAT}/messages/image/?", send_image, messenger=True),
     _route(
         "POST",
         rf"/messenger/v1/accounts/{_USER}/chats/{_CHAT}/messages/(?P<message_id>[^/]+)/?",
@@ -400,6 +511,9 @@ ROUTES: tuple[Route, ...] = (
         messenger=True,
     ),
     _route("POST", rf"/messenger/v1/accounts/{_USER}/chats/{_CHAT}/read/?", read_chat, messenger=True),
+    _route("POST", rf"/messenger/v1/accounts/{_USER}/uploadImages/?", upload_images, messenger=True),
+    _route("GET", rf"/messenger/v1/accounts/{_USER}/getVoiceFiles/?", voice_files, messenger=True),
+    _route("POST", rf"/messenger/v2/accounts/{_USER}/blacklist/?", blacklist, messenger=True),
     _route("POST", r"/messenger/v3/webhook/?", subscribe, messenger=True),
     _route("POST", r"/messenger/v1/webhook/unsubscribe/?", unsubscribe, messenger=True),
     _route("POST", r"/messenger/v1/subscriptions/?", subscriptions, messenger=True),

@@ -10,6 +10,8 @@ from typing import Any, Literal
 MessengerAccess = bool | Literal["402", "403"]
 
 AVATAR_URL = "https://www.avito.st/stub_avatars/_/14_256x256.png"
+IMAGE_SIZES = ("1280x960", "640x480", "140x105", "32x32")
+FILES_PATH = "/sim-files"  # the simulator serves uploaded images and voice files under its own base URL
 
 
 def now_ts() -> int:
@@ -56,6 +58,7 @@ class Account:
     items: dict[int, Item] = field(default_factory=dict)
     chats: dict[str, Chat] = field(default_factory=dict)
     subscriptions: list[str] = field(default_factory=list)
+    blacklist: list[BlacklistEntry] = field(default_factory=list)
 
     def self_json(self) -> dict[str, Any]:
         """``GET /core/v1/accounts/self`` answer."""
@@ -122,9 +125,19 @@ class Message:
     is_read: bool = False
     read: int | None = None
     content: dict[str, Any] | None = None
+    image_id: str | None = None  # an image the simulator keeps (type image): its sizes are served by it
+    voice_id: str | None = None  # a voice file the simulator keeps (type voice)
 
-    def content_json(self) -> dict[str, Any]:
-        """The ``content`` object (``{text}`` for text messages unless set explicitly)."""
+    def content_json(self, files_url: str = "") -> dict[str, Any]:
+        """The ``content`` object (``{text}`` for text messages unless set explicitly).
+
+        ``files_url`` is the simulator's base URL: image messages link to the sizes it serves."""
+        if self.msg_type == "deleted":
+            return {}
+        if self.image_id is not None:
+            return {"image": {"sizes": image_sizes(files_url, self.image_id)}}
+        if self.voice_id is not None:
+            return {"voice": {"voice_id": self.voice_id}}
         if self.content is not None:
             return dict(self.content)
         return {"text": self.text}
@@ -133,7 +146,7 @@ class Message:
         """``out`` when the account wrote it, else ``in``."""
         return "out" if self.author_id == account_user_id else "in"
 
-    def to_json(self, account_user_id: int) -> dict[str, Any]:
+    def to_json(self, account_user_id: int, files_url: str = "") -> dict[str, Any]:
         """A Message as ``GET .../messages/`` answers it."""
         return {
             "id": self.message_id,
@@ -141,14 +154,14 @@ class Message:
             "created": self.created,
             "direction": self.direction(account_user_id),
             "type": self.msg_type,
-            "content": self.content_json(),
+            "content": self.content_json(files_url),
             "is_read": self.is_read,
             "read": self.read,
         }
 
-    def last_message_json(self, account_user_id: int) -> dict[str, Any]:
+    def last_message_json(self, account_user_id: int, files_url: str = "") -> dict[str, Any]:
         """The ``last_message`` object of a Chat."""
-        full = self.to_json(account_user_id)
+        full = self.to_json(account_user_id, files_url)
         return {key: full[key] for key in ("id", "author_id", "created", "direction", "type", "content")}
 
 
@@ -195,7 +208,7 @@ class Chat:
             },
         }
 
-    def to_json(self, account: Account) -> dict[str, Any]:
+    def to_json(self, account: Account, files_url: str = "") -> dict[str, Any]:
         """A Chat as ``GET /messenger/v2/accounts/{user_id}/chats[/{chat_id}]`` answers it."""
         body: dict[str, Any] = {
             "id": self.chat_id,
@@ -210,7 +223,7 @@ class Chat:
             body["context"] = {"type": "item", "value": self._item_context(account)}
         last = self.last_message()
         if last is not None:
-            body["last_message"] = last.last_message_json(account.user_id)
+            body["last_message"] = last.last_message_json(account.user_id, files_url)
         return body
 
     def _item_context(self, account: Account) -> dict[str, Any]:
@@ -247,6 +260,7 @@ class SentMessage:
     message_id: str
     text: str
     created: int
+    image_id: str | None = None  # an image message (sent with ``.../messages/image``)
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict view."""
@@ -256,4 +270,57 @@ class SentMessage:
             "id": self.message_id,
             "text": self.text,
             "created": self.created,
+            "type": "image" if self.image_id else "text",
+            "image_id": self.image_id,
         }
+
+
+def image_sizes(files_url: str, image_id: str) -> dict[str, str]:
+    """``{"WxH": url}`` of an image the simulator keeps (every size serves the uploaded bytes unchanged)."""
+    return {size: f"{files_url}{FILES_PATH}/images/{image_id}/{size}" for size in IMAGE_SIZES}
+
+
+@dataclass
+class StoredFile:
+    """Bytes the simulator keeps: an uploaded (or seeded) image, or a voice message's audio."""
+
+    file_id: str
+    data: bytes
+    content_type: str
+    owner_user_id: int | None = None  # the account that uploaded it (images sent by the account)
+    filename: str | None = None
+    created: int = field(default_factory=now_ts)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict view (bytes included: tests compare them)."""
+        return {
+            "id": self.file_id,
+            "data": self.data,
+            "content_type": self.content_type,
+            "user_id": self.owner_user_id,
+            "filename": self.filename,
+            "created": self.created,
+        }
+
+
+@dataclass
+class BlacklistEntry:
+    """One user blocked by an account (``POST /messenger/v2/accounts/{user_id}/blacklist``)."""
+
+    user_id: int
+    item_id: int | None
+    reason_id: int | None
+    created: int = field(default_factory=now_ts)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict view."""
+        return {"user_id": self.user_id, "item_id": self.item_id, "reason_id": self.reason_id, "created": self.created}
+
+
+@dataclass
+class VoiceLink:
+    """A link ``getVoiceFiles`` handed out: valid for an hour (Avito's documents), then 403."""
+
+    voice_id: str
+    signature: str
+    expires: int

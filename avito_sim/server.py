@@ -21,10 +21,25 @@ from werkzeug.wrappers import Request, Response
 
 from .errors import ApiError, Family, error_body, family_for_path
 from .faults import Fault
-from .handlers import Context, Route, find_route
-from .models import Account, Chat, Item, Message, MessengerAccess, SentMessage, Token, iso_utc, now_ts
+from .handlers import Context, Route, find_route, image_type
+from .models import (
+    FILES_PATH,
+    Account,
+    Chat,
+    Item,
+    Message,
+    MessengerAccess,
+    SentMessage,
+    StoredFile,
+    Token,
+    VoiceLink,
+    iso_utc,
+    now_ts,
+)
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+VOICE_LINK_SECONDS = 3600  # getVoiceFiles: "a link is valid for one hour" (messenger.json)
+_FILE_PATH = re.compile(rf"{FILES_PATH}/(?:images/(?P<image_id>[^/]+)/[^/]+|voice/(?P<voice_id>[^/]+)\.mp4)")
 # Avito's documented per-account limits (avito-api.md), by route handler: (calls, seconds).
 RATE_LIMITS = {"items_list": (25, 60.0), "cpa_balance": (1, 60.0)}
 
@@ -42,6 +57,7 @@ class RecordedRequest:
     body: Any
     time: float
     status: int = 0
+    files: dict[str, list[bytes]] | None = None  # multipart file parts by field name, the exact bytes received
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -56,8 +72,8 @@ class _QuietHandler(WSGIRequestHandler):
 
 def _parse_body(raw: bytes, content_type: str) -> Any:
     """JSON, form fields, raw text, or None for an empty body."""
-    if not raw:
-        return None
+    if not raw or content_type.startswith("multipart/form-data"):
+        return None  # multipart parts are in RecordedRequest.files
     text = raw.decode("utf-8", errors="replace")
     if content_type.startswith("application/x-www-form-urlencoded"):
         return dict(parse_qsl(text, keep_blank_values=True))
@@ -116,6 +132,8 @@ class AvitoSimulator:
         self._requests: list[RecordedRequest] = []
         self._sent: list[SentMessage] = []
         self._read_calls: list[dict[str, Any]] = []
+        self._files: dict[str, StoredFile] = {}
+        self._voice_links: dict[str, VoiceLink] = {}
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -255,7 +273,7 @@ class AvitoSimulator:
                 item_price=item_price,
             )
             account.chats[chat_id] = chat
-            return chat.to_json(account)
+            return chat.to_json(account, self.base_url)
 
     def _chat(self, user_id: int, chat_id: str) -> Chat:
         chat = self.account(user_id).chats.get(chat_id)
@@ -296,17 +314,66 @@ class AvitoSimulator:
             )
             chat.messages.append(message)
             chat.updated = max(chat.updated, created)
-            return message.to_json(user_id)
+            return message.to_json(user_id, self.base_url)
+
+    def add_image_message(
+        self,
+        user_id: int,
+        chat_id: str,
+        message_id: str,
+        data: bytes,
+        direction: str = "in",
+        *,
+        created: int | None = None,
+        is_read: bool = False,
+    ) -> dict:
+        """Add an image message whose bytes the simulator keeps and serves at ``content.image.sizes``."""
+        content_type = image_type(data)
+        if content_type is None:
+            raise ValueError("not an image Avito accepts (JPEG, PNG, GIF, BMP, HEIC)")
+        with self._lock:
+            self.keep_file(StoredFile(f"seed.{message_id}", data, content_type))
+            self.add_message(
+                user_id, chat_id, message_id, "", direction, created=created, is_read=is_read, type="image"
+            )
+            stored = self._message(user_id, chat_id, message_id)
+            stored.image_id = f"seed.{message_id}"
+            return stored.to_json(user_id, self.base_url)
+
+    def add_voice_message(
+        self,
+        user_id: int,
+        chat_id: str,
+        message_id: str,
+        voice_id: str,
+        *,
+        audio: bytes = b"",
+        direction: str = "in",
+        created: int | None = None,
+        is_read: bool = False,
+    ) -> dict:
+        """Add a voice message; ``getVoiceFiles`` hands out fresh links to ``audio`` (Opus in .mp4 at Avito)."""
+        with self._lock:
+            self.keep_file(StoredFile(voice_id, audio or b"\x00\x00\x00\x18ftypmp42", "audio/mp4"))
+            self.add_message(
+                user_id, chat_id, message_id, "", direction, created=created, is_read=is_read, type="voice"
+            )
+            stored = self._message(user_id, chat_id, message_id)
+            stored.voice_id = voice_id
+            return stored.to_json(user_id, self.base_url)
+
+    def _message(self, user_id: int, chat_id: str, message_id: str) -> Message:
+        return next(m for m in self._chat(user_id, chat_id).messages if m.message_id == message_id)
 
     def chat(self, user_id: int, chat_id: str) -> dict:
         """A chat's current Chat JSON."""
         with self._lock:
-            return self._chat(user_id, chat_id).to_json(self.account(user_id))
+            return self._chat(user_id, chat_id).to_json(self.account(user_id), self.base_url)
 
     def messages(self, user_id: int, chat_id: str) -> list[dict]:
         """A chat's messages (newest first) as Message JSON."""
         with self._lock:
-            return [m.to_json(user_id) for m in self._chat(user_id, chat_id).sorted_messages()]
+            return [m.to_json(user_id, self.base_url) for m in self._chat(user_id, chat_id).sorted_messages()]
 
     # ------------------------------------------------------------ webhooks
 
@@ -329,7 +396,7 @@ class AvitoSimulator:
                 "created": message.created,
                 "published_at": iso_utc(message.created),
                 "type": message.msg_type,
-                "content": message.content_json(),
+                "content": message.content_json(self.base_url),
                 "item_id": chat.item_id,
                 "read": message.read,
             }
@@ -360,6 +427,59 @@ class AvitoSimulator:
                 except requests.RequestException:
                     results.append((url, None))
         return results
+
+    # ------------------------------------------------------------ files: images and voice messages
+
+    def keep_file(self, stored: StoredFile) -> None:
+        """Keep an image or a voice file (under the lock)."""
+        with self._lock:
+            self._files[stored.file_id] = stored
+
+    def file(self, file_id: str) -> StoredFile | None:
+        """A kept image or voice file by id."""
+        with self._lock:
+            return self._files.get(file_id)
+
+    def uploaded_images(self, user_id: int | None = None) -> list[dict]:
+        """Images that came in through ``uploadImages``, oldest first: {id, data (the exact bytes), ...}."""
+        with self._lock:
+            return [
+                f.to_json()
+                for f in self._files.values()
+                if f.owner_user_id is not None and (user_id is None or f.owner_user_id == user_id)
+            ]
+
+    def clear_uploads(self) -> None:
+        """Forget the images uploaded through ``uploadImages`` (seeded images and voice files stay)."""
+        with self._lock:
+            self._files = {key: f for key, f in self._files.items() if f.owner_user_id is None}
+
+    def voice_link(self, voice_id: str) -> str:
+        """A fresh link to a voice file, valid for an hour (each call gives another one)."""
+        with self._lock:
+            link = VoiceLink(voice_id, secrets.token_urlsafe(16), now_ts() + VOICE_LINK_SECONDS)
+            self._voice_links[link.signature] = link
+            return f"{self.base_url}{FILES_PATH}/voice/{voice_id}.mp4?expires={link.expires}&signature={link.signature}"
+
+    def blacklisted(self, user_id: int) -> list[dict]:
+        """Users the account blocked: {user_id, item_id, reason_id, created}."""
+        with self._lock:
+            return [entry.to_json() for entry in self.account(user_id).blacklist]
+
+    def _serve_file(self, request: Request, match: re.Match[str]) -> Response:
+        """GET of an image size (public, like Avito's image hosts) or a voice link (signature and expiry)."""
+        with self._lock:
+            if match.group("image_id"):
+                stored = self._files.get(match.group("image_id"))
+            else:
+                link = self._voice_links.get(request.args.get("signature", ""))
+                valid = link is not None and link.voice_id == match.group("voice_id") and link.expires > now_ts()
+                if not valid:
+                    return Response("link expired or invalid", status=403, content_type="text/plain")
+                stored = self._files.get(match.group("voice_id"))
+        if stored is None:
+            return Response("not found", status=404, content_type="text/plain")
+        return Response(stored.data, status=200, content_type=stored.content_type)
 
     # ------------------------------------------------------------ traffic inspection
 
@@ -396,7 +516,7 @@ class AvitoSimulator:
         with self._lock:
             return list(self._read_calls)
 
-    def record_sent(self, sent: SentMessage, chat: Chat) -> None:
+    def record_sent(self, sent: SentMessage, chat: Chat) -> None:  # text and image messages
         """Called by the send handler (under the lock)."""
         self._sent.append(sent)
         if self.echo_sent_to_webhooks:
@@ -481,14 +601,22 @@ class AvitoSimulator:
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        request.max_content_length = 64 * 1024 * 1024
         raw = request.get_data(cache=True)
+        content_type = request.content_type or ""
+        files = None
+        if content_type.startswith("multipart/form-data"):  # parsed from the cached bytes above
+            files = {name: [part.read() for part in request.files.getlist(name)] for name in request.files}
+            for part in request.files.values():
+                part.stream.seek(0)
         record = RecordedRequest(
             method=request.method,
             path=request.path,
             query=request.args.to_dict(),
             headers={key.lower(): value for key, value in request.headers.items()},
-            body=_parse_body(raw, request.content_type or ""),
+            body=_parse_body(raw, content_type),
             time=time.time(),
+            files=files,
         )
         with self._lock:
             self._requests.append(record)
@@ -497,6 +625,9 @@ class AvitoSimulator:
         return response(environ, start_response)
 
     def _respond(self, record: RecordedRequest, request: Request, environ: dict[str, Any]) -> Response:
+        file_match = _FILE_PATH.fullmatch(record.path) if record.method == "GET" else None
+        if file_match is not None:
+            return self._serve_file(request, file_match)
         family = family_for_path(record.path)
         fault = self._take_fault(record.method, record.path)
         if fault is not None and fault.action in (None, "reset"):
@@ -535,6 +666,7 @@ class AvitoSimulator:
             route, params = find_route(record.method, record.path)
             with self._lock:
                 ctx = Context(self, record.method, record.path, request.args, record.headers, record.body, params)
+                ctx.files = request.files if record.files is not None else None
                 self._authorize(ctx, route)
                 retry_in = self._take_rate_slot(ctx, route)
                 if retry_in is not None:

@@ -1,11 +1,11 @@
-"""GET /api/v1/messenger/accounts/{accountId}/chats: chats from Avito (u2i and u2u), stored as well."""
+"""GET /api/v1/messenger/accounts/{accountId}/chats: chats from Avito (``chatTypes``, default u2i,u2u), stored too."""
 
 from typing import Annotated
 
 from avito_service.api import Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
 from avito_service.messenger import live
-from avito_service.messenger.models import Chat
+from avito_service.messenger.models import CHAT_TYPES_PATTERN, DEFAULT_CHAT_TYPES, Chat, chat_types_param
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
@@ -25,8 +25,17 @@ def chats(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
     unreadOnly: Annotated[bool, Query()] = False,
+    chatTypes: Annotated[
+        str,
+        Query(
+            pattern=CHAT_TYPES_PATTERN,
+            max_length=64,
+            description="comma list of u2i (about an item), u2u (user to user), a2u (Avito to user)",
+        ),
+    ] = DEFAULT_CHAT_TYPES,
 ):
-    return ok(live.list_chats(accountId, limit=limit, offset=offset, unread_only=unreadOnly))
+    chat_types = chat_types_param(chatTypes)
+    return ok(live.list_chats(accountId, limit=limit, offset=offset, unread_only=unreadOnly, chat_types=chat_types))
 
 
 lambda_handler = rest_handler(app)

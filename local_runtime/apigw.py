@@ -239,7 +239,7 @@ class ApiGatewayApp:
         for name, value in header_pairs:
             multi_headers[name].append(value)
         multi_query = {key: request.args.getlist(key) for key in request.args}
-        body, is_base64 = _request_body(request)
+        body, is_base64 = _request_body(request, binary=api.is_binary(request.headers.get("Content-Type")))
         now = datetime.now(UTC)
         request_context: dict[str, Any] = {
             "accountId": self._context.account_id,
@@ -292,10 +292,14 @@ class ApiGatewayApp:
         }
 
 
-def _request_body(request: Request) -> tuple[str | None, bool]:
+def _request_body(request: Request, *, binary: bool) -> tuple[str | None, bool]:
+    """The event's ``body`` and ``isBase64Encoded``: base64 for the API's binary media types, like API Gateway;
+    text otherwise (and base64 for a body that is not UTF-8, which API Gateway would pass mangled)."""
     data = request.get_data()
     if not data:
         return None, False
+    if binary:
+        return base64.b64encode(data).decode(), True
     try:
         return data.decode("utf-8"), False
     except UnicodeDecodeError:

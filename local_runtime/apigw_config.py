@@ -108,6 +108,16 @@ class ApiConfig:
     cors: dict[str, str] | None = None
     # SAM's Auth.AddDefaultAuthorizerToCorsPreflight (default true): preflights go through the default authorizer.
     preflight_authorizer: str | None = None
+    binary_media_types: tuple[str, ...] = ()  # e.g. ("multipart/form-data", "image/*")
+
+    def is_binary(self, content_type: str | None) -> bool:
+        """Whether API Gateway passes a request body of this Content-Type base64-encoded (its BinaryMediaTypes,
+        ``type/*`` and ``*/*`` wildcards included; parameters such as ``boundary`` do not count)."""
+        media_type = (content_type or "").split(";", 1)[0].strip().lower()
+        if not media_type:
+            return False
+        main = media_type.split("/", 1)[0]
+        return any(t in (media_type, f"{main}/*", "*/*") for t in self.binary_media_types)
 
     def gateway_response(self, response_type: str) -> tuple[int, str | None, GatewayResponse | None]:
         """(status, default message, configured response or None) for a gateway response type."""
@@ -152,6 +162,10 @@ def load_api_configs(resolver: Resolver, runtime_ids: dict[str, str]) -> dict[st
         config.cors = _cors(props.get("Cors"))
         if config.cors is not None and auth.get("AddDefaultAuthorizerToCorsPreflight", True) not in (False, "false"):
             config.preflight_authorizer = config.default_authorizer
+        # SAM writes "/" in a media type as "~1" (a JSON pointer escape), e.g. multipart~1form-data
+        config.binary_media_types = tuple(
+            str(t).replace("~1", "/").strip().lower() for t in props.get("BinaryMediaTypes") or ()
+        )
         configs[logical_id] = config
     for logical_id in template.ids_of_type(GATEWAY_RESPONSE_TYPE):
         raw_props = template.properties(logical_id)

@@ -71,6 +71,9 @@ class Demo:
                 f"/api/v1/messenger/accounts/{account_id}/chats/{DEMO_CHAT}/send",
                 '{"text": "Добрый день! Да, в наличии."}',
             ),
+            curl("POST", f"/api/v1/messenger/accounts/{account_id}/voice-files", '{"voiceIds": ["demo-voice-0001"]}'),
+            curl("POST", f"/api/v1/messenger/accounts/{account_id}/chats/{DEMO_CHAT}/images")
+            + " -F 'file=@photo.jpg'",  # any JPEG, PNG, GIF, HEIC or BMP up to 5 MB
             curl("GET", "/api/v1/eternal-online/status"),
         ]
 

@@ -25,8 +25,18 @@ def test_demo_setup(tmp_path: Path) -> None:
         ).json()["data"]
         assert DEMO_CHAT in {chat["id"] for chat in stored} and len(stored) == len(demo.chats) == 5
         messages = requests.get(f"{base}/chats/{DEMO_CHAT}/messages", headers=headers, timeout=30).json()["data"]
-        assert len(messages) == 3
+        assert [m["type"] for m in messages] == ["text", "text", "text", "image", "voice"]
+        image = requests.get(next(iter(messages[3]["content"]["image"]["sizes"].values())), timeout=30)
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        voice_id = messages[4]["content"]["voice"]["voice_id"]
+        links = requests.post(
+            f"{base}/messenger/accounts/{account['id']}/voice-files",
+            json={"voiceIds": [voice_id]},
+            headers=headers,
+            timeout=30,
+        ).json()["data"]
+        assert requests.get(links[voice_id], timeout=30).status_code == 200
         lines = demo.curl_lines()
-        assert len(lines) == 6 and all(line.startswith("curl ") and "Bearer $TOKEN" in line for line in lines)
+        assert len(lines) == 8 and all(line.startswith("curl ") and "Bearer $TOKEN" in line for line in lines)
     finally:
         demo.stop()

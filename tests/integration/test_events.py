@@ -42,6 +42,8 @@ SAMPLE_BEARER = "Bearer eyJhbGciOiJIUzI1NiJ9.sample.signature"
 DEMO_CHAT = "u2i-demo-chat-1"
 STORED_CHAT = "u2i-Zx8yW7vU6tS5rQ4pO3nM2l"  # the chat of the older chats_*/webhook_* samples
 READ_MESSAGE = "f2a9c0de5b7d4e8f9a0b1c2d3e4f5a6b"
+OWN_MESSAGE = "a7c3e9d1b5f24680a1b2c3d4e5f6a7b8"  # the account's own, recent: messenger_delete_message deletes it
+VOICE_ID = "4f1c8e2a-voice-demo-1"
 SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_USER_ID = "events-client", "events-secret", 123456789
 
 # Event files whose names do not start with the handler module's name.
@@ -81,6 +83,8 @@ def sim() -> Iterator[AvitoSimulator]:
         )
         simulator.add_message(SIM_USER_ID, chat_id, f"{chat_id[-4:]}-m1", "Здравствуйте! Ещё продаётся?")
     simulator.add_message(SIM_USER_ID, DEMO_CHAT, READ_MESSAGE, "Можно посмотреть сегодня?")
+    simulator.add_voice_message(SIM_USER_ID, DEMO_CHAT, "voice-message-1", VOICE_ID)
+    simulator.add_chat(SIM_USER_ID, "a2u-events-support", chat_type="a2u", client_name="Avito")
     yield simulator
     simulator.stop()
 
@@ -106,6 +110,9 @@ def world(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
     store_module.chat_store.cache_clear()
     for url in sim.subscriptions(SIM_USER_ID):  # subscriptions at the simulator outlive a test's moto
         sim.account(SIM_USER_ID).subscriptions.remove(url)
+    chat = sim.account(SIM_USER_ID).chats[DEMO_CHAT]
+    chat.messages = [m for m in chat.messages if m.message_id != OWN_MESSAGE]
+    sim.add_message(SIM_USER_ID, DEMO_CHAT, OWN_MESSAGE, "Да, можно после шести.", direction="out")
     account = accounts_service.create_account(
         AccountCreate(name="Events shop", clientId=SIM_CLIENT_ID, clientSecret=SIM_CLIENT_SECRET)
     )
@@ -241,7 +248,33 @@ EXPECTED: dict[str, Check] = {
     "accounts_sync_all": expect({202}, lambda d, w: d["kind"] == "sync-all-stats" or pytest.fail(str(d))),
     "jobs_get": _job_not_found,
     "messenger_online": expect({200}, lambda d, w: (d["ok"] is True and d["at"]) or pytest.fail(str(d))),
+    "messenger_chat_get": expect(
+        {200}, lambda d, w: (d["id"], d["accountId"]) == (DEMO_CHAT, w.account_id) or pytest.fail(str(d))
+    ),
+    "messenger_images": expect(
+        {200},
+        lambda d, w: (
+            ((d["type"], d["direction"], d["chatId"]) == ("image", "out", DEMO_CHAT) and d["content"]["image"]["sizes"])
+            or pytest.fail(str(d))
+        ),
+    ),
+    "messenger_voice_files": expect(
+        {200}, lambda d, w: (list(d) == [VOICE_ID] and d[VOICE_ID].startswith("http")) or pytest.fail(str(d))
+    ),
+    "messenger_delete_message": expect(
+        {200}, lambda d, w: (d["id"], d["type"]) == (OWN_MESSAGE, "deleted") or pytest.fail(str(d))
+    ),
+    "messenger_blacklist": expect({200}, lambda d, w: (d["ok"], d["reason"]) == (True, "spam") or pytest.fail(str(d))),
 }
+
+
+def _chats_of_types(name: str, status: int, body: Any, world: World) -> None:
+    data = envelope(status, body, {200})
+    wanted = {DEMO_CHAT, STORED_CHAT, "a2u-events-support"} if name.endswith("a2u") else {DEMO_CHAT, STORED_CHAT}
+    assert set(_ids(data)) == wanted, data
+
+
+EXPECTED["messenger_chats"] = _chats_of_types
 
 
 def posted_to(connection_id: str) -> str:

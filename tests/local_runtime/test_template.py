@@ -139,6 +139,24 @@ def test_cli_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
     assert claims["role"] == "operator" and claims["sub"] == "bob" and claims["exp"] - claims["iat"] == 60
 
 
+def test_binary_media_types_are_read_like_api_gateway_does() -> None:
+    """SAM's ``~1`` escape, parameters ignored, ``type/*`` and ``*/*`` wildcards (template.yaml's ServiceApi)."""
+    from local_runtime.apigw_config import IMPLICIT_API_ID, load_api_configs
+
+    template = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+    resolver = Resolver(template, StackContext(stack_name="t", region="us-east-1", account_id="123456789012"))
+    authorizer_arn = str(resolver.resolve({"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}, "test"))
+    api = load_api_configs(resolver, {authorizer_arn: "AuthorizerFunction"})
+    service_api = next(config for name, config in api.items() if name != IMPLICIT_API_ID)
+    assert service_api.binary_media_types == ("multipart/form-data",)
+    assert service_api.is_binary("multipart/form-data; boundary=xyz")
+    assert service_api.is_binary("Multipart/Form-Data")
+    assert not service_api.is_binary("application/json") and not service_api.is_binary(None)
+    wildcard = type(service_api)("x", "x", binary_media_types=("image/*",))
+    assert wildcard.is_binary("image/png") and not wildcard.is_binary("text/plain")
+    assert type(service_api)("x", "x", binary_media_types=("*/*",)).is_binary("text/plain")
+
+
 def test_cron_schedules_fire_at_their_next_time_in_their_time_zone() -> None:
     from datetime import UTC, datetime
 

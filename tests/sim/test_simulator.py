@@ -363,3 +363,73 @@ def test_concurrent_requests(sim: AvitoSimulator) -> None:
         thread.join()
     assert statuses == [200] * 50
     assert time.monotonic() - started < 3
+
+
+# ------------------------------------------------------------------ images, voice files, blacklist (issue 15)
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+
+
+@pytest.fixture
+def new_auth(sim: AvitoSimulator) -> dict[str, str]:
+    return fresh_auth(sim)  # earlier tests revoke and expire the module's token
+
+
+def test_upload_images_keeps_the_bytes_and_sends_them_as_a_message(
+    sim: AvitoSimulator, new_auth: dict[str, str]
+) -> None:
+    upload = call(
+        sim,
+        "POST",
+        f"/messenger/v1/accounts/{USER}/uploadImages",
+        new_auth,
+        files={"uploadfile[]": ("a.png", PNG_BYTES)},
+    )
+    assert upload.status_code == 200, upload.text
+    ((image_id, sizes),) = upload.json().items()
+    assert requests.get(sizes["1280x960"], timeout=10).content == PNG_BYTES
+    assert sim.uploaded_images(USER)[-1]["data"] == PNG_BYTES
+    sent = call(
+        sim,
+        "POST",
+        f"/messenger/v1/accounts/{USER}/chats/u2i-old/messages/image",
+        new_auth,
+        json={"image_id": image_id},
+    )
+    assert sent.status_code == 200 and sent.json()["type"] == "image"
+    assert sent.json()["content"] == {"image": {"sizes": sizes}}
+    assert sim.messages(USER, "u2i-old")[0]["type"] == "image"
+    other = call(
+        sim, "POST", f"/messenger/v1/accounts/{USER}/chats/u2i-old/messages/image", new_auth, json={"image_id": "x"}
+    )
+    assert other.status_code == 404
+
+
+def test_upload_images_refuses_what_is_not_one_image(sim: AvitoSimulator, new_auth: dict[str, str]) -> None:
+    path = f"/messenger/v1/accounts/{USER}/uploadImages"
+    assert call(sim, "POST", path, new_auth, files={"uploadfile[]": ("a.png", b"plain text")}).status_code == 400
+    assert call(sim, "POST", path, new_auth, files={"other": ("a.png", PNG_BYTES)}).status_code == 400
+    two = [("uploadfile[]", ("a.png", PNG_BYTES)), ("uploadfile[]", ("b.png", PNG_BYTES))]
+    assert call(sim, "POST", path, new_auth, files=two).status_code == 400
+
+
+def test_voice_links_are_new_on_every_call_and_checked(sim: AvitoSimulator, new_auth: dict[str, str]) -> None:
+    sim.add_voice_message(USER, "u2i-new", "vm-1", "voice-sim-1", audio=b"opus-in-mp4")
+    path = f"/messenger/v1/accounts/{USER}/getVoiceFiles"
+    first = call(sim, "GET", path, new_auth, params={"voice_ids": ["voice-sim-1", "unknown"]}).json()["voices_urls"]
+    second = call(sim, "GET", path, new_auth, params={"voice_ids": "voice-sim-1"}).json()["voices_urls"]
+    assert list(first) == ["voice-sim-1"] and first["voice-sim-1"] != second["voice-sim-1"]
+    assert requests.get(first["voice-sim-1"], timeout=10).content == b"opus-in-mp4"
+    forged = first["voice-sim-1"].split("signature=")[0] + "signature=forged"
+    assert requests.get(forged, timeout=10).status_code == 403
+    assert call(sim, "GET", path, new_auth).status_code == 400  # voice_ids is required
+
+
+def test_blacklist_is_recorded_and_validated(sim: AvitoSimulator, new_auth: dict[str, str]) -> None:
+    path = f"/messenger/v2/accounts/{USER}/blacklist"
+    body = {"users": [{"user_id": 501, "context": {"item_id": 1, "reason_id": 2}}]}
+    assert call(sim, "POST", path, new_auth, json=body).status_code == 200
+    assert sim.blacklisted(USER)[-1] | {"created": 0} == {"user_id": 501, "item_id": 1, "reason_id": 2, "created": 0}
+    bad = {"users": [{"user_id": 501, "context": {"reason_id": 9}}]}
+    assert call(sim, "POST", path, new_auth, json=bad).status_code == 400
+    assert call(sim, "POST", path, new_auth, json={"users": []}).status_code == 400

@@ -73,6 +73,7 @@ _ERROR_DESCRIPTIONS = {
     403: "The token's role may not do this",
     404: "Unknown id",
     409: "Conflict (stale version, duplicate clientId)",
+    413: "The request body (the uploaded file) is too large",
     415: "The request body is not sent as application/json",
     422: "Invalid field or query parameter",
     429: "Too many requests",
@@ -83,9 +84,16 @@ _ERROR_DESCRIPTIONS = {
 
 
 def doc(
-    model: Any, *errors: int, status: int = 200, description: str = "Success", public: bool = False
+    model: Any,
+    *errors: int,
+    status: int = 200,
+    description: str = "Success",
+    public: bool = False,
+    descriptions: dict[int, str] | None = None,
 ) -> dict[int, Any]:
-    """OpenAPI ``responses`` for a route: the success model plus the contract's error shape per status."""
+    """OpenAPI ``responses`` for a route: the success model plus the contract's error shape per status.
+
+    ``descriptions`` replaces the usual text of some statuses (e.g. what 415 means for a file upload)."""
     responses: dict[int, Any] = {
         status: {"description": description, "content": {"application/json": {"model": model}}}
     }
@@ -94,7 +102,7 @@ def doc(
         always = always | {415}
     for code in sorted(always | set(errors)):
         responses[code] = {
-            "description": _ERROR_DESCRIPTIONS[code],
+            "description": (descriptions or {}).get(code, _ERROR_DESCRIPTIONS[code]),
             "content": {"application/json": {"model": ErrorEnvelope}},
         }
     return responses

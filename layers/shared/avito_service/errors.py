@@ -51,6 +51,14 @@ class Conflict(ServiceError):
     status, code = 409, "conflict"
 
 
+class PayloadTooLarge(ServiceError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ServiceError):
+    status, code = 415, "unsupported_media_type"
+
+
 class TooManyRequests(ServiceError):
     status, code = 429, "too_many_requests"
 

@@ -509,8 +509,17 @@ class AvitoApi(AvitoClient):
 
     # --- messenger ---------------------------------------------------------------------------------------
 
-    def chats(self, user_id: str, *, limit: int = 100, offset: int = 0, unread_only: bool = False) -> list[dict]:
-        params: dict[str, Any] = {"limit": limit, "offset": offset, "chat_types": "u2i,u2u"}
+    def chats(
+        self,
+        user_id: str,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        unread_only: bool = False,
+        chat_types: str = "u2i,u2u",
+    ) -> list[dict]:
+        """``chat_types``: Avito's comma list (``u2i``, ``u2u``, ``a2u``); Avito alone would give only u2i."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset, "chat_types": chat_types}
         if unread_only:
             params["unread_only"] = "true"
         body = self.request(
@@ -556,6 +565,61 @@ class AvitoApi(AvitoClient):
             Call("messenger.read", messenger=True),
         )
         return _require_ok(body, "messenger.read", "Avito did not mark the chat read")
+
+    # --- richer messenger (issue 15): images, voice files, deleting, blacklist -------------------------------
+
+    def upload_image(self, user_id: str, data: bytes, *, filename: str, content_type: str) -> dict[str, Any]:
+        """``uploadImages``: one image in the multipart field ``uploadfile[]``; answers ``{image_id: {size: url}}``.
+
+        Retried like an idempotent call: a repeated upload only leaves an unused image at Avito, never a message."""
+        return self.request(
+            "POST",
+            avito_path("/messenger/v1/accounts/{}/uploadImages", user_id),
+            Call("messenger.upload_image", messenger=True),
+            files={"uploadfile[]": (filename, data, content_type)},
+        )
+
+    def send_image(self, user_id: str, chat_id: str, image_id: str) -> dict[str, Any]:
+        """Never retried once the request may have reached Avito (a retry could send the image twice); not started
+        unless ``SEND_RESERVE`` seconds of the budget are left to store the sent message."""
+        return self.request(
+            "POST",
+            avito_path("/messenger/v1/accounts/{}/chats/{}/messages/image", user_id, chat_id),
+            Call("messenger.send_image", idempotent=False, messenger=True, reserve=SEND_RESERVE),
+            json={"image_id": image_id},
+        )
+
+    def voice_files(self, user_id: str, voice_ids: list[str]) -> dict[str, str]:
+        """``getVoiceFiles``: ``{voice_id: url}``, each link valid for an hour (``voice_ids`` repeated in the query)."""
+        body = self.request(
+            "GET",
+            avito_path("/messenger/v1/accounts/{}/getVoiceFiles", user_id),
+            Call("messenger.voice_files", messenger=True),
+            params={"voice_ids": voice_ids},
+        )
+        urls = (body or {}).get("voices_urls") if isinstance(body, dict) else None
+        return {str(k): str(v) for k, v in (urls or {}).items() if isinstance(v, str)}
+
+    def delete_message(self, user_id: str, chat_id: str, message_id: str) -> dict[str, Any]:
+        """``deleteMessage`` (a POST): the message becomes type ``deleted``; allowed within an hour of sending.
+        Not retried once it may have reached Avito (a second delete would be refused); keeps a reserve for storing."""
+        return self.request(
+            "POST",
+            avito_path("/messenger/v1/accounts/{}/chats/{}/messages/{}", user_id, chat_id, message_id),
+            Call("messenger.delete_message", idempotent=False, messenger=True, reserve=SEND_RESERVE),
+        )
+
+    def blacklist(self, user_id: str, blocked_user_id: int, *, item_id: int | None, reason_id: int) -> None:
+        """``postBlacklistV2``: block one user for the account (``reason_id`` 1 spam, 2 fraud, 3 insults, 4 other)."""
+        context: dict[str, int] = {"reason_id": reason_id}
+        if item_id is not None:
+            context["item_id"] = item_id
+        self.request(
+            "POST",
+            avito_path("/messenger/v2/accounts/{}/blacklist", user_id),
+            Call("messenger.blacklist", messenger=True),
+            json={"users": [{"user_id": blocked_user_id, "context": context}]},
+        )
 
     def subscribe_webhook(self, url: str) -> dict[str, Any]:
         body = self.request(

@@ -179,3 +179,38 @@ def chat_from_avito(account_id: str, user_id: str | None, raw: Mapping[str, Any]
         createdAt=clock.iso(created),
         updatedAt=clock.iso(seconds(raw.get("updated"), default=created)),
     )
+
+
+# --- richer messenger (issue 15) ---------------------------------------------------------------------------
+
+CHAT_TYPES = ("u2i", "u2u", "a2u")  # Avito's chat kinds: about an item, user to user, Avito to user
+DEFAULT_CHAT_TYPES = "u2i,u2u"  # Avito alone gives only u2i unless asked
+CHAT_TYPES_PATTERN = r"^(u2i|u2u|a2u)(,(u2i|u2u|a2u))*$"
+
+
+def chat_types_param(value: str) -> str:
+    """A validated ``chatTypes`` comma list (by the query's pattern) without repeats, for Avito's ``chat_types``."""
+    return ",".join(dict.fromkeys(part for part in value.split(",") if part in CHAT_TYPES))
+
+
+class BlacklistReason(StrEnum):
+    SPAM = "spam"
+    FRAUD = "fraud"
+    INSULTS = "insults"
+    OTHER = "other"
+
+
+# Avito's ``reason_id`` (addBlacklistRequestBody): 1 spam, 2 fraud, 3 insults and rudeness, 4 another reason.
+BLACKLIST_REASON_IDS = {
+    BlacklistReason.SPAM: 1,
+    BlacklistReason.FRAUD: 2,
+    BlacklistReason.INSULTS: 3,
+    BlacklistReason.OTHER: 4,
+}
+
+
+class BlacklistResult(Model):
+    ok: bool
+    userId: str
+    itemId: str | None = None
+    reason: BlacklistReason

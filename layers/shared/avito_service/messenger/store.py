@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from avito_service import aws, clock
@@ -457,6 +457,79 @@ class ChatStore:
         with self._lock:
             self._seen_chats.clear()
             self._stored.clear()
+
+    # --- deleted messages (Messenger, issue 15): a separate method, kept apart from the store's core ---------
+
+    def get_message(self, account_id: str, chat_id: str, message_id: str) -> Message | None:
+        """The account's stored message by id, or None (a Query of the chat's messages, filtered by id: the id
+        is the tail of the sort key, after the send time the caller does not know)."""
+        for item in self._query_all(
+            KeyConditionExpression=Key("pk").eq(chat_pk(account_id, chat_id)) & Key("sk").begins_with(MESSAGE_PREFIX),
+            FilterExpression=Attr("id").eq(message_id),
+            ConsistentRead=True,
+        ):
+            return message_from_item(item)
+        return None
+
+    def mark_message_deleted(self, account_id: str, chat_id: str, message_id: str) -> Message | None:
+        """Store the message as Avito keeps a deleted one (``type: deleted``, empty content, no text); when it is
+        the chat's last message, the chat's ``lastMessage`` says so in the same transaction. None if the message
+        is not stored (an item removed meanwhile is never recreated); NotFound when the account is gone."""
+        stored = self.get_message(account_id, chat_id, message_id)
+        if stored is None:
+            return None
+        deleted = stored.model_copy(update={"type": "deleted", "text": None, "content": {}})
+        sk = sk_of(deleted)
+        pk = chat_pk(account_id, chat_id)
+        message_update = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": wire({"pk": pk, "sk": sk}),
+                "UpdateExpression": "SET #type = :deleted, contentJson = :empty REMOVE #text",
+                "ConditionExpression": "attribute_exists(pk) AND id = :id",
+                "ExpressionAttributeNames": {"#type": "type", "#text": "text"},
+                "ExpressionAttributeValues": wire({":deleted": "deleted", ":empty": "{}", ":id": message_id}),
+            }
+        }
+        chat_update = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": wire({"pk": pk, "sk": CHAT_SK}),
+                "UpdateExpression": "SET lastMessage = :summary",
+                "ConditionExpression": "attribute_exists(pk) AND lastMessageSk = :sk",
+                "ExpressionAttributeValues": wire({":summary": deleted.summary().model_dump(mode="json"), ":sk": sk}),
+            }
+        }
+        account_check = {
+            "ConditionCheck": {
+                "TableName": get_settings().accounts_table,
+                "Key": wire(account_key(account_id)),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+        chat = self._get_chat_item(account_id, chat_id) or {}
+        is_last = chat.get("lastMessageSk") == sk  # lastMessageSk only grows: once not last, never last again
+        for attempt in range(WRITE_ATTEMPTS):
+            items = [message_update, chat_update, account_check] if is_last else [message_update, account_check]
+            try:
+                aws.dynamodb_low_level_client().transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                codes = _cancellation_codes(exc)
+                if codes and codes[-1] == "ConditionalCheckFailed":
+                    raise _account_gone() from None
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    return None  # the message is gone (its account's data deleted meanwhile)
+                if is_last and len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                    is_last = False  # a newer message became the chat's last meanwhile: only the message changes
+                    continue
+                if "TransactionConflict" in codes:
+                    _backoff(attempt)
+                    continue
+                raise
+            return deleted
+        raise StoreContention(f"message {message_id} kept changing while it was marked deleted")
 
 
 @functools.cache

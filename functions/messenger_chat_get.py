@@ -1,0 +1,23 @@
+"""GET /api/v1/messenger/accounts/{accountId}/chats/{chatId}: one chat from Avito, stored as well."""
+
+from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.messenger import live
+from avito_service.messenger.models import Chat
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+
+@app.get(
+    "/api/v1/messenger/accounts/<accountId>/chats/<chatId>",
+    summary="One chat from Avito (stored as well)",
+    tags=["Messenger"],
+    responses=doc(Envelope[Chat], 404, 502, 504),
+    middlewares=[any_role],
+)
+def chat(accountId: PathAccountId, chatId: ChatId):
+    return ok(live.get_chat(accountId, chatId))
+
+
+lambda_handler = rest_handler(app)

@@ -1,0 +1,92 @@
+"""POST /api/v1/messenger/accounts/{accountId}/chats/{chatId}/images: send an image (multipart field ``file``).
+
+The body is read by ``avito_service.messenger.uploads`` (size before parsing, type by the bytes), not by
+Powertools' validation: the route declares its multipart body for the OpenAPI document only.
+
+An ``Idempotency-Key`` header makes a retry safe: the same key with the same image (by its SHA-256) for the same
+account and chat answers the first answer and never sends the image twice (``avito_service.idempotency``).
+"""
+
+import hashlib
+from typing import Annotated
+
+from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.idempotency import once, validate_key
+from avito_service.messenger import live
+from avito_service.messenger.models import Message
+from avito_service.messenger.uploads import FILE_FIELD, MAX_IMAGE_BYTES, read_image_upload
+from avito_service.observability import metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Header
+
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=(
+            "optional, 1-255 visible ASCII characters: a retry with the same key and the same image returns the "
+            "first answer and never sends twice; the same key with another image or chat is 422 "
+            "idempotency_key_reused, a key whose first request is still running is 409 idempotency_in_progress "
+            "(kept 24 h)"
+        ),
+    ),
+]
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": [FILE_FIELD],
+                "properties": {
+                    FILE_FIELD: {
+                        "type": "string",
+                        "format": "binary",
+                        "description": f"one JPEG, PNG, GIF, HEIC or BMP image, at most {MAX_IMAGE_BYTES} bytes "
+                        "(recognised by its bytes, not its name)",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+@app.post(
+    "/api/v1/messenger/accounts/<accountId>/chats/<chatId>/images",
+    summary="Send an image (uploaded to Avito through the account's proxy, stored as outgoing)",
+    tags=["Messenger"],
+    responses=doc(
+        Envelope[Message],
+        404,
+        409,
+        413,
+        415,
+        502,
+        504,
+        descriptions={415: "The body is not multipart/form-data, or the file is not a JPEG, PNG, GIF, HEIC or BMP"},
+    ),
+    middlewares=[any_role],
+    openapi_extensions={"requestBody": REQUEST_BODY},
+)
+def images(accountId: PathAccountId, chatId: ChatId, idempotency_key: IdempotencyKey = None):
+    key = validate_key(idempotency_key)
+    event = app.current_event
+    image = read_image_upload(
+        event.body, is_base64=event.is_base64_encoded, content_type=event.headers.get("content-type")
+    )
+
+    def produce() -> dict:
+        message = live.send_image(accountId, chatId, image)
+        metrics.add_metric(name="ImageSent", unit="Count", value=1)
+        return message.model_dump(mode="json")
+
+    fingerprint = {"accountId": accountId, "chatId": chatId, "imageSha256": hashlib.sha256(image.data).hexdigest()}
+    return ok(once("messenger.images", key, fingerprint, produce))
+
+
+lambda_handler = rest_handler(app)

@@ -11,11 +11,12 @@ from avito_service.api import (
     ok,
     rest_handler,
 )
+from avito_service.cors import cors_config
 from avito_service.messenger import live
 from avito_service.messenger.models import Message
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(cors=cors_config(), enable_validation=True)
 install_error_handlers(app)
 
 

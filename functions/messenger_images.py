@@ -11,6 +11,7 @@ import hashlib
 from typing import Annotated
 
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.cors import cors_config
 from avito_service.idempotency import once, validate_key
 from avito_service.messenger import live
 from avito_service.messenger.models import Message
@@ -19,7 +20,7 @@ from avito_service.observability import metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(cors=cors_config(), enable_validation=True)
 install_error_handlers(app)
 
 IdempotencyKey = Annotated[

@@ -18,6 +18,7 @@ from local_runtime.template import TemplateError
 from local_runtime.workers import InvocationResult
 
 CRON_PERIOD_SECONDS = 60.0
+MANUAL = "manual"  # LOCAL_SCHEDULE_SECONDS=manual: schedules fire only when asked (LocalStack.fire_schedule)
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -27,7 +28,7 @@ class Schedule:
     function_id: str
     event_name: str
     expression: str
-    period_seconds: float
+    period_seconds: float | None  # None: fired on demand only
     rule_name: str
     input: Any = None  # parsed `Input`, sent instead of the Scheduled Event when set
 
@@ -48,8 +49,10 @@ def period_of(expression: str) -> float:
 
 
 def load_schedules(
-    specs: dict[str, FunctionSpec], resolver: Resolver, period_override: float | None = None
+    specs: dict[str, FunctionSpec], resolver: Resolver, period_override: float | str | None = None
 ) -> list[Schedule]:
+    """Every enabled schedule; ``period_override`` replaces each period (seconds), or is ``"manual"``."""
+    manual = period_override == MANUAL
     schedules = []
     for function_id, spec in specs.items():
         for event_name, event in spec.events.items():
@@ -67,7 +70,7 @@ def load_schedules(
                     function_id=function_id,
                     event_name=event_name,
                     expression=expression,
-                    period_seconds=period_override if period_override else period,
+                    period_seconds=None if manual else float(period_override or period),
                     rule_name=str(props.get("Name") or f"{function_id}{event_name}"),
                     input=json.loads(raw_input) if isinstance(raw_input, str) else raw_input,
                 )
@@ -105,6 +108,8 @@ class Scheduler:
 
     def start(self) -> None:
         for schedule in self.schedules:
+            if schedule.period_seconds is None:
+                continue
             thread = threading.Thread(target=self._run, args=(schedule,), name=f"schedule-{schedule.key}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -113,7 +118,7 @@ class Scheduler:
         return self._invoke(schedule.function_id, scheduled_event(schedule, self._context))
 
     def _run(self, schedule: Schedule) -> None:
-        while not self._stopped.wait(schedule.period_seconds):
+        while not self._stopped.wait(schedule.period_seconds or 0):
             try:
                 result = self.fire(schedule)
             except Exception as error:

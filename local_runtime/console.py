@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
@@ -127,7 +127,7 @@ class LogSink:
                 self._echo(error_text(source, line, document) + "\n")
 
     def request(self, entry: RequestLine, at: datetime | None = None) -> None:
-        text = entry.format(at or datetime.now())
+        text = entry.format(at or datetime.now(UTC).astimezone())  # local time, like sam local
         with self._lock:
             self._to_file(REQUESTS_FILE, text)
             if self._format == CONSOLE:

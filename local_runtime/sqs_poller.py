@@ -121,7 +121,8 @@ class SqsPoller:
         self._threads: list[threading.Thread] = []
         self._state = threading.Condition()
         self._paused = False
-        self._active = 0  # poller threads inside a receive or an invocation
+        self._active = 0  # poller threads inside a receive (a long poll) or an invocation
+        self._processing = 0  # poller threads between a receive that brought messages and their deletion
 
     def start(self) -> None:
         for source in self.sources:
@@ -164,7 +165,7 @@ class SqsPoller:
                 attributes = sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=names)["Attributes"]
                 queued += sum(int(attributes.get(name, 0)) for name in names)
             with self._state:
-                if queued == 0 and self._active == 0:
+                if queued == 0 and self._processing == 0:
                     return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"SQS event sources not idle after {timeout} s ({queued} messages queued)")
@@ -194,7 +195,13 @@ class SqsPoller:
             try:
                 messages = self._receive_batch(sqs, source)
                 if messages and not self._stopped.is_set():
-                    self._process(sqs, source, messages)
+                    with self._state:
+                        self._processing += 1
+                    try:
+                        self._process(sqs, source, messages)
+                    finally:
+                        with self._state:
+                            self._processing -= 1
             except RuntimeStoppedError:
                 return
             except Exception as error:

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -26,7 +26,6 @@ from local_runtime.sqs_poller import SqsEventSource, SqsPoller, load_sqs_sources
 from local_runtime.template import Template, load_template, parse_yaml
 from local_runtime.workers import DEFAULT_MAX_WORKERS, InvocationResult, LambdaRuntime
 
-T = TypeVar("T")
 DEFAULT_SECRET_ENV_MAP = {"JWT_SECRET": "JwtSecret"}
 DEFAULT_PARAMETER_ENV_MAP = {"AVITO_API_URL": "AvitoApiUrl", "WEBHOOK_BASE_URL": "WebhookBaseUrl"}
 WEBHOOK_BASE_URL_ENV = "WEBHOOK_BASE_URL"
@@ -210,7 +209,7 @@ class LocalStack:
         self._require(self._poller).wait_idle(self.client("sqs", _POLLER_CONFIG), timeout)
 
     @staticmethod
-    def _require(part: T | None) -> T:
+    def _require[T](part: T | None) -> T:
         if part is None:
             raise RuntimeError("LocalStack is not started")
         return part

@@ -13,6 +13,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from avito_service import snapstart  # noqa: F401 - every function imports this module: SnapStart hooks registered
+
 SERVICE_NAME = "avito-service"
 METRICS_NAMESPACE = "AvitoService"
 

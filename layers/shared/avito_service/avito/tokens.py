@@ -54,6 +54,8 @@ def _new_owner() -> None:
     """Every copy restored from one SnapStart snapshot is another container: it gets its own lease owner id."""
     global _owner  # noqa: PLW0603 - one id per container, replaced only here
     _owner = uuid.uuid4().hex
+
+
 _account_locks: dict[str, threading.Lock] = {}
 
 

@@ -166,5 +166,5 @@ def test_before_snapshot_builds_the_models_and_creates_the_clients(
 
     assert Deferred.__pydantic_complete__
     assert sorted(created) == ["dynamodb", "dynamodb", "secretsmanager", "sqs"]
-    aws.sqs_client(), aws.table(aws_env["AccountsTable"]).table_name  # noqa: B018 - used, not created again
+    assert aws.sqs_client() is aws.sqs_client() and aws.table(aws_env["AccountsTable"]).table_name  # cached
     assert sorted(created) == ["dynamodb", "dynamodb", "secretsmanager", "sqs"]

@@ -267,6 +267,8 @@ class Resolver:
                 return str(variables[name])
             if "." in name and not name.startswith("AWS::"):
                 logical_id, attribute = name.split(".", 1)
+                if attribute in ("Alias", "Version"):  # SAM's property references, as with Ref
+                    return str(self._ref(name, where))
                 return str(self._get_att(logical_id, attribute, where))
             return str(self._ref(name, where))
 

@@ -98,6 +98,8 @@ def test_the_api_and_its_authorizer_invoke_the_alias_not_latest(template: Templa
         for lid in snapstarted:
             kinds = references_to(resource.get("Properties") or {}, lid)
             assert "Arn" not in kinds, f"{resource_id} calls {lid} unqualified ($LATEST has no SnapStart)"
+            if resource.get("Type") == "AWS::Lambda::Permission":  # permission to invoke the alias
+                assert "Ref" not in kinds, f"{resource_id} grants {lid} unqualified: use {lid}.Alias"
     api = template.properties("ServiceApi")
     assert api["Auth"]["Authorizers"]["JwtAuthorizer"]["FunctionArn"] == {"Ref": "AuthorizerFunction.Alias"}
 

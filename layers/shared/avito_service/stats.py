@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import Account
-from avito_service.avito.client import AvitoApi
 from avito_service.avito.errors import AvitoError
 from avito_service.base import Model
 from avito_service.observability import logger
@@ -45,6 +44,10 @@ def kopecks(roubles: Any) -> int | None:
 
 
 def sync_stats(account_id: str, days: int, *, now: float | None = None) -> Account:
+    # Imported here: the Avito client brings requests, urllib3 and charset_normalizer, which the stats-history
+    # function (it imports this module for ``history``) would otherwise load on every cold start for nothing.
+    from avito_service.avito.client import AvitoApi  # noqa: PLC0415
+
     context = accounts.load_context(account_id)
     client = AvitoApi(context)
     user_id = context.account.userId or str(client.account_self()["id"])

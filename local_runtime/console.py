@@ -210,9 +210,20 @@ def event_line(function_id: str, event: Any, result: Any) -> RequestLine:
         if isinstance(first, dict) and first.get("eventSource") == "aws:sqs":
             queue = str(first.get("eventSourceARN", "")).rsplit(":", 1)[-1]
             method, path = "SQS", f"{queue} ({len(event['Records'])} messages)"
+        elif isinstance(first, dict) and first.get("eventSource") == "aws:dynamodb":
+            # arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>
+            table = str(first.get("eventSourceARN", "")).split(":table/", 1)[-1].split("/", 1)[0]
+            method, path = "STREAM", f"{table} ({len(event['Records'])} records)"
+    elif isinstance(event, dict) and isinstance(event.get("requestContext"), dict):
+        context = event["requestContext"]
+        if context.get("eventType") in ("CONNECT", "MESSAGE", "DISCONNECT"):
+            # a WebSocket route: only its key; the $connect ?token= query never reaches the console
+            method, path = "WS", str(context.get("routeKey", "-"))
     status: int | str = "ok"
     if not result.ok:
         status = result.error_type or "error"
+    elif method == "WS" and isinstance(result.payload, dict) and isinstance(result.payload.get("statusCode"), int):
+        status = result.payload["statusCode"]
     elif isinstance(result.payload, dict) and result.payload.get("batchItemFailures"):
         status = f"ok ({len(result.payload['batchItemFailures'])} failed)"
     return RequestLine(method, path, status, result.duration_ms, function_id, result.cold)

@@ -45,9 +45,21 @@ def authorizer_ids(template: Template) -> set[str]:
     return found
 
 
+def websocket_route_functions(template: Template) -> set[str]:
+    """The functions a WebSocket API's Lambda proxy integrations run (they have no Events of their own)."""
+    return {
+        lid
+        for resource in template.resources.values()
+        if resource.get("Type") == "AWS::ApiGatewayV2::Integration"
+        for lid in functions(template)
+        if references_to(resource.get("Properties") or {}, lid)
+    }
+
+
 def waited_for(template: Template) -> set[str]:
-    """API functions, authorizers, Function URLs and anything not only run by a schedule or a queue."""
-    ids = set(authorizer_ids(template))
+    """API functions, authorizers, WebSocket routes, Function URLs and anything not only run by a schedule or a
+    queue."""
+    ids = set(authorizer_ids(template)) | websocket_route_functions(template)
     for lid, props in functions(template).items():
         kinds = {event.get("Type") for event in (props.get("Events") or {}).values()}
         if kinds & WAITED_FOR or props.get("FunctionUrlConfig") or not kinds <= {"Schedule", "ScheduleV2", "SQS"}:
@@ -82,10 +94,11 @@ def test_every_function_a_person_waits_for_has_snapstart_on_its_published_alias(
     props = functions(template)
     people = waited_for(template)
     assert {"AuthorizerFunction", "HealthFunction", "AccountsGetFunction", "WebhookFunction"} <= people
+    assert {"WsConnectFunction", "WsDisconnectFunction", "WsDefaultFunction"} <= people
     for lid in people:
         assert (props[lid].get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions", lid
         assert props[lid].get("AutoPublishAlias") == "live", lid
-    for lid in set(props) - people:  # the tick and the keep-alive worker: nobody waits, nothing to pay
+    for lid in set(props) - people:  # the tick, the workers, the cleanup: nobody waits, nothing to pay
         assert (props[lid].get("SnapStart") or {}).get("ApplyOn") == "None", lid
 
 

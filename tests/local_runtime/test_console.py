@@ -112,3 +112,23 @@ def test_schedule_and_queue_invocations_get_lines_too() -> None:
     tick = {"detail-type": "Scheduled Event", "resources": ["arn:aws:events:us-east-1:1:rule/OnlineTickFunctionTick"]}
     line = event_line("OnlineTickFunction", tick, failed).format(AT)
     assert line.endswith("SCHEDULE OnlineTickFunctionTick Sandbox.Timedout 280000 ms OnlineTickFunction warm")
+
+
+def test_stream_batches_and_websocket_routes_get_lines_without_the_connect_token() -> None:
+    ok = InvocationResult("r", True, {"batchItemFailures": []}, 8.0, cold=False)
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/MessengerTable/stream/2026-12-02T01:02:03.000"
+    records = [{"eventSource": "aws:dynamodb", "eventSourceARN": arn}] * 3
+    stream = event_line("WsFanoutFunction", {"Records": records}, ok).format(AT)
+    assert stream.endswith("STREAM MessengerTable (3 records) ok 8 ms WsFanoutFunction warm")
+    connect = {
+        "requestContext": {"routeKey": "$connect", "eventType": "CONNECT", "connectionId": "c-1"},
+        "queryStringParameters": {"token": "secret-jwt"},
+    }
+    refused = InvocationResult("r", True, {"statusCode": 401, "body": "no"}, 5.0, cold=True)
+    line = event_line("WsConnectFunction", connect, refused).format(AT)
+    assert line.endswith("WS     $connect 401 5 ms WsConnectFunction cold")
+    assert "secret-jwt" not in line
+    ping = {"requestContext": {"routeKey": "$default", "eventType": "MESSAGE"}, "body": '{"action":"ping"}'}
+    failed = InvocationResult("r", False, {"errorType": "KeyError"}, 3.0)
+    line = event_line("WsDefaultFunction", ping, failed).format(AT)
+    assert line.endswith("WS     $default KeyError 3 ms WsDefaultFunction warm")

@@ -282,10 +282,16 @@ def test_disabled_account_gets_no_more_keep_alives(
 
 
 def test_the_daily_sync_schedule_fires_locally(stack: LocalStack, accounts: dict[str, str]) -> None:
-    """JobsDailySyncFunction's ScheduleV2 event (cron at 04:00 Moscow) fires every LOCAL_SCHEDULE_SECONDS here;
-    its sync-all-stats job runs on the job worker through the local SQS poller and syncs every account."""
+    """JobsDailySyncFunction's ScheduleV2 event (cron at 04:00 Moscow) is fired here on demand (the stack runs
+    with LOCAL_SCHEDULE_SECONDS=manual); its sync-all-stats job runs on the job worker through the local SQS
+    poller and syncs every account."""
     [daily] = [s for s in stack.schedules if s.function_id == "JobsDailySyncFunction"]
     assert (daily.expression, daily.timezone) == ("cron(0 4 * * ? *)", "Europe/Moscow")
+    assert daily.period_seconds is None  # manual: no timer fires it behind the test's back
+    for account_id in accounts.values():
+        assert not api(stack, "GET", f"/api/v1/accounts/{account_id}").get("lastSyncAt")
+
+    stack.fire_schedule("JobsDailySyncFunction")
 
     def both_synced() -> bool:
         return all(

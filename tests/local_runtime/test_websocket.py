@@ -95,10 +95,11 @@ def test_management_api_answers_410_for_unknown_connections(stack: LocalStack) -
     )
     with pytest.raises(client.exceptions.GoneException):
         client.post_to_connection(ConnectionId="bm9ib2R5", Data=b"hi")
+    before = set(_keys(stack))  # scans come back in key order (random ids): the new key is the one not seen yet
     with connect(stack.ws_url + "/?let=in", open_timeout=30) as ws:
         ws.send(json.dumps({"action": "ping"}))
         ws.recv(timeout=30)
-        connection_id = [k for k in _keys(stack) if k.startswith("$default#")][-1].split("#", 1)[1]
+        [connection_id] = [k.split("#", 1)[1] for k in set(_keys(stack)) - before if k.startswith("$default#")]
         client.delete_connection(ConnectionId=connection_id)
         with pytest.raises(Exception):  # noqa: B017 - closed by the server: any close error
             ws.recv(timeout=30)

@@ -10,8 +10,13 @@ The children run in a virtualenv holding only what a deployed function has: the 
 cryptography and friends, which some libraries import when present (PyJWT imports cryptography), so measuring
 there would charge functions for packages they never have in Lambda. ``--python`` picks another interpreter.
 
-References besides the baseline: ``_baseline_validation`` (the baseline with ``enable_validation=True``, the
-floor of every REST function here) and ``_baseline_tracer`` (the baseline with Powertools Tracer).
+References besides the baseline: ``_baseline_floor`` (the baseline with ``enable_validation=True`` and one
+route taking a pydantic body model: the least a REST function that validates its input at the edge imports,
+and the floor every REST function is held to, <= 1.15x), ``_baseline_validation`` (validation without a model)
+and ``_baseline_tracer`` (the baseline with Powertools Tracer).
+
+The target is judged on CPU time (``time.process_time`` of the import): on a machine shared with other work the
+wall clock of a 100 ms import mostly measures the scheduler; both are reported.
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ from benchmarks._common import LAMBDA_ENV, PYTHONPATH, ROOT, TEMPLATE, run, tabl
 from local_runtime.template import FUNCTION_TYPE, load_template
 
 BASELINE = "benchmarks._baseline_handler"
+FLOOR = "benchmarks._baseline_floor"
 REFERENCES = {
+    FLOOR: "(floor: validation + a body model)",
     "benchmarks._baseline_validation": "(baseline + enable_validation)",
     "benchmarks._baseline_tracer": "(baseline + Tracer)",
 }
 LAYER_VENV = ROOT / ".bench-venv"
-TARGET_RATIO = 1.3
+TARGET_RATIO = 1.15  # of the floor, for every REST function (an Api event)
 CHILD = (
     "import time, importlib; t = time.perf_counter(); c = time.process_time(); importlib.import_module({mod!r}); "
     "print(time.perf_counter() - t, time.process_time() - c)"
@@ -53,6 +60,16 @@ def layer_python() -> str:
         run([*pip, "-c", str(ROOT / "constraints.txt")], timeout=600)
         stamp.write_text(requirements.read_text())
     return str(python)
+
+
+def rest_functions() -> set[str]:
+    """Logical ids of the functions with an Api (REST) event."""
+    template = load_template(TEMPLATE)
+    return {
+        fid
+        for fid in template.ids_of_type(FUNCTION_TYPE)
+        if any(e.get("Type") == "Api" for e in (template.function_properties(fid).get("Events") or {}).values())
+    }
 
 
 def function_modules() -> dict[str, tuple[str, dict[str, str]]]:
@@ -118,11 +135,11 @@ def _group(name: str) -> str:
     return parts[0]
 
 
-def importtime(module: str, env: dict[str, str], top: int = 5) -> list[dict[str, Any]]:
-    """What ``module`` imports beyond the baseline, by package: summed self time under ``-X importtime``.
+def importtime(module: str, env: dict[str, str], top: int = 5, reference: str = FLOOR) -> list[dict[str, Any]]:
+    """What ``module`` imports beyond the floor, by package: summed self time under ``-X importtime``.
 
-    Modules the baseline handler also imports are left out, so this is the extra a function pays."""
-    baseline = {r["name"] for r in _importtime_rows(BASELINE, env)}
+    Modules the floor handler also imports are left out, so this is the extra a function pays."""
+    baseline = {r["name"] for r in _importtime_rows(reference, env)}
     buckets: dict[str, dict[str, Any]] = {}
     for r in _importtime_rows(module, env):
         if r["name"] in baseline or r["name"] == module:
@@ -135,7 +152,7 @@ def importtime(module: str, env: dict[str, str], top: int = 5) -> list[dict[str,
 
 def print_top(top: list[dict[str, Any]]) -> None:
     rows = [(t["package"], round(t["self_us"] / 1000, 1), t["modules"]) for t in top]
-    print(table(["package (not imported by the baseline)", "import ms (sum of self)", "modules"], rows))
+    print(table(["package (not imported by the floor)", "import ms (sum of self)", "modules"], rows))
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -147,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     CHILD_PYTHON["path"] = args.python or layer_python()
     if args.importtime_only:
         top = importtime(args.importtime_only, child_env({}))
-        print(f"{args.importtime_only}: costliest imports beyond the baseline (-X importtime)\n")
+        print(f"{args.importtime_only}: costliest imports beyond the floor (-X importtime)\n")
         print_top(top)
         return {"module": args.importtime_only, "top_imports": top}
 
@@ -167,55 +184,68 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         return statistics.median(w for w, _ in samples[mod]), statistics.median(c for _, c in samples[mod])
 
     base, base_cpu = medians(BASELINE)
-    floor, _ = medians("benchmarks._baseline_validation")
+    floor, floor_cpu = medians(FLOOR)
+    rest = rest_functions()
     results = []
     for mod in order:
         med, cpu = medians(mod)
+        is_rest = names[mod] in rest
         results.append(
             {
                 "module": mod,
                 "function": names[mod],
+                "rest": is_rest,
                 "median_ms": round(med * 1000, 1),
                 "min_ms": round(min(w for w, _ in samples[mod]) * 1000, 1),
                 "cpu_median_ms": round(cpu * 1000, 1),
                 "ratio": round(med / base, 2),
                 "cpu_ratio": round(cpu / base_cpu, 2),
-                "ratio_to_validation_floor": round(med / floor, 2),
-                "meets_target": med / base <= TARGET_RATIO,
+                "ratio_to_floor": round(med / floor, 2),
+                "cpu_ratio_to_floor": round(cpu / floor_cpu, 2),
+                "meets_target": (cpu / floor_cpu <= TARGET_RATIO) if is_rest else None,
             }
         )
     functions = [r for r in results if r["module"] in modules]
-    slowest = max(functions, key=lambda r: r["median_ms"])
+    slowest = max(functions, key=lambda r: r["cpu_median_ms"])
     top = importtime(str(slowest["module"]), envs[str(slowest["module"])])
 
+    verdict = {True: "yes", False: "**no**", None: "(not REST)"}
     rows = [
         (
-            r["module"],
+            r["function"],
+            r["cpu_median_ms"],
             r["median_ms"],
-            r["min_ms"],
-            f"{r['ratio']}x",
             f"{r['cpu_ratio']}x",
-            f"{r['ratio_to_validation_floor']}x",
-            "yes" if r["meets_target"] else "**no**",
+            f"{r['cpu_ratio_to_floor']}x",
+            f"{r['ratio_to_floor']}x",
+            verdict[r["meets_target"]],
         )
-        for r in sorted(results, key=lambda r: -r["median_ms"])
+        for r in sorted(results, key=lambda r: -r["cpu_median_ms"])
     ]
-    print(f"cold import, median of {args.repeats} (baseline {base * 1000:.1f} ms, target <= {TARGET_RATIO}x)\n")
-    headers = ["module", "median ms", "min ms", "ratio", "CPU ratio", "vs validation floor", f"<= {TARGET_RATIO}x"]
+    print(
+        f"cold import, median of {args.repeats}: baseline {base_cpu * 1000:.1f} ms CPU, floor {floor_cpu * 1000:.1f} ms"
+        f" CPU ({floor_cpu / base_cpu:.2f}x the baseline); target: every REST function <= {TARGET_RATIO}x the floor\n"
+    )
+    headers = ["function", "CPU ms", "wall ms", "CPU vs baseline", "CPU vs floor", "wall vs floor", "target"]
     print(table(headers, rows))
-    met = sum(1 for r in functions if r["meets_target"])
-    print(f"\n{met} of {len(functions)} functions meet the target")
+    rest_results = [r for r in functions if r["rest"]]
+    met = sum(1 for r in rest_results if r["meets_target"])
+    print(f"\n{met} of {len(rest_results)} REST functions meet the target")
     for mod, err in broken.items():
         print(f"\n**{mod} does not import**: `{err}`")
-    print(f"\nslowest: {slowest['module']}; costliest imports beyond the baseline (-X importtime):\n")
+    print(f"\nslowest: {slowest['module']}; costliest imports beyond the floor (-X importtime):\n")
     print_top(top)
     data = {
         "repeats": args.repeats,
         "python": CHILD_PYTHON["path"],
         "baseline_ms": round(base * 1000, 1),
-        "validation_floor_ms": round(floor * 1000, 1),
-        "target_ratio": TARGET_RATIO,
-        "functions_meeting_target": met,
+        "baseline_cpu_ms": round(base_cpu * 1000, 1),
+        "floor_ms": round(floor * 1000, 1),
+        "floor_cpu_ms": round(floor_cpu * 1000, 1),
+        "floor_cpu_ratio_to_baseline": round(floor_cpu / base_cpu, 2),
+        "target_ratio_to_floor": TARGET_RATIO,
+        "rest_functions": len(rest_results),
+        "rest_functions_meeting_target": met,
         "functions": results,
         "import_errors": broken,
         "slowest": slowest["module"],

@@ -26,8 +26,14 @@ Environment:
                              (@connections) listens on a free port that functions find in their environment
     JWT_SECRET               stored in the JwtSecret secret; random when unset (`run` then writes it to
                              .local/jwt_secret next to the template, which `token` reads)
-    LOCAL_SCHEDULE_SECONDS   period of every schedule (default: from rate(...); cron(...) -> 60 s)
+    LOCAL_SCHEDULE_SECONDS   period of every schedule (default: from rate(...); cron(...) -> 60 s), or
+                             "manual": schedules fire only through fire_schedule()
+    LOCAL_LOG_FORMAT         "console" (one line per request + the functions' errors) or "json" (every line)
+    LOCAL_LOG_DIR            per-function log and metric files, requests.log (`run`: .local/logs)
     LOCAL_LOG_FILE           also append every worker log line to this file
+
+Controls for tests that step through time instead of waiting for it: fire_schedule(key),
+pause_event_sources() / resume_event_sources(), wait_event_sources_idle().
     AVITO_API_URL, WEBHOOK_BASE_URL  -> template parameters AvitoApiUrl, WebhookBaseUrl (the latter defaults
                              to the local Function URL base)
     AWS_REGION / AWS_DEFAULT_REGION (us-east-1)

@@ -191,7 +191,10 @@ def _token_authorizer(api: str, name: str, spec: dict[str, Any], runtime_ids: di
         raise TemplateError(f"{where}: only TOKEN Lambda authorizers are supported locally")
     if "FunctionArn" not in spec:
         raise TemplateError(f"{where}: only Lambda authorizers (FunctionArn) are supported locally")
-    function_id = runtime_ids.get(str(spec["FunctionArn"]))
+    arn = str(spec["FunctionArn"])
+    if arn.count(":") > 6:
+        arn = arn.rsplit(":", 1)[0]  # an alias or version of the function: the same code locally
+    function_id = runtime_ids.get(arn)
     if function_id is None:
         raise TemplateError(f"{where}: FunctionArn {spec['FunctionArn']} is not a function of this template")
     identity = spec.get("Identity") or {}

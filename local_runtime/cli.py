@@ -19,6 +19,7 @@ import jwt
 from local_runtime.stack import DEFAULT_PARAMETER_ENV_MAP, DEFAULT_SECRET_ENV_MAP, LocalStack
 
 SECRET_FILE = Path(".local") / "jwt_secret"
+LOG_DIR = Path(".local") / "logs"
 
 
 def make_token(secret: str, role: str, sub: str, ttl_seconds: int) -> str:
@@ -59,6 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         parameter_overrides=_pairs(args.parameter_overrides),
         parameter_env_map=_pairs(args.parameter_env, DEFAULT_PARAMETER_ENV_MAP),
         secret_env_map=_pairs(args.secret_env, DEFAULT_SECRET_ENV_MAP),
+        log_dir=os.environ.get("LOCAL_LOG_DIR") or Path(args.template).resolve().parent / LOG_DIR,
     )
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -87,10 +89,13 @@ def _print_summary(stack: LocalStack, template: str) -> None:
         print(f"    management API (@connections): {stack.ws_management_url}/{api.api_id}/{api.stage}")
     print(f"moto (AWS_ENDPOINT_URL): {stack.moto_url}")
     for schedule in stack.schedules:
-        if schedule.expression.startswith("cron(") and not schedule.overridden:
-            print(f"schedule {schedule.key}: {schedule.expression} {schedule.timezone} -> at its cron times")
+        if schedule.period_seconds is None:
+            fires = "on demand only (LOCAL_SCHEDULE_SECONDS=manual)"
+        elif schedule.expression.startswith("cron(") and not schedule.overridden:
+            fires = f"at its cron times ({schedule.timezone})"
         else:
-            print(f"schedule {schedule.key}: {schedule.expression} -> every {schedule.period_seconds:g} s")
+            fires = f"every {schedule.period_seconds:g} s"
+        print(f"schedule {schedule.key}: {schedule.expression} -> {fires}")
     for source in stack.sqs_sources:
         print(f"SQS {source.queue_url} -> {source.function_id} (batch {source.batch_size})")
     for stream in stack.stream_sources:
@@ -99,6 +104,8 @@ def _print_summary(stack: LocalStack, template: str) -> None:
         path = _write_secret_file(template, stack.jwt_secret)
         print(f"JWT_SECRET was unset: generated one (saved to {path}). Admin token (12 h):")
         print(make_token(stack.jwt_secret, "admin", "local-admin", 43200))
+    if stack.log_dir:
+        print(f"Logs: one line per request below; every function's JSON logs and metrics in {stack.log_dir}/")
     sys.stdout.flush()
 
 

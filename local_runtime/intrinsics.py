@@ -113,6 +113,14 @@ class Resolver:
     def function_arn(self, logical_id: str) -> str:
         return self.context.arn("lambda", f"function:{self.function_name(logical_id)}")
 
+    def _function_qualifier(self, logical_id: str, attribute: str, where: str) -> str:
+        """SAM's `Ref Function.Alias` / `Ref Function.Version`: the qualified ARN (needs AutoPublishAlias)."""
+        alias = self.template.function_properties(logical_id).get("AutoPublishAlias")
+        if not alias:
+            raise TemplateError(f"{where}: Ref {logical_id}.{attribute} needs AutoPublishAlias on {logical_id}")
+        qualifier = self.resolve(alias, where) if attribute == "Alias" else "1"
+        return f"{self.function_arn(logical_id)}:{qualifier}"
+
     def queue_arn(self, logical_id: str) -> str:
         return self.context.arn("sqs", self.queue_name(logical_id))
 
@@ -216,6 +224,10 @@ class Resolver:
             return self._physical_ids[name]
         if name == "ServerlessRestApi":
             return api_id(name)
+        head, dot, attribute = name.partition(".")
+        is_function = head in self.template.resources and self.template.resource_type(head) == FUNCTION_TYPE
+        if dot and attribute in ("Alias", "Version") and is_function:
+            return self._function_qualifier(head, attribute, where)
         resource_type = self.template.resource_type(name) if name in self.template.resources else None
         if resource_type == TABLE_TYPE:
             return self.table_name(name)
@@ -283,6 +295,8 @@ class Resolver:
                 return str(variables[name])
             if "." in name and not name.startswith("AWS::"):
                 logical_id, attribute = name.split(".", 1)
+                if attribute in ("Alias", "Version"):  # SAM's property references, as with Ref
+                    return str(self._ref(name, where))
                 return str(self._get_att(logical_id, attribute, where))
             return str(self._ref(name, where))
 

@@ -19,6 +19,7 @@ from local_runtime.template import TemplateError
 from local_runtime.workers import InvocationResult
 
 CRON_PERIOD_SECONDS = 60.0
+MANUAL = "manual"  # LOCAL_SCHEDULE_SECONDS=manual: schedules fire only when asked (LocalStack.fire_schedule)
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -28,7 +29,7 @@ class Schedule:
     function_id: str
     event_name: str
     expression: str
-    period_seconds: float
+    period_seconds: float | None  # None: fired on demand only
     rule_name: str
     input: Any = None  # parsed `Input`, sent instead of the Scheduled Event when set
     timezone: str = "UTC"  # ScheduleV2's ScheduleExpressionTimezone
@@ -38,8 +39,11 @@ class Schedule:
     def key(self) -> str:
         return f"{self.function_id}.{self.event_name}"
 
-    def seconds_until_next(self, now: datetime | None = None) -> float:
-        """rate(...) and overridden schedules: their period; cron(...): until its next time in its time zone."""
+    def seconds_until_next(self, now: datetime | None = None) -> float | None:
+        """rate(...) and overridden schedules: their period; cron(...): until its next time in its time zone;
+        None for a manual schedule (LOCAL_SCHEDULE_SECONDS=manual: it has no timer)."""
+        if self.period_seconds is None:
+            return None
         if self.overridden or not self.expression.strip().startswith("cron("):
             return self.period_seconds
         try:
@@ -129,8 +133,10 @@ def next_cron_time(expression: str, timezone: str = "UTC", now: datetime | None 
 
 
 def load_schedules(
-    specs: dict[str, FunctionSpec], resolver: Resolver, period_override: float | None = None
+    specs: dict[str, FunctionSpec], resolver: Resolver, period_override: float | str | None = None
 ) -> list[Schedule]:
+    """Every enabled schedule; ``period_override`` replaces each period (seconds), or is ``"manual"``."""
+    manual = period_override == MANUAL
     schedules = []
     for function_id, spec in specs.items():
         for event_name, event in spec.events.items():
@@ -148,7 +154,7 @@ def load_schedules(
                     function_id=function_id,
                     event_name=event_name,
                     expression=expression,
-                    period_seconds=period_override if period_override else period,
+                    period_seconds=None if manual else float(period_override or period),
                     rule_name=str(props.get("Name") or f"{function_id}{event_name}"),
                     input=json.loads(raw_input) if isinstance(raw_input, str) else raw_input,
                     timezone=str(props.get("ScheduleExpressionTimezone") or "UTC"),
@@ -188,6 +194,8 @@ class Scheduler:
 
     def start(self) -> None:
         for schedule in self.schedules:
+            if schedule.period_seconds is None:
+                continue
             thread = threading.Thread(target=self._run, args=(schedule,), name=f"schedule-{schedule.key}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -196,7 +204,7 @@ class Scheduler:
         return self._invoke(schedule.function_id, scheduled_event(schedule, self._context))
 
     def _run(self, schedule: Schedule) -> None:
-        while not self._stopped.wait(max(0.0, schedule.seconds_until_next())):
+        while not self._stopped.wait(max(0.0, schedule.seconds_until_next() or 0.0)):
             try:
                 result = self.fire(schedule)
             except Exception as error:

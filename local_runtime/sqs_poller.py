@@ -119,6 +119,10 @@ class SqsPoller:
         self._context = context
         self._stopped = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._state = threading.Condition()
+        self._paused = False
+        self._active = 0  # poller threads inside a receive (a long poll) or an invocation
+        self._processing = 0  # poller threads between a receive that brought messages and their deletion
 
     def start(self) -> None:
         for source in self.sources:
@@ -131,6 +135,55 @@ class SqsPoller:
 
     def stop(self) -> None:
         self._stopped.set()
+        with self._state:
+            self._state.notify_all()
+
+    # ------------------------------------------------------------ controls (tests step through time with these)
+    def pause(self, timeout: float = 30.0) -> None:
+        """Stop receiving; returns once no poller is receiving or invoking (what it had received is processed)."""
+        with self._state:
+            self._paused = True
+            if not self._state.wait_for(lambda: self._active == 0, timeout=timeout):
+                raise TimeoutError(f"SQS pollers still busy after {timeout} s")
+
+    def resume(self) -> None:
+        with self._state:
+            self._paused = False
+            self._state.notify_all()
+
+    def wait_idle(self, sqs: Any, timeout: float = 60.0, step: float = 0.05) -> None:
+        """Return once every source's queue has no visible and no in-flight message and no poller is invoking.
+
+        Delayed messages (``DelaySeconds`` not yet over) are future work and do not count; a message whose
+        invocation failed stays in flight until its visibility timeout, so a queue with one is not idle.
+        """
+        deadline = time.monotonic() + timeout
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        while True:
+            queued = 0
+            for source in self.sources:
+                attributes = sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=names)["Attributes"]
+                queued += sum(int(attributes.get(name, 0)) for name in names)
+            with self._state:
+                if queued == 0 and self._processing == 0:
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"SQS event sources not idle after {timeout} s ({queued} messages queued)")
+            time.sleep(step)
+
+    def _enter(self) -> bool:
+        """Wait while paused; False when stopping."""
+        with self._state:
+            self._state.wait_for(lambda: not self._paused or self._stopped.is_set())
+            if self._stopped.is_set():
+                return False
+            self._active += 1
+            return True
+
+    def _leave(self) -> None:
+        with self._state:
+            self._active -= 1
+            self._state.notify_all()
 
     def join(self, timeout: float) -> None:
         for thread in self._threads:
@@ -138,11 +191,17 @@ class SqsPoller:
 
     def _run(self, source: SqsEventSource) -> None:
         sqs = self._client_factory()
-        while not self._stopped.is_set():
+        while self._enter():
             try:
                 messages = self._receive_batch(sqs, source)
                 if messages and not self._stopped.is_set():
-                    self._process(sqs, source, messages)
+                    with self._state:
+                        self._processing += 1
+                    try:
+                        self._process(sqs, source, messages)
+                    finally:
+                        with self._state:
+                            self._processing -= 1
             except RuntimeStoppedError:
                 return
             except Exception as error:
@@ -150,11 +209,13 @@ class SqsPoller:
                     return
                 print(f"[local_runtime] SQS poller {source.key}: {error}", file=sys.stderr)
                 self._stopped.wait(1)
+            finally:
+                self._leave()
 
     def _receive_batch(self, sqs: Any, source: SqsEventSource) -> list[dict[str, Any]]:
         batch: list[dict[str, Any]] = []
         window_ends = time.monotonic() + source.batching_window_seconds
-        while len(batch) < source.batch_size and not self._stopped.is_set():
+        while len(batch) < source.batch_size and not self._stopped.is_set() and not (self._paused and not batch):
             response = sqs.receive_message(
                 QueueUrl=source.queue_url,
                 MaxNumberOfMessages=min(MAX_RECEIVE, source.batch_size - len(batch)),

@@ -14,13 +14,14 @@ from botocore.config import Config
 
 from local_runtime.apigw import ApiGatewayApp
 from local_runtime.apigw_config import load_api_configs, load_routes
+from local_runtime.console import CONSOLE, LogSink, RequestLogger, event_line
 from local_runtime.function_url import FunctionUrlApp
 from local_runtime.functions import FunctionSpec, load_function_specs
 from local_runtime.http_server import HttpServer
 from local_runtime.intrinsics import Resolver, StackContext, api_id, default_region
 from local_runtime.moto_process import MotoProcess
 from local_runtime.resources import FAKE_CREDENTIALS, create_resources
-from local_runtime.schedules import Schedule, Scheduler, load_schedules
+from local_runtime.schedules import MANUAL, Schedule, Scheduler, load_schedules
 from local_runtime.sqs_poller import SqsEventSource, SqsPoller, load_sqs_sources
 from local_runtime.streams import StreamEventSource, StreamPoller, load_stream_sources
 from local_runtime.template import WS_API_TYPE, Template, load_template, parse_yaml
@@ -31,7 +32,7 @@ from local_runtime.websocket import (
     load_websocket_apis,
     management_prefix,
 )
-from local_runtime.workers import DEFAULT_MAX_WORKERS, InvocationResult, LambdaRuntime, LogSink
+from local_runtime.workers import DEFAULT_MAX_WORKERS, InvocationResult, LambdaRuntime
 
 DEFAULT_SECRET_ENV_MAP = {"JWT_SECRET": "JwtSecret"}
 DEFAULT_PARAMETER_ENV_MAP = {
@@ -66,8 +67,9 @@ class LocalStack:
         host: str = "127.0.0.1",
         env_overrides: Mapping[str, str] | None = None,
         parameter_overrides: Mapping[str, str] | None = None,
-        schedule_seconds: float | None = None,
+        schedule_seconds: float | str | None = None,
         log_file: str | Path | None = None,
+        log_dir: str | Path | None = None,
         function_env: Mapping[str, str] | None = None,
         secret_env_map: Mapping[str, str] | None = None,
         parameter_env_map: Mapping[str, str] | None = None,
@@ -80,6 +82,7 @@ class LocalStack:
         self._parameter_overrides = dict(parameter_overrides or {})
         self._schedule_seconds = schedule_seconds
         self._log_file = log_file
+        self._log_dir = log_dir
         self._function_env = dict(function_env or {})
         self._secret_env_map = dict(DEFAULT_SECRET_ENV_MAP if secret_env_map is None else secret_env_map)
         self._parameter_env_map = dict(DEFAULT_PARAMETER_ENV_MAP if parameter_env_map is None else parameter_env_map)
@@ -116,7 +119,11 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        self._sink = LogSink(self._log_file or self.env.get("LOCAL_LOG_FILE") or None)
+        self._sink = LogSink(
+            self._log_file or self.env.get("LOCAL_LOG_FILE") or None,
+            log_dir=self._log_dir or self.env.get("LOCAL_LOG_DIR") or None,
+            log_format=(self.env.get("LOCAL_LOG_FORMAT") or CONSOLE).strip().lower(),
+        )
         self._moto = MotoProcess(self.host, self._ports["moto"])
         self._moto.spawn()
         api_server = HttpServer("api", self.host, self._ports["api"])
@@ -145,26 +152,30 @@ class LocalStack:
         # Stream positions are taken before anything can write (LATEST = from the start of the stack).
         self.stream_sources = load_stream_sources(self.functions, resolver)
         self._stream_poller = StreamPoller(
-            self.stream_sources, runtime.invoke, lambda service: self.client(service, _POLLER_CONFIG), context
+            self.stream_sources, self._logged_invoke, lambda service: self.client(service, _POLLER_CONFIG), context
         )
         self._stream_poller.start()
 
         apis = load_api_configs(resolver, {spec.arn: lid for lid, spec in self.functions.items()})
         routes = load_routes(self.functions, apis)
-        api_server.start(ApiGatewayApp(runtime, apis, routes, context))
-        webhook_server.start(FunctionUrlApp(runtime, template, self.functions))
+        api_server.start(RequestLogger(ApiGatewayApp(runtime, apis, routes, context), runtime, self._sink))
+        function_urls = FunctionUrlApp(runtime, template, self.functions)
+        webhook_server.start(RequestLogger(function_urls, runtime, self._sink, mask_path=True))
         if self._gateway is not None and management_server is not None:
             self.websocket_apis = load_websocket_apis(resolver, runtime)
-            self._gateway.start(runtime, self.websocket_apis)
+            self._gateway.start(runtime, self.websocket_apis, invoke=self._logged_invoke)
+            # Not logged per request: these are the functions' own @connections calls (a fan-out makes many).
             management_server.start(ManagementApp(self._gateway))
 
-        schedule_seconds = self._schedule_seconds or _float_or_none(self.env.get("LOCAL_SCHEDULE_SECONDS"))
+        schedule_seconds = self._schedule_seconds or _schedule_period(self.env.get("LOCAL_SCHEDULE_SECONDS"))
         self.schedules = load_schedules(self.functions, resolver, schedule_seconds)
-        self._scheduler = Scheduler(self.schedules, runtime.invoke, context)
+        self._scheduler = Scheduler(self.schedules, self._logged_invoke, context)
         self._scheduler.start()
         queue_urls = {lid: url for lid, url in self.physical_ids.items() if url.startswith("http")}
         self.sqs_sources = load_sqs_sources(self.functions, resolver, queue_urls)
-        self._poller = SqsPoller(self.sqs_sources, runtime.invoke, lambda: self.client("sqs", _POLLER_CONFIG), context)
+        self._poller = SqsPoller(
+            self.sqs_sources, self._logged_invoke, lambda: self.client("sqs", _POLLER_CONFIG), context
+        )
         self._poller.start()
 
     def stop(self) -> None:
@@ -199,6 +210,10 @@ class LocalStack:
     ) -> None:
         self.stop()
 
+    @property
+    def log_dir(self) -> Path | None:
+        return self._sink.log_dir if self._sink else None
+
     # ------------------------------------------------------------ helpers
     def invoke_raw(self, function_ref: str, event: Any) -> InvocationResult:
         if self.runtime is None:
@@ -222,6 +237,23 @@ class LocalStack:
             raise InvocationError(result.payload)
         return result.payload
 
+    def pause_event_sources(self) -> None:
+        """Stop handing queue messages to functions; returns once none is being received or processed."""
+        self._require(self._poller).pause()
+
+    def resume_event_sources(self) -> None:
+        self._require(self._poller).resume()
+
+    def wait_event_sources_idle(self, timeout: float = 60.0) -> None:
+        """Wait until every event-source queue has nothing visible or in flight (delayed messages aside)."""
+        self._require(self._poller).wait_idle(self.client("sqs", _POLLER_CONFIG), timeout)
+
+    @staticmethod
+    def _require[T](part: T | None) -> T:
+        if part is None:
+            raise RuntimeError("LocalStack is not started")
+        return part
+
     def client(self, service: str, config: Config | None = None) -> Any:
         """A boto3 client for the local moto server."""
         return boto3.client(
@@ -229,6 +261,13 @@ class LocalStack:
         )
 
     # ------------------------------------------------------------ internals
+    def _logged_invoke(self, function_id: str, event: Any) -> InvocationResult:
+        """Invoke for schedules, queues, streams and WebSocket routes, with a console line like an HTTP request's."""
+        result = self._require(self.runtime).invoke(function_id, event)
+        if self._sink:
+            self._sink.request(event_line(function_id, event, result))
+        return result
+
     def _template_parameters(self) -> dict[str, str]:
         declared = (parse_yaml(self.template_path.read_text(encoding="utf-8")) or {}).get("Parameters") or {}
         env = dict(self.env)
@@ -264,5 +303,13 @@ class LocalStack:
         }
 
 
-def _float_or_none(value: str | None) -> float | None:
-    return float(value) if value else None
+def _schedule_period(value: str | None) -> float | str | None:
+    """LOCAL_SCHEDULE_SECONDS: seconds, or "manual" (fire only on demand)."""
+    if not value or not value.strip():
+        return None
+    if value.strip().lower() == MANUAL:
+        return MANUAL
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"LOCAL_SCHEDULE_SECONDS must be a number of seconds or {MANUAL!r}, not {value!r}") from None

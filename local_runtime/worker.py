@@ -19,6 +19,9 @@ from collections.abc import Callable
 from typing import IO, Any
 
 REPLY_FD_ENV = "_LOCAL_RUNTIME_REPLY_FD"
+# Written to the log stream after each invocation, like Lambda's own END line: the parent waits for it before
+# it answers, so every line an invocation logged is in the logs by the time its caller sees the result.
+END_MARKER = "END RequestId: "
 PATHS_ENV = "_LOCAL_RUNTIME_PATHS"
 DROP_PATHS_ENV = "_LOCAL_RUNTIME_DROP_PATHS"
 
@@ -110,7 +113,12 @@ def main() -> None:
         return
     _send(replies, {"ok": True, "ready": True})
     for line in requests:  # EOF (parent gone or pool closed) ends the worker
-        _send(replies, _invoke(handler, json.loads(line)))
+        request = json.loads(line)
+        reply = _invoke(handler, request)
+        sys.stdout.flush()
+        sys.stderr.write(f"{END_MARKER}{request['request_id']}\n")
+        sys.stderr.flush()
+        _send(replies, reply)
 
 
 if __name__ == "__main__":

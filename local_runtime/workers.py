@@ -14,13 +14,15 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from local_runtime.console import LogSink
 from local_runtime.functions import FunctionSpec
-from local_runtime.worker import DROP_PATHS_ENV, PATHS_ENV, REPLY_FD_ENV
+from local_runtime.worker import DROP_PATHS_ENV, END_MARKER, PATHS_ENV, REPLY_FD_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INIT_TIMEOUT_SECONDS = 30.0
+LOGS_FLUSH_TIMEOUT_SECONDS = 5.0  # how long a reply waits for its invocation's END line to pass the log forwarder
 DEFAULT_MAX_WORKERS = 4
 _READ_CHUNK = 65536
 
@@ -41,34 +43,11 @@ class InvocationResult:
     ok: bool
     payload: Any  # the handler's result if ok, else {"errorMessage", "errorType", "stackTrace"}
     duration_ms: float = 0.0
+    cold: bool = False  # the first invocation of its worker (a new "container")
 
     @property
     def error_type(self) -> str | None:
         return None if self.ok else str(self.payload.get("errorType"))
-
-
-class LogSink:
-    """Thread-safe sink for worker output: stderr with a `[LogicalId]` prefix, optionally a log file."""
-
-    def __init__(self, log_file: str | Path | None = None, stream: IO[str] | None = None) -> None:
-        self._lock = threading.Lock()
-        self._stream = stream or sys.stderr
-        self._file = open(log_file, "a", encoding="utf-8") if log_file else None  # noqa: SIM115 - closed in close()
-
-    def write(self, source: str, line: str) -> None:
-        text = f"[{source}] {line.rstrip()}\n"
-        with self._lock:
-            self._stream.write(text)
-            self._stream.flush()
-            if self._file:
-                self._file.write(text)
-                self._file.flush()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._file:
-                self._file.close()
-                self._file = None
 
 
 class Worker:
@@ -99,6 +78,10 @@ class Worker:
             os.close(reply_write)
         self._replies = reply_read
         self._buffer = b""
+        self.invocations = 0
+        self._ended: set[str] = set()  # request ids whose END line the log forwarder has passed on
+        self._logs_cond = threading.Condition()
+        self._logs_open = True
         self._selector = selectors.DefaultSelector()
         self._selector.register(reply_read, selectors.EVENT_READ)
         threading.Thread(target=self._forward_logs, name=f"log-{spec.logical_id}", args=(sink,), daemon=True).start()
@@ -113,8 +96,26 @@ class Worker:
         return self._process.poll() is None
 
     def _forward_logs(self, sink: LogSink) -> None:
-        for raw in self._process.stdout or ():
-            sink.write(self.spec.logical_id, raw.decode("utf-8", errors="replace"))
+        try:
+            for raw in self._process.stdout or ():
+                line = raw.decode("utf-8", errors="replace")
+                sink.write(self.spec.logical_id, line)
+                if line.startswith(END_MARKER):
+                    with self._logs_cond:
+                        self._ended.add(line[len(END_MARKER) :].strip())
+                        self._logs_cond.notify_all()
+        finally:
+            with self._logs_cond:
+                self._logs_open = False
+                self._logs_cond.notify_all()
+
+    def _wait_logs(self, request_id: str) -> None:
+        """Return once the invocation's log lines are all in the sink (its END line passed), or the stream ended."""
+        with self._logs_cond:
+            self._logs_cond.wait_for(
+                lambda: request_id in self._ended or not self._logs_open, timeout=LOGS_FLUSH_TIMEOUT_SECONDS
+            )
+            self._ended.discard(request_id)
 
     def _read_reply(self, deadline: float) -> dict[str, Any] | None:
         """Next JSON reply line, or None on timeout / worker exit."""
@@ -131,6 +132,8 @@ class Worker:
 
     def invoke(self, event: Any, request_id: str) -> InvocationResult:
         started = time.monotonic()
+        cold = self.invocations == 0
+        self.invocations += 1
         timeout = self.spec.timeout_seconds
         request = {
             "request_id": request_id,
@@ -145,15 +148,18 @@ class Worker:
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill()
-            return _result(request_id, None, started)
+            return _result(request_id, None, started, cold)
         reply = self._read_reply(started + timeout)
         if reply is None:
             timed_out = self.alive
             self.kill()
             if timed_out:
                 message = f"{request_id} Task timed out after {timeout:.2f} seconds"
-                return InvocationResult(request_id, False, _error("Sandbox.Timedout", message)["error"], timeout * 1000)
-        return _result(request_id, reply, started)
+                error = _error("Sandbox.Timedout", message)["error"]
+                return InvocationResult(request_id, False, error, timeout * 1000, cold)
+        else:
+            self._wait_logs(request_id)
+        return _result(request_id, reply, started, cold)
 
     def kill(self) -> None:
         if self.alive:
@@ -172,13 +178,13 @@ def _error(error_type: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"errorMessage": message, "errorType": error_type, "stackTrace": []}}
 
 
-def _result(request_id: str, reply: dict[str, Any] | None, started: float) -> InvocationResult:
+def _result(request_id: str, reply: dict[str, Any] | None, started: float, cold: bool) -> InvocationResult:
     duration = (time.monotonic() - started) * 1000
     if reply is None:
         reply = _error("Runtime.ExitError", "RequestId: " + request_id + " Error: Runtime exited without a reply")
     if reply.get("ok"):
-        return InvocationResult(request_id, True, reply.get("result"), duration)
-    return InvocationResult(request_id, False, reply["error"], duration)
+        return InvocationResult(request_id, True, reply.get("result"), duration, cold)
+    return InvocationResult(request_id, False, reply["error"], duration, cold)
 
 
 class FunctionPool:
@@ -200,7 +206,7 @@ class FunctionPool:
         worker = self._acquire()
         try:
             if worker.init_error is not None:
-                return InvocationResult(request_id, False, worker.init_error)
+                return InvocationResult(request_id, False, worker.init_error, cold=True)
             result = worker.invoke(event, request_id)
         finally:
             self._release(worker)
@@ -274,6 +280,14 @@ class LambdaRuntime:
         self._aliases: dict[str, str] = {}
         for lid, spec in specs.items():
             self._aliases.update({lid: lid, spec.name: lid, spec.arn: lid})
+        self._last = threading.local()  # per serving thread: the last function invoked and its result
+
+    def last_invocation(self) -> tuple[str, InvocationResult] | None:
+        """(logical id, result) of the last invocation made on this thread; for the console's request lines."""
+        return getattr(self._last, "value", None)
+
+    def forget_last_invocation(self) -> None:
+        self._last.value = None
 
     def resolve_id(self, function_ref: str) -> str:
         """Logical id for a logical id, function name, or (optionally qualified) function ARN."""
@@ -286,7 +300,10 @@ class LambdaRuntime:
             raise UnknownFunctionError(f"Function not found: {function_ref}") from None
 
     def invoke(self, function_ref: str, event: Any) -> InvocationResult:
-        return self._pools[self.resolve_id(function_ref)].invoke(event)
+        function_id = self.resolve_id(function_ref)
+        result = self._pools[function_id].invoke(event)
+        self._last.value = (function_id, result)
+        return result
 
     def close(self) -> None:
         for pool in self._pools.values():

@@ -1,9 +1,14 @@
-"""Eternal online through the local runtime: the tick fires by itself (LOCAL_SCHEDULE_SECONDS shortened), plans
-keep-alives on KeepAliveQueue with DelaySeconds, and the SQS-triggered worker's keep-alives reach the simulator.
+"""Eternal online through the local runtime: the tick plans keep-alives on KeepAliveQueue with DelaySeconds, and
+the SQS-triggered worker's keep-alives reach the simulator.
 
-60 s is the shortest interval, so instead of waiting, the test moves an account's ``nextDueAt`` straight in the
-stack's moto DynamoDB (time passing); everything from there on (the schedule, the tick's due query and claim,
-the delayed SQS message, the poller, the worker, the Avito call through the proxy) is the real path.
+The test controls time instead of waiting for it (issue 13 item 14): the schedule fires only when the test fires
+it (``LOCAL_SCHEDULE_SECONDS=manual``), the test moves an account's ``nextDueAt`` straight in the stack's moto
+DynamoDB (time passing), pauses the queue's event source when it needs a message to wait, and waits for events
+(a keep-alive arriving, the queue drained) rather than for a window of wall-clock time. Everything from the
+tick's due query and claim on (the delayed SQS message, the poller, the worker, the Avito call through the
+proxy) is the real path. The accounts' interval is the longest (3600 s), so each tick plans one keep-alive
+per account and no later moment lingers on the queue; windows of several moments are covered in
+tests/integration/test_eternal_online.py.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import requests
@@ -27,17 +32,11 @@ from tests.support.stack import loopback_stack
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEDULE_SECONDS = 2
 A_UID, A_CLIENT, A_SECRET = 7101, "eo-client-a", "eo-secret-a"
 B_UID, B_CLIENT, B_SECRET = 7102, "eo-client-b", "eo-secret-b"
-INTERVAL = 60
-WINDOW = 300  # SCHEDULE_WINDOW_SECONDS of OnlineTickFunction
-DELAY = 5  # how far ahead of "now" the delayed account is made due (the tick plans it before that)
-DISABLE_DELAY = 7  # room for the claim (<= one period) and the disable call before B's queued keep-alive runs
-LATE_TOLERANCE = 8.0  # long poll (1 s) + batching window (1 s) + a worker start on a busy machine
-WAIT_TIMEOUT = 20.0
-
-T = TypeVar("T")
+INTERVAL = 3600  # longer than the tick's window: one keep-alive per account per tick
+DELAY = 5  # how far ahead of "now" the delayed account is made due (SQS holds its message until then)
+WAIT_TIMEOUT = 60.0  # only a bound for a broken stack: every wait ends on an event
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +65,8 @@ def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(sim: AvitoSimulator, log_file: Path) -> Iterator[LocalStack]:
-    # The period comes from the environment variable the issue names, not from schedule_seconds=.
-    local = loopback_stack(sim.base_url, log_file, env={"LOCAL_SCHEDULE_SECONDS": str(SCHEDULE_SECONDS)})
+    # Schedules fire only when the test says so (the environment variable `make run` users set too).
+    local = loopback_stack(sim.base_url, log_file, env={"LOCAL_SCHEDULE_SECONDS": "manual"})
     local.start()
     yield local
     local.stop()
@@ -180,6 +179,10 @@ def online_status(stack: LocalStack) -> dict[str, dict[str, Any]]:
     return {entry["accountId"]: entry for entry in api(stack, "GET", "/api/v1/eternal-online/status")}
 
 
+def fire_tick(stack: LocalStack) -> dict[str, int]:
+    return stack.fire_schedule("OnlineTickFunction")
+
+
 def skipped_in_log(log_file: Path, account_id: str) -> bool:
     lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
     return any(
@@ -190,9 +193,10 @@ def skipped_in_log(log_file: Path, account_id: str) -> bool:
 # ------------------------------------------------------------------ tests
 
 
-def test_schedule_period_comes_from_local_schedule_seconds(stack: LocalStack) -> None:
+def test_schedule_fires_only_on_demand(stack: LocalStack) -> None:
     [tick] = [s for s in stack.schedules if s.function_id == "OnlineTickFunction"]
-    assert tick.expression == "rate(5 minutes)" and tick.period_seconds == SCHEDULE_SECONDS
+    assert tick.expression == "rate(5 minutes)" and tick.period_seconds is None
+    assert fire_tick(stack) == {"accountsDue": 0, "keepAlivesPlanned": 0}  # nothing enabled yet
 
 
 def test_scheduled_keep_alives_reach_the_simulator(
@@ -207,21 +211,18 @@ def test_scheduled_keep_alives_reach_the_simulator(
     a_due, b_due = now, now + DELAY
     make_due(stack, a_id, a_due)
     make_due(stack, b_id, b_due)
-    b_claimed_at: list[float] = []
+    assert fire_tick(stack) == {"accountsDue": 2, "keepAlivesPlanned": 2}
+    # The tick claimed both windows: each account's next moment is one interval on, past the window.
+    # (A's grid starts at the tick's own second, which may be one past a_due.)
+    assert a_due + INTERVAL <= (next_due(stack, a_id) or 0) <= int(time.time()) + INTERVAL
+    assert next_due(stack, b_id) == b_due + INTERVAL
 
-    def both_arrived() -> bool:
-        if not b_claimed_at and next_due(stack, b_id) != b_due:
-            b_claimed_at.append(time.time())  # a tick claimed B's window: its keep-alive is on the queue now
-        return len(keep_alives(sim, A_UID)) >= 2 and len(keep_alives(sim, B_UID)) >= 2
-
-    wait_for(both_arrived, timeout=WAIT_TIMEOUT + DELAY)
+    wait_for(lambda: len(keep_alives(sim, A_UID)) >= 2 and len(keep_alives(sim, B_UID)) >= 2)
     a_call, b_call = keep_alives(sim, A_UID)[1], keep_alives(sim, B_UID)[1]
-
-    # A was past due: planned for the next tick, delay 0.
-    assert a_due - 0.05 <= a_call.time <= a_due + LATE_TOLERANCE
-    # B was planned by a tick well before its moment, and SQS held the message until then (DelaySeconds).
-    assert b_claimed_at and b_claimed_at[0] <= b_due - 1.5, (b_claimed_at, b_due)
-    assert b_due - 0.05 <= b_call.time <= b_due + LATE_TOLERANCE, (b_call.time, b_due)
+    # A was due: delay 0. B was planned before its moment, and SQS held the message until then (DelaySeconds,
+    # whole seconds counted from the tick's second: at most one second early).
+    assert a_call.time >= a_due - 0.05
+    assert b_call.time >= b_due - 1.0 and b_call.time > a_call.time, (b_call.time, b_due, a_call.time)
 
     # Through A's proxy; each account's keep-alives reuse the token stored at enable (no token fetch per call).
     assert any(f":{sim.port}" in line for line in proxy.log), proxy.log
@@ -229,22 +230,18 @@ def test_scheduled_keep_alives_reach_the_simulator(
         assert token_requests(sim, client_id) == 1
         assert len({r.headers.get("authorization") for r in keep_alives(sim, user_id)}) == 1
 
+    stack.wait_event_sources_idle()
     after = online_status(stack)
     for account_id, call in ((a_id, a_call), (b_id, b_call)):
         entry = after[account_id]
         assert entry["isOnline"] is True and entry["lastOnlineError"] is None and entry["interval"] == INTERVAL
         assert from_iso(entry["lastOnlineCheck"]) > from_iso(before[account_id]["lastOnlineCheck"])
         assert abs(from_iso(entry["lastOnlineCheck"]) - call.time) < 2
-    # Each claim moved nextDueAt to the first moment past the tick's 5-minute window, on the account's own
-    # 60 s grid (every 2 s tick slides the window, so later moments get planned one by one).
-    horizon = time.time() + WINDOW
-    b_next = from_iso(after[b_id]["nextDueAt"])
-    assert b_due + WINDOW <= b_next <= horizon + INTERVAL and (b_next - b_due) % INTERVAL == 0
-    assert a_due + WINDOW <= from_iso(after[a_id]["nextDueAt"]) <= horizon + INTERVAL
+    assert from_iso(after[b_id]["nextDueAt"]) == b_due + INTERVAL
 
-    # Ticks kept firing every 2 s meanwhile, but each due moment was planned once: nothing else turns up
-    # (a second plan of either moment would be visible by now plus one poll and batching window).
-    time.sleep(SCHEDULE_SECONDS + 1)
+    # Each due moment is planned once: a second tick finds nothing due, and the drained queue brought nothing else.
+    assert fire_tick(stack) == {"accountsDue": 0, "keepAlivesPlanned": 0}
+    stack.wait_event_sources_idle()
     assert len(keep_alives(sim, A_UID)) == 2 and len(keep_alives(sim, B_UID)) == 2
 
 
@@ -252,38 +249,49 @@ def test_disabled_account_gets_no_more_keep_alives(
     stack: LocalStack, sim: AvitoSimulator, accounts: dict[str, str], log_file: Path
 ) -> None:
     a_id, b_id = accounts["A"], accounts["B"]
+    stack.wait_event_sources_idle()
     a_count, b_count = len(keep_alives(sim, A_UID)), len(keep_alives(sim, B_UID))
 
-    now = int(time.time())
-    a_due, b_due = now, now + DISABLE_DELAY
-    make_due(stack, a_id, a_due)
-    make_due(stack, b_id, b_due)
-    wait_for(lambda: next_due(stack, b_id) != b_due)  # B's next keep-alive is planned and waiting on the queue
-    disabled = api(stack, "POST", f"/api/v1/eternal-online/accounts/{b_id}/disable")
-    assert disabled["eternalOnlineEnabled"] is False
-    disabled_at = time.time()
-    assert disabled_at < b_due - 0.5, "too slow: B's queued keep-alive may have run before the disable"
-    make_due(stack, b_id, int(disabled_at))  # and time passes for B too
-    assert "onlinePk" not in profile(stack, b_id)  # out of the due index: no tick plans it
+    # Both due now; the worker is held back so that B's keep-alive is on the queue when B is disabled.
+    stack.pause_event_sources()
+    try:
+        now = int(time.time())
+        make_due(stack, a_id, now)
+        make_due(stack, b_id, now)
+        assert fire_tick(stack) == {"accountsDue": 2, "keepAlivesPlanned": 2}
+        disabled = api(stack, "POST", f"/api/v1/eternal-online/accounts/{b_id}/disable")
+        assert disabled["eternalOnlineEnabled"] is False
+        make_due(stack, b_id, now)  # and time passes for B too
+        assert "onlinePk" not in profile(stack, b_id)  # out of the due index: no tick plans it
+    finally:
+        stack.resume_event_sources()
 
-    wait_for(lambda: len(keep_alives(sim, A_UID)) > a_count)
-    # The keep-alive queued before the disable reaches the worker at its moment, which drops it.
-    wait_for(lambda: skipped_in_log(log_file, b_id), timeout=DISABLE_DELAY + WAIT_TIMEOUT)
-    # At least a couple of ticks since the disable, and one more poll after the skip.
-    time.sleep(max(disabled_at + 2 * SCHEDULE_SECONDS + 1, time.time() + SCHEDULE_SECONDS) - time.time())
-
+    # The keep-alive queued before the disable reaches the worker, which drops it; A's runs.
+    stack.wait_event_sources_idle()
+    assert skipped_in_log(log_file, b_id)  # the worker's log lines are written before its invocation returns
     assert len(keep_alives(sim, B_UID)) == b_count
     assert len(keep_alives(sim, A_UID)) == a_count + 1
+
+    # Later ticks plan nothing for B (nor for A, whose next moment is an interval away).
+    assert fire_tick(stack) == {"accountsDue": 0, "keepAlivesPlanned": 0}
+    stack.wait_event_sources_idle()
+    assert len(keep_alives(sim, B_UID)) == b_count and len(keep_alives(sim, A_UID)) == a_count + 1
     assert token_requests(sim, A_CLIENT) == 1 and token_requests(sim, B_CLIENT) == 1
     status = online_status(stack)
     assert list(status) == [a_id] and status[a_id]["isOnline"] is True
 
 
 def test_the_daily_sync_schedule_fires_locally(stack: LocalStack, accounts: dict[str, str]) -> None:
-    """JobsDailySyncFunction's ScheduleV2 event (cron at 04:00 Moscow) fires every LOCAL_SCHEDULE_SECONDS here;
-    its sync-all-stats job runs on the job worker through the local SQS poller and syncs every account."""
+    """JobsDailySyncFunction's ScheduleV2 event (cron at 04:00 Moscow) is fired here on demand (the stack runs
+    with LOCAL_SCHEDULE_SECONDS=manual); its sync-all-stats job runs on the job worker through the local SQS
+    poller and syncs every account."""
     [daily] = [s for s in stack.schedules if s.function_id == "JobsDailySyncFunction"]
     assert (daily.expression, daily.timezone) == ("cron(0 4 * * ? *)", "Europe/Moscow")
+    assert daily.period_seconds is None  # manual: no timer fires it behind the test's back
+    for account_id in accounts.values():
+        assert not api(stack, "GET", f"/api/v1/accounts/{account_id}").get("lastSyncAt")
+
+    stack.fire_schedule("JobsDailySyncFunction")
 
     def both_synced() -> bool:
         return all(

@@ -103,7 +103,7 @@ def test_health_answers_at_once(stack: LocalStack) -> None:
     started = time.monotonic()
     data = ok(requests.get(f"{stack.api_url}/api/v1/health", timeout=10))
     assert data["status"] == "ok" and data["version"]
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 20  # a hung stack, not a latency claim (benchmarks/ measure those)
 
 
 def test_protected_route_needs_a_token_and_a_known_role(stack: LocalStack) -> None:
@@ -244,7 +244,7 @@ def test_secrets_never_leave_the_service(
         ok(hit("delete", "DELETE", f"/api/v1/accounts/{account_id}"))
     assert statuses["create-duplicate"] == 409 and statuses["create-invalid"] == 422
 
-    time.sleep(0.5)  # let the workers' last log lines reach the file
+    # No wait needed: the runtime writes an invocation's log lines before it answers (the worker's END line).
     leaks = [
         (mark, index)
         for index, body in enumerate(BODIES)

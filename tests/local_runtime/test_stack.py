@@ -27,12 +27,18 @@ def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(log_file: Path) -> Iterator[LocalStack]:
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("log-dir")
+
+
+@pytest.fixture(scope="module")
+def stack(log_file: Path, log_dir: Path) -> Iterator[LocalStack]:
     local = LocalStack(
         FIXTURE,
         env_overrides={"JWT_SECRET": JWT_SECRET, "AWS_REGION": "us-east-1"},
         schedule_seconds=1,
         log_file=log_file,
+        log_dir=log_dir,
     )
     with local:
         yield local
@@ -266,33 +272,60 @@ def test_invoke_api(stack: LocalStack) -> None:
 def test_timeout_kills_the_worker_and_the_next_call_gets_a_fresh_one(stack: LocalStack) -> None:
     started = time.monotonic()
     with pytest.raises(InvocationError) as error:
-        stack.invoke("SleepFunction", {"seconds": 5})
+        stack.invoke("SleepFunction", {"seconds": 60})
     assert error.value.payload["errorType"] == "Sandbox.Timedout"
-    assert time.monotonic() - started < 2.5  # the function's Timeout is 1 s
+    assert time.monotonic() - started < 30  # the function's Timeout (1 s), not the 60 s it would sleep
     assert stack.invoke("SleepFunction", {"seconds": 0})["slept"] == 0
 
 
-def test_concurrent_invocations_run_in_parallel(stack: LocalStack) -> None:
+def test_concurrent_invocations_run_in_parallel(stack: LocalStack, tmp_path: Path) -> None:
+    # Each invocation waits until all three have arrived: only workers running side by side all see three.
+    event = {"dir": str(tmp_path), "parties": 3}
     with ThreadPoolExecutor(3) as pool:
-        list(pool.map(lambda _: stack.invoke("SleepFunction", {"seconds": 0}), range(3)))  # warm 3 workers
-        started = time.monotonic()
-        pids = set(pool.map(lambda _: stack.invoke("SleepFunction", {"seconds": 0.6})["pid"], range(3)))
-    assert time.monotonic() - started < 1.5 and len(pids) == 3
+        answers = list(pool.map(lambda _: stack.invoke("BarrierFunction", event), range(3)))
+    assert [answer["arrived"] for answer in answers] == [3, 3, 3]
+    assert len({answer["pid"] for answer in answers}) == 3
 
 
 def test_worker_logs_are_prefixed_and_written_to_the_log_file(stack: LocalStack, log_file: Path) -> None:
     echo(requests.get(f"{stack.api_url}/health", timeout=10))
-    text = wait_for(lambda: "echo called" in log_file.read_text() and log_file.read_text())
+    requests.get(f"{stack.api_url}/boom", timeout=10)
+    text = log_file.read_text()  # an invocation's lines are written before its answer goes out
     assert '[EchoFunction] {"level": "INFO", "message": "echo called"' in text
     assert "[BoomFunction] [ERROR] ValueError: kaboom" in text
     assert JWT_SECRET not in text
+
+
+def test_one_console_line_per_request_and_each_function_s_logs_in_its_file(stack: LocalStack, log_dir: Path) -> None:
+    before = (log_dir / "requests.log").read_text().splitlines() if (log_dir / "requests.log").exists() else []
+    for _ in range(2):
+        echo(requests.get(f"{stack.api_url}/items/i-1?x=1", headers={"Authorization": token()}, timeout=10))
+    requests.get(f"{stack.api_url}/nowhere", timeout=10)
+    requests.post(f"{stack.webhook_url}/acct-1/secret-token", data="{}", timeout=10)
+    stack.fire_schedule("ScheduledFunction")
+    lines = (log_dir / "requests.log").read_text().splitlines()[len(before) :]
+    shapes = [line.split(" ", 2)[2].rsplit(" ", 4) for line in lines]  # drop date and time; split off the tail
+    seen = [(*shape[0].split(), shape[-2], shape[-1]) for shape in shapes]
+    http = [entry for entry in seen if entry[0] in ("GET", "POST")]  # the 1 s schedule fires meanwhile too
+    assert [entry[:4] for entry in http] == [
+        ("GET", "/items/i-1", "200", "EchoFunction"),
+        ("GET", "/items/i-1", "200", "EchoFunction"),
+        ("GET", "/nowhere", "404", "-"),
+        ("POST", "/acct-1/***", "201", "WebhookFunction"),
+    ]
+    assert http[1][-1] == "warm" and http[2][-1] == "-"
+    assert ("SCHEDULE", "ScheduledFunctionTick", "ok", "ScheduledFunction") in {entry[:4] for entry in seen}
+    assert "secret-token" not in "\n".join(lines)
+    echo_log = (log_dir / "EchoFunction.log").read_text().splitlines()
+    assert any(json.loads(line).get("message") == "echo called" for line in echo_log if line.startswith("{"))
+    assert any(line.startswith("END RequestId: ") for line in echo_log)
 
 
 def test_stop_is_clean_and_quick(stack: LocalStack) -> None:
     pid = stack.invoke("SleepFunction", {"seconds": 0})["pid"]
     started = time.monotonic()
     stack.stop()
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 10  # no long poll, timeout or worker is waited out
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{stack.api_url}/health", timeout=2)
     with pytest.raises(requests.ConnectionError):

@@ -69,6 +69,11 @@ def test_intrinsics() -> None:
         "eu-west-1/hello/arn:aws:sqs:eu-west-1:123456789012:WorkDlq/${Literal}"
     )
     assert resolve({"Fn::Sub": ["${A}-${AWS::AccountId}", {"A": {"Ref": "Stage"}}]}) == "prod-123456789012"
+    alias = "arn:aws:lambda:eu-west-1:123456789012:function:AuthorizerFunction:live"
+    assert resolve({"Ref": "AuthorizerFunction.Alias"}) == alias  # SAM's AutoPublishAlias references
+    assert resolve({"Fn::Sub": "x/${AuthorizerFunction.Alias}/y"}) == f"x/{alias}/y"
+    with pytest.raises(TemplateError, match="needs AutoPublishAlias"):
+        resolve({"Ref": "EchoFunction.Alias"})
     assert resolve({"Fn::If": ["IsProd", "p", "d"]}) == "p"
     assert resolve({"Fn::And": [{"Condition": "IsProd"}, {"Fn::Not": [{"Condition": "UseOwnUrl"}]}]}) is False
     assert resolve({"Fn::Or": [{"Condition": "IsProd"}, False]}) is True

@@ -47,7 +47,6 @@ def test_connect_refusal_uses_the_functions_status_and_body(stack: LocalStack) -
 
 
 def test_events_routes_and_two_way_answers(stack: LocalStack) -> None:
-    before = {k for k in _keys(stack) if k.startswith("$connect#")}
     with connect(stack.ws_url + "/?let=in&x=1", open_timeout=30) as ws:
         ws.send(json.dumps({"action": "anything"}))
         answer = json.loads(ws.recv(timeout=30))
@@ -57,8 +56,9 @@ def test_events_routes_and_two_way_answers(stack: LocalStack) -> None:
         assert ws.recv(timeout=30) == "gone=yes ip=127.0.0.1"
         ws.send("not json")  # no route key: $default
         assert json.loads(ws.recv(timeout=30))["echo"] == "not json"
-    [key] = {k for k in _keys(stack) if k.startswith("$connect#")} - before  # this test's (a scan has no order)
-    connection_id = key.split("#", 1)[1]
+    # the refused ?let=out connection of the other test ran $connect too; scans come back in key order (random ids)
+    connected = [k for k in _keys(stack) if k.startswith("$connect#") and "let=in" in _query_of(stack, k)]
+    [connection_id] = [key.split("#", 1)[1] for key in connected]
     connect_event = json.loads(seen(stack, f"$connect#{connection_id}")["event"]["S"])
     context = connect_event["requestContext"]
     assert context["eventType"] == "CONNECT" and context["stage"] == "live" and context["connectionId"] == connection_id
@@ -70,6 +70,11 @@ def test_events_routes_and_two_way_answers(stack: LocalStack) -> None:
     assert (
         gone["requestContext"]["eventType"] == "DISCONNECT" and gone["requestContext"]["disconnectStatusCode"] == 1000
     )
+
+
+def _query_of(stack: LocalStack, key: str) -> str:
+    query = json.loads(seen(stack, key)["event"]["S"]).get("queryStringParameters") or {}
+    return "&".join(f"{name}={value}" for name, value in query.items())
 
 
 def _keys(stack: LocalStack) -> list[str]:
@@ -90,13 +95,11 @@ def test_management_api_answers_410_for_unknown_connections(stack: LocalStack) -
     )
     with pytest.raises(client.exceptions.GoneException):
         client.post_to_connection(ConnectionId="bm9ib2R5", Data=b"hi")
-    before = {k for k in _keys(stack) if k.startswith("$default#")}
+    before = set(_keys(stack))  # scans come back in key order (random ids): the new key is the one not seen yet
     with connect(stack.ws_url + "/?let=in", open_timeout=30) as ws:
         ws.send(json.dumps({"action": "ping"}))
         ws.recv(timeout=30)
-        # this test's connection: the one whose frame is new (a scan has no order)
-        [key] = {k for k in _keys(stack) if k.startswith("$default#")} - before
-        connection_id = key.split("#", 1)[1]
+        [connection_id] = [k.split("#", 1)[1] for k in set(_keys(stack)) - before if k.startswith("$default#")]
         client.delete_connection(ConnectionId=connection_id)
         with pytest.raises(Exception):  # noqa: B017 - closed by the server: any close error
             ws.recv(timeout=30)

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 import jwt
 from aws_lambda_powertools.utilities import parameters
 
+from avito_service import snapstart
 from avito_service.config import get_settings
 from avito_service.roles import ALL_ROLES
 
 ALGORITHM = "HS256"
 SECRET_CACHE_SECONDS = 300
 REQUIRED_CLAIMS = ("sub", "exp", "role")
+# A restored SnapStart copy reads the signing key afresh (a rotation may have happened while it was cached).
+snapstart.after_restore(parameters.clear_caches)
 
 
 class InvalidToken(Exception):

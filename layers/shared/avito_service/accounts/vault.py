@@ -16,7 +16,7 @@ import threading
 
 from botocore.exceptions import ClientError
 
-from avito_service import aws
+from avito_service import aws, snapstart
 from avito_service.accounts.models import AccountSecrets
 
 _cache: dict[tuple[str, int], AccountSecrets] = {}
@@ -68,6 +68,7 @@ def delete(arn: str) -> None:
             raise
 
 
+@snapstart.after_restore  # a restored SnapStart copy reads secrets afresh
 def clear_cache() -> None:
     with _lock:
         _cache.clear()

@@ -31,7 +31,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from avito_service import aws
+from avito_service import aws, snapstart
 from avito_service.config import get_settings
 from avito_service.deadline import Deadline, DeadlineExceeded
 from avito_service.observability import logger, metrics
@@ -86,6 +86,15 @@ Fetcher = Callable[[], tuple[str, Any]]  # -> (access_token, expires_in as Avito
 _memory: dict[str, Token] = {}
 _memory_lock = threading.Lock()
 _owner = uuid.uuid4().hex  # this container
+
+
+@snapstart.after_restore
+def _new_owner() -> None:
+    """Every copy restored from one SnapStart snapshot is another container: it gets its own lease owner id."""
+    global _owner  # noqa: PLW0603 - one id per container, replaced only here
+    _owner = uuid.uuid4().hex
+
+
 _account_locks: dict[str, threading.Lock] = {}
 
 

@@ -28,6 +28,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from avito_service import snapstart
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts.repository import Change, ConditionFailed
 from avito_service.errors import Conflict
@@ -41,6 +42,7 @@ _VERIFIED_MAX = 1024  # accounts remembered per container
 _NO_HASH = hashlib.sha256(b"no webhook token issued").hexdigest()
 # account id -> (monotonic expiry, the accepted token hashes, the account fields the receiver needs)
 _verified: dict[str, tuple[float, tuple[str, ...], dict[str, Any]]] = {}
+snapstart.after_restore(_verified.clear)  # its monotonic expiries did not count the time in a snapshot
 monotonic = time.monotonic  # the clock of the remembered hashes (tests set their own)
 # the last segment of a path with at least two segments: /<accountId>/<token>
 _LAST_SEGMENT = re.compile(r"^(?P<head>[^?#]*?/[^/?#]+/)(?P<token>[^/?#]+)(?P<tail>/?(?:[?#].*)?)$")

@@ -33,6 +33,7 @@ class Settings:
     avito_max_backoff: float = _setting(8.0, "AVITO_MAX_BACKOFF", 0, 60)
     avito_proxy_ca_bundle: str = _setting("", "AVITO_PROXY_CA_BUNDLE", doc="extra CA bundle trusted for HTTPS proxies")
     webhook_base_url: str = _setting("", "WEBHOOK_BASE_URL", doc="public base URL of the webhook Function URL")
+    console_websocket_url: str = _setting("", "CONSOLE_WEBSOCKET_URL", doc="live-updates WebSocket URL for the console")
     keepalive_queue_url: str = _setting("", "KEEPALIVE_QUEUE_URL", doc="SQS queue of planned keep-alives")
     schedule_window_seconds: int = _setting(300, "SCHEDULE_WINDOW_SECONDS", 60, 900)
     service_version: str = _setting("0.1.0", "SERVICE_VERSION")

@@ -164,7 +164,7 @@ class ConsoleApp {
   }
 
   renderMute() {
-    this.muteButton.textContent = this.chime.muted ? "🔇 Sound off" : "🔔 Sound on";
+    this.muteButton.textContent = this.chime.muted ? "Sound off" : "Sound on";
     this.muteButton.dataset.muted = String(this.chime.muted);
     this.muteButton.dataset.chimes = String(this.chime.played);
     this.muteButton.setAttribute("aria-pressed", String(this.chime.muted));

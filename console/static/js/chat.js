@@ -31,6 +31,8 @@ export class ChatView {
     this.header = h("header", { class: "chat-header" });
     this.list = h("ol", { class: "messages", dataset: { testid: "messages" }, "aria-live": "polite" });
     this.notice = h("div", { class: "notice", hidden: true, dataset: { testid: "chat-notice" } });
+    this.emptyNote = h("li", { class: "muted empty" }, "No messages yet.");
+    this.rendered = new Map();
     this.input = h("textarea", {
       rows: 2,
       maxlength: MAX_TEXT,
@@ -69,7 +71,7 @@ export class ChatView {
           this.sendText();
         },
       },
-      h("button", { type: "button", class: "ghost", title: "Send an image", dataset: { testid: "attach" }, onclick: () => this.file.click() }, "📎"),
+      h("button", { type: "button", class: "ghost", title: "Send an image", dataset: { testid: "attach" }, onclick: () => this.file.click() }, "Image"),
       this.file,
       this.input,
       h("div", { class: "composer-side" }, this.sendButton, this.counter),
@@ -105,6 +107,7 @@ export class ChatView {
     this.open = open;
     this.chat = chat || null;
     this.messages.clear();
+    this.rendered = new Map();
     this.placeholder.hidden = true;
     this.body.hidden = false;
     this.say("");
@@ -164,11 +167,24 @@ export class ChatView {
     );
   }
 
+  /** Keyed rendering: an unchanged message keeps its element (a playing voice note keeps playing). */
   renderMessages() {
     const atBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80;
     const messages = [...this.messages.values()].sort(byTime);
     const actions = { voiceUrl: (m, id) => this.voiceUrl(id), remove: (m) => this.askDelete(m) };
-    replace(this.list, messages.length ? messages.map((m) => messageElement(m, actions)) : h("li", { class: "muted empty" }, "No messages yet."));
+    const previous = this.rendered || new Map();
+    this.rendered = new Map();
+    const elements = messages.map((message) => {
+      const json = JSON.stringify(message);
+      const kept = previous.get(message.id);
+      const element = kept && kept.json === json ? kept.element : messageElement(message, actions);
+      this.rendered.set(message.id, { json, element });
+      return element;
+    });
+    if (!elements.length) elements.push(this.emptyNote);
+    const current = [...this.list.children];
+    if (current.length === elements.length && current.every((el, index) => el === elements[index])) return;
+    this.list.replaceChildren(...elements);
     if (atBottom || messages.length < 30) this.list.scrollTop = this.list.scrollHeight;
   }
 
@@ -225,6 +241,7 @@ export class ChatView {
         this.say("");
         this.merge([message]);
       }
+      this.inbox.sent(message);
     } catch (error) {
       this.say(`Not sent: ${error.message}`, "error");
     } finally {
@@ -256,6 +273,7 @@ export class ChatView {
         this.say("");
         this.merge([message]);
       }
+      this.inbox.sent(message);
     } catch (error) {
       this.say(`The image was not sent: ${error.message}`, "error");
     }

@@ -151,6 +151,14 @@ export class InboxView {
     if (isOpen) this.chatView.chatChanged(chat);
   }
 
+  /** Our own message was sent: it is the chat's last message now (the live update confirms it). */
+  sent(message) {
+    const chat = this.chats.get(chatKey(message.accountId, message.chatId));
+    if (!chat) return;
+    const lastMessage = { id: message.id, text: message.text, type: message.type, direction: message.direction, createdAt: message.createdAt };
+    if (activityOf(chat) <= message.createdAt) this.upsert({ ...chat, lastMessage, updatedAt: message.createdAt });
+  }
+
   /** Marks a chat read in the list at once (the service confirms with a live update). */
   markedRead(accountId, chatId) {
     const chat = this.chats.get(chatKey(accountId, chatId));

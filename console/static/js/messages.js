@@ -25,13 +25,13 @@ export function canDelete(message, now = Date.now()) {
 export function preview(last) {
   if (!last) return "";
   const labels = {
-    image: "📷 Photo",
-    voice: "🎤 Voice message",
-    item: "📦 Item",
-    location: "📍 Location",
-    call: "📞 Call",
+    image: "Photo",
+    voice: "Voice message",
+    item: "Item",
+    location: "Location",
+    call: "Call",
     deleted: "Message deleted",
-    link: "🔗 Link",
+    link: "Link",
     file: "File",
     video: "Video",
   };
@@ -79,7 +79,7 @@ function locationBody(content) {
   return h(
     "div",
     { class: "card", dataset: { testid: "message-location" } },
-    "📍 ",
+    h("span", { class: "pin", "aria-hidden": "true" }),
     map ? link(map, label, "location-link") : label,
     place.text && place.text !== label ? h("div", { class: "muted" }, place.text) : null,
   );
@@ -127,7 +127,7 @@ function voiceBody(message, actions) {
         }
       },
     },
-    "▶ Play voice message",
+    "Play voice message",
   );
   return h("div", { class: "voice" }, button, status, audio);
 }
@@ -146,7 +146,7 @@ function bodyOf(message, actions) {
     case "link":
       return linkBody(message);
     case "call":
-      return h("span", { class: "muted" }, content.call?.status === "missed" ? "📞 Missed call" : "📞 Call");
+      return h("span", { class: "muted" }, content.call?.status === "missed" ? "Missed call" : "Call");
     case "deleted":
       return h("span", { class: "muted deleted" }, "Message deleted");
     default:

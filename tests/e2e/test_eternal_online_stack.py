@@ -165,7 +165,7 @@ def make_due(stack: LocalStack, account_id: str, at: int) -> None:
     )
 
 
-def wait_for(condition: Callable[[], T], timeout: float = WAIT_TIMEOUT, step: float = 0.1) -> T:
+def wait_for[T](condition: Callable[[], T], timeout: float = WAIT_TIMEOUT, step: float = 0.1) -> T:
     deadline = time.monotonic() + timeout
     while True:
         value = condition()

@@ -12,7 +12,7 @@ import binascii
 import json
 from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -46,12 +46,12 @@ class ApiModel(Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
 
 
-class Envelope(Model, Generic[T]):
+class Envelope[T](Model):
     success: Literal[True] = True
     data: T
 
 
-class Page(Model, Generic[T]):
+class Page[T](Model):
     success: Literal[True] = True
     data: list[T]
     nextCursor: str | None = Field(description="opaque cursor of the next page; null on the last page")

@@ -35,15 +35,19 @@ class Seeded:
 
 
 def _seed(sim: AvitoSimulator, seeded: Seeded) -> None:
-    sim.add_account("furniture-client", "furniture-secret", FURNITURE_USER, name="Мебель у дома")
+    sim.add_account("furniture-client", "furniture-secret", FURNITURE_USER, name="Мебель для дома")
     sim.add_account("tech-client", "tech-secret", TECH_USER, name="Техника")
     sim.add_item(FURNITURE_USER, 5100000001, "Диван угловой", stats={})
     sim.add_item(TECH_USER, 5200000001, "Ноутбук Lenovo", stats={})
 
-    def chat(user: int, chat_id: str, name: str, minutes_ago: int, lines: list[tuple[str, str]], unread: int) -> None:
+    def chat(
+        user: int, chat_id: str, name: str, minutes_ago: int, lines: list[tuple[str, str]], *, unread: int
+    ) -> None:
         started = NOW - minutes_ago * 60 - len(lines) * 60
         item = 5100000001 if user == FURNITURE_USER else 5200000001
-        sim.add_chat(user, chat_id, item_id=item, client_name=name, created=started, client_user_id=600000 + len(seeded.chats))
+        sim.add_chat(
+            user, chat_id, item_id=item, client_name=name, created=started, client_user_id=600000 + len(seeded.chats)
+        )
         for number, (direction, text) in enumerate(lines):
             sim.add_message(
                 user,
@@ -57,24 +61,64 @@ def _seed(sim: AvitoSimulator, seeded: Seeded) -> None:
         seeded.chats[chat_id] = (user, started + len(lines) * 60)
         seeded.unread[chat_id] = unread
 
-    chat(FURNITURE_USER, "u2i-b-anna", "Анна", 5, [("in", "Здравствуйте!"), ("out", "Добрый день"), ("in", "Диван ещё есть?"), ("in", "Можно сегодня?")], 2)
-    chat(TECH_USER, "u2i-b-igor", "Игорь", 15, [("in", "Ноутбук продаётся?")], 1)
-    chat(FURNITURE_USER, "u2i-b-xss", XSS_NAME, 30, [("in", "<b>не жирный</b>"), ("out", "Ок")], 0)
-    chat(TECH_USER, "u2i-b-oleg", "Олег", 60, [("in", "Спасибо")], 0)
+    chat(
+        FURNITURE_USER,
+        "u2i-b-anna",
+        "Анна",
+        5,
+        [("in", "Здравствуйте!"), ("out", "Добрый день"), ("in", "Диван ещё есть?"), ("in", "Можно сегодня?")],
+        unread=2,
+    )
+    chat(TECH_USER, "u2i-b-igor", "Игорь", 15, [("in", "Ноутбук продаётся?")], unread=1)
+    chat(FURNITURE_USER, "u2i-b-xss", XSS_NAME, 30, [("in", "<b>не жирный</b>"), ("out", "Ок")], unread=0)
+    chat(TECH_USER, "u2i-b-oleg", "Олег", 60, [("in", "Спасибо")], unread=0)
     # one chat with every rich type the console renders (Avito's content objects)
     rich = "u2i-b-rich"
-    chat(FURNITURE_USER, rich, "Светлана", 120, [("in", "Вот ссылки")], 0)
+    chat(FURNITURE_USER, rich, "Светлана", 120, [("in", "Вот ссылки")], unread=0)
     base = NOW - 119 * 60
     contents = [
-        ("image", {"image": {"sizes": {"140x105": f"{sim.base_url}/img/140.jpg", "640x480": f"{sim.base_url}/img/640.jpg"}}}),
+        (
+            "image",
+            {"image": {"sizes": {"140x105": f"{sim.base_url}/img/140.jpg", "640x480": f"{sim.base_url}/img/640.jpg"}}},
+        ),
         ("link", {"link": {"text": "habr.com", "url": "https://habr.com/ru/", "preview": None}}),
         ("link", {"link": {"text": "bad link", "url": "javascript:alert(1)", "preview": None}}),
-        ("item", {"item": {"title": "Кресло", "item_url": "https://www.avito.ru/item/1", "image_url": f"{sim.base_url}/img/i.jpg", "price_string": "5 000 ₽"}}),
-        ("location", {"location": {"kind": "street", "lat": 55.6, "lon": 37.6, "text": "Москва, Варшавское шоссе", "title": "Варшавское шоссе"}}),
+        (
+            "item",
+            {
+                "item": {
+                    "title": "Кресло",
+                    "item_url": "https://www.avito.ru/item/1",
+                    "image_url": f"{sim.base_url}/img/i.jpg",
+                    "price_string": "5 000 ₽",
+                }
+            },
+        ),
+        (
+            "location",
+            {
+                "location": {
+                    "kind": "street",
+                    "lat": 55.6,
+                    "lon": 37.6,
+                    "text": "Москва, Варшавское шоссе",
+                    "title": "Варшавское шоссе",
+                }
+            },
+        ),
         ("call", {"call": {"status": "missed", "target_user_id": FURNITURE_USER}}),
     ]
     for number, (kind, content) in enumerate(contents):
-        sim.add_message(FURNITURE_USER, rich, f"{rich}-r{number}", "", created=base - 600 + number, type=kind, content=content, is_read=True)
+        sim.add_message(
+            FURNITURE_USER,
+            rich,
+            f"{rich}-r{number}",
+            "",
+            created=base - 600 + number,
+            type=kind,
+            content=content,
+            is_read=True,
+        )
 
 
 def bearer(stack: LocalStack, role: str = "admin") -> dict[str, str]:
@@ -83,7 +127,9 @@ def bearer(stack: LocalStack, role: str = "admin") -> dict[str, str]:
 
 
 def api(stack: LocalStack, method: str, path: str, role: str = "admin", status: int = 200, **kwargs: Any) -> Any:
-    response = requests.request(method, f"{stack.api_url}/api/v1{path}", headers=bearer(stack, role), timeout=60, **kwargs)
+    response = requests.request(
+        method, f"{stack.api_url}/api/v1{path}", headers=bearer(stack, role), timeout=60, **kwargs
+    )
     assert response.status_code == status, response.text
     return response.json()["data"]
 
@@ -145,4 +191,3 @@ def sign_in(driver: WebDriver, stack: LocalStack, role: str = "admin", view: str
     if view != "#/inbox":
         driver.get(f"{stack.api_url}/console/{view}")
         visible(driver, '[data-testid="who"]')
-

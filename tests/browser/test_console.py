@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -73,6 +74,20 @@ def test_sign_in_from_the_address_removes_the_token(page: WebDriver, stack: Loca
     assert page.execute_script("return location.hash") == "#/inbox"
 
 
+def test_make_run_prints_a_link_that_signs_in_an_admin(
+    page: WebDriver, stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from local_runtime.cli import _print_summary
+
+    _print_summary(stack, str(tmp_path / "template.yaml"))  # the generated key goes to tmp_path/.local
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Operator console")]
+    [link] = [line.split(": ", 1)[1] for line in lines]
+    assert link.startswith(f"{stack.api_url}/console/#token=")
+    page.get(link)
+    assert visible(page, tid("who")).get_attribute("data-role") == "admin"
+    assert "token=" not in page.current_url
+
+
 def test_sign_in_by_pasting_a_token_and_a_bad_one_is_refused(page: WebDriver, stack: LocalStack) -> None:
     page.get(f"{stack.api_url}/console/")
     visible(page, tid("token-input")).send_keys("not-a-jwt")
@@ -109,7 +124,7 @@ def test_inbox_shows_every_accounts_chats_newest_first_with_unread_badges(
     assert wait_for_chats(page, set(expected)) == expected
     assert badges(page) == {chat_id: str(n) for chat_id, n in seeded.unread.items() if n}
     listed = {chat["id"]: chat for chat in chats(page)}
-    assert listed["u2i-b-anna"]["tag"] == "Мебель у дома" and listed["u2i-b-igor"]["tag"] == "Техника"
+    assert listed["u2i-b-anna"]["tag"] == "Мебель для дома" and listed["u2i-b-igor"]["tag"] == "Техника"
     assert listed["u2i-b-anna"]["account"] == seeded.account_id(FURNITURE_USER)
     assert listed["u2i-b-anna"]["preview"] == "Можно сегодня?"
 
@@ -154,10 +169,12 @@ def test_opening_a_chat_shows_messages_oldest_first_and_marks_it_read(
     open_chat(page, seeded, "u2i-b-anna")
     expected = [(f"u2i-b-anna-m{n}", d) for n, d in enumerate(["in", "out", "in", "in"])]
     wait_for(page, lambda d: [(m, direction) for m, direction, _ in messages(d)] == expected, "4 messages in order")
-    assert [text for _, _, text in messages(page)][0].startswith("Здравствуйте!")
+    assert messages(page)[0][2].startswith("Здравствуйте!")
     wait_for(page, lambda d: "u2i-b-anna" not in badges(d), "the badge goes when the chat is read")
     wait_for(page, lambda d: any(c["chat_id"] == "u2i-b-anna" for c in sim.chat_read_calls), "read at Avito")
-    stored = api(stack, "GET", "/chats/u2i-b-anna", role="operator", params={"accountId": seeded.account_id(FURNITURE_USER)})
+    stored = api(
+        stack, "GET", "/chats/u2i-b-anna", role="operator", params={"accountId": seeded.account_id(FURNITURE_USER)}
+    )
     assert stored["unreadCount"] == 0
 
 
@@ -184,12 +201,14 @@ def test_send_a_text_with_enter_reaches_avito(
     sign_in(page, stack, "operator")
     wait_for_chats(page, {"u2i-b-oleg"})
     open_chat(page, seeded, "u2i-b-oleg")
-    wait_for(page, lambda d: messages(d), "the chat's messages")
+    wait_for(page, messages, "the chat's messages")
     text = f"Здравствуйте, Олег! {datetime.now(UTC):%H%M%S%f}"
     box = visible(page, tid("composer-input"))
     box.send_keys(text)
     box.send_keys(Keys.ENTER)
-    wait_for(page, lambda d: any(direction == "out" and text in t for _, direction, t in messages(d)), "sent message shown")
+    wait_for(
+        page, lambda d: any(direction == "out" and text in t for _, direction, t in messages(d)), "sent message shown"
+    )
     assert box.get_attribute("value") == ""
     sent = [m for m in sim.sent_messages(TECH_USER) if m["chat_id"] == "u2i-b-oleg"]
     assert [m["text"] for m in sent] == [text]
@@ -205,7 +224,7 @@ def test_an_empty_message_is_not_sent(page: WebDriver, stack: LocalStack, sim: A
     before = len(sim.sent_messages())
     visible(page, tid("composer-input")).send_keys("   ")
     visible(page, tid("send")).click()
-    wait_for(page, lambda d: messages(d), "the chat's messages")
+    wait_for(page, messages, "the chat's messages")
     assert len(sim.sent_messages()) == before
 
 
@@ -225,7 +244,9 @@ def test_an_operator_sees_the_accounts_but_no_admin_actions(page: WebDriver, sta
     for name in ADMIN_ONLY:
         assert all_of(page, tid(name)) == [], name
     assert len(all_of(page, tid("check-connection"))) == 2 and len(all_of(page, tid("sync-stats"))) == 2
-    status = page.find_element(By.CSS_SELECTOR, account_row(page, seeded.account_id(TECH_USER)) + " " + tid("connection-status"))
+    status = page.find_element(
+        By.CSS_SELECTOR, account_row(page, seeded.account_id(TECH_USER)) + " " + tid("connection-status")
+    )
     assert status.get_attribute("data-value") == "connected"
 
 
@@ -274,11 +295,15 @@ def test_the_statistics_chart_plots_views_and_contacts_per_day(
     sign_in(page, stack, "operator", f"#/stats/{account_id}")
     chart = visible(page, tid("stats-chart"))
     points = wait_for(page, lambda d: all_of(d, tid("chart-point")), "chart points")
-    values = {p.get_attribute("data-series"): (p.get_attribute("data-day"), p.get_attribute("data-value")) for p in points}
+    values = {
+        p.get_attribute("data-series"): (p.get_attribute("data-day"), p.get_attribute("data-value")) for p in points
+    }
     assert values == {
         "views": (snapshot["date"], str(snapshot["viewsToday"])),
         "contacts": (snapshot["date"], str(snapshot["contactsToday"])),
     }
     assert chart.tag_name == "svg" and chart.get_attribute("data-days") == "1"
     rows = visible(page, tid("stats-table")).find_elements(By.CSS_SELECTOR, "tbody tr")
-    assert [r.text.split()[:3] for r in rows] == [[snapshot["date"], str(snapshot["viewsToday"]), str(snapshot["contactsToday"])]]
+    assert [r.text.split()[:3] for r in rows] == [
+        [snapshot["date"], str(snapshot["viewsToday"]), str(snapshot["contactsToday"])]
+    ]

@@ -56,7 +56,7 @@ def _kebab(name: str) -> str:
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in name)
 
 
-def wait_for[T](driver: WebDriver, condition: Callable[[WebDriver], T | None | bool], message: str) -> T:
+def wait_for[T](driver: WebDriver, condition: Callable[[WebDriver], T | bool | None], message: str) -> T:
     """Wait until ``condition(driver)`` is truthy (elements going stale meanwhile are retried)."""
 
     def check(d: WebDriver) -> Any:

@@ -54,9 +54,10 @@ class StaticSite:
         """The file at ``relative`` (a URL path below the site), or None if it is not one the site serves."""
         if not relative or len(relative) > MAX_PATH_LENGTH or "\\" in relative or "\x00" in relative:
             return None
-        path = PurePosixPath(relative)
-        if path.is_absolute() or any(part in ("", ".", "..") or part.startswith(".") for part in path.parts):
+        parts = relative.split("/")  # not PurePosixPath's parts, which hide "a//b" and "./a"
+        if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
             return None
+        path = PurePosixPath(*parts)
         if path.suffix not in SERVED_SUFFIXES:
             return None
         target = (self.root / path).resolve()

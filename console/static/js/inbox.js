@@ -149,6 +149,24 @@ export class InboxView {
     this.chats.set(key, chat);
     this.render();
     if (isOpen) this.chatView.chatChanged(chat);
+    if (!chat.clientName) this.enrich(chat);
+  }
+
+  /**
+   * A chat first seen through a webhook has no client name or item yet (deliveries carry neither): ask
+   * Avito once for the chat, which stores it; the stored change comes back as a live update.
+   */
+  async enrich(chat) {
+    const key = chatKey(chat.accountId, chat.id);
+    this.enriched = this.enriched || new Set();
+    if (this.enriched.has(key)) return;
+    this.enriched.add(key);
+    try {
+      const fresh = await this.app.api.get(`/messenger/accounts/${encodeURIComponent(chat.accountId)}/chats/${encodeURIComponent(chat.id)}`);
+      if (fresh?.id === chat.id) this.upsert({ ...this.chats.get(key), ...fresh });
+    } catch {
+      // the chat shows as "Avito user" until Avito tells more
+    }
   }
 
   /** Our own message was sent: it is the chat's last message now (the live update confirms it). */

@@ -82,9 +82,11 @@ def all_of(driver: WebDriver, selector: str) -> list[WebElement]:
 
 
 def page_errors(driver: WebDriver) -> list[str]:
-    """JavaScript errors logged by the page since the last call (failed image loads are not errors here)."""
+    """JavaScript errors logged by the page since the last call; network failures the page handles (a refused
+    WebSocket handshake, a missing picture, an API error answer) are not errors here."""
+    network = ("Failed to load resource", "WebSocket connection to")
     return [
         entry["message"]
         for entry in driver.get_log("browser")
-        if entry["level"] == "SEVERE" and "Failed to load resource" not in entry["message"]
+        if entry["level"] == "SEVERE" and not any(text in entry["message"] for text in network)
     ]

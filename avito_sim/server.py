@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 import socket
@@ -24,6 +25,8 @@ from .handlers import Context, Route, find_route
 from .models import Account, Chat, Item, Message, MessengerAccess, SentMessage, Token, iso_utc, now_ts
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+# Avito's documented per-account limits (avito-api.md), by route handler: (calls, seconds).
+RATE_LIMITS = {"items_list": (25, 60.0), "cpa_balance": (1, 60.0)}
 
 Delivery = tuple[str, int | None]
 
@@ -90,6 +93,9 @@ class AvitoSimulator:
         latency: float = 0.0,
         token_ttl: int = 86400,
         token_error_status: int = 400,
+        *,
+        rate_limits: bool = False,
+        time_scale: float = 1.0,
     ) -> None:
         self.host = host
         self.port = port
@@ -97,6 +103,12 @@ class AvitoSimulator:
         self.token_ttl = token_ttl
         self.token_error_status = token_error_status
         self.echo_sent_to_webhooks = False
+        # Enforce RATE_LIMITS per account (429 with Retry-After); windows are multiplied by ``time_scale`` so tests
+        # can check "never more than 25 calls in any minute" on a scaled minute.
+        self.rate_limits = rate_limits
+        self.time_scale = time_scale
+        self.rate_limited = 0  # calls answered 429 because of RATE_LIMITS
+        self._rate_log: dict[tuple[int, str], list[float]] = {}
         self._lock = threading.RLock()
         self._accounts: dict[int, Account] = {}
         self._tokens: dict[str, Token] = {}
@@ -522,11 +534,37 @@ class AvitoSimulator:
             with self._lock:
                 ctx = Context(self, record.method, record.path, request.args, record.headers, record.body, params)
                 self._authorize(ctx, route)
+                retry_in = self._take_rate_slot(ctx, route)
+                if retry_in is not None:
+                    self.rate_limited += 1
+                    body = error_body(family, 429, "Too many requests")
+                    return 429, body, {"Retry-After": str(max(1, math.ceil(retry_in)))}
                 status, body = route.handler(ctx)
             return status, body, {}
         except ApiError as error:
             body = error.body if error.body is not None else error_body(family, error.status, error.message)
             return error.status, body, {}
+
+    def _take_rate_slot(self, ctx: Context, route: Route) -> float | None:
+        """None when the call is within the account's limit (and counts); else the seconds until it would be."""
+        limit = RATE_LIMITS.get(route.handler.__name__) if self.rate_limits else None
+        if limit is None or ctx.account is None:
+            return None
+        calls, period = limit[0], limit[1] * self.time_scale
+        now = time.time()
+        log = self._rate_log.setdefault((ctx.account.user_id, route.handler.__name__), [])
+        log[:] = [t for t in log if t > now - period]
+        if len(log) >= calls:
+            return log[-calls] + period - now
+        log.append(now)
+        return None
+
+    def add_items(
+        self, user_id: int, count: int, first_id: int, *, stats: dict[str, tuple[int, int, int]] | None = None
+    ) -> None:
+        """``count`` active listings with ids from ``first_id``, each with the same ``stats`` (big accounts)."""
+        for offset in range(count):
+            self.add_item(user_id, first_id + offset, f"Item {first_id + offset}", stats=stats)
 
     def _authorize(self, ctx: Context, route: Route) -> None:
         """Resolve the bearer token to an account and check path ownership and Messenger access."""

@@ -8,7 +8,7 @@ Programmatic use::
 
     from local_runtime import LocalStack
     with LocalStack("template.yaml", env_overrides={"JWT_SECRET": "s3cret"}) as stack:
-        stack.api_url, stack.webhook_url, stack.moto_url, stack.jwt_secret
+        stack.api_url, stack.webhook_url, stack.ws_url, stack.moto_url, stack.jwt_secret
         stack.invoke("SomeFunction", {...}); stack.fire_schedule("CronFunction")
 
 Without servers (e.g. under moto's `mock_aws`)::
@@ -22,6 +22,8 @@ Environment:
     PORT (3000)              API Gateway emulation + Lambda Invoke API (POST /2015-03-31/functions/X/invocations)
     WEBHOOK_PORT (3001)      Function URLs (one at "/", several at "/<LogicalId>/")
     MOTO_PORT (4566)         moto server (a child process running moto's ThreadedMotoServer)
+    WS_PORT (3002)           WebSocket APIs (AWS::ApiGatewayV2::Api, WEBSOCKET); their management API
+                             (@connections) listens on a free port that functions find in their environment
     JWT_SECRET               stored in the JwtSecret secret; random when unset (`run` then writes it to
                              .local/jwt_secret next to the template, which `token` reads)
     LOCAL_SCHEDULE_SECONDS   period of every schedule (default: from rate(...); cron(...) -> 60 s)

@@ -13,6 +13,7 @@ import pytest
 from avito_service import aws
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts import vault
+from avito_service.avito import limits
 from avito_service.config import get_settings
 from avito_service.messenger.store import chat_store
 from aws_lambda_powertools.utilities import parameters
@@ -23,6 +24,7 @@ from local_runtime.template import create_resources, load_template
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 JWT_TEST_KEY = "test-signing-key-0123456789abcdef0123456789abcdef"
+MANAGEMENT_URL = "https://testwsapi.execute-api.us-east-1.amazonaws.com/prod"
 
 
 def reset_caches() -> None:
@@ -32,12 +34,22 @@ def reset_caches() -> None:
     accounts_service.repository.cache_clear()
     parameters.clear_caches()
     chat_store.cache_clear()
+    limits.clear_cache()
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
-        if name.startswith(("AWS_", "POWERTOOLS_")) or name in {"ACCOUNTS_TABLE", "MESSENGER_TABLE", "JWT_SECRET_ARN"}:
+        if name.startswith(("AWS_", "POWERTOOLS_")) or name in {
+            "ACCOUNTS_TABLE",
+            "MESSENGER_TABLE",
+            "JWT_SECRET_ARN",
+            "AVITO_LIMITS_TABLE",
+            "JOBS_TABLE",
+            "JOBS_QUEUE_URL",
+            "CONNECTIONS_TABLE",
+            "WEBSOCKET_MANAGEMENT_URL",
+        }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -81,8 +93,16 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv("ACCOUNTS_TABLE", created["AccountsTable"])
         monkeypatch.setenv("MESSENGER_TABLE", created["MessengerTable"])
         monkeypatch.setenv("JWT_SECRET_ARN", created["JwtSecret"])
+        if "ConnectionsTable" in created:
+            monkeypatch.setenv("CONNECTIONS_TABLE", created["ConnectionsTable"])
+            monkeypatch.setenv("WEBSOCKET_MANAGEMENT_URL", MANAGEMENT_URL)  # moto's apigatewaymanagementapi
         if "KeepAliveQueue" in created:
             monkeypatch.setenv("KEEPALIVE_QUEUE_URL", created["KeepAliveQueue"])
+        monkeypatch.setenv("AVITO_LIMITS_TABLE", created["AvitoLimitsTable"])
+        monkeypatch.setenv("JOBS_TABLE", created["JobsTable"])
+        monkeypatch.setenv("JOBS_QUEUE_URL", created["JobsQueue"])
+        if "CleanupQueue" in created:
+            monkeypatch.setenv("CLEANUP_QUEUE_URL", created["CleanupQueue"])
         import boto3
 
         boto3.client("secretsmanager").put_secret_value(SecretId=created["JwtSecret"], SecretString=JWT_TEST_KEY)

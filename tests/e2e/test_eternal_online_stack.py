@@ -277,3 +277,17 @@ def test_disabled_account_gets_no_more_keep_alives(
     assert token_requests(sim, A_CLIENT) == 1 and token_requests(sim, B_CLIENT) == 1
     status = online_status(stack)
     assert list(status) == [a_id] and status[a_id]["isOnline"] is True
+
+
+def test_the_daily_sync_schedule_fires_locally(stack: LocalStack, accounts: dict[str, str]) -> None:
+    """JobsDailySyncFunction's ScheduleV2 event (cron at 04:00 Moscow) fires every LOCAL_SCHEDULE_SECONDS here;
+    its sync-all-stats job runs on the job worker through the local SQS poller and syncs every account."""
+    [daily] = [s for s in stack.schedules if s.function_id == "JobsDailySyncFunction"]
+    assert (daily.expression, daily.timezone) == ("cron(0 4 * * ? *)", "Europe/Moscow")
+
+    def both_synced() -> bool:
+        return all(
+            api(stack, "GET", f"/api/v1/accounts/{account_id}")["lastSyncAt"] for account_id in accounts.values()
+        )
+
+    wait_for(both_synced)

@@ -18,6 +18,7 @@ from avito_service.accounts import repository as repository_module
 from avito_service.accounts import vault
 
 from tests.conftest import reset_caches
+from tests.support.cleanup import finish_cleanup
 from tests.support.events import call
 
 SECRET = "cs-SUPERSECRET-42"
@@ -108,6 +109,7 @@ def test_create_get_list_update_delete(aws_env: dict[str, str]) -> None:
     )
     assert status == 200 and body["data"] == {"id": account["id"], "deleted": True}
     assert stored_item(account["id"]) is None
+    finish_cleanup(account["id"])  # the secret goes in the background (tests/integration/test_account_deletion.py)
     with pytest.raises(boto3.client("secretsmanager").exceptions.ResourceNotFoundException):
         secret_value(item["secretArn"])
     assert get(account["id"])[0] == 404
@@ -360,7 +362,6 @@ def test_vault_cache_follows_secret_version(aws_env: dict[str, str]) -> None:
     item = stored_item(account_id)
     assert item["secretVersion"] == 2
     assert vault.read(item["secretArn"], 2).clientSecret.get_secret_value() == "rotated"
-
 
 
 def test_log_lines_carry_request_correlation_and_account_ids(

@@ -137,3 +137,23 @@ def test_cli_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
     assert cli_main(["token", "--role", "operator", "--sub", "bob", "--ttl", "60"]) == 0
     claims = jwt.decode(capsys.readouterr().out.strip(), "k" * 32, algorithms=["HS256"])
     assert claims["role"] == "operator" and claims["sub"] == "bob" and claims["exp"] - claims["iat"] == 60
+
+
+def test_cron_schedules_fire_at_their_next_time_in_their_time_zone() -> None:
+    from datetime import UTC, datetime
+
+    from local_runtime.schedules import Schedule, next_cron_time
+
+    at = datetime(2026, 12, 2, 1, 44, tzinfo=UTC)  # a Wednesday; 04:44 in Moscow (UTC+3)
+    assert next_cron_time("cron(0 4 * * ? *)", "Europe/Moscow", at) == datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+    assert next_cron_time("cron(0 4 * * ? *)", "UTC", at) == datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
+    weekdays = "cron(0/15 9-17 ? * MON-FRI *)"
+    assert next_cron_time(weekdays, "UTC", datetime(2026, 12, 5, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 12, 7, 9, 0, tzinfo=UTC
+    )  # Saturday -> Monday 09:00
+    assert next_cron_time("cron(30 2 1 JAN ? *)", "UTC", at) == datetime(2027, 1, 1, 2, 30, tzinfo=UTC)
+    daily = Schedule("F", "Daily", "cron(0 4 * * ? *)", 60.0, "rule", timezone="Europe/Moscow")
+    assert daily.seconds_until_next(at) == (23 * 60 + 16) * 60
+    assert Schedule("F", "Daily", "cron(0 4 * * ? *)", 2.0, "rule", overridden=True).seconds_until_next(at) == 2.0
+    with pytest.raises(TemplateError):
+        next_cron_time("cron(0 4 L * ? *)")

@@ -11,7 +11,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterable
-from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -27,17 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from avito_service.base import Model
 from avito_service.errors import ErrorBody, Forbidden, ServiceError, field_name, human_message
 from avito_service.observability import logger, metrics
+from avito_service.roles import ALL_ROLES, Role
 
 T = TypeVar("T")
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    DIRECTOR = "director"
-
-
-ALL_ROLES = frozenset(Role)
 
 
 class ApiModel(Model):

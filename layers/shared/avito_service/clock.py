@@ -10,6 +10,11 @@ def now() -> float:
     return time.time()
 
 
+def sleep(seconds: float) -> None:
+    """Wait; the one place code that waits for a time budget sleeps (tests may replace it with their clock)."""
+    time.sleep(seconds)
+
+
 def iso(timestamp: float | None = None) -> str:
     moment = datetime.fromtimestamp(now() if timestamp is None else timestamp, tz=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -35,9 +35,26 @@ class Settings:
     webhook_base_url: str = _setting("", "WEBHOOK_BASE_URL", doc="public base URL of the webhook Function URL")
     console_websocket_url: str = _setting("", "CONSOLE_WEBSOCKET_URL", doc="live-updates WebSocket URL for the console")
     keepalive_queue_url: str = _setting("", "KEEPALIVE_QUEUE_URL", doc="SQS queue of planned keep-alives")
+    cleanup_queue_url: str = _setting("", "CLEANUP_QUEUE_URL", doc="SQS queue of deleted accounts to clean up")
     schedule_window_seconds: int = _setting(300, "SCHEDULE_WINDOW_SECONDS", 60, 900)
+    connections_table: str = _setting("", "CONNECTIONS_TABLE", doc="DynamoDB table of open WebSocket connections")
+    websocket_management_url: str = _setting(
+        "",
+        "WEBSOCKET_MANAGEMENT_URL",
+        doc="the WebSocket API's https://<api>.execute-api.<region>.amazonaws.com/<stage>",
+    )
     service_version: str = _setting("0.1.0", "SERVICE_VERSION")
     x_source: str = _setting("avito-service", "AVITO_X_SOURCE", doc="X-Source header for Avito's CPA API")
+    avito_limits_table: str = _setting("", "AVITO_LIMITS_TABLE", doc="DynamoDB table of per-account Avito budgets")
+    avito_limits_time_scale: float = _setting(
+        1.0, "AVITO_LIMITS_TIME_SCALE", 0.001, 1, doc="test only: Avito's limit windows times this factor"
+    )
+    jobs_table: str = _setting("", "JOBS_TABLE", doc="DynamoDB table of background jobs")
+    jobs_queue_url: str = _setting("", "JOBS_QUEUE_URL", doc="SQS queue of background job steps")
+    sync_inline_seconds: float = _setting(20.0, "SYNC_INLINE_SECONDS", 0.1, 25, doc="sync-stats answers 202 after")
+    jobs_max_wait_seconds: float = _setting(
+        20.0, "JOBS_MAX_WAIT_SECONDS", 0, 600, doc="a job waits this long for Avito's budget, else re-queues itself"
+    )
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | os._Environ[str]) -> Settings:

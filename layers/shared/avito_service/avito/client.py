@@ -12,12 +12,9 @@ and one retry.
 from __future__ import annotations
 
 import hashlib
-import math
 import random
 import ssl
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +24,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from requests.adapters import HTTPAdapter
 
 from avito_service.accounts.models import AccountContext
+from avito_service.avito import limits
 from avito_service.avito.errors import (
     AvitoAuthError,
     AvitoError,
@@ -38,7 +36,7 @@ from avito_service.avito.errors import (
 from avito_service.avito.proxy import describe, proxy_url
 from avito_service.avito.tokens import TokenStore
 from avito_service.config import Settings, get_settings
-from avito_service.errors import ServiceError, TooManyRequests
+from avito_service.errors import ServiceError
 from avito_service.observability import METRICS_NAMESPACE, logger
 
 MAX_RETRY_AFTER = 10.0  # a longer Retry-After is not waited for inside an API request
@@ -52,42 +50,6 @@ class Call:
     idempotent: bool = True
     messenger: bool = False
     auth: bool = True
-
-
-class RateLimiter:
-    """At most ``limit`` calls per ``period`` seconds (per container; Avito documents 25/min for items)."""
-
-    def __init__(self, limit: int, period: float) -> None:
-        self.limit, self.period = limit, period
-        self._calls: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def wait(self, max_wait: float = MAX_RETRY_AFTER) -> None:
-        """Take a slot; a wait longer than ``max_wait`` is not done inside an API request (429 instead)."""
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                while self._calls and now - self._calls[0] >= self.period:
-                    self._calls.popleft()
-                if len(self._calls) < self.limit:
-                    self._calls.append(now)
-                    return
-                delay = self.period - (now - self._calls[0])
-            if delay > max_wait:
-                raise TooManyRequests(
-                    f"Avito allows {self.limit} such requests per {self.period:g} s for an account; "
-                    f"try again in {math.ceil(delay)} s."
-                )
-            time.sleep(max(delay, 0.01))
-
-
-_items_limiters: dict[str, RateLimiter] = {}
-_limiters_lock = threading.Lock()
-
-
-def items_limiter(account_id: str) -> RateLimiter:
-    with _limiters_lock:
-        return _items_limiters.setdefault(account_id, RateLimiter(25, 60.0))
 
 
 class ProxyTlsAdapter(HTTPAdapter):
@@ -129,6 +91,8 @@ class AvitoClient:
                 self.session.mount("http://", adapter)
                 self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = f"avito-service/{self.settings.service_version}"
+        # The longest a call may wait for the account's shared Avito budget (limits.py); jobs set their own.
+        self.limit_wait = MAX_RETRY_AFTER
 
     @property
     def account_id(self) -> str:
@@ -198,7 +162,7 @@ class AvitoClient:
         while True:
             started = time.monotonic()
             try:
-                response = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+                response = self._within_limits(call, method, url, headers=headers, timeout=self.timeout, **kwargs)
             except requests.exceptions.RequestException as exc:
                 error = self.transport_error(exc, call)
                 if self._retryable_transport(exc, call) and attempt < self.settings.avito_max_retries:
@@ -232,6 +196,19 @@ class AvitoClient:
                 raise
             self._metric(call, "ok", latency_ms)
             return body
+
+    def _within_limits(self, call: Call, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """The request-path hook of Avito's per-account limits, shared by every container (limits.py): wait for
+        the account's budget (at most ``limit_wait``, else BudgetExhausted, a 429), send, and remember a 429's
+        Retry-After so other containers wait too."""
+        budget = limits.shared_limits()
+        budget.acquire(self.account_id, call.name, max_wait=self.limit_wait)
+        response = self.session.request(method, url, **kwargs)
+        if response.status_code == 429:
+            header = response.headers.get("Retry-After", "").strip()
+            if header.isdigit():
+                budget.retry_after(self.account_id, call.name, float(header))
+        return response
 
     def _body(self, response: requests.Response, call: Call) -> Any:
         status = response.status_code
@@ -393,22 +370,25 @@ class AvitoApi(AvitoClient):
             "POST", "/cpa/v3/balanceInfo", Call("cpa.balance"), json={}, headers={"X-Source": self.settings.x_source}
         )
 
+    def items_page(self, page: int, status: str = "active", per_page: int = 100) -> list[dict[str, Any]]:
+        """One 1-based page of the account's items (Avito allows 25 such calls a minute per account)."""
+        body = self.request(
+            "GET",
+            "/core/v1/items",
+            Call("core.items"),
+            params={"per_page": per_page, "page": page, "status": status},
+        )
+        return list((body or {}).get("resources") or [])
+
     def items(self, status: str = "active", per_page: int = 100) -> list[dict[str, Any]]:
-        """Every item with ``status``: pages until an empty page, at most 25 requests a minute."""
+        """Every item with ``status``: pages until a page that is not full (Avito gives no total)."""
         found: list[dict[str, Any]] = []
         page = 1
         while True:
-            items_limiter(self.account_id).wait()
-            body = self.request(
-                "GET",
-                "/core/v1/items",
-                Call("core.items"),
-                params={"per_page": per_page, "page": page, "status": status},
-            )
-            resources = (body or {}).get("resources") or []
-            if not resources:
-                return found
+            resources = self.items_page(page, status, per_page)
             found.extend(resources)
+            if len(resources) < per_page:
+                return found
             page += 1
 
     def item_stats(self, user_id: str, item_ids: list[int], date_from: str, date_to: str) -> list[dict[str, Any]]:

@@ -51,8 +51,8 @@ def send_text(account_id: str, chat_id: str, text: str) -> Message:
 
 
 def mark_read(account_id: str, chat_id: str, message_id: str) -> ReadResult:
-    """Avito marks the whole chat read; so does storage (its messages read, ``unreadCount`` 0)."""
+    """Avito marks the whole chat read; so does storage (the account's copy: read up to its last message)."""
     client, user_id = connect(account_id)
     client.mark_read(user_id, chat_id)
-    chat = chat_store().mark_chat_read(chat_id)
+    chat = chat_store().mark_chat_read(account_id, chat_id)
     return ReadResult(ok=True, chatId=chat_id, messageId=message_id, unreadCount=chat.unreadCount if chat else 0)

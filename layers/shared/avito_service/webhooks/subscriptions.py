@@ -6,14 +6,14 @@ our earlier URLs for the account are unsubscribed afterwards. Answers and logs s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from avito_service.accounts import service as accounts
-from avito_service.accounts.models import Account
 from avito_service.avito.client import AvitoApi
 from avito_service.base import Model
 from avito_service.config import get_settings
-from avito_service.errors import ServiceError, ValidationFailed
+from avito_service.errors import ValidationFailed
 from avito_service.observability import logger
 from avito_service.webhooks.tokens import (
     TOKEN_HASH_FIELD,
@@ -99,25 +99,13 @@ def _version(subscription: dict[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
-def unsubscribe_on_delete(account: Account) -> None:
-    """Best effort before an account is deleted: a failure is logged, the delete goes on."""
-    if not account.webhookSubscribed:
-        return
-    try:
-        unsubscribe(account.id)
-    except ServiceError as exc:
-        logger.warning(
-            "Could not unsubscribe the webhook of a deleted account",
-            extra={"account_id": account.id, "reason": exc.message},
-        )
-
-
-_registered = False
-
-
-def register_account_cleanup() -> None:
-    """Make deleting an account unsubscribe its webhook first (idempotent; called by the delete handler)."""
-    global _registered  # noqa: PLW0603 - a one-time registration flag
-    if not _registered:
-        accounts.on_delete(unsubscribe_on_delete)
-        _registered = True
+def unsubscribe_deleted(item: Mapping[str, Any]) -> None:
+    """Unsubscribe every URL of ours for a deleted account, from the copy of it its cleanup keeps (the account
+    record is gone). Idempotent; Avito or proxy failures are raised (the cleanup retries, then gives up)."""
+    account_id = str(item["id"])
+    client = AvitoApi(accounts.context_from_item(dict(item)))
+    for sub in client.subscriptions():
+        if _ours(str(sub.get("url", "")), account_id):
+            client.unsubscribe_webhook(str(sub["url"]))
+    forget_verified(account_id)
+    logger.info("Webhook of a deleted account unsubscribed", extra={"account_id": account_id})

@@ -1,0 +1,15 @@
+"""EventBridge Scheduler (daily, 04:00 Europe/Moscow by default): a sync-all-stats job over every account,
+so ``stats/history`` has a snapshot a day."""
+
+from typing import Any
+
+from avito_service.jobs.models import JobKind
+from avito_service.jobs.runner import start_bulk
+from avito_service.observability import logger, metrics
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    accepted = start_bulk(JobKind.SYNC_ALL_STATS, trigger="schedule")
+    return accepted.model_dump(mode="json")

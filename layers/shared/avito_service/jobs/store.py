@@ -1,0 +1,310 @@
+"""Jobs table access.
+
+Access patterns and keys (table ``JobsTable``, keys ``pk``/``sk``, every item expires by ``ttl`` after 30 days):
+
+| pattern                                   | key                                                             |
+|-------------------------------------------|-----------------------------------------------------------------|
+| a job (kind, status, counts)              | pk ``JOB#<jobId>``, sk ``JOB``                                   |
+| its tasks, one per account (outcome, cursor, lease) | pk ``JOB#<jobId>``, sk ``TASK#<order>#<accountId>``    |
+| a sync task's collected item-id pages     | pk ``PAGES#<jobId>#<accountId>``, sk ``<page>`` (zero-padded)     |
+
+A job and its tasks are one query (``GET /jobs/{jobId}``); item-id pages live in their own partition so that
+query never reads them. A task finishes in one transaction with its job's counters (``ADD done``/``failed``),
+conditional on the task not being finished yet, so a retried or duplicated message never counts twice.
+"""
+
+from __future__ import annotations
+
+import functools
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from avito_service import aws, clock
+from avito_service.config import get_settings
+from avito_service.jobs.models import FINAL, JobStatus
+
+HEADER = "JOB"
+TTL_SECONDS = 30 * 86400
+
+
+def job_key(job_id: str) -> dict[str, str]:
+    return {"pk": f"JOB#{job_id}", "sk": HEADER}
+
+
+def task_key(job_id: str, order: int, account_id: str) -> dict[str, str]:
+    return {"pk": f"JOB#{job_id}", "sk": f"TASK#{order:06d}#{account_id}"}
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    code = exc.response.get("Error", {}).get("Code")
+    if code == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return code == "ConditionalCheckFailedException"
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB's Decimals back to ints/floats, at any depth."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def dynamo(value: Any) -> Any:
+    """Floats to Decimals, at any depth (boto3 refuses floats)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [dynamo(v) for v in value]
+    return value
+
+
+class JobStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def table(self) -> Any:
+        return aws.table(self.table_name)
+
+    # --- creating and reading ---------------------------------------------------------------------------
+
+    def create(
+        self, job_id: str, header: dict[str, Any], tasks: list[dict[str, Any]], *, now: float | None = None
+    ) -> None:
+        """The job's tasks first, then its header: a reader never sees a job whose tasks are missing."""
+        expires = int((now or clock.now()) + TTL_SECONDS)
+        with self.table.batch_writer() as batch:
+            for order, task in enumerate(tasks):
+                batch.put_item(
+                    Item=dynamo({**task_key(job_id, order, task["accountId"]), "order": order, "ttl": expires, **task})
+                )
+        self.table.put_item(
+            Item=dynamo({**job_key(job_id), "ttl": expires, **header}), ConditionExpression="attribute_not_exists(pk)"
+        )
+
+    def job(self, job_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The header and every task, in order (one paginated query)."""
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"JOB#{job_id}"), "ConsistentRead": True}
+        while True:
+            page = self.table.query(**query)
+            items.extend(page.get("Items") or [])
+            if not page.get("LastEvaluatedKey"):
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        header = next((plain(i) for i in items if i["sk"] == HEADER), None)
+        tasks = [plain(i) for i in items if i["sk"].startswith("TASK#")]
+        return header, tasks
+
+    def task(self, job_id: str, order: int, account_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key=task_key(job_id, order, account_id), ConsistentRead=True).get("Item")
+        return plain(item) if item else None
+
+    def header(self, job_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key=job_key(job_id), ConsistentRead=True).get("Item")
+        return plain(item) if item else None
+
+    # --- running a task ---------------------------------------------------------------------------------
+
+    def claim(self, job_id: str, order: int, account_id: str, owner: str, until: float) -> dict[str, Any] | None:
+        """Lease an unfinished task to ``owner`` until ``until``; None when it is finished or leased to another."""
+        now = clock.now()
+        try:
+            item = self.table.update_item(
+                Key=task_key(job_id, order, account_id),
+                UpdateExpression="SET leaseOwner = :owner, leaseUntil = :until, #status = :running, updatedAt = :at",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND NOT #status IN (:done, :failed) AND "
+                    "(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":owner": owner,
+                    ":until": Decimal(str(round(until, 3))),
+                    ":now": Decimal(str(round(now, 3))),
+                    ":running": JobStatus.RUNNING.value,
+                    ":done": JobStatus.DONE.value,
+                    ":failed": JobStatus.FAILED.value,
+                    ":at": clock.iso(now),
+                },
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return None
+            raise
+        self._mark_job_running(job_id, now)
+        return plain(item)
+
+    def _mark_job_running(self, job_id: str, now: float) -> None:
+        try:
+            self.table.update_item(
+                Key=job_key(job_id),
+                UpdateExpression="SET #status = :running, updatedAt = :at",
+                ConditionExpression="#status = :queued",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":running": JobStatus.RUNNING.value,
+                    ":queued": JobStatus.QUEUED.value,
+                    ":at": clock.iso(now),
+                },
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def save_cursor(self, job_id: str, order: int, account_id: str, owner: str, cursor: dict[str, Any]) -> bool:
+        """Store the task's cursor while ``owner`` holds the lease; False when it lost it."""
+        try:
+            self.table.update_item(
+                Key=task_key(job_id, order, account_id),
+                UpdateExpression="SET #cursor = :cursor, updatedAt = :at",
+                ConditionExpression="leaseOwner = :owner",
+                ExpressionAttributeNames={"#cursor": "cursor"},
+                ExpressionAttributeValues={":cursor": dynamo(cursor), ":owner": owner, ":at": clock.iso()},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def release(self, job_id: str, order: int, account_id: str, owner: str) -> None:
+        """Give the lease up (the task waits for Avito's budget in a delayed message)."""
+        try:
+            self.table.update_item(
+                Key=task_key(job_id, order, account_id),
+                UpdateExpression="REMOVE leaseOwner, leaseUntil",
+                ConditionExpression="leaseOwner = :owner",
+                ExpressionAttributeValues={":owner": owner},
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def finish(self, job_id: str, order: int, account_id: str, status: JobStatus, fields: dict[str, Any]) -> bool:
+        """The task's outcome and the job's counter, in one transaction; False when it was finished already."""
+        now = clock.iso()
+        counter = "done" if status == JobStatus.DONE else "failed"
+        names: dict[str, str] = {"#status": "status"}
+        values: dict[str, Any] = {
+            ":status": status.value,
+            ":at": now,
+            ":done": JobStatus.DONE.value,
+            ":failed": JobStatus.FAILED.value,
+        }
+        sets = ["#status = :status", "updatedAt = :at"]
+        for index, (name, value) in enumerate(fields.items()):
+            names[f"#f{index}"] = name
+            values[f":f{index}"] = dynamo(value)
+            sets.append(f"#f{index} = :f{index}")
+        try:
+            aws.dynamodb_client().transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": task_key(job_id, order, account_id),
+                            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE leaseOwner, leaseUntil",
+                            "ConditionExpression": "attribute_exists(pk) AND NOT #status IN (:done, :failed)",
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": job_key(job_id),
+                            "UpdateExpression": "ADD #counter :one SET updatedAt = :at",
+                            "ExpressionAttributeNames": {"#counter": counter},
+                            "ExpressionAttributeValues": {":one": 1, ":at": now},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def complete_if_finished(self, job_id: str) -> dict[str, Any] | None:
+        """Once every task is finished, set the job's final status (done, or failed when no account succeeded)."""
+        header = self.header(job_id)
+        if header is None or header.get("status") in FINAL:
+            return header
+        done, failed, total = int(header.get("done", 0)), int(header.get("failed", 0)), int(header["total"])
+        if done + failed < total:
+            return header
+        status = JobStatus.FAILED if failed and not done else JobStatus.DONE
+        error = None
+        if failed:
+            error = header.get("firstError") if total == 1 else f"{failed} of {total} accounts failed; see outcomes."
+        values: dict[str, Any] = {":status": status.value, ":at": clock.iso(), ":done": JobStatus.DONE.value}
+        values[":failed"] = JobStatus.FAILED.value
+        expression = "SET #status = :status, updatedAt = :at"
+        if error:
+            expression += ", #error = :error"
+            values[":error"] = error
+        try:
+            self.table.update_item(
+                Key=job_key(job_id),
+                UpdateExpression=expression,
+                ConditionExpression="NOT #status IN (:done, :failed)",
+                ExpressionAttributeNames={"#status": "status", **({"#error": "error"} if error else {})},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+        return self.header(job_id)
+
+    def note_first_error(self, job_id: str, error: str) -> None:
+        self.table.update_item(
+            Key=job_key(job_id),
+            UpdateExpression="SET firstError = if_not_exists(firstError, :error)",
+            ExpressionAttributeValues={":error": error[:500]},
+        )
+
+    # --- item-id pages of a sync task -------------------------------------------------------------------
+
+    def put_page(self, job_id: str, account_id: str, page: int, ids: list[int]) -> None:
+        self.table.put_item(
+            Item={
+                "pk": f"PAGES#{job_id}#{account_id}",
+                "sk": f"{page:06d}",
+                "ids": ids,
+                "ttl": int(clock.now() + TTL_SECONDS),
+            }
+        )
+
+    def pages(self, job_id: str, account_id: str, first: int, count: int) -> list[list[int]]:
+        """Pages ``first`` .. ``first + count - 1`` (those that exist), in order."""
+        found = (
+            self.table.query(
+                KeyConditionExpression=Key("pk").eq(f"PAGES#{job_id}#{account_id}")
+                & Key("sk").between(f"{first:06d}", f"{first + count - 1:06d}"),
+                ConsistentRead=True,
+            ).get("Items")
+            or []
+        )
+        return [[int(i) for i in item["ids"]] for item in found]
+
+
+@functools.cache
+def _store(table_name: str) -> JobStore:
+    return JobStore(table_name)
+
+
+def job_store() -> JobStore:
+    return _store(get_settings().jobs_table)

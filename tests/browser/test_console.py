@@ -307,3 +307,12 @@ def test_the_statistics_chart_plots_views_and_contacts_per_day(
     assert [r.text.split()[:3] for r in rows] == [
         [snapshot["date"], str(snapshot["viewsToday"]), str(snapshot["contactsToday"])]
     ]
+
+
+def test_an_admin_checks_every_account_as_a_background_job(page: WebDriver, stack: LocalStack, seeded: Seeded) -> None:
+    sign_in(page, stack, "admin", "#/accounts")
+    visible(page, tid("check-all")).click()
+    notice = wait_for(
+        page, lambda d: (n := visible(d, tid("accounts-notice")).text) and "done" in n and n, "the job's outcome"
+    )
+    assert notice == "Checking every account: 2 done, 0 failed."

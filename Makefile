@@ -77,7 +77,8 @@ $(TOOLS_VENV)/bin/sam:
 
 check-deploy: $(TOOLS_VENV)/bin/sam ## sam validate --lint and sam build (no container) in a separate tools venv
 	$(TOOLS_VENV)/bin/sam validate --lint --template template.yaml
-	$(TOOLS_VENV)/bin/sam build --template template.yaml
+	@# sam build looks for python3.13 on the PATH: put the one scripts/find-python found first (pyenv shims may lack it)
+	PATH="$(dir $(shell readlink -f $(PYTHON))):$$PATH" $(TOOLS_VENV)/bin/sam build --template template.yaml
 
 clean: ## remove build output and caches (keeps .venv)
 	rm -rf .aws-sam .pytest_cache .ruff_cache .local

@@ -1,11 +1,12 @@
 """GET /api/v1/chats/{chatId}/messages: a stored chat's messages, oldest first, paginated (any role; never Avito)."""
 
 from avito_service.api import Cursor, Limit, Page, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.cors import cors_config
 from avito_service.messenger.models import ChatAccountId, ChatId, Message
 from avito_service.messenger.store import chat_store
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
 install_error_handlers(app)
 
 

@@ -11,10 +11,11 @@ from avito_service.api import (
     ok,
     rest_handler,
 )
+from avito_service.cors import cors_config
 from avito_service.messenger import live
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
 install_error_handlers(app)
 
 

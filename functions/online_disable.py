@@ -2,10 +2,11 @@
 
 from avito_service.accounts.models import Account
 from avito_service.api import Envelope, PathAccountId, admin_only, doc, install_error_handlers, ok, rest_handler
+from avito_service.cors import cors_config
 from avito_service.online import control
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
 install_error_handlers(app)
 
 

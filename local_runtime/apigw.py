@@ -20,15 +20,17 @@ from local_runtime.workers import InvocationResult, LambdaRuntime, RuntimeStoppe
 
 STAGE = "local"
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
-_INTERNAL_ERROR = {"message": "Internal server error"}
+_ERROR_TYPES = {  # x-amzn-ErrorType by gateway response type
+    "UNAUTHORIZED": "UnauthorizedException",
+    "ACCESS_DENIED": "AccessDeniedException",
+    "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
+    "THROTTLED": "TooManyRequestsException",
+    "REQUEST_TOO_LARGE": "RequestTooLargeException",
+}
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
-
-
-def _contract_error(status: int, code: str, message: str) -> Response:
-    return _json_response(status, {"success": False, "error": {"code": code, "message": message}})
 
 
 class ApiGatewayApp:
@@ -108,40 +110,92 @@ class ApiGatewayApp:
     def _proxy(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
         route, path_params, path_known = self._find_route(request.path, request.method)
+        # SAM's Cors adds an OPTIONS method to every path without one; it wins over an ANY method there.
+        if path_known and request.method == "OPTIONS" and (route is None or route.method == "ANY"):
+            preflight = self._preflight(request, request_id)
+            if preflight is not None:
+                return preflight
         if route is None:
-            if path_known and request.method == "OPTIONS":
-                cors = self._cors_for(request.path)
-                if cors is not None:
-                    return Response(status=200, headers=cors)
-            if path_known:
-                return _contract_error(405, "method_not_allowed", f"Method {request.method} not allowed")
-            return _contract_error(404, "not_found", f"No route for {request.method} {request.path}")
+            # API Gateway answers a path or method it has no route for with MISSING_AUTHENTICATION_TOKEN.
+            api = self._api_for(request.path)
+            return self._gateway_response(api, "MISSING_AUTHENTICATION_TOKEN", None, request_id)
         api = self._apis[route.api_logical_id]
         authorizer_context: dict[str, Any] | None = None
         if route.authorizer is not None:
-            authorizer = api.authorizers[route.authorizer]
-            method_arn = self._context.arn(
-                "execute-api", f"{api.api_id}/{STAGE}/{request.method}/{request.path.lstrip('/')}"
-            )
-            decision = self._authorizers.authorize(authorizer, request.headers.get(authorizer.header), method_arn)
-            if decision.context is None:
-                return self._gateway_response(api, str(decision.response_type), decision.message, request_id)
-            authorizer_context = decision.context
+            denied, authorizer_context = self._authorize(request, api, route.authorizer, request_id)
+            if denied is not None:
+                return denied
         event = self._rest_event(
             request, route, api, path_params, request_id=request_id, authorizer_context=authorizer_context
         )
-        result = self._invoke(route.function_id, event)
+        result = self._invoke_within(route, event)
+        if result is None:  # the function is still running, as it would be in Lambda; the caller is answered
+            return self._gateway_response(api, "INTEGRATION_TIMEOUT", None, request_id)
         response = _proxy_response(result) if result.ok else None
         if response is None:
-            return _json_response(502, _INTERNAL_ERROR, {"x-amzn-RequestId": request_id})
+            return self._gateway_response(api, "DEFAULT_5XX", None, request_id)
         response.headers.setdefault("x-amzn-RequestId", request_id)
         return response
 
-    def _cors_for(self, path: str) -> dict[str, str] | None:
+    def _authorize(
+        self, request: Request, api: ApiConfig, authorizer_name: str, request_id: str
+    ) -> tuple[Response | None, dict[str, Any] | None]:
+        """(gateway response, None) when the authorizer refuses, else (None, the authorizer's context)."""
+        authorizer = api.authorizers[authorizer_name]
+        method_arn = self._context.arn(
+            "execute-api", f"{api.api_id}/{STAGE}/{request.method}/{request.path.lstrip('/')}"
+        )
+        decision = self._authorizers.authorize(authorizer, request.headers.get(authorizer.header), method_arn)
+        if decision.context is None:
+            return self._gateway_response(api, str(decision.response_type), decision.message, request_id), None
+        return None, decision.context
+
+    def _invoke_within(self, route: Route, event: Any) -> InvocationResult | None:
+        """The function's result, or None when it takes longer than the route's integration timeout."""
+        done = threading.Event()
+        outcome: list[InvocationResult] = []
+
+        def run() -> None:
+            outcome.append(self._invoke(route.function_id, event))
+            done.set()
+
+        threading.Thread(target=run, name=f"invoke-{route.function_id}", daemon=True).start()
+        return outcome[0] if done.wait(route.timeout_ms / 1000) else None
+
+    def _api_for(self, path: str) -> ApiConfig:
+        """The API serving the longest known prefix of `path` (the only API, in the usual one-API template)."""
+        parts = split_path(path)
+        best: tuple[int, str] | None = None
         for route in self._routes:
-            if route.match(split_path(path)) is not None and self._apis[route.api_logical_id].cors:
-                return self._apis[route.api_logical_id].cors
-        return None
+            shared = 0
+            for segment, part in zip(route.segments, parts, strict=False):
+                if segment.kind == 0 and segment.text != part:
+                    break
+                shared += 1
+            if best is None or shared > best[0]:
+                best = (shared, route.api_logical_id)
+        logical_id = best[1] if best else next(iter(self._apis))
+        return self._apis[logical_id]
+
+    def _preflight(self, request: Request, request_id: str) -> Response | None:
+        """SAM `Cors`: an OPTIONS method on every path (a MOCK integration), answered with the configured headers."""
+        routes = [r for r in self._routes if r.match(split_path(request.path)) is not None]
+        best = min(routes, key=lambda r: r.specificity)
+        api = self._apis[best.api_logical_id]
+        if api.cors is None:
+            return None
+        if api.preflight_authorizer is not None:
+            denied, _ = self._authorize(request, api, api.preflight_authorizer, request_id)
+            if denied is not None:
+                return denied
+        headers = dict(api.cors)
+        if "Access-Control-Allow-Methods" not in headers:  # SAM lists the path's own methods
+            methods = {r.method for r in routes if r.resource_path == best.resource_path}
+            if "ANY" in methods:
+                methods = {"DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"}
+            headers["Access-Control-Allow-Methods"] = ",".join(sorted(methods | {"OPTIONS"}))
+        headers["x-amzn-RequestId"] = request_id
+        return Response("{}", status=200, headers=headers, content_type="application/json")
 
     def _gateway_response(self, api: ApiConfig, response_type: str, message: str | None, request_id: str) -> Response:
         status, default_message, configured = api.gateway_response(response_type)
@@ -157,14 +211,10 @@ class ApiGatewayApp:
             )
         else:
             body = '{"message":' + message_string + "}"
-        headers = {
-            "x-amzn-RequestId": request_id,
-            "x-amzn-ErrorType": "UnauthorizedException"
-            if status == 401
-            else "AccessDeniedException"
-            if status == 403
-            else "InternalServerErrorException",
-        }
+        error_type = _ERROR_TYPES.get(
+            response_type, "BadRequestException" if status < 500 else "InternalServerErrorException"
+        )
+        headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": error_type}
         headers.update(configured.headers if configured else {})
         return Response(body, status=status, headers=headers, content_type="application/json")
 

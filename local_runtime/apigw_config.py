@@ -14,6 +14,8 @@ from local_runtime.template import API_TYPE, GATEWAY_RESPONSE_TYPE, TemplateErro
 IMPLICIT_API_ID = "ServerlessRestApi"
 DEFAULT_REAUTHORIZE_SECONDS = 300
 
+DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000  # API Gateway REST's default (and, without a quota raise, maximum)
+
 # API Gateway's built-in gateway responses: type -> (status, message).
 DEFAULT_GATEWAY_RESPONSES: dict[str, tuple[int, str | None]] = {
     "UNAUTHORIZED": (401, "Unauthorized"),
@@ -21,6 +23,19 @@ DEFAULT_GATEWAY_RESPONSES: dict[str, tuple[int, str | None]] = {
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
     "AUTHORIZER_FAILURE": (500, None),
     "AUTHORIZER_CONFIGURATION_ERROR": (500, None),
+    "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
+    "INTEGRATION_FAILURE": (504, None),
+    "THROTTLED": (429, "Too Many Requests"),
+    "REQUEST_TOO_LARGE": (413, "Request Too Long"),
+    "BAD_REQUEST_BODY": (400, "Invalid request body"),
+    "BAD_REQUEST_PARAMETERS": (400, "Invalid request parameters"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type"),
+    "RESOURCE_NOT_FOUND": (404, "Not Found"),
+    "WAF_FILTERED": (403, "Forbidden"),
+    "QUOTA_EXCEEDED": (429, "Limit Exceeded"),
+    "API_CONFIGURATION_ERROR": (500, None),
+    # A Lambda proxy function that fails or answers malformed: API Gateway says 502 and uses DEFAULT_5XX.
+    "DEFAULT_5XX": (502, "Internal server error"),
 }
 _DEFAULT_FAMILY = {4: "DEFAULT_4XX", 5: "DEFAULT_5XX"}
 
@@ -43,6 +58,7 @@ class Route:
     function_id: str
     authorizer: str | None  # authorizer name, None when open
     segments: tuple[Segment, ...]
+    timeout_ms: int = DEFAULT_INTEGRATION_TIMEOUT_MS  # the event's TimeoutInMillis
 
     @property
     def specificity(self) -> tuple[int, ...]:
@@ -90,13 +106,15 @@ class ApiConfig:
     default_authorizer: str | None = None
     gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
     cors: dict[str, str] | None = None
+    # SAM's Auth.AddDefaultAuthorizerToCorsPreflight (default true): preflights go through the default authorizer.
+    preflight_authorizer: str | None = None
 
     def gateway_response(self, response_type: str) -> tuple[int, str | None, GatewayResponse | None]:
         """(status, default message, configured response or None) for a gateway response type."""
         status, message = DEFAULT_GATEWAY_RESPONSES.get(response_type, (500, None))
         configured = self.gateway_responses.get(response_type) or self.gateway_responses.get(
             _DEFAULT_FAMILY.get(status // 100, "")
-        )
+        )  # a DEFAULT_4XX/5XX response without StatusCode keeps the original status, as in API Gateway
         return (configured.status if configured and configured.status else status), message, configured
 
 
@@ -132,6 +150,8 @@ def load_api_configs(resolver: Resolver, runtime_ids: dict[str, str]) -> dict[st
         for response_type, spec in (props.get("GatewayResponses") or {}).items():
             config.gateway_responses[response_type] = _sam_gateway_response(spec)
         config.cors = _cors(props.get("Cors"))
+        if config.cors is not None and auth.get("AddDefaultAuthorizerToCorsPreflight", True) not in (False, "false"):
+            config.preflight_authorizer = config.default_authorizer
         configs[logical_id] = config
     for logical_id in template.ids_of_type(GATEWAY_RESPONSE_TYPE):
         raw_props = template.properties(logical_id)
@@ -234,9 +254,16 @@ def load_routes(specs: dict[str, FunctionSpec], apis: dict[str, ApiConfig]) -> l
                 authorizer = None
             if authorizer is not None and authorizer not in api.authorizers:
                 raise TemplateError(f"{where}: authorizer {authorizer!r} is not defined on {api_logical_id}")
+            timeout_ms = int(props.get("TimeoutInMillis") or DEFAULT_INTEGRATION_TIMEOUT_MS)
             routes.append(
                 Route(
-                    api_logical_id, path, "ANY" if method == "ANY" else method, function_id, authorizer, _segments(path)
+                    api_logical_id,
+                    path,
+                    "ANY" if method == "ANY" else method,
+                    function_id,
+                    authorizer,
+                    _segments(path),
+                    timeout_ms,
                 )
             )
     return routes

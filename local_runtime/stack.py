@@ -34,7 +34,11 @@ from local_runtime.websocket import (
 from local_runtime.workers import DEFAULT_MAX_WORKERS, InvocationResult, LambdaRuntime, LogSink
 
 DEFAULT_SECRET_ENV_MAP = {"JWT_SECRET": "JwtSecret"}
-DEFAULT_PARAMETER_ENV_MAP = {"AVITO_API_URL": "AvitoApiUrl", "WEBHOOK_BASE_URL": "WebhookBaseUrl"}
+DEFAULT_PARAMETER_ENV_MAP = {
+    "AVITO_API_URL": "AvitoApiUrl",
+    "WEBHOOK_BASE_URL": "WebhookBaseUrl",
+    "CORS_ALLOW_ORIGINS": "AllowedOrigins",
+}
 WEBHOOK_BASE_URL_ENV = "WEBHOOK_BASE_URL"
 # No retries: when moto stops, pollers must notice at once instead of backing off.
 _POLLER_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=10)

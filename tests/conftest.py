@@ -49,6 +49,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "JOBS_QUEUE_URL",
             "CONNECTIONS_TABLE",
             "WEBSOCKET_MANAGEMENT_URL",
+            "TOKENS_TABLE",
+            "IDEMPOTENCY_TABLE",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -92,6 +94,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         created = create_resources(load_template(TEMPLATE))
         monkeypatch.setenv("ACCOUNTS_TABLE", created["AccountsTable"])
         monkeypatch.setenv("MESSENGER_TABLE", created["MessengerTable"])
+        monkeypatch.setenv("TOKENS_TABLE", created["TokensTable"])
+        monkeypatch.setenv("IDEMPOTENCY_TABLE", created["IdempotencyTable"])
         monkeypatch.setenv("JWT_SECRET_ARN", created["JwtSecret"])
         if "ConnectionsTable" in created:
             monkeypatch.setenv("CONNECTIONS_TABLE", created["ConnectionsTable"])

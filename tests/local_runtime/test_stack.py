@@ -137,11 +137,36 @@ def test_policy_deny_is_403_and_authorizer_crash_is_500(stack: LocalStack) -> No
     assert crashed.status_code == 500
 
 
-def test_unknown_path_and_wrong_method(stack: LocalStack) -> None:
-    missing = requests.get(f"{stack.api_url}/nope", timeout=10)
-    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
-    wrong = requests.put(f"{stack.api_url}/health", timeout=10)
-    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+def test_unknown_path_and_wrong_method_use_the_missing_token_gateway_response(stack: LocalStack) -> None:
+    # API Gateway answers both with MISSING_AUTHENTICATION_TOKEN; the fixture maps it to a 404 with a CORS header
+    for response in (
+        requests.get(f"{stack.api_url}/nope", timeout=10),
+        requests.put(f"{stack.api_url}/health", timeout=10),
+    ):
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+        assert response.json()["error"]["requestId"] == response.headers["x-amzn-RequestId"]
+        assert response.headers["Access-Control-Allow-Origin"] == "https://app.example"
+        assert response.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+
+
+def test_preflight_is_answered_from_the_api_cors_without_the_authorizer(stack: LocalStack) -> None:
+    headers = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    response = requests.options(f"{stack.api_url}/items", headers=headers, timeout=10)  # a route with an authorizer
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert response.headers["Access-Control-Allow-Headers"] == "Authorization,Content-Type"
+    assert response.headers["Access-Control-Allow-Methods"] == "OPTIONS,POST"  # the path's own methods
+    files = requests.options(f"{stack.api_url}/files/a/b", headers=headers, timeout=10)
+    assert files.headers["Access-Control-Allow-Methods"] == "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"  # ANY
+
+
+def test_integration_timeout_uses_the_gateway_response(stack: LocalStack) -> None:
+    response = requests.get(f"{stack.api_url}/slow", params={"seconds": "3"}, timeout=10)  # TimeoutInMillis: 300
+    assert response.status_code == 504  # the built-in status of INTEGRATION_TIMEOUT, kept without StatusCode
+    assert response.json() == {
+        "success": False,
+        "error": {"code": "gateway_timeout", "message": "Endpoint request timed out"},
+    }
 
 
 def test_environment_layer_and_context_reach_the_handler(stack: LocalStack) -> None:

@@ -30,6 +30,7 @@ from pydantic import Field
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts import vault
+from avito_service.avito import tokens as avito_tokens
 from avito_service.base import Model
 from avito_service.errors import ServiceError
 from avito_service.messenger.store import chat_store
@@ -62,6 +63,7 @@ def clean_up(account_id: str, *, now: float | None = None) -> bool:
     if account.get("secretArn"):
         vault.delete(str(account["secretArn"]))
     deleted += repo.delete_leftovers(account_id)
+    avito_tokens.forget_token(account_id)  # its cached Avito token and Messenger-denied marker (TokensTable)
     waited = started - float(marker["deletedAt"])
     if deleted == 0 and waited >= SETTLE_SECONDS:
         repo.delete_cleanup_marker(account_id)

@@ -7,8 +7,7 @@ Access patterns and keys (table ``AccountsTable``, keys ``pk``/``sk``):
 | account by id                            | pk ``ACCOUNT#<id>``, sk ``PROFILE``                            |
 | accounts in creation order, paginated    | GSI ``byCreatedAt``: listPk ``ACCOUNTS``, listSk ``<createdAt>#<id>`` |
 | one account per Avito clientId           | pk ``CLIENT#<clientId>``, sk ``CLIENT`` (written in the same transaction) |
-| stats snapshots of an account by date    | pk ``ACCOUNT#<id>``, sk ``STATS#<YYYY-MM-DD>``                 |
-| cached Avito token of an account         | pk ``ACCOUNT#<id>``, sk ``TOKEN`` (``ttl`` attribute)          |
+| stats snapshots of an account by date    | pk ``ACCOUNT#<id>``, sk ``STATS#<YYYY-MM-DD>`` (paginated)     |
 | enabled eternal-online accounts due by T | sparse GSI ``byOnlineDue``: ``onlinePk`` = ``ONLINE``, ``nextDueAt`` <= T |
 | deleted accounts whose data is still being cleaned up | pk ``CLEANUP``, sk ``ACCOUNT#<id>`` (a copy of the account) |
 
@@ -38,10 +37,6 @@ CLEANUP_PK = "CLEANUP"
 
 def account_key(account_id: str) -> dict[str, str]:
     return {"pk": f"ACCOUNT#{account_id}", "sk": PROFILE}
-
-
-def token_key(account_id: str) -> dict[str, str]:
-    return {"pk": f"ACCOUNT#{account_id}", "sk": "TOKEN"}
 
 
 def cleanup_key(account_id: str) -> dict[str, str]:
@@ -286,15 +281,27 @@ class AccountRepository:
     def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
         return {"TableName": self.table_name, "Item": item, "ConditionExpression": condition}
 
-    # --- cached Avito token (see avito_service.avito.tokens) ---------------------------------------------
-
-    def forget_token(self, account_id: str) -> None:
-        self._table.delete_item(Key=token_key(account_id))
-
     # --- stats snapshots ----------------------------------------------------------------------------------
 
     def put_snapshot(self, account_id: str, date: str, snapshot: dict[str, Any]) -> None:
         self._table.put_item(Item={"pk": f"ACCOUNT#{account_id}", "sk": f"STATS#{date}", **snapshot})
+
+    def snapshots_page(
+        self, account_id: str, date_from: str, date_to: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the account's snapshots between two days, oldest first, and the next page's cursor."""
+        pk = f"ACCOUNT#{account_id}"
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").between(f"STATS#{date_from}", f"STATS#{date_to}"),
+            "Limit": limit,
+        }
+        start = decode_cursor(cursor, required_keys=("pk", "sk"))
+        if start:
+            if start["pk"] != pk or not str(start["sk"]).startswith("STATS#"):
+                raise ValidationFailed.on("cursor", "Not a cursor of this list.")
+            query["ExclusiveStartKey"] = start
+        page = self._table.query(**query)
+        return page["Items"], encode_cursor(page.get("LastEvaluatedKey"))
 
     def snapshots(self, account_id: str, date_from: str, date_to: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

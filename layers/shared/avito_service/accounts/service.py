@@ -28,6 +28,7 @@ from avito_service.accounts.models import (
     check_proxy,
 )
 from avito_service.accounts.repository import LIST_PK, ONLINE_PK, AccountRepository, Change, ConditionFailed
+from avito_service.avito import tokens as avito_tokens
 from avito_service.config import get_settings
 from avito_service.errors import Conflict, NotFound
 from avito_service.observability import logger
@@ -204,7 +205,7 @@ def _apply_update(current: dict[str, Any], changes: dict[str, Any], version: int
     new_client = changes.get("clientId")
     item = repository().update(current["id"], change, new_client_id=new_client, old_client_id=current["clientId"])
     if CREDENTIAL_FIELDS & changes.keys():
-        repository().forget_token(current["id"])  # the cached Avito token belongs to the old credentials
+        avito_tokens.forget_token(current["id"])  # the cached Avito token belongs to the old credentials
     logger.info("Account updated", extra={"account_id": current["id"], "fields": sorted(changes)})
     return item
 

@@ -13,7 +13,7 @@ WS_PORT ?= 3002
 ROLE ?= admin
 export PORT WEBHOOK_PORT MOTO_PORT WS_PORT
 
-.PHONY: help venv run demo test lint cfn-lint unit integration e2e openapi check-openapi token invoke bench check-deploy clean
+.PHONY: help venv run demo test lint cfn-lint unit integration e2e openapi check-openapi token invoke bench check-deploy clean browser-deps screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -34,8 +34,19 @@ run: $(STAMP) ## start the local stack: API :3000, webhook Function URL :3001, W
 demo: $(STAMP) ## local stack + Avito simulator with a seeded account and chats
 	$(PY) -m scripts.demo
 
-test: $(STAMP) lint cfn-lint check-openapi ## every check: ruff, cfn-lint, OpenAPI up to date, the whole pytest suite
+test: $(STAMP) lint cfn-lint check-openapi browser-deps ## every check: ruff, cfn-lint, OpenAPI up to date, the whole pytest suite
 	$(PY) -m pytest -n 2 --dist loadfile
+
+# The console's browser tests drive Debian's Chromium through its chromedriver; installed once when missing.
+browser-deps: ## install chromium and chromium-driver with apt when they are missing (the browser tests use them)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		echo "installing chromium and chromium-driver (apt) for the console's browser tests"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 chromium chromium-driver >/dev/null; }
+
+screenshots: $(STAMP) browser-deps ## redo docs/console-inbox.png and docs/console-chat.png
+	$(PY) -m scripts.console_screenshots
 
 lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff check .

@@ -102,11 +102,26 @@ def _print_summary(stack: LocalStack, template: str) -> None:
         print(f"DynamoDB stream {stream.table_name} -> {stream.function_id} (batch {stream.batch_size})")
     if "JWT_SECRET" in stack.generated_secrets and stack.jwt_secret:
         path = _write_secret_file(template, stack.jwt_secret)
+        token = make_token(stack.jwt_secret, "admin", "local-admin", 43200)
         print(f"JWT_SECRET was unset: generated one (saved to {path}). Admin token (12 h):")
-        print(make_token(stack.jwt_secret, "admin", "local-admin", 43200))
+        print(token)
+        if _serves_console(stack):
+            print(f"Operator console, signed in as that admin: {console_link(stack, token)}")
+    elif _serves_console(stack):
+        print(f"Operator console: {stack.api_url}/console/ (paste a token from `make token`)")
     if stack.log_dir:
         print(f"Logs: one line per request below; every function's JSON logs and metrics in {stack.log_dir}/")
     sys.stdout.flush()
+
+
+def _serves_console(stack: LocalStack) -> bool:
+    """Whether the template has the operator console's routes (GET /console...)."""
+    return any(route.split()[1].startswith("/console") for route in stack_routes(stack))
+
+
+def console_link(stack: LocalStack, token: str) -> str:
+    """The console's address that signs in with ``token`` (the page removes it from the address bar)."""
+    return f"{stack.api_url}/console/#token={token}"
 
 
 def stack_routes(stack: LocalStack) -> list[str]:

@@ -143,6 +143,8 @@ class LocalStack:
             for lid in template.ids_of_type(WS_API_TYPE):
                 api = api_id(lid)
                 context.local_endpoints[management_prefix(context, api)] = f"{management_server.url}/{api}"
+                # clients' address of the API (wss://<api>.execute-api...), e.g. in the console's config
+                context.local_endpoints[f"wss://{context.execute_api_host(api)}"] = self._gateway.url
         resolver = self.resolver = Resolver(template, context)
         self.physical_ids = create_resources(
             template, self.moto_url, resolver=resolver, secret_values=self._secret_values(template)

@@ -140,6 +140,7 @@ def _print_summary(demo: Demo) -> None:
     print(f"Avito simulator:   {demo.sim.base_url} (demo user {DEMO_USER_ID})")
     print(f"API:               {demo.stack.api_url}/api/v1   (Swagger UI: {demo.stack.api_url}/api/v1/docs)")
     print(f"Webhook URL base:  {demo.stack.webhook_url}/")
+    print(f"Operator console:  {demo.stack.api_url}/console/#token={demo.token}")
     print(
         f"Demo account:      {account['id']} ({account['name']}, {demo.check.get('connectionStatus')}, "
         f"{len(demo.chats)} chats, webhook subscribed: {demo.webhook.get('subscribed')})"

@@ -176,6 +176,16 @@ def _webhook(name: str, status: int, body: Any, world: World) -> None:
         assert status == 200 and body["ok"] is True, body
 
 
+def _console(name: str, status: int, body: Any, world: World) -> None:
+    assert status == 200, body
+    if name.endswith("config"):
+        assert set(body) == {"websocketUrl", "version"}, body
+    elif name.endswith("index"):
+        assert '<script type="module" src="js/app.js">' in body
+    else:
+        assert "import" in body and "<html" not in body
+
+
 def _job_not_found(name: str, status: int, body: Any, world: World) -> None:
     """The sample's job id is not one this test created: a clean 404 in the contract's shape."""
     assert status == 404 and body["success"] is False and body["error"]["code"] == "not_found", body
@@ -206,6 +216,7 @@ def _generic(name: str, status: int, body: Any, world: World) -> None:
 EXPECTED: dict[str, Check] = {
     "health": expect({200}, lambda d, w: (d["status"] == "ok" and d["version"]) or pytest.fail(str(d))),
     "docs": _docs,
+    "console_site": _console,
     "accounts_list": expect({200}, lambda d, w: w.account_id in _ids(d) or pytest.fail(str(d))),
     "accounts_get": expect({200}, lambda d, w: (_no_secrets(d), d["id"] == w.account_id or pytest.fail(str(d)))),
     "accounts_create": expect({201}, _created),
@@ -349,4 +360,5 @@ def test_samples_use_the_templates_routes() -> None:
                 assert (event["resource"], event["httpMethod"]) in routes, path.name
                 assert event["requestContext"]["resourcePath"] == event["resource"], path.name
                 for name, value in (event.get("pathParameters") or {}).items():
-                    assert "{" + name + "}" in event["resource"] and value in event["path"], path.name
+                    placeholders = ("{" + name + "}", "{" + name + "+}")
+                    assert any(p in event["resource"] for p in placeholders) and value in event["path"], path.name

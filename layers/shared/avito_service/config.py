@@ -41,6 +41,8 @@ class Settings:
     )
     avito_proxy_ca_bundle: str = _setting("", "AVITO_PROXY_CA_BUNDLE", doc="extra CA bundle trusted for HTTPS proxies")
     webhook_base_url: str = _setting("", "WEBHOOK_BASE_URL", doc="public base URL of the webhook Function URL")
+    console_websocket_url: str = _setting("", "CONSOLE_WEBSOCKET_URL", doc="live-updates WebSocket URL for the console")
+
     cors_allow_origins: str = _setting("*", "CORS_ALLOW_ORIGINS", doc="browser origins allowed (comma-separated, *)")
     keepalive_queue_url: str = _setting("", "KEEPALIVE_QUEUE_URL", doc="SQS queue of planned keep-alives")
     cleanup_queue_url: str = _setting("", "CLEANUP_QUEUE_URL", doc="SQS queue of deleted accounts to clean up")

@@ -1,0 +1,102 @@
+// The service's REST API (the contract's /api/v1), called with the operator's token.
+// Its base is derived from the page's own address: the console is served at <stage>/console/, the API at
+// <stage>/api/v1, so the same files work locally (no stage) and deployed (/prod).
+
+export function apiBase(location) {
+  const stage = location.pathname.replace(/\/console(\/.*)?$/, "");
+  return `${location.origin}${stage}/api/v1`;
+}
+
+/** A failed call: `status` (0 when the network failed), the contract's `code`, a sentence in `message`. */
+export class ApiError extends Error {
+  constructor(status, code, message, details = []) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export class Api {
+  /** @param session the Session whose token is sent; @param onUnauthorized called on any 401 */
+  constructor(base, session, onUnauthorized) {
+    this.base = base;
+    this.session = session;
+    this.onUnauthorized = onUnauthorized;
+  }
+
+  /** The `data` of the contract's success envelope, the whole body with {full: true}; throws ApiError. */
+  async request(method, path, { query, json, form, headers = {}, full = false } = {}) {
+    const url = new URL(this.base + path);
+    for (const [key, value] of Object.entries(query || {})) {
+      if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
+    }
+    const init = { method, headers: { Accept: "application/json", ...headers } };
+    if (this.session.token) init.headers.Authorization = `Bearer ${this.session.token}`;
+    if (json !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(json);
+    } else if (form !== undefined) {
+      init.body = form; // the browser sets multipart/form-data with its boundary
+    }
+    let response;
+    try {
+      response = await fetch(url, init);
+    } catch {
+      throw new ApiError(0, "network_error", "The service cannot be reached; check the connection.");
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    if (!response.ok || !body || body.success === false) {
+      const error = body?.error || {};
+      if (response.status === 401) this.onUnauthorized?.();
+      throw new ApiError(
+        response.status,
+        error.code || `http_${response.status}`,
+        error.message || body?.message || `The service answered ${response.status}.`,
+        error.details || [],
+      );
+    }
+    return full ? { ...body, status: response.status } : body.data;
+  }
+
+  get(path, query) {
+    return this.request("GET", path, { query });
+  }
+
+  post(path, json, headers) {
+    return this.request("POST", path, { json, headers });
+  }
+
+  /** Every item of a paginated list (following nextCursor), at most `maxPages` pages. */
+  async all(path, query = {}, maxPages = 20) {
+    const items = [];
+    let cursor = null;
+    for (let page = 0; page < maxPages; page += 1) {
+      const body = await this.request("GET", path, { query: { limit: 100, ...query, cursor }, full: true });
+      items.push(...(body.data || []));
+      cursor = body.nextCursor;
+      if (!cursor) break;
+    }
+    return items;
+  }
+
+  /** One page: {items, nextCursor}. */
+  async page(path, query = {}) {
+    const body = await this.request("GET", path, { query, full: true });
+    return { items: body.data || [], nextCursor: body.nextCursor || null };
+  }
+}
+
+export function enc(value) {
+  return encodeURIComponent(String(value));
+}
+
+/** A fresh Idempotency-Key, so a retried send is not sent twice. */
+export function idempotencyKey() {
+  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+}

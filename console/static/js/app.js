@@ -1,0 +1,189 @@
+// The operator console: sign-in, navigation (#/inbox, #/accounts, #/stats), live updates, the views.
+
+import { h, replace } from "./dom.js";
+import { Api, apiBase } from "./api.js";
+import { Session } from "./session.js";
+import { Live } from "./live.js";
+import { Chime } from "./sound.js";
+import { InboxView } from "./inbox.js";
+import { AccountsView } from "./accounts.js";
+import { StatsView } from "./stats.js";
+
+const LIVE_LABELS = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", off: "No live updates" };
+
+class ConsoleApp {
+  constructor(root, config) {
+    this.root = root;
+    this.config = config;
+    this.session = new Session();
+    this.api = new Api(apiBase(window.location), this.session, () => this.signOut("Your session has ended; sign in again."));
+    this.accounts = new Map();
+    this.chime = new Chime();
+    this.live = new Live(config.websocketUrl || null, () => this.session.token);
+    this.views = null;
+    this.unreadTotal = 0;
+    this.live.addEventListener("state", () => this.renderLiveState());
+    this.live.addEventListener("avito-chat-updated", (event) => this.views?.inbox.upsert(event.detail.chat));
+    this.live.addEventListener("avito-new-message", (event) => this.views?.inbox.chatView.newMessage(event.detail));
+    this.live.addEventListener("avito-notification", (event) => this.notified(event.detail));
+    this.live.addEventListener("resync", () => this.resync());
+    window.addEventListener("hashchange", () => this.route());
+  }
+
+  start() {
+    const error = this.session.restore(window.location, window.history);
+    if (this.session.signedIn) this.enter();
+    else this.renderSignIn(error);
+  }
+
+  // ---------------------------------------------------------------- sign-in
+  renderSignIn(message) {
+    this.live.stop();
+    const input = h("textarea", { rows: 4, placeholder: "eyJhbGciOiJIUzI1NiIs…", dataset: { testid: "token-input" }, "aria-label": "Token", spellcheck: "false", autocomplete: "off" });
+    const error = h("p", { class: "notice error", hidden: !message, dataset: { testid: "sign-in-error" } }, message || "");
+    const form = h(
+      "form",
+      {
+        class: "sign-in",
+        dataset: { testid: "sign-in" },
+        onsubmit: (event) => {
+          event.preventDefault();
+          try {
+            this.session.signIn(input.value);
+          } catch (failure) {
+            error.hidden = false;
+            error.textContent = failure.message;
+            return;
+          }
+          this.enter();
+        },
+      },
+      h("h1", {}, "Avito Service console"),
+      h("p", { class: "muted" }, "Paste the token (JWT) you were given. It stays in this browser only and is sent with each request to the service."),
+      input,
+      error,
+      h("button", { type: "submit", class: "primary", dataset: { testid: "sign-in-submit" } }, "Sign in"),
+    );
+    replace(this.root, h("main", { class: "center" }, form));
+    input.focus();
+  }
+
+  signOut(message) {
+    this.session.signOut();
+    this.views = null;
+    this.accounts.clear();
+    this.setUnreadTotal(0);
+    this.renderSignIn(message);
+  }
+
+  // ---------------------------------------------------------------- the signed-in shell
+  enter() {
+    const nav = (id, hash, label) => h("a", { href: hash, dataset: { testid: id, view: hash.slice(2) } }, label);
+    this.liveBadge = h("span", { class: "live-state", dataset: { testid: "live-state" } });
+    this.muteButton = h("button", { type: "button", class: "ghost small", dataset: { testid: "mute" }, onclick: () => this.toggleMute() });
+    this.navLinks = [nav("nav-inbox", "#/inbox", "Inbox"), nav("nav-accounts", "#/accounts", "Accounts"), nav("nav-stats", "#/stats", "Statistics")];
+    this.main = h("main", { class: "content" });
+    replace(
+      this.root,
+      h(
+        "header",
+        { class: "topbar" },
+        h("span", { class: "brand" }, "Avito console"),
+        h("nav", {}, this.navLinks),
+        h("span", { class: "spacer" }),
+        this.liveBadge,
+        this.muteButton,
+        h("span", { class: "who", dataset: { testid: "who", role: this.session.role } }, `${this.session.claims.sub || "signed in"} · ${this.session.role}`),
+        h("button", { type: "button", class: "ghost small", dataset: { testid: "sign-out" }, onclick: () => this.signOut() }, "Sign out"),
+      ),
+      this.main,
+    );
+    this.views = { inbox: new InboxView(this), accounts: new AccountsView(this), stats: new StatsView(this) };
+    this.renderLiveState();
+    this.renderMute();
+    this.live.start();
+    this.loadAccounts()
+      .then(() => {
+        this.views?.inbox.renderAccountFilter();
+        this.views?.inbox.render();
+      })
+      .catch((error) => this.views?.inbox && (this.views.inbox.status.textContent = `Accounts could not be loaded: ${error.message}`));
+    this.views.inbox.load();
+    this.route();
+  }
+
+  async loadAccounts() {
+    const accounts = await this.api.all("/accounts");
+    this.accounts.clear();
+    for (const account of accounts) this.accounts.set(account.id, account);
+  }
+
+  route() {
+    if (!this.views) return;
+    const [view = "inbox", ...rest] = window.location.hash.replace(/^#\/?/, "").split("/").map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return "";
+      }
+    });
+    const name = this.views[view] ? view : "inbox";
+    for (const link of this.navLinks) link.classList.toggle("active", link.dataset.view === name);
+    const target = this.views[name];
+    if (this.main.firstChild !== target.element) replace(this.main, target.element);
+    this.titleBase = `${{ inbox: "Inbox", accounts: "Accounts", stats: "Statistics" }[name]} · Avito console`;
+    this.setUnreadTotal(this.unreadTotal);
+    target.show(...rest)?.catch?.((error) => console.error(error));
+  }
+
+  navigate(hash) {
+    if (window.location.hash === hash) this.route();
+    else window.location.hash = hash;
+  }
+
+  // ---------------------------------------------------------------- live
+  renderLiveState() {
+    if (!this.liveBadge) return;
+    this.liveBadge.textContent = LIVE_LABELS[this.live.state] || this.live.state;
+    this.liveBadge.dataset.state = this.live.state;
+  }
+
+  notified(data) {
+    if (data.type !== "new_message") return;
+    this.chime.play();
+    this.muteButton.dataset.chimes = String(this.chime.played);
+  }
+
+  resync() {
+    this.views?.inbox.load();
+  }
+
+  toggleMute() {
+    this.chime.setMuted(!this.chime.muted);
+    this.renderMute();
+  }
+
+  renderMute() {
+    this.muteButton.textContent = this.chime.muted ? "Sound off" : "Sound on";
+    this.muteButton.dataset.muted = String(this.chime.muted);
+    this.muteButton.dataset.chimes = String(this.chime.played);
+    this.muteButton.setAttribute("aria-pressed", String(this.chime.muted));
+  }
+
+  setUnreadTotal(total) {
+    this.unreadTotal = total;
+    document.title = `${total ? `(${total}) ` : ""}${this.titleBase || "Avito console"}`;
+  }
+}
+
+async function loadConfig() {
+  try {
+    const response = await fetch("config.json", { cache: "no-store" });
+    if (response.ok) return await response.json();
+  } catch {
+    // offline or not served: the console works without live updates
+  }
+  return { websocketUrl: null };
+}
+
+loadConfig().then((config) => new ConsoleApp(document.getElementById("app"), config).start());

@@ -1,0 +1,354 @@
+// One chat: its messages oldest first, the composer (Enter sends text; paste or pick an image), marking
+// read on open, deleting an own recent message, blocking the client.
+
+import { h, replace, safeUrl } from "./dom.js";
+import { enc, idempotencyKey } from "./api.js";
+import { messageElement } from "./messages.js";
+
+const MAX_TEXT = 1000;
+const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+const BLACKLIST_REASONS = [
+  ["spam", "Spam"],
+  ["fraud", "Fraud"],
+  ["insults", "Insults"],
+  ["other", "Other"],
+];
+
+function byTime(a, b) {
+  return (a.createdAt || "").localeCompare(b.createdAt || "") || String(a.id).localeCompare(String(b.id));
+}
+
+export class ChatView {
+  constructor(app, inbox) {
+    this.app = app;
+    this.inbox = inbox;
+    this.open = null;
+    this.chat = null;
+    this.messages = new Map();
+    this.generation = 0; // a newer show() makes the answers of an older one stale
+    this.readPending = false;
+
+    this.header = h("header", { class: "chat-header" });
+    this.list = h("ol", { class: "messages", dataset: { testid: "messages" }, "aria-live": "polite" });
+    this.notice = h("div", { class: "notice", hidden: true, dataset: { testid: "chat-notice" } });
+    this.emptyNote = h("li", { class: "muted empty" }, "No messages yet.");
+    this.rendered = new Map();
+    this.input = h("textarea", {
+      rows: 2,
+      maxlength: MAX_TEXT,
+      placeholder: "Write a message… (Enter sends, Shift+Enter for a new line; paste an image to send it)",
+      dataset: { testid: "composer-input" },
+      "aria-label": "Message",
+      onkeydown: (event) => {
+        if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+          event.preventDefault();
+          this.sendText();
+        }
+      },
+      onpaste: (event) => this.pasted(event),
+      oninput: () => this.updateCounter(),
+    });
+    this.counter = h("span", { class: "muted small counter" });
+    this.file = h("input", {
+      type: "file",
+      accept: "image/jpeg,image/png,image/gif,image/heic,image/bmp",
+      hidden: true,
+      dataset: { testid: "attach-input" },
+      onchange: () => {
+        const [picked] = this.file.files;
+        if (picked) this.sendImage(picked);
+        this.file.value = "";
+      },
+    });
+    this.sendButton = h("button", { type: "submit", class: "primary", dataset: { testid: "send" } }, "Send");
+    this.composer = h(
+      "form",
+      {
+        class: "composer",
+        dataset: { testid: "composer" },
+        onsubmit: (event) => {
+          event.preventDefault();
+          this.sendText();
+        },
+      },
+      h("button", { type: "button", class: "ghost", title: "Send an image", dataset: { testid: "attach" }, onclick: () => this.file.click() }, "Image"),
+      this.file,
+      this.input,
+      h("div", { class: "composer-side" }, this.sendButton, this.counter),
+    );
+    this.placeholder = h("div", { class: "placeholder muted" }, "Choose a chat on the left.");
+    this.body = h("div", { class: "chat-body", hidden: true }, this.header, this.notice, this.list, this.composer);
+    this.element = h("section", { class: "chat-pane", dataset: { testid: "chat" } }, this.placeholder, this.body);
+  }
+
+  get base() {
+    return `/messenger/accounts/${enc(this.open.accountId)}/chats/${enc(this.open.chatId)}`;
+  }
+
+  isOpen(accountId, chatId) {
+    return Boolean(this.open && this.open.accountId === accountId && this.open.chatId === chatId);
+  }
+
+  say(text, kind = "info") {
+    this.notice.hidden = !text;
+    this.notice.className = `notice ${kind}`;
+    this.notice.textContent = text || "";
+  }
+
+  async show(open, chat) {
+    if (!open) {
+      this.open = null;
+      this.placeholder.hidden = false;
+      this.body.hidden = true;
+      return;
+    }
+    if (this.isOpen(open.accountId, open.chatId)) return;
+    const generation = ++this.generation;
+    this.open = open;
+    this.chat = chat || null;
+    this.messages.clear();
+    this.rendered = new Map();
+    this.placeholder.hidden = true;
+    this.body.hidden = false;
+    this.say("");
+    this.renderHeader();
+    this.renderMessages();
+    this.input.value = "";
+    this.updateCounter();
+    const query = { accountId: open.accountId };
+    try {
+      if (!this.chat) this.chat = await this.app.api.get(`/chats/${enc(open.chatId)}`, query);
+      if (generation !== this.generation) return;
+      this.renderHeader();
+      const stored = await this.app.api.all(`/chats/${enc(open.chatId)}/messages`, query);
+      if (generation !== this.generation) return;
+      this.merge(stored);
+      this.markRead();
+    } catch (error) {
+      if (generation === this.generation) this.say(`This chat could not be loaded: ${error.message}`, "error");
+    }
+    this.input.focus();
+    // What Avito has that storage may not have yet (a missed webhook); stored as a side effect.
+    try {
+      const fresh = await this.app.api.get(`${this.base}/messages`, { limit: 50 });
+      if (generation === this.generation) this.merge(fresh);
+    } catch {
+      // the stored messages are shown; the live listing is a bonus (Messenger may be unavailable)
+    }
+  }
+
+  merge(messages) {
+    for (const message of messages || []) {
+      if (message && message.id && (!message.chatId || message.chatId === this.open?.chatId)) this.messages.set(message.id, message);
+    }
+    this.renderMessages();
+  }
+
+  renderHeader() {
+    const chat = this.chat || {};
+    const account = this.app.accounts.get(this.open?.accountId);
+    const itemUrl = safeUrl(chat.itemUrl);
+    replace(
+      this.header,
+      h(
+        "div",
+        { class: "chat-title" },
+        h("h2", { dataset: { testid: "chat-client-name" } }, chat.clientName || "Avito user"),
+        h(
+          "div",
+          { class: "muted small" },
+          itemUrl ? h("a", { href: itemUrl, target: "_blank", rel: "noopener noreferrer" }, chat.itemTitle || "Item") : chat.itemTitle || "",
+          account ? ` · ${account.name}` : "",
+        ),
+      ),
+      chat.clientUserId
+        ? h("button", { type: "button", class: "ghost danger", dataset: { testid: "blacklist" }, onclick: () => this.askBlacklist() }, "Block user")
+        : null,
+    );
+  }
+
+  /** Keyed rendering: an unchanged message keeps its element (a playing voice note keeps playing). */
+  renderMessages() {
+    const atBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80;
+    const messages = [...this.messages.values()].sort(byTime);
+    const actions = { voiceUrl: (m, id) => this.voiceUrl(id), remove: (m) => this.askDelete(m) };
+    const previous = this.rendered || new Map();
+    this.rendered = new Map();
+    const elements = messages.map((message) => {
+      const json = JSON.stringify(message);
+      const kept = previous.get(message.id);
+      const element = kept && kept.json === json ? kept.element : messageElement(message, actions);
+      this.rendered.set(message.id, { json, element });
+      return element;
+    });
+    if (!elements.length) elements.push(this.emptyNote);
+    const current = [...this.list.children];
+    if (current.length === elements.length && current.every((el, index) => el === elements[index])) return;
+    this.list.replaceChildren(...elements);
+    if (atBottom || messages.length < 30) this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  updateCounter() {
+    const length = this.input.value.length;
+    this.counter.textContent = length > MAX_TEXT * 0.8 ? `${length}/${MAX_TEXT}` : "";
+  }
+
+  // ---------------------------------------------------------------- live updates
+  /** A message was stored (live update): show it if it belongs here; read incoming ones at once. */
+  newMessage(data) {
+    if (!this.isOpen(data.accountId, data.chatId) || !data.message) return;
+    this.merge([data.message]);
+    if (data.message.direction === "in" && document.visibilityState === "visible") this.markRead(true);
+  }
+
+  chatChanged(chat) {
+    this.chat = { ...this.chat, ...chat };
+    this.renderHeader();
+  }
+
+  // ---------------------------------------------------------------- actions
+  async markRead(force = false) {
+    const chat = this.inbox.chats.get(`${this.open.accountId}/${this.open.chatId}`) || this.chat;
+    if (!force && !(chat?.unreadCount > 0)) return;
+    const last = [...this.messages.values()].sort(byTime).pop() || chat?.lastMessage;
+    if (!last?.id || this.readPending) return;
+    this.readPending = true;
+    const { accountId, chatId } = this.open;
+    try {
+      await this.app.api.post(`${this.base}/messages/${enc(last.id)}/read`);
+      this.inbox.markedRead(accountId, chatId);
+    } catch (error) {
+      this.say(`Could not mark the chat read: ${error.message}`, "error");
+    } finally {
+      this.readPending = false;
+    }
+  }
+
+  async sendText() {
+    const text = this.input.value.trim();
+    if (!text) return;
+    if (text.length > MAX_TEXT) {
+      this.say(`A message can have at most ${MAX_TEXT} characters.`, "error");
+      return;
+    }
+    this.sendButton.disabled = true;
+    const open = this.open;
+    try {
+      const message = await this.app.api.post(`${this.base}/send`, { text }, { "Idempotency-Key": idempotencyKey() });
+      if (this.isOpen(open.accountId, open.chatId)) {
+        this.input.value = "";
+        this.updateCounter();
+        this.say("");
+        this.merge([message]);
+      }
+      this.inbox.sent(message);
+    } catch (error) {
+      this.say(`Not sent: ${error.message}`, "error");
+    } finally {
+      this.sendButton.disabled = false;
+      this.input.focus();
+    }
+  }
+
+  pasted(event) {
+    const item = [...(event.clipboardData?.items || [])].find((entry) => entry.kind === "file" && entry.type.startsWith("image/"));
+    if (!item) return;
+    event.preventDefault();
+    const file = item.getAsFile();
+    if (file) this.sendImage(file);
+  }
+
+  async sendImage(file) {
+    if (file.size > MAX_IMAGE_BYTES) {
+      this.say("That image is larger than 5 MB; Avito does not take it.", "error");
+      return;
+    }
+    const form = new FormData();
+    form.append("file", file, file.name || "image");
+    this.say("Sending the image…");
+    const open = this.open;
+    try {
+      const message = await this.app.api.request("POST", `${this.base}/images`, { form, headers: { "Idempotency-Key": idempotencyKey() } });
+      if (this.isOpen(open.accountId, open.chatId)) {
+        this.say("");
+        this.merge([message]);
+      }
+      this.inbox.sent(message);
+    } catch (error) {
+      this.say(`The image was not sent: ${error.message}`, "error");
+    }
+  }
+
+  async voiceUrl(voiceId) {
+    const urls = await this.app.api.post(`/messenger/accounts/${enc(this.open.accountId)}/voice-files`, { voiceIds: [voiceId] });
+    return urls?.[voiceId];
+  }
+
+  askDelete(message) {
+    const row = this.list.querySelector(`[data-message-id="${CSS.escape(message.id)}"] .meta`);
+    if (!row || row.querySelector(".confirm")) return;
+    const confirm = h(
+      "span",
+      { class: "confirm" },
+      " Delete for both sides? ",
+      h("button", { type: "button", class: "link danger small", dataset: { testid: "confirm-delete" }, onclick: () => this.remove(message) }, "Yes"),
+      " ",
+      h("button", { type: "button", class: "link small", onclick: () => confirm.remove() }, "No"),
+    );
+    row.append(confirm);
+  }
+
+  async remove(message) {
+    try {
+      const answer = await this.app.api.request("DELETE", `${this.base}/messages/${enc(message.id)}`);
+      const updated = answer && answer.id === message.id && answer.type ? answer : { ...message, type: "deleted", text: null, content: {} };
+      this.merge([updated]);
+    } catch (error) {
+      this.say(`Not deleted: ${error.message}`, "error");
+      this.renderMessages();
+    }
+  }
+
+  askBlacklist() {
+    const chat = this.chat || {};
+    const reason = h("select", { dataset: { testid: "blacklist-reason" } }, BLACKLIST_REASONS.map(([value, label]) => h("option", { value }, label)));
+    const dialog = h(
+      "dialog",
+      { class: "dialog", dataset: { testid: "blacklist-dialog" } },
+      h(
+        "form",
+        {
+          method: "dialog",
+          onsubmit: async (event) => {
+            event.preventDefault();
+            dialog.close();
+            dialog.remove();
+            await this.blacklist(chat, reason.value);
+          },
+        },
+        h("h3", {}, `Block ${chat.clientName || "this user"}?`),
+        h("p", { class: "muted" }, "They will not be able to write to this account on Avito."),
+        h("label", {}, "Reason ", reason),
+        h(
+          "div",
+          { class: "dialog-buttons" },
+          h("button", { type: "button", class: "ghost", onclick: () => { dialog.close(); dialog.remove(); } }, "Cancel"),
+          h("button", { type: "submit", class: "primary danger", dataset: { testid: "blacklist-confirm" } }, "Block"),
+        ),
+      ),
+    );
+    document.body.append(dialog);
+    dialog.showModal();
+  }
+
+  async blacklist(chat, reason) {
+    const body = { userId: String(chat.clientUserId), reason };
+    if (chat.itemId) body.itemId = String(chat.itemId);
+    try {
+      await this.app.api.post(`/messenger/accounts/${enc(this.open.accountId)}/blacklist`, body);
+      this.say(`${chat.clientName || "The user"} is blocked for this account.`, "success");
+    } catch (error) {
+      this.say(`Not blocked: ${error.message}`, "error");
+    }
+  }
+}

@@ -1,0 +1,185 @@
+// The inbox: every account's stored chats in one list, newest activity first, with unread badges,
+// filters by account and unread, kept current by the live updates; the open chat on the right.
+
+import { h, replace, shortTime } from "./dom.js";
+import { preview } from "./messages.js";
+import { ChatView } from "./chat.js";
+
+export const chatKey = (accountId, chatId) => `${accountId}/${chatId}`;
+
+export function activityOf(chat) {
+  return chat.lastMessage?.createdAt || chat.updatedAt || chat.createdAt || "";
+}
+
+export class InboxView {
+  constructor(app) {
+    this.app = app;
+    this.chats = new Map();
+    this.nextCursor = null;
+    this.filters = { accountId: "", unreadOnly: false };
+    this.open = null; // {accountId, chatId}
+    this.loading = false;
+    this.list = h("ul", { class: "chat-list", dataset: { testid: "inbox" }, "aria-label": "Chats" });
+    this.more = h("button", { type: "button", class: "ghost wide", hidden: true, onclick: () => this.load(true) }, "Load more chats");
+    this.status = h("div", { class: "muted small list-status", dataset: { testid: "inbox-status" } });
+    this.empty = h("div", { class: "muted small list-status", hidden: true }, "No chats match.");
+    this.accountFilter = h("select", {
+      dataset: { testid: "filter-account" },
+      "aria-label": "Account",
+      onchange: () => this.setFilters({ accountId: this.accountFilter.value }),
+    });
+    this.unreadFilter = h("input", {
+      type: "checkbox",
+      dataset: { testid: "filter-unread" },
+      onchange: () => this.setFilters({ unreadOnly: this.unreadFilter.checked }),
+    });
+    this.chatView = new ChatView(app, this);
+    this.element = h(
+      "section",
+      { class: "inbox-view" },
+      h(
+        "aside",
+        { class: "inbox-pane" },
+        h("div", { class: "filters" }, this.accountFilter, h("label", { class: "check" }, this.unreadFilter, " Unread only")),
+        this.status,
+        this.empty,
+        this.list,
+        this.more,
+      ),
+      this.chatView.element,
+    );
+  }
+
+  renderAccountFilter() {
+    const current = this.filters.accountId;
+    replace(
+      this.accountFilter,
+      h("option", { value: "" }, "All accounts"),
+      [...this.app.accounts.values()].map((account) => h("option", { value: account.id, selected: account.id === current }, account.name || account.id)),
+    );
+    this.accountFilter.value = current;
+  }
+
+  setFilters(change) {
+    this.filters = { ...this.filters, ...change };
+    this.load(false);
+  }
+
+  matches(chat) {
+    if (this.filters.accountId && chat.accountId !== this.filters.accountId) return false;
+    if (this.filters.unreadOnly && !(chat.unreadCount > 0)) return false;
+    return true;
+  }
+
+  /** Loads the first page (or, with `more`, the next page) of stored chats for the current filters. */
+  async load(more = false) {
+    if (this.loading) return;
+    this.loading = true;
+    this.status.textContent = "Loading chats…";
+    try {
+      const { items, nextCursor } = await this.app.api.page("/chats", {
+        limit: 50,
+        accountId: this.filters.accountId,
+        unreadOnly: this.filters.unreadOnly ? "true" : "",
+        cursor: more ? this.nextCursor : "",
+      });
+      if (!more) this.chats.clear();
+      for (const chat of items) this.chats.set(chatKey(chat.accountId, chat.id), chat);
+      this.nextCursor = nextCursor;
+      this.status.textContent = "";
+    } catch (error) {
+      this.status.textContent = `Chats could not be loaded: ${error.message}`;
+    } finally {
+      this.loading = false;
+      this.render();
+    }
+  }
+
+  render() {
+    const chats = [...this.chats.values()].filter((chat) => this.matches(chat));
+    chats.sort((a, b) => activityOf(b).localeCompare(activityOf(a)));
+    replace(this.list, chats.map((chat) => this.itemElement(chat)));
+    this.empty.hidden = chats.length > 0 || this.loading;
+    this.more.hidden = !this.nextCursor;
+    const unread = [...this.chats.values()].reduce((sum, chat) => sum + (chat.unreadCount || 0), 0);
+    this.app.setUnreadTotal(unread);
+  }
+
+  itemElement(chat) {
+    const account = this.app.accounts.get(chat.accountId);
+    const isOpen = this.open && this.open.accountId === chat.accountId && this.open.chatId === chat.id;
+    const href = `#/inbox/${encodeURIComponent(chat.accountId)}/${encodeURIComponent(chat.id)}`;
+    const name = chat.clientName || "Avito user";
+    return h(
+      "li",
+      { class: `chat-item${isOpen ? " open" : ""}${chat.unreadCount > 0 ? " unread" : ""}`, dataset: { testid: "chat-item", chatId: chat.id, accountId: chat.accountId } },
+      h(
+        "a",
+        { href, "aria-current": isOpen ? "true" : null },
+        h("span", { class: "avatar", "aria-hidden": "true" }, name.trim().charAt(0).toUpperCase() || "?"),
+        h(
+          "span",
+          { class: "chat-main" },
+          h("span", { class: "row" }, h("strong", { class: "client", dataset: { testid: "chat-client" } }, name), h("time", { datetime: activityOf(chat) }, shortTime(activityOf(chat)))),
+          h("span", { class: "row" }, h("span", { class: "item-title" }, chat.itemTitle || ""), h("span", { class: "account-tag", dataset: { testid: "chat-account" } }, account?.name || "")),
+          h(
+            "span",
+            { class: "row" },
+            h("span", { class: "preview", dataset: { testid: "chat-preview" } }, preview(chat.lastMessage)),
+            chat.unreadCount > 0 ? h("span", { class: "badge", dataset: { testid: "unread-badge" }, title: "Unread messages" }, String(chat.unreadCount)) : null,
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** Route: #/inbox or #/inbox/<accountId>/<chatId>. */
+  show(accountId, chatId) {
+    this.renderAccountFilter();
+    this.open = accountId && chatId ? { accountId, chatId } : null;
+    this.render();
+    this.chatView.show(this.open, this.open ? this.chats.get(chatKey(accountId, chatId)) : null);
+  }
+
+  /** A chat's stored state changed (live update, our own send or read). */
+  upsert(chat) {
+    if (!chat || !chat.id || !chat.accountId) return;
+    const key = chatKey(chat.accountId, chat.id);
+    const isOpen = this.open && key === chatKey(this.open.accountId, this.open.chatId);
+    this.chats.set(key, chat);
+    this.render();
+    if (isOpen) this.chatView.chatChanged(chat);
+    if (!chat.clientName) this.enrich(chat);
+  }
+
+  /**
+   * A chat first seen through a webhook has no client name or item yet (deliveries carry neither): ask
+   * Avito once for the chat, which stores it; the stored change comes back as a live update.
+   */
+  async enrich(chat) {
+    const key = chatKey(chat.accountId, chat.id);
+    this.enriched = this.enriched || new Set();
+    if (this.enriched.has(key)) return;
+    this.enriched.add(key);
+    try {
+      const fresh = await this.app.api.get(`/messenger/accounts/${encodeURIComponent(chat.accountId)}/chats/${encodeURIComponent(chat.id)}`);
+      if (fresh?.id === chat.id) this.upsert({ ...this.chats.get(key), ...fresh });
+    } catch {
+      // the chat shows as "Avito user" until Avito tells more
+    }
+  }
+
+  /** Our own message was sent: it is the chat's last message now (the live update confirms it). */
+  sent(message) {
+    const chat = this.chats.get(chatKey(message.accountId, message.chatId));
+    if (!chat) return;
+    const lastMessage = { id: message.id, text: message.text, type: message.type, direction: message.direction, createdAt: message.createdAt };
+    if (activityOf(chat) <= message.createdAt) this.upsert({ ...chat, lastMessage, updatedAt: message.createdAt });
+  }
+
+  /** Marks a chat read in the list at once (the service confirms with a live update). */
+  markedRead(accountId, chatId) {
+    const chat = this.chats.get(chatKey(accountId, chatId));
+    if (chat && chat.unreadCount) this.upsert({ ...chat, unreadCount: 0 });
+  }
+}

@@ -1,0 +1,46 @@
+"""``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-inbox.png and docs/console-chat.png.
+
+Starts the demo (simulator + local stack on free ports, see scripts/demo.py), opens the console in headless
+Chromium (tests/support/browser.py) signed in as the demo admin, and saves the inbox and one open chat.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from scripts.demo import DEMO_CHAT, setup
+from tests.support.browser import chromium, tid, visible, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def main() -> int:
+    demo = setup(0, 0, 0, schedule_seconds=3600)
+    try:
+        with tempfile.TemporaryDirectory() as profile:
+            driver = chromium(Path(profile), width=1280, height=720)
+            try:
+                base = f"{demo.stack.api_url}/console/"
+                driver.get(f"{base}#token={demo.token}")
+                wait_for(driver, lambda d: len(d.find_elements("css selector", tid("chat-item"))) >= 3, "chats")
+                DOCS.mkdir(exist_ok=True)
+                driver.save_screenshot(str(DOCS / "console-inbox.png"))
+                driver.get(f"{base}#/inbox/{demo.account['id']}/{DEMO_CHAT}")
+                wait_for(driver, lambda d: len(d.find_elements("css selector", tid("message"))) >= 3, "messages")
+                open_item = tid("chat-item", chatId=DEMO_CHAT) + " " + tid("unread-badge")
+                wait_for(driver, lambda d: not d.find_elements("css selector", open_item), "the chat marked read")
+                visible(driver, tid("composer-input")).send_keys("Добрый вечер! Да, приезжайте к 19:00.")
+                driver.save_screenshot(str(DOCS / "console-chat.png"))
+            finally:
+                driver.quit()
+    finally:
+        demo.stop()
+    print(f"wrote {DOCS / 'console-inbox.png'} and {DOCS / 'console-chat.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -64,6 +64,8 @@ def test_a_new_chat_appears_and_the_open_chat_gets_its_message_and_is_read(
     subscribed.chats["u2i-b-new"] = (FURNITURE_USER, 0)
     deliver(sim, FURNITURE_USER, "u2i-b-new", "Здравствуйте, я новый покупатель")
     wait_for(page, lambda d: "u2i-b-new" in chat_ids(d), "the new chat appears")
+    # a delivery names no client: the console asks Avito for the chat once, and the name follows
+    wait_for(page, lambda d: {c["id"]: c["client"] for c in chats(d)}.get("u2i-b-new") == "Пётр", "client name")
 
     open_chat(page, subscribed, "u2i-b-new")
     wait_for(page, lambda d: "u2i-b-new" not in badges(d), "read on open")

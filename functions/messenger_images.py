@@ -12,7 +12,7 @@ from typing import Annotated
 
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
-from avito_service.idempotency import once, validate_key
+from avito_service.idempotency import KEY_PATTERN, once, validate_key
 from avito_service.messenger import live
 from avito_service.messenger.models import Message
 from avito_service.messenger.uploads import FILE_FIELD, MAX_IMAGE_BYTES, read_image_upload
@@ -27,6 +27,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        pattern=KEY_PATTERN.pattern,  # the document states what validate_key enforces
         description=(
             "optional, 1-255 visible ASCII characters: a retry with the same key and the same image returns the "
             "first answer and never sends twice; the same key with another image or chat is 422 "

@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 import authorizer
-import docs
 import health
 import jwt
 import pytest
 from avito_service.auth import mint
 
+import docs
 from tests.conftest import JWT_TEST_KEY
 from tests.support.events import FakeContext, api_event
 

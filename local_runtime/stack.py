@@ -51,6 +51,7 @@ class LocalStack:
         webhook_port: int = 0,
         moto_port: int = 0,
         host: str = "127.0.0.1",
+        moto_host: str | None = None,
         env_overrides: Mapping[str, str] | None = None,
         parameter_overrides: Mapping[str, str] | None = None,
         schedule_seconds: float | None = None,
@@ -64,6 +65,9 @@ class LocalStack:
         self._ports = {"api": api_port, "webhook": webhook_port, "moto": moto_port}
         self.host = host
         self.env: dict[str, str] = {**os.environ, **(env_overrides or {})}
+        # MOTO_HOST binds moto elsewhere than `host`, e.g. the docker bridge address so that `sam local invoke`
+        # containers reach it (they cannot reach the host's 127.0.0.1).
+        self.moto_host = moto_host or self.env.get("MOTO_HOST") or host
         self._parameter_overrides = dict(parameter_overrides or {})
         self._schedule_seconds = schedule_seconds
         self._log_file = log_file
@@ -100,7 +104,7 @@ class LocalStack:
 
     def _start(self) -> None:
         self._sink = LogSink(self._log_file or self.env.get("LOCAL_LOG_FILE") or None)
-        self._moto = MotoProcess(self.host, self._ports["moto"])
+        self._moto = MotoProcess(self.moto_host, self._ports["moto"])
         self._moto.spawn()
         api_server = HttpServer("api", self.host, self._ports["api"])
         webhook_server = HttpServer("webhook", self.host, self._ports["webhook"])
@@ -115,7 +119,9 @@ class LocalStack:
             template, self.moto_url, resolver=resolver, secret_values=self._secret_values(template)
         )
         self.functions = load_function_specs(resolver)
-        runtime = self.runtime = LambdaRuntime(self.functions, self._worker_env(), self._sink, self._max_workers)
+        runtime = self.runtime = LambdaRuntime(
+            self.functions, self._function_env, self._sink, self._max_workers, override_env=self._worker_env()
+        )
 
         apis = load_api_configs(resolver, {spec.arn: lid for lid, spec in self.functions.items()})
         routes = load_routes(self.functions, apis)
@@ -213,8 +219,8 @@ class LocalStack:
         return values
 
     def _worker_env(self) -> dict[str, str]:
+        """What every worker gets over the template's values: the emulators' endpoints and fake credentials."""
         return {
-            **self._function_env,
             "AWS_ENDPOINT_URL": self.moto_url,
             "AWS_ENDPOINT_URL_LAMBDA": self.api_url,  # lambda:Invoke goes to our Invoke API
             "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],

@@ -12,7 +12,7 @@ MOTO_PORT ?= 4566
 ROLE ?= admin
 export PORT WEBHOOK_PORT MOTO_PORT
 
-.PHONY: help venv run demo test lint cfn-lint unit integration e2e openapi check-openapi token invoke bench check-deploy clean
+.PHONY: help venv run demo test lint cfn-lint unit integration e2e openapi check-openapi token invoke bench check-deploy sam-local-check sam-env clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -66,6 +66,16 @@ $(TOOLS_VENV)/bin/sam:
 check-deploy: $(TOOLS_VENV)/bin/sam ## sam validate --lint and sam build (no container) in a separate tools venv
 	$(TOOLS_VENV)/bin/sam validate --lint --template template.yaml
 	$(TOOLS_VENV)/bin/sam build --template template.yaml
+
+SAM_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+
+sam-local-check: $(STAMP) $(TOOLS_VENV)/bin/sam ## opt-in, needs root or Docker: every sample event through `sam local invoke`
+	scripts/sam-local-image
+	$(TOOLS_VENV)/bin/sam build --template template.yaml --parameter-overrides Architecture=$(SAM_ARCH)
+	PYTHONPATH=. $(PY) -m scripts.sam_local_check
+
+sam-env: $(STAMP) ## regenerate env.local.json (SAM's --env-vars for the local stack) from the template
+	PYTHONPATH=. $(PY) -m scripts.sam_local_check --write-env
 
 clean: ## remove build output and caches (keeps .venv)
 	rm -rf .aws-sam .pytest_cache .ruff_cache .local

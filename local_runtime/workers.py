@@ -294,9 +294,7 @@ class LambdaRuntime:
             pool.close()
 
 
-def _function_env(
-    spec: FunctionSpec, base_env: Mapping[str, str], override_env: Mapping[str, str]
-) -> dict[str, str]:
+def _function_env(spec: FunctionSpec, base_env: Mapping[str, str], override_env: Mapping[str, str]) -> dict[str, str]:
     """Process environment of a worker: Lambda's reserved variables, the stack's, the function's own, then the
     stack's overrides (like `sam local invoke --env-vars`: the emulators' endpoints win over the template's
     placeholders, e.g. an empty ``AWS_ENDPOINT_URL`` that means "AWS itself")."""

@@ -20,9 +20,7 @@ def test_env_local_json_is_up_to_date() -> None:
 def test_every_override_is_declared_in_the_template() -> None:
     """SAM only overrides variables the template declares: each one must be declared by some function."""
     declared = {
-        name
-        for spec in load_function_specs(Resolver(TEMPLATE, StackContext())).values()
-        for name in spec.environment
+        name for spec in load_function_specs(Resolver(TEMPLATE, StackContext())).values() for name in spec.environment
     }
     variables = json.loads(sam_local_check.ENV_FILE.read_text(encoding="utf-8"))["Parameters"]
     assert set(variables) <= declared, set(variables) - declared

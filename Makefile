@@ -71,7 +71,7 @@ SAM_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 
 sam-local-check: $(STAMP) $(TOOLS_VENV)/bin/sam ## opt-in, needs root or Docker: every sample event through `sam local invoke`
 	scripts/sam-local-image
-	$(TOOLS_VENV)/bin/sam build --template template.yaml --parameter-overrides Architecture=$(SAM_ARCH)
+	PATH="$(dir $(PYTHON)):$$PATH" $(TOOLS_VENV)/bin/sam build --template template.yaml --parameter-overrides Architecture=$(SAM_ARCH)
 	PYTHONPATH=. $(PY) -m scripts.sam_local_check
 
 sam-env: $(STAMP) ## regenerate env.local.json (SAM's --env-vars for the local stack) from the template

@@ -106,6 +106,7 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
         print(f"wrote {ENV_FILE}")
         return 0
 
+    sys.path.insert(0, str(ROOT / "layers" / "shared"))  # the expectations of the tests import the layer
     import requests  # noqa: PLC0415 - the check's own imports, after --write-env
 
     from avito_sim import AvitoSimulator  # noqa: PLC0415
@@ -143,7 +144,6 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
                 **local_env(stack.moto_url)["Parameters"],
             }
         )
-        sys.path.insert(0, str(ROOT / "layers" / "shared"))
         from avito_service.webhooks import tokens  # noqa: PLC0415
 
         session = requests.Session()

@@ -158,7 +158,9 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
                 try:
                     body = {"name": "Events shop", "clientId": samples.SIM_CLIENT_ID,
                             "clientSecret": samples.SIM_CLIENT_SECRET}  # fmt: skip
-                    account = session.post(f"{api}/accounts", json=body, timeout=60).json()["data"]["id"]
+                    created = session.post(f"{api}/accounts", json=body, timeout=60)
+                    _expect(created.status_code == 201, f"creating the account: {created.text}")
+                    account = created.json()["data"]["id"]
                     chats = f"{api}/messenger/accounts/{account}/chats"
                     session.get(chats, params={"limit": 50}, timeout=60).raise_for_status()
                     for chat_id in (samples.DEMO_CHAT, samples.STORED_CHAT):
@@ -178,6 +180,9 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
                 else:
                     passed.append(name)
                     print(f"ok   {name}", flush=True)
+                finally:  # the simulator has one Avito account, and a client id belongs to one account at a time
+                    for stale in session.get(f"{api}/accounts", params={"limit": 100}, timeout=60).json()["data"]:
+                        session.delete(f"{api}/accounts/{stale['id']}", timeout=60)
     finally:
         stack.stop()
         sim.stop()

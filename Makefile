@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 WEBHOOK_PORT ?= 3001
 MOTO_PORT ?= 4566
+WS_PORT ?= 3002
 ROLE ?= admin
-export PORT WEBHOOK_PORT MOTO_PORT
+export PORT WEBHOOK_PORT MOTO_PORT WS_PORT
 
 .PHONY: help venv run demo test lint cfn-lint unit integration e2e openapi check-openapi token invoke bench check-deploy sam-local-check sam-env clean
 
@@ -27,7 +28,7 @@ $(STAMP): requirements-dev.txt layers/shared/requirements.txt constraints.txt
 
 venv: $(STAMP) ## create .venv with the pinned dependencies
 
-run: $(STAMP) ## start the local stack: API on :3000, webhook Function URL on :3001, moto on :4566
+run: $(STAMP) ## start the local stack: API :3000, webhook Function URL :3001, WebSocket :3002, moto :4566
 	$(PY) -m local_runtime run --template template.yaml
 
 demo: $(STAMP) ## local stack + Avito simulator with a seeded account and chats

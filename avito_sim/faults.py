@@ -1,4 +1,14 @@
-"""Injected failures: error statuses, resets, truncated bodies and delays."""
+"""Injected failures: error statuses, resets, truncated bodies, delays, and answers Avito's documents allow.
+
+Actions: ``None`` answers ``status``/``body`` instead of the endpoint; ``reset`` drops the connection;
+``truncate`` cuts the real (or given) answer in half; ``delay_after_effect`` acts, then waits ``delay`` (a
+timeout after the effect); ``patch`` acts and answers the real answer with ``body``'s fields laid over it
+(e.g. the real token with ``expires_in: -5``).
+
+``ODD_ANSWERS`` names answers Avito's OpenAPI documents allow and a careless client mishandles, as
+``add_fault`` arguments; data-shaped ones (a balance of ``-3.4e38``, a message ``created`` in the year 10^10)
+are made with ``add_account``/``add_message`` instead.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +16,34 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-FAULT_ACTIONS = (None, "reset", "truncate", "delay_after_effect")
+FAULT_ACTIONS = (None, "reset", "truncate", "delay_after_effect", "patch")
+
+_OK_FALSE: dict[str, Any] = {"status": 200, "body": {"ok": False}, "times": None}
+ODD_ANSWERS: dict[str, dict[str, Any]] = {
+    "read_not_ok": {"path_regex": r"^/messenger/v1/accounts/\d+/chats/[^/]+/read$", "method": "POST", **_OK_FALSE},
+    "subscribe_not_ok": {"path_regex": r"^/messenger/v3/webhook$", "method": "POST", **_OK_FALSE},
+    "unsubscribe_not_ok": {"path_regex": r"^/messenger/v1/webhook/unsubscribe$", "method": "POST", **_OK_FALSE},
+    "balance_beyond_storage": {
+        "path_regex": r"^/core/v1/accounts/\d+/balance/$",
+        "method": "GET",
+        "status": 200,
+        "body": {"real": -3.4e38, "bonus": 0.0},
+        "times": None,
+    },
+    "token_expires_negative": {"path_regex": r"^/token$", "action": "patch", "body": {"expires_in": -5}, "times": None},
+    "token_expires_fractional": {
+        "path_regex": r"^/token$",
+        "action": "patch",
+        "body": {"expires_in": 0.25},
+        "times": None,
+    },
+    "token_expires_absurd": {
+        "path_regex": r"^/token$",
+        "action": "patch",
+        "body": {"expires_in": 1e300},
+        "times": None,
+    },
+}
 
 
 @dataclass

@@ -516,6 +516,8 @@ class AvitoSimulator:
                 headers=fault.response_headers(),
                 content_type="application/json",
             )
+        if fault is not None and fault.action == "patch" and isinstance(body, dict) and isinstance(fault.body, dict):
+            body = {**body, **fault.body}  # the real answer (its token, its ids) with some fields as the fault says
         if fault is not None:
             headers.update(fault.response_headers())
         return _json_response(status, body, headers)

@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-NAMES = ("cold_start", "webhook_throughput", "warm_latency", "token_economy", "eternal_online")
+NAMES = ("cold_start", "webhook_throughput", "warm_latency", "token_economy", "eternal_online", "live_updates")
 
 
 def main() -> int:

@@ -1,16 +1,12 @@
-"""DELETE /api/v1/accounts/{id}: the account, its secret and its stored chats and messages (admin only)."""
+"""DELETE /api/v1/accounts/{id}: the account at once; its secret, chats, messages and webhook in the background."""
 
 from avito_service.accounts import service
 from avito_service.api import AccountId, Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
 from avito_service.base import Model
-from avito_service.messenger.store import register_account_cleanup as delete_stored_chats_on_delete
-from avito_service.webhooks.subscriptions import register_account_cleanup as unsubscribe_webhook_on_delete
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
-unsubscribe_webhook_on_delete()  # first: it needs the account's credentials
-delete_stored_chats_on_delete()
 
 
 class Deleted(Model):
@@ -21,8 +17,11 @@ class Deleted(Model):
 @app.delete(
     "/api/v1/accounts/<id>",
     summary="Delete an account with its secret, chats and messages",
+    description="The account is gone at once (nothing more is stored for it); its secret, stored chats and "
+    "messages and its webhook subscription are removed in the background. Repeating the call while that "
+    "cleanup runs answers the same; afterwards the id is 404.",
     tags=["Accounts"],
-    responses=doc(Envelope[Deleted], 404),
+    responses=doc(Envelope[Deleted], 404, 409),
     middlewares=[admin_only],
 )
 def delete_account(id: AccountId):

@@ -1,10 +1,10 @@
-"""GET /api/v1/accounts/{id}/stats/history?from=&to=: stored snapshots, oldest first."""
+"""GET /api/v1/accounts/{id}/stats/history?from=&to=&limit=&cursor=: stored snapshots, oldest first, paginated."""
 
 import re
 from datetime import date
 from typing import Annotated
 
-from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import AccountId, Cursor, Page, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.errors import ValidationFailed
 from avito_service.stats import Snapshot, history
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -29,17 +29,20 @@ install_error_handlers(app)
     "/api/v1/accounts/<id>/stats/history",
     summary="Stored statistics snapshots",
     tags=["Accounts"],
-    responses=doc(Envelope[list[Snapshot]], 404),
+    responses=doc(Page[Snapshot], 404),
     middlewares=[any_role],
 )
 def stats_history(
     id: AccountId,
     date_from: Annotated[Day | None, Query(alias="from", description="first day, YYYY-MM-DD")] = None,
     date_to: Annotated[Day | None, Query(alias="to", description="last day, YYYY-MM-DD")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="page size (1-100)")] = 100,
+    cursor: Cursor = None,
 ):
     if date_from and date_to and date_from > date_to:
         raise ValidationFailed.on("from", "Must not be after 'to'.")
-    return ok(history(id, date_from, date_to))
+    snapshots, next_cursor = history(id, date_from, date_to, limit=limit, cursor=cursor)
+    return ok(snapshots, next_cursor=next_cursor)
 
 
 lambda_handler = rest_handler(app)

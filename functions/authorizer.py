@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from avito_service.auth import InvalidToken, bearer_token, signing_key, verify
+from avito_service.auth import InvalidToken, authenticate, bearer_token
 from avito_service.observability import logger, metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -31,7 +31,7 @@ def _policy(principal: str, effect: str, method_arn: str) -> dict[str, Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        identity = verify(bearer_token(event.get("authorizationToken")), signing_key())
+        identity = authenticate(bearer_token(event.get("authorizationToken")))
     except InvalidToken as exc:
         logger.info("Token rejected", extra={"reason": str(exc)})
         metrics.add_metric(name="TokenRejected", unit="Count", value=1)

@@ -1,7 +1,7 @@
 """GET /api/v1/chats/{chatId}: one stored chat (any role; from storage, never Avito)."""
 
 from avito_service.api import Envelope, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.messenger.models import Chat, ChatId
+from avito_service.messenger.models import Chat, ChatAccountId, ChatId
 from avito_service.messenger.store import chat_store
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -12,12 +12,14 @@ install_error_handlers(app)
 @app.get(
     "/api/v1/chats/<chatId>",
     summary="Get a stored chat",
+    description="A chat belongs to an account: `accountId` is required when more than one account holds the chat "
+    "id (422 on `accountId` otherwise), optional when one does.",
     tags=["Stored chats"],
     responses=doc(Envelope[Chat], 404),
     middlewares=[any_role],
 )
-def get_chat(chatId: ChatId):
-    return ok(chat_store().get_chat(chatId))
+def get_chat(chatId: ChatId, account_id: ChatAccountId = None):
+    return ok(chat_store().get_chat(chatId, account_id))
 
 
 lambda_handler = rest_handler(app)

@@ -1,7 +1,7 @@
 """GET /api/v1/chats/{chatId}/messages: a stored chat's messages, oldest first, paginated (any role; never Avito)."""
 
 from avito_service.api import Cursor, Limit, Page, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.messenger.models import ChatId, Message
+from avito_service.messenger.models import ChatAccountId, ChatId, Message
 from avito_service.messenger.store import chat_store
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -12,12 +12,14 @@ install_error_handlers(app)
 @app.get(
     "/api/v1/chats/<chatId>/messages",
     summary="List a stored chat's messages",
+    description="The messages of one account's copy of the chat: `accountId` is required when more than one "
+    "account holds the chat id (422 on `accountId` otherwise), optional when one does.",
     tags=["Stored chats"],
     responses=doc(Page[Message], 404),
     middlewares=[any_role],
 )
-def list_messages(chatId: ChatId, limit: Limit = 50, cursor: Cursor = None):
-    messages, next_cursor = chat_store().list_messages(chatId, limit, cursor)
+def list_messages(chatId: ChatId, account_id: ChatAccountId = None, limit: Limit = 50, cursor: Cursor = None):
+    messages, next_cursor = chat_store().list_messages(chatId, limit, cursor, account_id)
     return ok(messages, next_cursor=next_cursor)
 
 

@@ -1,17 +1,35 @@
-"""POST /api/v1/messenger/accounts/{accountId}/chats/{chatId}/send: send a text (1-1000 characters)."""
+"""POST /api/v1/messenger/accounts/{accountId}/chats/{chatId}/send: send a text (1-1000 characters).
+
+An ``Idempotency-Key`` header makes a retry safe: the same key with the same request answers the first answer
+and never sends a second copy (``avito_service.idempotency``).
+"""
 
 from typing import Annotated
 
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.base import Model
+from avito_service.idempotency import once, validate_key
 from avito_service.messenger import live
 from avito_service.messenger.models import Message
 from avito_service.observability import metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import ConfigDict, StringConstraints
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=(
+            "optional, 1-255 visible ASCII characters: a retry with the same key and body returns the first "
+            "answer and never sends twice; the same key with another body is 422 idempotency_key_reused, "
+            "a key whose first request is still running is 409 idempotency_in_progress (kept 24 h)"
+        ),
+    ),
+]
 
 
 class SendRequest(Model):
@@ -24,13 +42,19 @@ class SendRequest(Model):
     "/api/v1/messenger/accounts/<accountId>/chats/<chatId>/send",
     summary="Send a text message",
     tags=["Messenger"],
-    responses=doc(Envelope[Message], 400, 404, 502, 504),
+    responses=doc(Envelope[Message], 400, 404, 409, 502, 504),
     middlewares=[any_role],
 )
-def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest):
-    message = live.send_text(accountId, chatId, body.text)
-    metrics.add_metric(name="MessageSent", unit="Count", value=1)
-    return ok(message)
+def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest, idempotency_key: IdempotencyKey = None):
+    key = validate_key(idempotency_key)
+
+    def produce() -> dict:
+        message = live.send_text(accountId, chatId, body.text)
+        metrics.add_metric(name="MessageSent", unit="Count", value=1)
+        return message.model_dump(mode="json")
+
+    answer = once("messenger.send", key, {"accountId": accountId, "chatId": chatId, "text": body.text}, produce)
+    return ok(answer)
 
 
 lambda_handler = rest_handler(app)

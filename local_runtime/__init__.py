@@ -8,7 +8,7 @@ Programmatic use::
 
     from local_runtime import LocalStack
     with LocalStack("template.yaml", env_overrides={"JWT_SECRET": "s3cret"}) as stack:
-        stack.api_url, stack.webhook_url, stack.moto_url, stack.jwt_secret
+        stack.api_url, stack.webhook_url, stack.ws_url, stack.moto_url, stack.jwt_secret
         stack.invoke("SomeFunction", {...}); stack.fire_schedule("CronFunction")
 
 Without servers (e.g. under moto's `mock_aws`)::
@@ -23,6 +23,8 @@ Environment:
     WEBHOOK_PORT (3001)      Function URLs (one at "/", several at "/<LogicalId>/")
     MOTO_PORT (4566)         moto server (a child process running moto's ThreadedMotoServer)
     MOTO_HOST (127.0.0.1)    where moto listens: the docker bridge address lets `sam local invoke` reach it
+    WS_PORT (3002)           WebSocket APIs (AWS::ApiGatewayV2::Api, WEBSOCKET); their management API
+                             (@connections) listens on a free port that functions find in their environment
     JWT_SECRET               stored in the JwtSecret secret; random when unset (`run` then writes it to
                              .local/jwt_secret next to the template, which `token` reads)
     LOCAL_SCHEDULE_SECONDS   period of every schedule (default: from rate(...); cron(...) -> 60 s)

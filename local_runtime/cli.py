@@ -55,6 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         api_port=int(os.environ.get("PORT", "3000")),
         webhook_port=int(os.environ.get("WEBHOOK_PORT", "3001")),
         moto_port=int(os.environ.get("MOTO_PORT", "4566")),
+        ws_port=int(os.environ.get("WS_PORT", "3002")),
         parameter_overrides=_pairs(args.parameter_overrides),
         parameter_env_map=_pairs(args.parameter_env, DEFAULT_PARAMETER_ENV_MAP),
         secret_env_map=_pairs(args.secret_env, DEFAULT_SECRET_ENV_MAP),
@@ -80,6 +81,10 @@ def _print_summary(stack: LocalStack, template: str) -> None:
     for lid, spec in stack.functions.items():
         if spec.function_url and stack.resolver:
             print(f"Function URL {lid}: {stack.resolver.resolve({'Fn::GetAtt': [lid + 'Url', 'FunctionUrl']})}")
+    for api in stack.websocket_apis:
+        routes = ", ".join(api.routes)
+        print(f"WebSocket API {api.logical_id}: {stack.ws_url}/  (connect with ?token=<JWT>; routes: {routes})")
+        print(f"    management API (@connections): {stack.ws_management_url}/{api.api_id}/{api.stage}")
     print(f"moto (AWS_ENDPOINT_URL): {stack.moto_url}")
     for schedule in stack.schedules:
         if schedule.expression.startswith("cron(") and not schedule.overridden:
@@ -88,6 +93,8 @@ def _print_summary(stack: LocalStack, template: str) -> None:
             print(f"schedule {schedule.key}: {schedule.expression} -> every {schedule.period_seconds:g} s")
     for source in stack.sqs_sources:
         print(f"SQS {source.queue_url} -> {source.function_id} (batch {source.batch_size})")
+    for stream in stack.stream_sources:
+        print(f"DynamoDB stream {stream.table_name} -> {stream.function_id} (batch {stream.batch_size})")
     if "JWT_SECRET" in stack.generated_secrets and stack.jwt_secret:
         path = _write_secret_file(template, stack.jwt_secret)
         print(f"JWT_SECRET was unset: generated one (saved to {path}). Admin token (12 h):")

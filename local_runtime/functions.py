@@ -68,7 +68,7 @@ def _function_spec(resolver: Resolver, logical_id: str) -> FunctionSpec:
         layer_dirs=tuple(_layer_dirs(resolver, logical_id, raw.get("Layers") or [])),
         timeout_seconds=float(props.get("Timeout", DEFAULT_TIMEOUT_SECONDS)),
         memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
-        environment={key: _env_value(value) for key, value in variables.items()},
+        environment={key: resolver.localize(_env_value(value)) for key, value in variables.items()},
         events=events,
         function_url=bool(props.get("FunctionUrlConfig")),
     )

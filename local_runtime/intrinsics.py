@@ -19,6 +19,12 @@ from local_runtime.template import (
     QUEUE_TYPE,
     SECRET_TYPE,
     TABLE_TYPE,
+    WS_API_TYPE,
+    WS_DEPLOYMENT_TYPE,
+    WS_INTEGRATION_TYPE,
+    WS_ROUTE_RESPONSE_TYPE,
+    WS_ROUTE_TYPE,
+    WS_STAGE_TYPE,
     Template,
     TemplateError,
     function_url_ids,
@@ -51,6 +57,12 @@ class StackContext:
     stack_name: str = DEFAULT_STACK_NAME
     sqs_base_url: str | None = None  # e.g. http://127.0.0.1:4566; None => the real-looking AWS endpoint
     webhook_url: str = "http://127.0.0.1:3001/"  # base URL of the local Function URL server
+    # AWS endpoint prefix -> local URL (e.g. a WebSocket API's https://<id>.execute-api.<region>.amazonaws.com
+    # -> the local management API), applied to function environments by Resolver.localize.
+    local_endpoints: dict[str, str] = field(default_factory=dict)
+
+    def execute_api_host(self, api: str) -> str:
+        return f"{api}.execute-api.{self.region}.amazonaws.com"
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
@@ -103,6 +115,12 @@ class Resolver:
 
     def queue_arn(self, logical_id: str) -> str:
         return self.context.arn("sqs", self.queue_name(logical_id))
+
+    def localize(self, value: str) -> str:
+        """``value`` with AWS endpoints of this stack's emulated APIs replaced by their local URLs."""
+        for prefix, local in self.context.local_endpoints.items():
+            value = value.replace(prefix, local)
+        return value
 
     # ----------------------------------------------------------- conditions
     def condition(self, name: str) -> bool:
@@ -207,6 +225,12 @@ class Resolver:
             return self.function_name(name)
         if resource_type == API_TYPE:
             return api_id(name)
+        if resource_type == WS_API_TYPE:
+            return api_id(name)
+        if resource_type == WS_STAGE_TYPE:
+            return str(self.resolve(self.template.properties(name).get("StageName", name), name))
+        if resource_type in (WS_ROUTE_TYPE, WS_INTEGRATION_TYPE, WS_ROUTE_RESPONSE_TYPE, WS_DEPLOYMENT_TYPE):
+            return name  # the local id of a route, integration, ... is its logical id
         if resource_type == LAYER_TYPE:
             return self.context.arn("lambda", f"layer:{name}:1")
         if resource_type == "AWS::IAM::ManagedPolicy":
@@ -235,6 +259,8 @@ class Resolver:
             (FUNCTION_TYPE, "Arn"): lambda: self.function_arn(logical_id),
             (SECRET_TYPE, "Id"): lambda: self._ref(logical_id, where),
             (API_TYPE, "RootResourceId"): lambda: "root",
+            (WS_API_TYPE, "ApiId"): lambda: api_id(logical_id),
+            (WS_API_TYPE, "ApiEndpoint"): lambda: "wss://" + self.context.execute_api_host(api_id(logical_id)),
         }
         handler = handlers.get((resource_type, attribute))
         if handler is None:

@@ -17,12 +17,20 @@ from local_runtime.apigw_config import load_api_configs, load_routes
 from local_runtime.function_url import FunctionUrlApp
 from local_runtime.functions import FunctionSpec, load_function_specs
 from local_runtime.http_server import HttpServer
-from local_runtime.intrinsics import Resolver, StackContext, default_region
+from local_runtime.intrinsics import Resolver, StackContext, api_id, default_region
 from local_runtime.moto_process import MotoProcess
 from local_runtime.resources import FAKE_CREDENTIALS, create_resources
 from local_runtime.schedules import Schedule, Scheduler, load_schedules
 from local_runtime.sqs_poller import SqsEventSource, SqsPoller, load_sqs_sources
-from local_runtime.template import Template, load_template, parse_yaml
+from local_runtime.streams import StreamEventSource, StreamPoller, load_stream_sources
+from local_runtime.template import WS_API_TYPE, Template, load_template, parse_yaml
+from local_runtime.websocket import (
+    ManagementApp,
+    WebSocketApi,
+    WebSocketGateway,
+    load_websocket_apis,
+    management_prefix,
+)
 from local_runtime.workers import DEFAULT_MAX_WORKERS, InvocationResult, LambdaRuntime, LogSink
 
 DEFAULT_SECRET_ENV_MAP = {"JWT_SECRET": "JwtSecret"}
@@ -50,6 +58,7 @@ class LocalStack:
         api_port: int = 0,
         webhook_port: int = 0,
         moto_port: int = 0,
+        ws_port: int = 0,
         host: str = "127.0.0.1",
         moto_host: str | None = None,
         env_overrides: Mapping[str, str] | None = None,
@@ -62,7 +71,7 @@ class LocalStack:
         max_workers_per_function: int = DEFAULT_MAX_WORKERS,
     ) -> None:
         self.template_path = Path(template_path).resolve()
-        self._ports = {"api": api_port, "webhook": webhook_port, "moto": moto_port}
+        self._ports = {"api": api_port, "webhook": webhook_port, "moto": moto_port, "ws": ws_port}
         self.host = host
         self.env: dict[str, str] = {**os.environ, **(env_overrides or {})}
         # MOTO_HOST binds moto elsewhere than `host`, e.g. the docker bridge address so that `sam local invoke`
@@ -77,7 +86,7 @@ class LocalStack:
         self._max_workers = max_workers_per_function
         self.region = self.env.get("AWS_REGION") or self.env.get("AWS_DEFAULT_REGION") or default_region()
 
-        self.api_url = self.webhook_url = self.moto_url = ""
+        self.api_url = self.webhook_url = self.moto_url = self.ws_url = self.ws_management_url = ""
         self.jwt_secret: str | None = None
         self.generated_secrets: dict[str, str] = {}  # env var -> generated value (when the env var was unset)
         self.physical_ids: dict[str, str] = {}
@@ -86,12 +95,16 @@ class LocalStack:
         self.functions: dict[str, FunctionSpec] = {}
         self.schedules: list[Schedule] = []
         self.sqs_sources: list[SqsEventSource] = []
+        self.stream_sources: list[StreamEventSource] = []
+        self.websocket_apis: list[WebSocketApi] = []
         self.runtime: LambdaRuntime | None = None
         self._sink: LogSink | None = None
         self._moto: MotoProcess | None = None
         self._servers: list[HttpServer] = []
         self._scheduler: Scheduler | None = None
         self._poller: SqsPoller | None = None
+        self._stream_poller: StreamPoller | None = None
+        self._gateway: WebSocketGateway | None = None
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
@@ -114,6 +127,15 @@ class LocalStack:
         template = self.template = load_template(self.template_path, self._template_parameters())
         self.moto_url = self._moto.wait_ready()
         context = StackContext(region=self.region, sqs_base_url=self.moto_url, webhook_url=self.webhook_url + "/")
+        management_server = None
+        if template.ids_of_type(WS_API_TYPE):
+            self._gateway = WebSocketGateway(self.host, self._ports["ws"], context)
+            management_server = HttpServer("ws-management", self.host, 0)
+            self._servers.append(management_server)
+            self.ws_url, self.ws_management_url = self._gateway.url, management_server.url
+            for lid in template.ids_of_type(WS_API_TYPE):
+                api = api_id(lid)
+                context.local_endpoints[management_prefix(context, api)] = f"{management_server.url}/{api}"
         resolver = self.resolver = Resolver(template, context)
         self.physical_ids = create_resources(
             template, self.moto_url, resolver=resolver, secret_values=self._secret_values(template)
@@ -122,11 +144,21 @@ class LocalStack:
         runtime = self.runtime = LambdaRuntime(
             self.functions, self._function_env, self._sink, self._max_workers, override_env=self._worker_env()
         )
+        # Stream positions are taken before anything can write (LATEST = from the start of the stack).
+        self.stream_sources = load_stream_sources(self.functions, resolver)
+        self._stream_poller = StreamPoller(
+            self.stream_sources, runtime.invoke, lambda service: self.client(service, _POLLER_CONFIG), context
+        )
+        self._stream_poller.start()
 
         apis = load_api_configs(resolver, {spec.arn: lid for lid, spec in self.functions.items()})
         routes = load_routes(self.functions, apis)
         api_server.start(ApiGatewayApp(runtime, apis, routes, context))
         webhook_server.start(FunctionUrlApp(runtime, template, self.functions))
+        if self._gateway is not None and management_server is not None:
+            self.websocket_apis = load_websocket_apis(resolver, runtime)
+            self._gateway.start(runtime, self.websocket_apis)
+            management_server.start(ManagementApp(self._gateway))
 
         schedule_seconds = self._schedule_seconds or _float_or_none(self.env.get("LOCAL_SCHEDULE_SECONDS"))
         self.schedules = load_schedules(self.functions, resolver, schedule_seconds)
@@ -138,10 +170,13 @@ class LocalStack:
         self._poller.start()
 
     def stop(self) -> None:
-        """Stop everything (idempotent): timers and pollers, HTTP servers, workers, moto."""
-        for stoppable in (self._scheduler, self._poller):
+        """Stop everything (idempotent): timers and pollers, WebSocket and HTTP servers, workers, moto."""
+        for stoppable in (self._scheduler, self._poller, self._stream_poller):
             if stoppable:
                 stoppable.stop()
+        if self._gateway:
+            self._gateway.stop()
+            self._gateway = None
         for server in self._servers:
             server.stop()
         self._servers = []
@@ -150,10 +185,10 @@ class LocalStack:
         if self._moto:
             self._moto.stop()  # also ends pollers' long polls
             self._moto = None
-        for joinable in (self._scheduler, self._poller):
+        for joinable in (self._scheduler, self._poller, self._stream_poller):
             if joinable:
                 joinable.join(timeout=2)
-        self._scheduler = self._poller = None
+        self._scheduler = self._poller = self._stream_poller = None
         if self._sink:
             self._sink.close()
             self._sink = None

@@ -21,6 +21,12 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 - a type name
 GATEWAY_RESPONSE_TYPE = "AWS::ApiGateway::GatewayResponse"
+WS_API_TYPE = "AWS::ApiGatewayV2::Api"
+WS_ROUTE_TYPE = "AWS::ApiGatewayV2::Route"
+WS_ROUTE_RESPONSE_TYPE = "AWS::ApiGatewayV2::RouteResponse"
+WS_INTEGRATION_TYPE = "AWS::ApiGatewayV2::Integration"
+WS_STAGE_TYPE = "AWS::ApiGatewayV2::Stage"
+WS_DEPLOYMENT_TYPE = "AWS::ApiGatewayV2::Deployment"
 
 # Globals.Function keys whose dict values are merged (function wins) instead of replaced.
 _MERGED_GLOBAL_KEYS = ("Environment", "Tags")

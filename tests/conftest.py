@@ -24,6 +24,7 @@ from local_runtime.template import create_resources, load_template
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 JWT_TEST_KEY = "test-signing-key-0123456789abcdef0123456789abcdef"
+MANAGEMENT_URL = "https://testwsapi.execute-api.us-east-1.amazonaws.com/prod"
 
 
 def reset_caches() -> None:
@@ -46,6 +47,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "AVITO_LIMITS_TABLE",
             "JOBS_TABLE",
             "JOBS_QUEUE_URL",
+            "CONNECTIONS_TABLE",
+            "WEBSOCKET_MANAGEMENT_URL",
+            "TOKENS_TABLE",
+            "IDEMPOTENCY_TABLE",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -89,12 +94,19 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         created = create_resources(load_template(TEMPLATE))
         monkeypatch.setenv("ACCOUNTS_TABLE", created["AccountsTable"])
         monkeypatch.setenv("MESSENGER_TABLE", created["MessengerTable"])
+        monkeypatch.setenv("TOKENS_TABLE", created["TokensTable"])
+        monkeypatch.setenv("IDEMPOTENCY_TABLE", created["IdempotencyTable"])
         monkeypatch.setenv("JWT_SECRET_ARN", created["JwtSecret"])
+        if "ConnectionsTable" in created:
+            monkeypatch.setenv("CONNECTIONS_TABLE", created["ConnectionsTable"])
+            monkeypatch.setenv("WEBSOCKET_MANAGEMENT_URL", MANAGEMENT_URL)  # moto's apigatewaymanagementapi
         if "KeepAliveQueue" in created:
             monkeypatch.setenv("KEEPALIVE_QUEUE_URL", created["KeepAliveQueue"])
         monkeypatch.setenv("AVITO_LIMITS_TABLE", created["AvitoLimitsTable"])
         monkeypatch.setenv("JOBS_TABLE", created["JobsTable"])
         monkeypatch.setenv("JOBS_QUEUE_URL", created["JobsQueue"])
+        if "CleanupQueue" in created:
+            monkeypatch.setenv("CLEANUP_QUEUE_URL", created["CleanupQueue"])
         import boto3
 
         boto3.client("secretsmanager").put_secret_value(SecretId=created["JwtSecret"], SecretString=JWT_TEST_KEY)

@@ -18,6 +18,7 @@ from avito_service.accounts import repository as repository_module
 from avito_service.accounts import vault
 
 from tests.conftest import reset_caches
+from tests.support.cleanup import finish_cleanup
 from tests.support.events import call
 
 SECRET = "cs-SUPERSECRET-42"
@@ -108,6 +109,7 @@ def test_create_get_list_update_delete(aws_env: dict[str, str]) -> None:
     )
     assert status == 200 and body["data"] == {"id": account["id"], "deleted": True}
     assert stored_item(account["id"]) is None
+    finish_cleanup(account["id"])  # the secret goes in the background (tests/integration/test_account_deletion.py)
     with pytest.raises(boto3.client("secretsmanager").exceptions.ResourceNotFoundException):
         secret_value(item["secretArn"])
     assert get(account["id"])[0] == 404

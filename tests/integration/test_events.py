@@ -14,11 +14,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts.models import AccountCreate
-from avito_service.auth import mint
+from avito_service.auth import Identity, mint
+from avito_service.live import connections
 from avito_service.messenger import live
 from avito_service.messenger import store as store_module
 from avito_service.webhooks import tokens
@@ -34,6 +36,8 @@ TEMPLATE = load_template(ROOT / "template.yaml")
 
 PLACEHOLDER_ACCOUNT = "00000000-0000-4000-8000-000000000001"
 PLACEHOLDER_WEBHOOK_TOKEN = "SAMPLE-webhook-token-replace-me-0123456789ab"
+PLACEHOLDER_JWT = "SAMPLE-JWT-replace-me"  # the ?token= of the WebSocket $connect sample
+SAMPLE_CONNECTION = "L0SM9cOFvHcCIhw="  # the connection id of the WebSocket samples
 SAMPLE_BEARER = "Bearer eyJhbGciOiJIUzI1NiJ9.sample.signature"
 DEMO_CHAT = "u2i-demo-chat-1"
 STORED_CHAT = "u2i-Zx8yW7vU6tS5rQ4pO3nM2l"  # the chat of the older chats_*/webhook_* samples
@@ -89,6 +93,7 @@ class World:
     def load(self, path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
         text = text.replace(PLACEHOLDER_ACCOUNT, self.account_id).replace(PLACEHOLDER_WEBHOOK_TOKEN, self.webhook_token)
+        text = text.replace(PLACEHOLDER_JWT, mint(JWT_TEST_KEY, sub="operator@example.com", role="operator"))
         return json.loads(text)
 
 
@@ -108,6 +113,8 @@ def world(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
     live.list_chats(account.id, limit=50, offset=0, unread_only=False)
     for chat_id in (DEMO_CHAT, STORED_CHAT):
         live.list_messages(account.id, chat_id, limit=50, offset=0)
+    # the connection the WebSocket samples ($default, the fan-out) talk to
+    connections.open_connection(SAMPLE_CONNECTION, Identity(sub="operator@example.com", role="operator", exp=0))
     yield World(account.id, tokens.issue_token(account.id))
     store_module.chat_store.cache_clear()
 
@@ -167,6 +174,23 @@ def _job_not_found(name: str, status: int, body: Any, world: World) -> None:
     assert status == 404 and body["success"] is False and body["error"]["code"] == "not_found", body
 
 
+def _ws_connect(name: str, status: int, body: Any, world: World) -> None:
+    assert status == 200, body
+    stored = list(connections.open_connections())
+    expected = [(SAMPLE_CONNECTION, "operator@example.com", "operator")]
+    assert [(c.connection_id, c.sub, c.role) for c in stored] == expected
+
+
+def _ws_default(name: str, status: int, body: Any, world: World) -> None:
+    assert status == 200
+    if name.endswith("ping"):
+        assert body == {"event": "pong", "data": {}}
+    else:
+        assert body == {"event": "subscribed", "data": {"accountIds": [world.account_id]}}, body
+        [connection] = connections.open_connections()
+        assert connection.account_ids == {world.account_id}
+
+
 def _generic(name: str, status: int, body: Any, world: World) -> None:
     """Functions whose samples others maintain (eternal online...): a 2xx contract envelope."""
     envelope(status, body, {200, 201})
@@ -200,6 +224,11 @@ EXPECTED: dict[str, Check] = {
     ),
     "chats_messages": expect({200}, lambda d, w: len(d) >= 1 or pytest.fail(str(d))),
     "webhook_receiver": _webhook,
+    "ws_connect": _ws_connect,
+    "ws_default": _ws_default,
+    "ws_disconnect": lambda name, status, body, world: (
+        (status == 200 and not list(connections.open_connections())) or pytest.fail("connection kept")
+    ),
     "messenger_chats": expect({200}, lambda d, w: {DEMO_CHAT, STORED_CHAT} <= set(_ids(d)) or pytest.fail(str(d))),
     "messenger_messages": expect({200}, lambda d, w: READ_MESSAGE in _ids(d) or pytest.fail(str(d))),
     "messenger_send": expect(
@@ -213,6 +242,15 @@ EXPECTED: dict[str, Check] = {
     "jobs_get": _job_not_found,
     "messenger_online": expect({200}, lambda d, w: (d["ok"] is True and d["at"]) or pytest.fail(str(d))),
 }
+
+
+def posted_to(connection_id: str) -> str:
+    """What the fan-out posted to a connection through moto's API Gateway management API."""
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    backend = apigatewaymanagementapi_backends["123456789012"]["us-east-1"]
+    # moto keys connections by the id as it appears in the request path (URL-encoded)
+    return "".join(c.data.decode() for key, c in backend.connections.items() if unquote(key) == connection_id)
 
 
 def invoke(module_name: str, event: dict[str, Any]) -> Any:
@@ -246,6 +284,12 @@ def test_sample_events_of_every_function(logical_id: str, world: World) -> None:
             assert answer["context"]["role"] == "admin"
             continue
         result = invoke(module, event)
+        if module == "ws_fanout":
+            assert result == {"batchItemFailures": []}, result
+            posted = posted_to(SAMPLE_CONNECTION)
+            assert '"event":"avito-new-message"' in posted and '"event":"avito-chat-updated"' in posted, posted
+            assert '"event":"avito-notification"' in posted and world.account_id in posted, posted
+            continue
         if not (isinstance(result, dict) and "statusCode" in result):
             # scheduled / queue functions: they finished without raising; a Lambda error payload is a failure
             assert not (isinstance(result, dict) and "errorType" in result), result

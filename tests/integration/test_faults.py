@@ -237,10 +237,20 @@ def test_expired_token_is_refreshed_once(avito: AvitoSimulator) -> None:
     assert avito.count("POST", TOKEN) == 2  # exactly one extra token request
     assert avito.count("GET", CHATS) == 3  # the first call; the 403; the retry with the new token
 
-    # a 403 that survives the refresh: 502, one refresh only, nothing synced
+    # a 403 on the token just fetched to replace a rejected one: refreshing again cannot help (502 at once)
     version = service.get_account(account_id).version
     avito.clear_requests()
     avito.add_fault(BALANCE, "GET", 403, times=None)
+    assert_error(sync(account_id), 502, "avito_auth_error")
+    assert avito.count("POST", TOKEN) == 0
+    assert avito.count("GET", BALANCE) == 1
+    assert_nothing_synced(account_id, version)
+
+    # a 403 that survives the refresh of a token an earlier request fetched: 502, one refresh only, nothing synced
+    avito_tokens.forget_token(account_id)
+    assert check(account_id)[0] == 200  # fetches the token this sync then uses
+    version = service.get_account(account_id).version
+    avito.clear_requests()
     assert_error(sync(account_id), 502, "avito_auth_error")
     assert avito.count("POST", TOKEN) == 1  # one refresh, not a loop
     assert avito.count("GET", BALANCE) == 2
@@ -415,8 +425,7 @@ def test_check_connection_stores_each_failure_then_the_recovery(avito: AvitoSimu
         assert service.get_account(account_id).lastError is None, name
 
         if fault["path_regex"] == TOKEN:  # the stored token ran out: this check has to fetch a new one
-            service.repository().forget_token(account_id)
-            avito_tokens.forget_in_memory(account_id)
+            avito_tokens.forget_token(account_id)
         avito.add_fault(**fault)
         status, body = check(account_id)
         assert status == 200, (name, body)

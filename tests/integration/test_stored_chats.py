@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import accounts_delete
 import chats_get
 import chats_list
 import chats_messages
@@ -15,7 +14,8 @@ import pytest
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts.models import AccountCreate
 from avito_service.messenger import store as store_module
-from avito_service.messenger.store import ChatStore, chat_store, register_account_cleanup
+from avito_service.messenger.items import chat_pk
+from avito_service.messenger.store import ChatStore, chat_store
 
 from tests.support.events import FakeContext, call
 
@@ -212,12 +212,12 @@ def test_mark_chat_read(store: ChatStore, account_id: str) -> None:
     incoming(store, account_id, "u2i-1", "m-1", T0)
     incoming(store, account_id, "u2i-1", "m-2", T0 + 1)
     assert [c["id"] for c in list_chats(unreadOnly="true")[1]["data"]] == ["u2i-1"]
-    chat = store.mark_chat_read("u2i-1")
+    chat = store.mark_chat_read(account_id, "u2i-1")
     assert chat is not None and chat.unreadCount == 0
     assert all(m["isRead"] for m in get_messages("u2i-1")[1]["data"])
     assert list_chats(unreadOnly="true")[1]["data"] == []
     assert list_chats(accountId=account_id, unreadOnly="true")[1]["data"] == []
-    assert store.mark_chat_read("u2i-unknown") is None
+    assert store.mark_chat_read(account_id, "u2i-unknown") is None
     incoming(store, account_id, "u2i-1", "m-3", T0 + 2)
     assert store.get_chat("u2i-1").unreadCount == 1
 
@@ -318,7 +318,7 @@ def test_sample_events(store: ChatStore, account_id: str) -> None:
         assert (data[0] if isinstance(data, list) else data)["accountId"] == account_id
 
 
-# --- deleting an account ------------------------------------------------------------------------------------
+# --- deleting an account's chats (the cleanup worker's step; the whole deletion is in test_account_deletion) ---
 
 
 def test_delete_account_data(store: ChatStore, account_id: str) -> None:
@@ -329,31 +329,14 @@ def test_delete_account_data(store: ChatStore, account_id: str) -> None:
         incoming(store, account_id, "u2i-a0", f"m-{i}", T0 + i)
     incoming(store, other, "u2i-b0", "m-b", T0)
 
-    assert store.delete_account_data(account_id) == 3
+    assert store.delete_account_data(account_id) == 33  # 3 chats, 30 messages
     assert [c["id"] for c in list_chats()[1]["data"]] == ["u2i-b0"]
     assert get_chat("u2i-a0")[0] == 404 and get_messages("u2i-a0")[0] == 404
     assert (
-        store._table().query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": "CHAT#u2i-a0"})[
-            "Items"
-        ]
+        store._table().query(
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": chat_pk(account_id, "u2i-a0")}
+        )["Items"]
         == []
     )
     assert [m["id"] for m in get_messages("u2i-b0")[1]["data"]] == ["m-b"]
     assert store.delete_account_data(account_id) == 0
-
-
-def test_deleting_an_account_deletes_its_chats(store: ChatStore, account_id: str) -> None:
-    register_account_cleanup()
-    register_account_cleanup()  # idempotent
-    store.save_chats(account_id, USER_ID, [avito_chat("u2i-a0", T0)])
-    incoming(store, account_id, "u2i-a0", "m-1", T0 + 1)
-    status, _ = call(
-        accounts_delete,
-        "DELETE",
-        f"/api/v1/accounts/{account_id}",
-        resource="/api/v1/accounts/{id}",
-        path_parameters={"id": account_id},
-    )
-    assert status == 200
-    assert list_chats()[1]["data"] == [] and list_chats(accountId=account_id)[1]["data"] == []
-    assert get_chat("u2i-a0")[0] == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import io
 import json
@@ -43,7 +44,9 @@ def account(aws_env: dict[str, str]) -> dict[str, str]:
     created = accounts_service.create_account(
         AccountCreate(name="Shop", clientId="client-webhook", clientSecret="s3cret", userId=USER_ID),
     )
-    return {"id": created.id, "token": tokens.issue_token(created.id)}
+    token = tokens.issue_token(created.id)
+    tokens.promote(created.id, token)  # as a confirmed subscribe leaves it
+    return {"id": created.id, "token": token}
 
 
 def url_event(path: str, body: str | None, *, method: str = "POST") -> dict[str, Any]:
@@ -281,11 +284,46 @@ def test_account_without_a_token_rejects_everything(aws_env: dict[str, str]) -> 
     assert stored_items() == []
 
 
-def test_a_new_token_replaces_the_old_one(account: dict[str, str]) -> None:
-    new_token = tokens.issue_token(account["id"])
-    assert post(account, delivery("m-1"))[0] == 401
-    assert post(account, delivery("m-1"), token=new_token)[0] == 200
-    assert "webhookTokenHash" not in accounts_service.get_account(account["id"]).model_dump()
+def test_a_new_token_replaces_the_old_one_only_once_promoted(account: dict[str, str]) -> None:
+    new_token = tokens.issue_token(account["id"])  # pending: Avito has not confirmed the new URL yet
+    assert post(account, delivery("m-1"))[0] == 200  # the old URL still works
+    assert post(account, delivery("m-2"), token=new_token)[0] == 200  # and so does the new one
+    tokens.promote(account["id"], new_token)  # Avito confirmed it
+    assert post(account, delivery("m-3"))[0] == 401
+    assert post(account, delivery("m-3"), token=new_token)[0] == 200
+    dumped = accounts_service.get_account(account["id"]).model_dump()
+    assert "webhookTokenHash" not in dumped and "webhookPendingHash" not in dumped
+
+
+def test_an_implausible_token_is_refused_without_a_read(
+    account: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    monkeypatch.setattr(accounts_service, "get_item", lambda account_id: reads.append(account_id) or {})
+    for token in ("short", "x" * 44, "!" * 43, account["token"][:-1]):
+        status, answer = post(account, delivery("m-1"), token=token)
+        assert (status, answer["error"]["code"]) == (401, "invalid_webhook_token"), token
+    assert reads == []
+    assert stored_items() == []
+
+
+def test_a_body_over_one_mib_is_413_before_parsing(account: dict[str, str]) -> None:
+    huge = json.dumps({"payload": {"type": "message", "value": {"pad": "x" * (1024 * 1024)}}})
+    status, answer = invoke(url_event(f"/{account['id']}/{account['token']}", huge))
+    assert status == 413 and answer["error"]["code"] == "payload_too_large"
+    encoded = url_event(f"/{account['id']}/{account['token']}", huge)
+    encoded["body"], encoded["isBase64Encoded"] = base64.b64encode(huge.encode()).decode(), True
+    assert invoke(encoded)[0] == 413
+    assert stored_items() == []
+
+
+def test_created_beyond_the_year_9999_is_400(account: dict[str, str]) -> None:
+    for created in (10**12, 253402300800, 2**63 - 1):
+        value = delivery("m-odd")
+        value["payload"]["value"]["created"] = created
+        status, answer = post(account, value)
+        assert (status, answer["error"]["code"]) == (400, "invalid_delivery"), created
+    assert stored_items() == []
 
 
 def test_user_id_mismatch_is_rejected(account: dict[str, str]) -> None:

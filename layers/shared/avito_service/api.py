@@ -11,7 +11,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterable
-from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -24,20 +23,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ConfigDict, Field
 
+from avito_service import deadline
 from avito_service.base import Model
+from avito_service.config import get_settings
 from avito_service.errors import ErrorBody, Forbidden, ServiceError, field_name, human_message
 from avito_service.observability import logger, metrics
+from avito_service.roles import ALL_ROLES, Role
 
 T = TypeVar("T")
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    DIRECTOR = "director"
-
-
-ALL_ROLES = frozenset(Role)
 
 
 class ApiModel(Model):
@@ -137,17 +130,36 @@ def rest_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any],
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return app.resolve(event, context)
+        # One time budget for the whole request: every Avito call, retry and wait draws from it (504 when spent).
+        with deadline.budget(deadline.request_seconds(context, get_settings().avito_request_budget)):
+            return app.resolve(event, context)
 
     return lambda_handler
 
 
 AccountId = Annotated[str, Path(min_length=1, max_length=64, description="the account's id")]
 PathAccountId = Annotated[str, Path(min_length=1, max_length=64, description="the account's id")]
+# Avito ids: letters, digits and ``_~.:-``, not starting with a dot (so ``.`` and ``..`` are refused); every id is
+# percent-encoded again on its way to Avito (avito.client.avito_path).
+AVITO_ID_PATTERN = r"^[A-Za-z0-9_~:\-][A-Za-z0-9_~.:\-]*$"
 ChatId = Annotated[
-    str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_~.:\-]+$", description="Avito chat id")
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        pattern=AVITO_ID_PATTERN,
+        description="Avito chat id: letters, digits and _~.:- (not starting with a dot)",
+    ),
 ]
-MessageId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_~.:\-]+$")]
+MessageId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        pattern=AVITO_ID_PATTERN,
+        description="Avito message id: letters, digits and _~.:- (not starting with a dot)",
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=100, description="page size (1-100)")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
 
@@ -206,9 +218,10 @@ def install_error_handlers(app: APIGatewayRestResolver) -> APIGatewayRestResolve
 
     @app.exception_handler(ValueError)
     def _unreadable(exc: ValueError) -> Response:
-        # Powertools' form and multipart readers raise ValueError on a body they cannot read (no boundary...)
+        # Only Powertools' own body readers raising on a body of another media type (multipart without a
+        # boundary...) is a 415; any other ValueError is an internal error like every other exception.
         content_type = (app.current_event.headers.get("content-type") or "").strip().lower()
-        if content_type and not content_type.startswith("application/json"):
+        if _raised_by_body_reader(exc) and content_type and not content_type.startswith("application/json"):
             return _media_type()
         return _unexpected(exc)
 
@@ -219,6 +232,17 @@ def install_error_handlers(app: APIGatewayRestResolver) -> APIGatewayRestResolve
         return _unexpected(exc)
 
     return app
+
+
+_BODY_READER = "aws_lambda_powertools.event_handler.middlewares.openapi_validation"
+
+
+def _raised_by_body_reader(exc: BaseException) -> bool:
+    """True when the innermost frame of ``exc`` is Powertools' request-body reader."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_globals.get("__name__") == _BODY_READER
 
 
 def _body_is_not_utf8(event: Any) -> bool:

@@ -1,7 +1,10 @@
-"""JWT verification for the API Gateway TOKEN authorizer.
+"""JWT verification, shared by the REST API's TOKEN authorizer and the WebSocket API's ``$connect``.
 
 HS256 only; ``sub``, ``exp`` and ``role`` are required. The signing key lives in Secrets Manager and is
-read through Powertools parameters with a cache, so a warm authorizer does not call Secrets Manager.
+read through Powertools parameters with a cache, so a warm function does not call Secrets Manager.
+:func:`authenticate` is the one check both entry points make; what they do with an unknown role differs
+only in where the 403 is given (REST: by the handler, in the contract's error shape; WebSocket: at the
+handshake).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import jwt
 from aws_lambda_powertools.utilities import parameters
 
 from avito_service.config import get_settings
+from avito_service.roles import ALL_ROLES
 
 ALGORITHM = "HS256"
 SECRET_CACHE_SECONDS = 300
@@ -28,6 +32,11 @@ class Identity:
     sub: str
     role: str
     exp: int
+
+    @property
+    def known_role(self) -> bool:
+        """True for the contract's three roles; anything else is a 403 (never a 401: the token itself is good)."""
+        return self.role in ALL_ROLES
 
 
 def signing_key() -> str:
@@ -55,6 +64,15 @@ def verify(token: str, key: str) -> Identity:
     if not isinstance(sub, str) or not sub or not isinstance(role, str) or not role:
         raise InvalidToken("sub and role must be non-empty strings")
     return Identity(sub=sub, role=role, exp=int(claims["exp"]))
+
+
+def authenticate(token: str | None) -> Identity:
+    """The caller behind ``token`` (the bare JWT), checked against the service's signing key.
+
+    Raises InvalidToken for a missing, malformed, expired or badly signed token."""
+    if not token or not token.strip():
+        raise InvalidToken("no token")
+    return verify(token.strip(), signing_key())
 
 
 def mint(key: str, *, sub: str, role: str, ttl_seconds: int = 12 * 3600, now: float | None = None) -> str:

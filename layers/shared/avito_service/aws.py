@@ -61,7 +61,20 @@ def sqs_client() -> Any:
     return boto3.client("sqs", config=_CONFIG)
 
 
+# The fan-out posts to many connections at once from a thread pool: one pooled HTTP connection per thread.
+_MANAGEMENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5, max_pool_connections=32
+)
+
+
+@_created_once
+def connections_client(endpoint_url: str) -> Any:
+    """The WebSocket API's management API (``apigatewaymanagementapi``) at ``endpoint_url``
+    (``https://<api>.execute-api.<region>.amazonaws.com/<stage>``): the one endpoint this client is for."""
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url, config=_MANAGEMENT_CONFIG)
+
+
 def clear_caches() -> None:
     """Forget every cached client (tests switch endpoints between cases)."""
-    for cached in (dynamodb_resource, table, dynamodb_low_level_client, secrets_client, sqs_client):
+    for cached in (dynamodb_resource, table, dynamodb_low_level_client, secrets_client, sqs_client, connections_client):
         cached.cache_clear()

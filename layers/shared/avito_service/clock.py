@@ -5,6 +5,13 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z: the last second Python's datetime (and ISO 8601) can hold
+
+
+def representable(timestamp: float) -> bool:
+    """Whether ``timestamp`` (unix seconds) has an ISO 8601 form: between 1970 and the year 9999."""
+    return 0 <= timestamp <= MAX_TIMESTAMP
+
 
 def now() -> float:
     return time.time()

@@ -22,7 +22,9 @@ def _setting(default: Any, env: str, low: float | None = None, high: float | Non
 class Settings:
     """Everything the functions read from their environment (see env.example)."""
 
-    accounts_table: str = _setting("", "ACCOUNTS_TABLE", doc="DynamoDB table for accounts, snapshots and tokens")
+    accounts_table: str = _setting("", "ACCOUNTS_TABLE", doc="DynamoDB table for accounts and snapshots")
+    tokens_table: str = _setting("", "TOKENS_TABLE", doc="DynamoDB table of cached Avito tokens (Avito callers only)")
+    idempotency_table: str = _setting("", "IDEMPOTENCY_TABLE", doc="DynamoDB table of Idempotency-Key answers")
     messenger_table: str = _setting("", "MESSENGER_TABLE", doc="DynamoDB table for stored chats and messages")
     jwt_secret_arn: str = _setting("", "JWT_SECRET_ARN", doc="Secrets Manager ARN or name of the JWT signing key")
     account_secrets_prefix: str = _setting("avito-service/accounts/", "ACCOUNT_SECRETS_PREFIX")
@@ -31,10 +33,23 @@ class Settings:
     avito_read_timeout: float = _setting(10.0, "AVITO_READ_TIMEOUT", 0.001, 60)
     avito_max_retries: int = _setting(3, "AVITO_MAX_RETRIES", 0, 10)
     avito_max_backoff: float = _setting(8.0, "AVITO_MAX_BACKOFF", 0, 60)
+    avito_request_budget: float = _setting(
+        20.0, "AVITO_REQUEST_BUDGET", 0.5, 27, doc="seconds one API request may spend on Avito calls and waits"
+    )
+    avito_background_budget: float = _setting(
+        60.0, "AVITO_BACKGROUND_BUDGET", 0.5, 900, doc="seconds one background unit of work may spend on Avito"
+    )
     avito_proxy_ca_bundle: str = _setting("", "AVITO_PROXY_CA_BUNDLE", doc="extra CA bundle trusted for HTTPS proxies")
     webhook_base_url: str = _setting("", "WEBHOOK_BASE_URL", doc="public base URL of the webhook Function URL")
     keepalive_queue_url: str = _setting("", "KEEPALIVE_QUEUE_URL", doc="SQS queue of planned keep-alives")
+    cleanup_queue_url: str = _setting("", "CLEANUP_QUEUE_URL", doc="SQS queue of deleted accounts to clean up")
     schedule_window_seconds: int = _setting(300, "SCHEDULE_WINDOW_SECONDS", 60, 900)
+    connections_table: str = _setting("", "CONNECTIONS_TABLE", doc="DynamoDB table of open WebSocket connections")
+    websocket_management_url: str = _setting(
+        "",
+        "WEBSOCKET_MANAGEMENT_URL",
+        doc="the WebSocket API's https://<api>.execute-api.<region>.amazonaws.com/<stage>",
+    )
     service_version: str = _setting("0.1.0", "SERVICE_VERSION")
     x_source: str = _setting("avito-service", "AVITO_X_SOURCE", doc="X-Source header for Avito's CPA API")
     avito_limits_table: str = _setting("", "AVITO_LIMITS_TABLE", doc="DynamoDB table of per-account Avito budgets")

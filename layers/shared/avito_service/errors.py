@@ -21,6 +21,7 @@ class ServiceError(Exception):
 
     status: int = 500
     code: str = "internal_error"
+    outcome_unknown: bool = False  # True when the failed operation may still have taken effect (e.g. a send)
 
     def __init__(self, message: str, *, details: list[FieldError] | None = None, code: str | None = None) -> None:
         super().__init__(message)

@@ -137,7 +137,7 @@ def check_proxy(values: dict[str, Any]) -> None:
 class AccountCreate(Model):
     """Body of ``POST /api/v1/accounts``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # it holds secrets
 
     name: Name
     clientId: ClientId
@@ -167,7 +167,7 @@ NOT_NULLABLE = frozenset({"name", "clientId", "clientSecret", "eternalOnlineEnab
 class AccountUpdate(Model):
     """Body of ``PUT /api/v1/accounts/{id}``: any subset of the create fields; ``null`` clears an optional one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # it holds secrets
 
     # The NOT_NULLABLE fields may be left out but not sent as null (422): the document shows them without null.
     name: Name | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
@@ -244,6 +244,8 @@ class Account(Model):
 class AccountSecrets(Model):
     """What the account's secret in Secrets Manager holds."""
 
+    model_config = ConfigDict(hide_input_in_errors=True)  # it holds secrets
+
     clientSecret: SecretStr
     proxyPassword: SecretStr | None = None
 
@@ -259,6 +261,8 @@ class AccountSecrets(Model):
 class ProxySettings(Model):
     """The proxy an account's Avito calls go through."""
 
+    model_config = ConfigDict(hide_input_in_errors=True)  # it holds secrets
+
     type: ProxyType
     host: str
     port: int
@@ -268,6 +272,8 @@ class ProxySettings(Model):
 
 class AccountContext(Model):
     """Everything needed to talk to Avito for one account (the stored record plus its secrets)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # it holds secrets
 
     account: Account
     clientSecret: SecretStr

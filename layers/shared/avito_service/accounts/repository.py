@@ -7,9 +7,9 @@ Access patterns and keys (table ``AccountsTable``, keys ``pk``/``sk``):
 | account by id                            | pk ``ACCOUNT#<id>``, sk ``PROFILE``                            |
 | accounts in creation order, paginated    | GSI ``byCreatedAt``: listPk ``ACCOUNTS``, listSk ``<createdAt>#<id>`` |
 | one account per Avito clientId           | pk ``CLIENT#<clientId>``, sk ``CLIENT`` (written in the same transaction) |
-| stats snapshots of an account by date    | pk ``ACCOUNT#<id>``, sk ``STATS#<YYYY-MM-DD>``                 |
-| cached Avito token of an account         | pk ``ACCOUNT#<id>``, sk ``TOKEN`` (``ttl`` attribute)          |
+| stats snapshots of an account by date    | pk ``ACCOUNT#<id>``, sk ``STATS#<YYYY-MM-DD>`` (paginated)     |
 | enabled eternal-online accounts due by T | sparse GSI ``byOnlineDue``: ``onlinePk`` = ``ONLINE``, ``nextDueAt`` <= T |
+| deleted accounts whose data is still being cleaned up | pk ``CLEANUP``, sk ``ACCOUNT#<id>`` (a copy of the account) |
 
 Every change of an account adds one to ``version``; updates set only the attributes that change,
 under a condition, so concurrent updates of different fields both land.
@@ -32,14 +32,15 @@ LIST_PK = "ACCOUNTS"
 ONLINE_PK = "ONLINE"
 BY_CREATED = "byCreatedAt"
 BY_ONLINE_DUE = "byOnlineDue"
+CLEANUP_PK = "CLEANUP"
 
 
 def account_key(account_id: str) -> dict[str, str]:
     return {"pk": f"ACCOUNT#{account_id}", "sk": PROFILE}
 
 
-def token_key(account_id: str) -> dict[str, str]:
-    return {"pk": f"ACCOUNT#{account_id}", "sk": "TOKEN"}
+def cleanup_key(account_id: str) -> dict[str, str]:
+    return {"pk": CLEANUP_PK, "sk": f"ACCOUNT#{account_id}"}
 
 
 def client_key(client_id: str) -> dict[str, str]:
@@ -182,12 +183,75 @@ class AccountRepository:
             ],
         )
 
-    def delete(self, account_id: str, client_id: str) -> None:
-        """Remove the account's items (profile, snapshots, token) and its clientId marker."""
-        keys = [client_key(client_id)]
+    def delete_to_cleanup(self, item: dict[str, Any], *, now: float) -> None:
+        """In one transaction: remove the account and its clientId marker, and record a cleanup marker holding a
+        copy of the account (what the background cleanup needs: secret ARN, credentials' place, webhook state).
+        From then on no write for the account passes its condition check, and the cleanup cannot be lost.
+        ConditionFailed: the account was deleted (or changed its clientId) meanwhile."""
+        account_id = str(item["id"])
+        copy = {k: v for k, v in item.items() if k not in {"pk", "sk", "listPk", "listSk", "onlinePk", "nextDueAt"}}
+        marker = {**cleanup_key(account_id), "accountId": account_id, "deletedAt": int(now), "account": copy}
+        try:
+            aws.dynamodb_client().transact_write_items(
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": self.table_name,
+                            "Key": account_key(account_id),
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "TableName": self.table_name,
+                            "Key": client_key(str(item["clientId"])),
+                            "ConditionExpression": "attribute_not_exists(pk) OR accountId = :me",
+                            "ExpressionAttributeValues": {":me": account_id},
+                        }
+                    },
+                    {"Put": self._put(marker, "attribute_not_exists(pk)")},
+                ],
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed from exc
+            raise
+
+    def cleanup_marker(self, account_id: str) -> dict[str, Any] | None:
+        return self._table.get_item(Key=cleanup_key(account_id), ConsistentRead=True).get("Item")
+
+    def cleanup_markers(self) -> list[dict[str, Any]]:
+        """Every pending cleanup (deleted accounts are few: one partition is plenty)."""
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(CLEANUP_PK), "ConsistentRead": True}
+        while True:
+            page = self._table.query(**query)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def update_cleanup_marker(self, account_id: str, values: dict[str, Any]) -> None:
+        names = {f"#a{i}": name for i, name in enumerate(values)}
+        self._table.update_item(
+            Key=cleanup_key(account_id),
+            UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":v{i}": value for i, value in enumerate(values.values())},
+        )
+
+    def delete_cleanup_marker(self, account_id: str) -> None:
+        self._table.delete_item(Key=cleanup_key(account_id))
+
+    def delete_leftovers(self, account_id: str) -> int:
+        """Delete every item still under the deleted account's key (snapshots, cached token); idempotent.
+        Returns how many there were. Never the profile of a live account: callers run it after the delete."""
+        keys: list[dict[str, str]] = []
         query: dict[str, Any] = {
             "KeyConditionExpression": Key("pk").eq(f"ACCOUNT#{account_id}"),
             "ProjectionExpression": "pk, sk",
+            "ConsistentRead": True,
         }
         while True:
             page = self._table.query(**query)
@@ -198,6 +262,7 @@ class AccountRepository:
         with self._table.batch_writer() as batch:
             for key in keys:
                 batch.delete_item(Key=key)
+        return len(keys)
 
     def list_page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         query: dict[str, Any] = {
@@ -216,15 +281,27 @@ class AccountRepository:
     def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
         return {"TableName": self.table_name, "Item": item, "ConditionExpression": condition}
 
-    # --- cached Avito token (see avito_service.avito.tokens) ---------------------------------------------
-
-    def forget_token(self, account_id: str) -> None:
-        self._table.delete_item(Key=token_key(account_id))
-
     # --- stats snapshots ----------------------------------------------------------------------------------
 
     def put_snapshot(self, account_id: str, date: str, snapshot: dict[str, Any]) -> None:
         self._table.put_item(Item={"pk": f"ACCOUNT#{account_id}", "sk": f"STATS#{date}", **snapshot})
+
+    def snapshots_page(
+        self, account_id: str, date_from: str, date_to: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the account's snapshots between two days, oldest first, and the next page's cursor."""
+        pk = f"ACCOUNT#{account_id}"
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").between(f"STATS#{date_from}", f"STATS#{date_to}"),
+            "Limit": limit,
+        }
+        start = decode_cursor(cursor, required_keys=("pk", "sk"))
+        if start:
+            if start["pk"] != pk or not str(start["sk"]).startswith("STATS#"):
+                raise ValidationFailed.on("cursor", "Not a cursor of this list.")
+            query["ExclusiveStartKey"] = start
+        page = self._table.query(**query)
+        return page["Items"], encode_cursor(page.get("LastEvaluatedKey"))
 
     def snapshots(self, account_id: str, date_from: str, date_to: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

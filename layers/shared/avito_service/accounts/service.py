@@ -6,13 +6,14 @@ The handlers call these functions; they raise the domain errors of ``avito_servi
 from __future__ import annotations
 
 import functools
+import json
 import uuid
-from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
-from avito_service import clock
+from avito_service import aws, clock
 from avito_service.accounts import vault
 from avito_service.accounts.models import (
     PROXY_FIELDS,
@@ -27,21 +28,13 @@ from avito_service.accounts.models import (
     check_proxy,
 )
 from avito_service.accounts.repository import LIST_PK, ONLINE_PK, AccountRepository, Change, ConditionFailed
+from avito_service.avito import tokens as avito_tokens
 from avito_service.config import get_settings
 from avito_service.errors import Conflict, NotFound
 from avito_service.observability import logger
 
 UPDATE_ATTEMPTS = 5
 CREDENTIAL_FIELDS = frozenset({"clientId", "clientSecret"})
-
-# Called with the deleted account before its records go (messenger storage, webhook unsubscribe).
-# Registered by the modules that own that data, so accounts does not import them.
-_delete_hooks: list[Callable[[Account], None]] = []
-
-
-def on_delete(hook: Callable[[Account], None]) -> Callable[[Account], None]:
-    _delete_hooks.append(hook)
-    return hook
 
 
 @functools.cache
@@ -212,7 +205,7 @@ def _apply_update(current: dict[str, Any], changes: dict[str, Any], version: int
     new_client = changes.get("clientId")
     item = repository().update(current["id"], change, new_client_id=new_client, old_client_id=current["clientId"])
     if CREDENTIAL_FIELDS & changes.keys():
-        repository().forget_token(current["id"])  # the cached Avito token belongs to the old credentials
+        avito_tokens.forget_token(current["id"])  # the cached Avito token belongs to the old credentials
     logger.info("Account updated", extra={"account_id": current["id"], "fields": sorted(changes)})
     return item
 
@@ -232,15 +225,43 @@ def _apply_online_settings(current: dict[str, Any], changes: dict[str, Any], cha
         change.add["onlineGeneration"] = 1
 
 
-def delete_account(account_id: str) -> None:
-    """Remove the account's stored chats and messages, its secret and its records."""
-    item = get_item(account_id)
-    account = Account.from_item(item)
-    for hook in _delete_hooks:
-        hook(account)
-    vault.delete(item["secretArn"])
-    repository().delete(account_id, item["clientId"])
-    logger.info("Account deleted", extra={"account_id": account_id})
+def delete_account(account_id: str, *, now: float | None = None) -> None:
+    """Delete the account at once and queue the cleanup of everything it had (``avito_service.account_cleanup``).
+
+    One transaction removes the account and its clientId marker and records a cleanup marker: from then on
+    every writer's condition check fails, so nothing new is written for it, and the marker keeps the cleanup
+    alive whatever happens next (the cleanup function's schedule re-queues every marker it finds). A repeated
+    DELETE while the cleanup is still pending queues it again and answers like the first; afterwards it is 404."""
+    repo = repository()
+    item = repo.get(account_id)
+    if item is None:
+        if repo.cleanup_marker(account_id) is None:
+            raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found")
+    else:
+        try:
+            repo.delete_to_cleanup(item, now=clock.now() if now is None else now)
+        except ConditionFailed:
+            if repo.cleanup_marker(account_id) is None:  # changed meanwhile (its clientId): the caller may retry
+                raise Conflict(
+                    "The account changed while it was deleted; try again.", code="concurrent_update"
+                ) from None
+        logger.info("Account deleted", extra={"account_id": account_id})
+    queue_cleanup(account_id)
+
+
+def queue_cleanup(account_id: str, *, delay_seconds: int = 0) -> bool:
+    """Ask the cleanup worker to clean up a deleted account; False (logged) when SQS refused: the marker stays,
+    and the cleanup function's schedule queues it again."""
+    try:
+        aws.sqs_client().send_message(
+            QueueUrl=get_settings().cleanup_queue_url,
+            MessageBody=json.dumps({"accountId": account_id}),
+            DelaySeconds=max(0, min(delay_seconds, 900)),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("Could not queue an account cleanup", extra={"account_id": account_id, "reason": str(exc)[:200]})
+        return False
+    return True
 
 
 def load_context(account_id: str) -> AccountContext:

@@ -3,10 +3,21 @@
 Every request of the account, the token request included, goes through the account's proxy; the
 session ignores proxy environment variables so nothing can route around it.
 
+Time: every attempt, back-off, rate-limit wait and token-lease wait draws from one budget
+(``avito_service.deadline``): the request's, or the client's own for background work. A timeout is never
+longer than what is left; a wait that does not fit is not started (504 ``avito_timeout`` at once). A call
+with a ``reserve`` (a send, which must be stored after Avito took it) is not started unless the reserve is
+left over, and its timeout leaves the reserve free.
+
 Retries: 429 honours ``Retry-After`` (else exponential backoff with jitter); 5xx, a reset connection and
 a broken body are retried only for idempotent calls; nothing is retried after a timeout (the caller
-gets a 504 instead of a long wait) and a message send is never resent. 401/403 get one token refresh
-and one retry.
+gets a 504 instead of a long wait) and a message send is never resent. A 401/403 gets one token refresh
+and one retry, at most once per token: a token fetched moments ago is not refreshed again. A Messenger 403
+on a fresh token is ``messenger_not_available`` and is remembered for the account (``TokenStore.deny_messenger``)
+so keep-alives do not fetch a token each.
+
+Paths: every endpoint method builds its path with :func:`avito_path`, which percent-encodes each segment
+and refuses ``.``/``..`` and empty segments, so no id can change which Avito resource is addressed.
 """
 
 from __future__ import annotations
@@ -34,12 +45,15 @@ from avito_service.avito.errors import (
     parse_error_body,
 )
 from avito_service.avito.proxy import describe, proxy_url
-from avito_service.avito.tokens import TokenStore
+from avito_service.avito.tokens import Token, TokenStore
 from avito_service.config import Settings, get_settings
-from avito_service.errors import ServiceError
+from avito_service.deadline import Deadline, DeadlineExceeded
+from avito_service.deadline import current as current_deadline
+from avito_service.errors import ServiceError, ValidationFailed
 from avito_service.observability import METRICS_NAMESPACE, logger
 
 MAX_RETRY_AFTER = 10.0  # a longer Retry-After is not waited for inside an API request
+SEND_RESERVE = 2.0  # seconds of the budget kept free after a send, for storing the sent message
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,19 @@ class Call:
     idempotent: bool = True
     messenger: bool = False
     auth: bool = True
+    reserve: float = 0.0  # seconds of the budget that must be left after this call (to store its result)
+
+
+def avito_path(template: str, *segments: Any) -> str:
+    """``avito_path("/messenger/v1/accounts/{}/chats/{}/read", user_id, chat_id)``: each ``{}`` is one
+    percent-encoded path segment; an empty, ``.`` or ``..`` segment is refused (422) before Avito is called."""
+    encoded = []
+    for segment in segments:
+        text = str(segment)
+        if text in {"", ".", ".."}:
+            raise ValidationFailed(f"'{text}' is not a valid Avito id.", code="validation_error")
+        encoded.append(quote(text, safe=""))
+    return template.format(*encoded)
 
 
 class ProxyTlsAdapter(HTTPAdapter):
@@ -80,7 +107,8 @@ class AvitoClient:
         self.settings = settings or get_settings()
         self.base_url = self.settings.avito_api_url.rstrip("/")
         self.timeout = (self.settings.avito_connect_timeout, self.settings.avito_read_timeout)
-        self._tokens = tokens or TokenStore(self.settings.accounts_table)
+        self._tokens = tokens or TokenStore(self.settings.tokens_table)
+        self._own_deadline: Deadline | None = None
         self.session = session or requests.Session()
         self.session.trust_env = False  # no HTTP(S)_PROXY / NO_PROXY from the environment
         if context.proxy is not None:
@@ -102,6 +130,18 @@ class AvitoClient:
     def uses_proxy(self) -> bool:
         return self.context.proxy is not None
 
+    @property
+    def deadline(self) -> Deadline:
+        """The request's budget; without one (background work) the client's own, opened on first use."""
+        from avito_service.deadline import _current  # noqa: PLC0415 - the module's active budget
+
+        active = _current.get()
+        if active is not None:
+            return active
+        if self._own_deadline is None:
+            self._own_deadline = current_deadline(self.settings.avito_background_budget)
+        return self._own_deadline
+
     # --- tokens ---------------------------------------------------------------------------------------
 
     def _fingerprint(self) -> str:
@@ -120,51 +160,85 @@ class AvitoClient:
                 "client_secret": self.context.clientSecret.get_secret_value(),
             },
         )
+        body = body if isinstance(body, dict) else {}
         token, expires_in = body.get("access_token"), body.get("expires_in")
         if not isinstance(token, str) or not token:
             raise AvitoError("Avito's token answer had no access_token.", endpoint="token")
-        return token, int(expires_in or 3600)
+        return token, expires_in  # the token store bounds odd lifetimes (see tokens.lifetime)
 
     def access_token(self, reject: str | None = None) -> str:
-        try:
-            return self._tokens.get_token(self.account_id, self._fingerprint(), self.fetch_token, reject=reject)
-        except TimeoutError:
-            raise AvitoError("Timed out waiting for another request to fetch the Avito token.") from None
+        return self._token(reject).value
+
+    def _token(self, reject: str | None = None) -> Token:
+        return self._tokens.get_token(
+            self.account_id, self._fingerprint(), self.fetch_token, deadline=self.deadline, reject=reject
+        )
 
     # --- requests -------------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, call: Call, **kwargs: Any) -> Any:
-        """An authenticated call; one token refresh and retry on 401/403."""
-        token = self.access_token()
+        """An authenticated call; on 401/403 one token refresh and retry, at most once per token."""
+        started = time.time()
+        token = self._token()
         try:
-            return self._send(method, path, call, token=token, **kwargs)
+            return self._send(method, path, call, token=token.value, **kwargs)
         except AvitoAuthError as first:
             if first.http_status not in (401, 403):
+                raise
+            if not self._should_refresh(token, first, call, started):
+                if call.messenger and first.http_status == 403:
+                    raise self._messenger_denied(token, first) from None
                 raise
             logger.info(
                 "Avito rejected the token; refreshing once",
                 extra={"account_id": self.account_id, "endpoint": call.name},
             )
-            fresh = self.access_token(reject=token)
+            fresh = self._token(reject=token.value)
             try:
-                return self._send(method, path, call, token=fresh, **kwargs)
+                return self._send(method, path, call, token=fresh.value, **kwargs)
             except AvitoAuthError as second:
                 if call.messenger and second.http_status == 403:
-                    raise _messenger_unavailable(second) from None
+                    raise self._messenger_denied(fresh, second) from None
                 raise
+
+    def _should_refresh(self, token: Token, error: AvitoAuthError, call: Call, started: float) -> bool:
+        """Refresh a rejected token unless it is fresh (fetched for this very call, or moments ago to replace a
+        rejected one: refreshing cannot help) or Messenger is known to be denied for the account."""
+        now = time.time()
+        if token.fresh(now) or token.fetched_at >= started:
+            return False
+        if call.messenger and error.http_status == 403:
+            if token.messenger_denied(now):
+                return False
+            stored = self._tokens.stored(self.account_id, self._fingerprint())  # another container may know
+            if stored is not None and stored.messenger_denied(now):
+                return False
+        return True
+
+    def _messenger_denied(self, token: Token, error: AvitoError) -> MessengerNotAvailable:
+        if not token.messenger_denied(time.time()):
+            self._tokens.deny_messenger(self.account_id, token)
+        return _messenger_unavailable(error)
 
     def _send(self, method: str, path: str, call: Call, *, token: str | None = None, **kwargs: Any) -> Any:
         url = self.base_url + path
         headers = dict(kwargs.pop("headers", {}) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        deadline = self.deadline
         attempt = 0
         while True:
+            # Not started unless the reserve is left afterwards (a send must still be stored).
+            deadline.check(f"calling {call.name}", reserve=call.reserve)
+            timeout = (
+                deadline.cap(self.timeout[0], reserve=call.reserve),
+                deadline.cap(self.timeout[1], reserve=call.reserve),
+            )
             started = time.monotonic()
             try:
-                response = self._within_limits(call, method, url, headers=headers, timeout=self.timeout, **kwargs)
+                response = self._within_limits(call, method, url, headers=headers, timeout=timeout, **kwargs)
             except requests.exceptions.RequestException as exc:
-                error = self.transport_error(exc, call)
+                error = self.transport_error(exc, call, timeout)
                 if self._retryable_transport(exc, call) and attempt < self.settings.avito_max_retries:
                     attempt += 1
                     self._sleep(self._backoff(attempt), call, "connection")
@@ -202,7 +276,9 @@ class AvitoClient:
         the account's budget (at most ``limit_wait``, else BudgetExhausted, a 429), send, and remember a 429's
         Retry-After so other containers wait too."""
         budget = limits.shared_limits()
-        budget.acquire(self.account_id, call.name, max_wait=self.limit_wait)
+        # the wait draws from the request's deadline too: never wait past what is left of it for the call itself
+        max_wait = min(self.limit_wait, max(0.0, self.deadline.remaining() - call.reserve - 1.0))
+        budget.acquire(self.account_id, call.name, max_wait=max_wait)
         response = self.session.request(method, url, **kwargs)
         if response.status_code == 429:
             header = response.headers.get("Retry-After", "").strip()
@@ -248,14 +324,19 @@ class AvitoClient:
             raise AvitoError(f"Avito reported an error for {call.name}{detail}", **kwargs)
         raise AvitoError(f"Avito answered {call.name} with HTTP {status}{detail}", **kwargs)
 
-    def transport_error(self, exc: requests.exceptions.RequestException, call: Call) -> ServiceError:
+    def transport_error(
+        self, exc: requests.exceptions.RequestException, call: Call, timeout: tuple[float, float] | None = None
+    ) -> ServiceError:
         """A requests exception -> ProxyFailure, AvitoTimeout or AvitoError, with no credentials in the text."""
         proxy = describe(self.context.proxy)
         reason = self._scrub(_reason(exc))
+        connect_timeout, read_timeout = timeout or self.timeout
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            return AvitoTimeout(f"Avito did not answer {call.name} within {self.timeout[1]:g} s.")
+            error = AvitoTimeout(f"Avito did not answer {call.name} within {read_timeout:.3g} s.")
+            error.outcome_unknown = not call.idempotent  # Avito may have acted on it: never repeat it blindly
+            return error
         if self.uses_proxy and isinstance(exc, requests.exceptions.ConnectTimeout):
-            return ProxyFailure(f"The proxy {proxy} did not answer within {self.timeout[0]:g} s.")
+            return ProxyFailure(f"The proxy {proxy} did not answer within {connect_timeout:.3g} s.")
         if (
             self.uses_proxy
             and isinstance(exc, requests.exceptions.ProxyError | requests.exceptions.ConnectionError)
@@ -263,7 +344,7 @@ class AvitoClient:
         ):
             return ProxyFailure(f"The proxy {proxy} failed: {reason}")
         if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return AvitoTimeout(f"Could not connect to Avito within {self.timeout[0]:g} s.")
+            return AvitoTimeout(f"Could not connect to Avito within {connect_timeout:.3g} s.")
         return AvitoError(f"Could not talk to Avito ({call.name}): {reason}", code="avito_unreachable")
 
     def _scrub(self, text: str) -> str:
@@ -288,6 +369,12 @@ class AvitoClient:
         return self._backoff(attempt)
 
     def _sleep(self, seconds: float, call: Call, reason: str) -> None:
+        """Wait before a retry, if the wait and the reserve fit in the budget (else 504 now, not later)."""
+        if self.deadline.remaining() - call.reserve <= seconds:
+            raise DeadlineExceeded(
+                f"Avito did not answer in time: {call.name} needed a retry in {seconds:.3g} s, more than is left "
+                f"of this request's {self.deadline.seconds:g} s budget."
+            )
         logger.info(
             "Retrying Avito call",
             extra={
@@ -353,17 +440,27 @@ def _reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _require_ok(body: Any, endpoint: str, failure: str) -> dict[str, Any]:
+    """Avito's ``{"ok": true}`` answers: ``{"ok": false}`` (or no object at all) is the failure it reports."""
+    if isinstance(body, dict) and body.get("ok") is not False:
+        return body
+    raise AvitoError(f"{failure} (it answered ok: false).", http_status=200, endpoint=endpoint, code="avito_error")
+
+
 # --- Avito endpoints ---------------------------------------------------------------------------------------
 
 
 class AvitoApi(AvitoClient):
-    """The Avito endpoints this service uses (see ../shared/avito-api.md for the shapes)."""
+    """The Avito endpoints this service uses (see ../shared/avito-api.md for the shapes).
+
+    Every path is built with :func:`avito_path`; answers Avito's documents allow but that mean failure
+    (``{"ok": false}``) are raised as :class:`AvitoError` (502)."""
 
     def account_self(self) -> dict[str, Any]:
         return self.request("GET", "/core/v1/accounts/self", Call("core.self"))
 
     def balance(self, user_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/core/v1/accounts/{user_id}/balance/", Call("core.balance"))
+        return self.request("GET", avito_path("/core/v1/accounts/{}/balance/", user_id), Call("core.balance"))
 
     def cpa_balance(self) -> dict[str, Any]:
         return self.request(
@@ -397,7 +494,7 @@ class AvitoApi(AvitoClient):
         for start in range(0, len(item_ids), 200):
             body = self.request(
                 "POST",
-                f"/stats/v1/accounts/{user_id}/items",
+                avito_path("/stats/v1/accounts/{}/items", user_id),
                 Call("stats.items"),
                 json={
                     "dateFrom": date_from,
@@ -417,19 +514,24 @@ class AvitoApi(AvitoClient):
         if unread_only:
             params["unread_only"] = "true"
         body = self.request(
-            "GET", f"/messenger/v2/accounts/{user_id}/chats", Call("messenger.chats", messenger=True), params=params
+            "GET",
+            avito_path("/messenger/v2/accounts/{}/chats", user_id),
+            Call("messenger.chats", messenger=True),
+            params=params,
         )
         return list((body or {}).get("chats") or [])
 
     def chat(self, user_id: str, chat_id: str) -> dict[str, Any]:
         return self.request(
-            "GET", f"/messenger/v2/accounts/{user_id}/chats/{chat_id}", Call("messenger.chat", messenger=True)
+            "GET",
+            avito_path("/messenger/v2/accounts/{}/chats/{}", user_id, chat_id),
+            Call("messenger.chat", messenger=True),
         )
 
     def messages(self, user_id: str, chat_id: str, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         body = self.request(
             "GET",
-            f"/messenger/v3/accounts/{user_id}/chats/{chat_id}/messages/",
+            avito_path("/messenger/v3/accounts/{}/chats/{}/messages/", user_id, chat_id),
             Call("messenger.messages", messenger=True),
             params={"limit": limit, "offset": offset},
         )
@@ -438,31 +540,37 @@ class AvitoApi(AvitoClient):
         return list(body or [])
 
     def send_text(self, user_id: str, chat_id: str, text: str) -> dict[str, Any]:
-        """Never retried once the request may have reached Avito (a retry could send the message twice)."""
+        """Never retried once the request may have reached Avito (a retry could send the message twice), and
+        not started unless ``SEND_RESERVE`` seconds of the budget are left to store what Avito answers."""
         return self.request(
             "POST",
-            f"/messenger/v1/accounts/{user_id}/chats/{chat_id}/messages",
-            Call("messenger.send", idempotent=False, messenger=True),
+            avito_path("/messenger/v1/accounts/{}/chats/{}/messages", user_id, chat_id),
+            Call("messenger.send", idempotent=False, messenger=True, reserve=SEND_RESERVE),
             json={"type": "text", "message": {"text": text}},
         )
 
     def mark_read(self, user_id: str, chat_id: str) -> dict[str, Any]:
-        return self.request(
-            "POST", f"/messenger/v1/accounts/{user_id}/chats/{chat_id}/read", Call("messenger.read", messenger=True)
+        body = self.request(
+            "POST",
+            avito_path("/messenger/v1/accounts/{}/chats/{}/read", user_id, chat_id),
+            Call("messenger.read", messenger=True),
         )
+        return _require_ok(body, "messenger.read", "Avito did not mark the chat read")
 
     def subscribe_webhook(self, url: str) -> dict[str, Any]:
-        return self.request(
+        body = self.request(
             "POST", "/messenger/v3/webhook", Call("messenger.subscribe", messenger=True), json={"url": url}
         )
+        return _require_ok(body, "messenger.subscribe", "Avito did not accept the webhook URL")
 
     def unsubscribe_webhook(self, url: str) -> dict[str, Any]:
-        return self.request(
+        body = self.request(
             "POST",
             "/messenger/v1/webhook/unsubscribe",
             Call("messenger.unsubscribe", messenger=True),
             json={"url": url},
         )
+        return _require_ok(body, "messenger.unsubscribe", "Avito did not remove the webhook URL")
 
     def subscriptions(self) -> list[dict[str, Any]]:
         body = self.request("POST", "/messenger/v1/subscriptions", Call("messenger.subscriptions", messenger=True))

@@ -1,35 +1,64 @@
 """Avito access tokens, fetched once per account and shared by every Lambda container.
 
-The token item (AccountsTable, pk ``ACCOUNT#<id>``, sk ``TOKEN``) holds the token, its expiry and a
-short fetch lease. A container that needs a token:
+The tokens live in their own table (``TokensTable``, key ``accountId``, ``ttl`` attribute) that only the
+functions that call Avito may read. One item per account holds the token, its expiry, the fingerprint of the
+credentials it belongs to, a short fetch lease and the Messenger-denied marker. A container that needs a token:
 
-1. uses its in-memory copy, else the stored one, while it has more than ``REFRESH_MARGIN`` seconds left;
+1. uses its in-memory copy, else the stored one, while it is usable (see :func:`lifetime`);
 2. otherwise takes the lease with a conditional write (only one container wins), fetches a token from
-   Avito and stores it; the others wait for the stored token instead of fetching their own.
+   Avito and stores it; the others wait for the stored token instead of fetching their own. The wait draws
+   from the caller's time budget (``avito_service.deadline``).
 
 After a 401/403 the caller asks for a refresh *of the token it used*: the condition ``accessToken = :bad``
-makes sure one refresh happens however many containers saw the rejection. The token is a secret: it is
-never logged or returned (DynamoDB encrypts it at rest; the item expires through the table's TTL).
+makes sure one refresh happens however many containers saw the rejection. The client refreshes a token at
+most once (a token fetched moments ago is not refreshed again), and a Messenger 403 on a fresh token sets
+``messengerDeniedUntil`` (:meth:`TokenStore.deny_messenger`), so later 403s within ``MESSENGER_DENIED_SECONDS``
+are answered ``messenger_not_available`` at once instead of fetching a token per call and per keep-alive.
+
+The token is a secret: it is never logged or returned (DynamoDB encrypts it at rest; the item expires
+through the table's TTL).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from avito_service import aws
-from avito_service.accounts.repository import token_key
+from avito_service.config import get_settings
+from avito_service.deadline import Deadline, DeadlineExceeded
 from avito_service.observability import logger, metrics
 
-REFRESH_MARGIN = 300  # seconds before expiry when a token is no longer handed out
+REFRESH_MARGIN = 300  # seconds before expiry when a token is no longer handed out (less for short lifetimes)
+MIN_LIFETIME = 60  # an expires_in below this (or negative) still keeps a token this long: one fetch a minute at most
+MAX_LIFETIME = 7 * 86400  # an absurd expires_in is capped; a 401 refreshes a token that really expired
+DEFAULT_LIFETIME = 3600  # expires_in missing or not a number
+FRESH_SECONDS = 60  # a token fetched this recently to replace a rejected one is not refreshed again
+MESSENGER_DENIED_SECONDS = 600  # how long a Messenger 403 on a fresh token is remembered per account
 LEASE_SECONDS = 15
 WAIT_STEP = 0.1
+
+
+def lifetime(expires_in: Any) -> float:
+    """Avito's ``expires_in`` -> seconds the service keeps the token, always within [MIN, MAX]_LIFETIME."""
+    try:
+        seconds = float(expires_in)
+    except (TypeError, ValueError):
+        return DEFAULT_LIFETIME
+    if math.isnan(seconds):
+        return DEFAULT_LIFETIME
+    return min(max(seconds, MIN_LIFETIME), MAX_LIFETIME)
+
+
+def _margin(life: float) -> float:
+    return min(REFRESH_MARGIN, life / 4)
 
 
 @dataclass(frozen=True)
@@ -37,12 +66,22 @@ class Token:
     value: str
     expires_at: float
     fingerprint: str  # which credentials it belongs to
+    fetched_at: float = 0.0
+    messenger_denied_until: float = 0.0
+    refreshed: bool = False  # fetched because Avito rejected the previous token
 
     def usable(self, now: float) -> bool:
-        return self.expires_at - REFRESH_MARGIN > now
+        return self.expires_at - _margin(self.expires_at - self.fetched_at) > now
+
+    def fresh(self, now: float) -> bool:
+        """Fetched moments ago to replace a rejected token: refreshing it again cannot help."""
+        return self.refreshed and now - self.fetched_at < FRESH_SECONDS
+
+    def messenger_denied(self, now: float) -> bool:
+        return self.messenger_denied_until > now
 
 
-Fetcher = Callable[[], tuple[str, int]]  # -> (access_token, expires_in)
+Fetcher = Callable[[], tuple[str, Any]]  # -> (access_token, expires_in as Avito sent it)
 
 _memory: dict[str, Token] = {}
 _memory_lock = threading.Lock()
@@ -55,45 +94,68 @@ def _account_lock(account_id: str) -> threading.Lock:
         return _account_locks.setdefault(account_id, threading.Lock())
 
 
+def token_key(account_id: str) -> dict[str, str]:
+    return {"accountId": account_id}
+
+
 class TokenStore:
-    def __init__(self, table_name: str) -> None:
-        self._table = aws.table(table_name)
+    def __init__(self, table_name: str | None = None) -> None:
+        self._table = aws.table(table_name or get_settings().tokens_table)
 
     def get_token(
-        self, account_id: str, fingerprint: str, fetch: Fetcher, *, reject: str | None = None, timeout: float = 30.0
-    ) -> str:
+        self, account_id: str, fingerprint: str, fetch: Fetcher, *, deadline: Deadline, reject: str | None = None
+    ) -> Token:
         """A usable token for the account; ``reject`` names a token Avito just refused."""
-        deadline = time.monotonic() + timeout
+        cached = self.remembered(account_id, fingerprint)
+        if cached and cached.value != reject and cached.usable(time.time()):
+            return cached
+        lock = _account_lock(account_id)  # threads of one container queue here; containers meet in DynamoDB
+        if not lock.acquire(timeout=max(deadline.remaining(), 0.001)):
+            raise _waited_too_long(deadline)
+        try:
+            return self._shared_token(account_id, fingerprint, fetch, reject, deadline)
+        finally:
+            lock.release()
+
+    @staticmethod
+    def remembered(account_id: str, fingerprint: str) -> Token | None:
         with _memory_lock:
             cached = _memory.get(account_id)
-        if cached and cached.fingerprint == fingerprint and cached.value != reject and cached.usable(time.time()):
-            return cached.value
-        with _account_lock(account_id):  # threads of one container queue here; containers meet in DynamoDB
-            return self._shared_token(account_id, fingerprint, fetch, reject, deadline)
+        return cached if cached and cached.fingerprint == fingerprint else None
 
     def _shared_token(
-        self, account_id: str, fingerprint: str, fetch: Fetcher, reject: str | None, deadline: float
-    ) -> str:
+        self, account_id: str, fingerprint: str, fetch: Fetcher, reject: str | None, deadline: Deadline
+    ) -> Token:
         while True:
+            deadline.check("the Avito token was ready")
             stored = self._read(account_id)
             now = time.time()
             if stored and stored.fingerprint == fingerprint and stored.value != reject and stored.usable(now):
                 return self._remember(account_id, stored)
             if self._take_lease(account_id, now, fingerprint, reject):
-                return self._fetch_and_store(account_id, fingerprint, fetch)
-            if time.monotonic() > deadline:
-                raise TimeoutError("another container is fetching the Avito token and has not finished")
+                return self._fetch_and_store(account_id, fingerprint, fetch, stored, refresh=reject is not None)
+            if deadline.remaining() <= WAIT_STEP:
+                raise _waited_too_long(deadline)
             time.sleep(WAIT_STEP)
 
     def _read(self, account_id: str) -> Token | None:
         item = self._table.get_item(Key=token_key(account_id), ConsistentRead=True).get("Item")
         if not item or "accessToken" not in item:
             return None
-        return Token(str(item["accessToken"]), float(item["expiresAt"]), str(item.get("fingerprint", "")))
+        return Token(
+            str(item["accessToken"]),
+            float(item["expiresAt"]),
+            str(item.get("fingerprint", "")),
+            float(item.get("fetchedAt", 0)),
+            float(item.get("messengerDeniedUntil", 0))
+            if item.get("messengerDeniedFp") == item.get("fingerprint")
+            else 0,
+            bool(item.get("refreshed", False)),
+        )
 
     def _take_lease(self, account_id: str, now: float, fingerprint: str, reject: str | None) -> bool:
         """Win the right to fetch, unless someone holds it or a usable token is already stored."""
-        stale = "attribute_not_exists(accessToken) OR expiresAt < :fresh OR fingerprint <> :fp"
+        stale = "attribute_not_exists(accessToken) OR usableUntil < :now OR fingerprint <> :fp"
         if reject:
             stale += " OR accessToken = :reject"
         condition = f"(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND ({stale})"
@@ -101,7 +163,6 @@ class TokenStore:
             ":now": int(now),
             ":until": int(now + LEASE_SECONDS),
             ":me": _owner,
-            ":fresh": int(now + REFRESH_MARGIN),
             ":fp": fingerprint,
         }
         if reject:
@@ -109,7 +170,7 @@ class TokenStore:
         try:
             self._table.update_item(
                 Key=token_key(account_id),
-                UpdateExpression="SET leaseUntil = :until, leaseOwner = :me, #ttl = :ttl",
+                UpdateExpression="SET leaseUntil = :until, leaseOwner = :me, #ttl = if_not_exists(#ttl, :ttl)",
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#ttl": "ttl"},
                 ExpressionAttributeValues={**values, ":ttl": int(now + 86400 * 2)},
@@ -122,30 +183,83 @@ class TokenStore:
             logger.info("Refreshing an Avito token that was rejected", extra={"account_id": account_id})
         return True
 
-    def _fetch_and_store(self, account_id: str, fingerprint: str, fetch: Fetcher) -> str:
+    def _fetch_and_store(
+        self, account_id: str, fingerprint: str, fetch: Fetcher, stored: Token | None, *, refresh: bool
+    ) -> Token:
         try:
             value, expires_in = fetch()
         except BaseException:
             self._table.update_item(Key=token_key(account_id), UpdateExpression="REMOVE leaseUntil, leaseOwner")
             raise
         metrics.add_metric(name="AvitoTokenFetched", unit="Count", value=1)
-        token = Token(value, time.time() + int(expires_in), fingerprint)
-        self._table.put_item(
-            Item={
-                **token_key(account_id),
-                "accessToken": token.value,
-                "expiresAt": int(token.expires_at),
-                "fingerprint": fingerprint,
-                "ttl": int(token.expires_at) + 3600,
+        now = time.time()
+        life = lifetime(expires_in)
+        token = Token(value, now + life, fingerprint, now, refreshed=refresh)
+        if stored is not None and stored.fingerprint == fingerprint:  # the same credentials: keep the marker
+            token = replace(token, messenger_denied_until=stored.messenger_denied_until)
+        # One update that sets the token's fields and drops the lease, leaving the Messenger marker as it is.
+        self._table.update_item(
+            Key=token_key(account_id),
+            UpdateExpression=(
+                "SET accessToken = :t, expiresAt = :e, usableUntil = :u, fingerprint = :fp, fetchedAt = :f, "
+                "refreshed = :r, #ttl = :ttl REMOVE leaseUntil, leaseOwner"
+            ),
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues={
+                ":t": token.value,
+                ":e": int(token.expires_at),
+                ":u": int(token.expires_at - _margin(life)),
+                ":fp": fingerprint,
+                ":f": int(now),
+                ":r": refresh,
+                ":ttl": int(token.expires_at) + 3600,
             },
         )
         return self._remember(account_id, token)
 
+    def stored(self, account_id: str, fingerprint: str) -> Token | None:
+        """The token item as stored now (one consistent read), if it belongs to these credentials."""
+        token = self._read(account_id)
+        return token if token and token.fingerprint == fingerprint else None
+
+    def deny_messenger(self, account_id: str, token: Token) -> None:
+        """Remember (here and for every container) that Messenger refused a fresh token of these credentials."""
+        until = time.time() + MESSENGER_DENIED_SECONDS
+        self._remember(account_id, replace(token, messenger_denied_until=until))
+        try:
+            self._table.update_item(
+                Key=token_key(account_id),
+                UpdateExpression="SET messengerDeniedUntil = :until, messengerDeniedFp = :fp",
+                ConditionExpression="attribute_exists(accessToken)",
+                ExpressionAttributeValues={":until": int(until), ":fp": token.fingerprint},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        logger.info("Messenger refused a fresh token; not refreshing for a while", extra={"account_id": account_id})
+
+    def forget(self, account_id: str) -> None:
+        """Drop the account's stored token (credentials changed, account deleted)."""
+        forget_in_memory(account_id)
+        self._table.delete_item(Key=token_key(account_id))
+
     @staticmethod
-    def _remember(account_id: str, token: Token) -> str:
+    def _remember(account_id: str, token: Token) -> Token:
         with _memory_lock:
             _memory[account_id] = token
-        return token.value
+        return token
+
+
+def _waited_too_long(deadline: Deadline) -> DeadlineExceeded:
+    return DeadlineExceeded(
+        f"Avito did not answer in time: another request was fetching the account's Avito token and this "
+        f"request's {deadline.seconds:g} s budget ran out waiting for it."
+    )
+
+
+def forget_token(account_id: str) -> None:
+    """The cached token of the account is gone from this container and from the table."""
+    TokenStore().forget(account_id)
 
 
 def forget_in_memory(account_id: str | None = None) -> None:

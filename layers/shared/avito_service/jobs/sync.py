@@ -24,7 +24,7 @@ from avito_service.avito.errors import AvitoError
 from avito_service.avito.limits import BudgetExhausted
 from avito_service.base import Model
 from avito_service.observability import logger
-from avito_service.stats import Snapshot, avito_today, kopecks
+from avito_service.stats import MAX_KOPECKS, Snapshot, avito_today, kopecks
 
 PER_PAGE = 100  # the items list's largest page
 STATS_BATCH = 200  # Avito's most item ids per stats call
@@ -159,10 +159,12 @@ def _start(client: AvitoApi, cursor: SyncCursor, now: float | None) -> None:
         cpa = client.cpa_balance() or {}
         cursor.calls += 1
         cursor.cpaBalance = int(cpa["balance"]) if cpa.get("balance") is not None else None
+        if cursor.cpaBalance is not None and abs(cursor.cpaBalance) > MAX_KOPECKS:
+            raise ValueError(f"a CPA balance of {cursor.cpaBalance:.3g} cannot be stored")
     except BudgetExhausted:
         cursor.cpaKept = True
         logger.info("CPA balance kept: Avito allows one call a minute", extra={"account_id": client.account_id})
-    except (AvitoError, KeyError, TypeError, ValueError) as exc:
+    except (AvitoError, KeyError, TypeError, ValueError, OverflowError) as exc:
         logger.info("CPA balance not available", extra={"account_id": client.account_id, "reason": str(exc)[:200]})
         cursor.cpaBalance = None
     cursor.phase = "items"

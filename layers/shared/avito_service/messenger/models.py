@@ -7,17 +7,27 @@ one, otherwise ``author_id == the account's user id`` (webhook deliveries carry 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import Field
 
 from avito_service import clock
 from avito_service.base import Model
 
 ChatId = Annotated[str, Path(min_length=1, max_length=200, description="Avito's chat id (u2i-..., u2u-...)")]
+ChatAccountId = Annotated[
+    str | None,
+    Query(
+        alias="accountId",
+        min_length=1,
+        max_length=64,
+        description="the account whose copy of the chat is meant; required when several accounts hold the chat id",
+    ),
+]
 
 
 class Direction(StrEnum):
@@ -77,6 +87,26 @@ def seconds(value: Any, default: float | None = None) -> int:
     if isinstance(value, bool) or value is None or value == "":
         return int(clock.now() if default is None else default)
     return int(float(value))
+
+
+def storable_time(value: Any) -> bool:
+    """Whether an Avito time (unix seconds, possibly missing) has an ISO 8601 form we can store and answer."""
+    if isinstance(value, bool) or value is None or value == "":
+        return True
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(number) and clock.representable(number)
+
+
+def storable(raw: Mapping[str, Any]) -> bool:
+    """Whether an Avito message or chat has only times we can store (``created``, ``updated``, last message's)."""
+    last = raw.get("last_message")
+    times = [raw.get("created"), raw.get("updated")]
+    if isinstance(last, Mapping):
+        times.append(last.get("created"))
+    return all(storable_time(t) for t in times)
 
 
 def _id(value: Any) -> str | None:

@@ -7,6 +7,8 @@ a second one only when another container moved the chat past what this one had s
 
 | request                                              | answer                                   |
 |------------------------------------------------------|------------------------------------------|
+| body over 1 MiB (checked by the handler, unparsed)   | 413 ``payload_too_large``                |
+| a token that is not 43 URL-safe characters (no read) | 401 ``invalid_webhook_token``            |
 | unknown account                                      | 404 ``account_not_found``                |
 | missing or wrong token                               | 401 ``invalid_webhook_token``            |
 | body not JSON                                        | 400 ``malformed_json``                   |
@@ -31,6 +33,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
+from avito_service import clock
 from avito_service.base import Model
 from avito_service.errors import (
     BadRequest,
@@ -68,7 +71,7 @@ class DeliveryValue(Model):
     chat_type: str | None = None
     user_id: AvitoUserId = Field(description="the account the subscription belongs to")
     author_id: AvitoId | None = None
-    created: int = Field(ge=0, description="unix seconds")
+    created: int = Field(ge=0, le=clock.MAX_TIMESTAMP, description="unix seconds (up to the year 9999)")
     published_at: str | None = None
     type: str = Field(min_length=1, description="message type; types Avito adds later are stored as they come")
     content: Any = None

@@ -1,25 +1,29 @@
 """Webhook subscriptions at Avito: subscribe the account's secret URL, unsubscribe it, report what Avito has.
 
-Subscribing issues a new 256-bit token (only its hash is stored), so subscribing again rotates the secret;
-our earlier URLs for the account are unsubscribed afterwards. Answers and logs show URLs masked.
+Subscribing issues a new 256-bit token (only its hash is stored), so subscribing again rotates the secret, in two
+phases (see ``webhooks.tokens``); our earlier URLs for the account are unsubscribed once Avito confirmed the new
+one. Avito's ``{"ok": false}`` is a failure (502). Answers and logs show URLs masked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from avito_service.accounts import service as accounts
-from avito_service.accounts.models import Account
 from avito_service.avito.client import AvitoApi
 from avito_service.base import Model
 from avito_service.config import get_settings
 from avito_service.errors import ServiceError, ValidationFailed
 from avito_service.observability import logger
 from avito_service.webhooks.tokens import (
+    PENDING_HASH_FIELD,
     TOKEN_HASH_FIELD,
+    abandon,
     forget_verified,
     issue_token,
     mask_url,
+    promote,
     token_matches,
     webhook_path,
 )
@@ -68,16 +72,30 @@ def status(account_id: str) -> WebhookStatus:
 
 
 def subscribe(account_id: str) -> WebhookStatus:
+    """Rotate in two phases: the new token is accepted alongside the old one until Avito confirmed the new URL;
+    only then is it the account's token, and our other URLs are unsubscribed. A failed subscribe changes nothing."""
     item = accounts.get_item(account_id)
     client = AvitoApi(accounts.context_from_item(item))
     base = _base_url()
-    url = base + webhook_path(account_id, issue_token(account_id))
-    client.subscribe_webhook(url)
+    token = issue_token(account_id)  # pending: accepted alongside the current token
+    url = base + webhook_path(account_id, token)
+    try:
+        client.subscribe_webhook(url)
+    except BaseException:
+        abandon(account_id, token)  # the URL Avito still posts to keeps working
+        raise
+    promote(account_id, token)  # from here on only the new URL is accepted
     accounts.record_fields(account_id, {"webhookSubscribed": True})
     for old in client.subscriptions():
         old_url = str(old.get("url", ""))
         if _ours(old_url, account_id) and old_url != url:
-            client.unsubscribe_webhook(old_url)
+            try:
+                client.unsubscribe_webhook(old_url)
+            except ServiceError as exc:  # the old URL is refused already; the status lists what Avito still has
+                logger.warning(
+                    "Could not unsubscribe an old webhook URL",
+                    extra={"account_id": account_id, "url": mask_url(old_url), "reason": exc.message},
+                )
     logger.info("Webhook subscribed", extra={"account_id": account_id, "url": mask_url(url)})
     return status(account_id)
 
@@ -88,7 +106,7 @@ def unsubscribe(account_id: str) -> WebhookStatus:
     for sub in client.subscriptions():
         if _ours(str(sub.get("url", "")), account_id):
             client.unsubscribe_webhook(str(sub["url"]))
-    accounts.record_fields(account_id, {"webhookSubscribed": False}, {TOKEN_HASH_FIELD})
+    accounts.record_fields(account_id, {"webhookSubscribed": False}, {TOKEN_HASH_FIELD, PENDING_HASH_FIELD})
     forget_verified(account_id)
     logger.info("Webhook unsubscribed", extra={"account_id": account_id})
     return status(account_id)
@@ -99,25 +117,13 @@ def _version(subscription: dict[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
-def unsubscribe_on_delete(account: Account) -> None:
-    """Best effort before an account is deleted: a failure is logged, the delete goes on."""
-    if not account.webhookSubscribed:
-        return
-    try:
-        unsubscribe(account.id)
-    except ServiceError as exc:
-        logger.warning(
-            "Could not unsubscribe the webhook of a deleted account",
-            extra={"account_id": account.id, "reason": exc.message},
-        )
-
-
-_registered = False
-
-
-def register_account_cleanup() -> None:
-    """Make deleting an account unsubscribe its webhook first (idempotent; called by the delete handler)."""
-    global _registered  # noqa: PLW0603 - a one-time registration flag
-    if not _registered:
-        accounts.on_delete(unsubscribe_on_delete)
-        _registered = True
+def unsubscribe_deleted(item: Mapping[str, Any]) -> None:
+    """Unsubscribe every URL of ours for a deleted account, from the copy of it its cleanup keeps (the account
+    record is gone). Idempotent; Avito or proxy failures are raised (the cleanup retries, then gives up)."""
+    account_id = str(item["id"])
+    client = AvitoApi(accounts.context_from_item(dict(item)))
+    for sub in client.subscriptions():
+        if _ours(str(sub.get("url", "")), account_id):
+            client.unsubscribe_webhook(str(sub["url"]))
+    forget_verified(account_id)
+    logger.info("Webhook of a deleted account unsubscribed", extra={"account_id": account_id})

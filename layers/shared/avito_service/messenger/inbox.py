@@ -1,0 +1,76 @@
+"""The all-accounts inbox: chats of every account, newest activity first, read from a write-sharded index.
+
+``byActivity`` and ``unreadAll`` hold each chat under one of ``INBOX_SHARDS`` partition keys (``CHATS#07``,
+``UNREAD#07``; ``items.inbox_shard``), so 1,000 deliveries/s land on 16 index partitions instead of one.
+A page queries every shard in parallel (one round trip of latency, 16 small reads), each for at most
+``limit + 1`` chats, and merges them by ``activitySk``, newest first.
+
+``activitySk`` is unique per chat, so the merge is a total order and one value says where every shard
+stands: the opaque cursor holds the ``activitySk`` of the page's last chat, and the next page asks each
+shard for the chats strictly before it (``activitySk < :before``). Every chat after that boundary, in any
+shard, was on an earlier page; a page is never longer than ``limit`` and the last page has no cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from avito_service import aws
+from avito_service.cursors import decode_cursor, encode_cursor
+from avito_service.errors import ValidationFailed
+from avito_service.messenger.changes import from_wire, wire
+from avito_service.messenger.items import INBOX_SHARDS
+
+
+@dataclass(frozen=True)
+class ShardedIndex:
+    name: str  # the GSI
+    pk_attr: str  # its partition key attribute
+    pk_of: Callable[[int], str]  # shard -> partition key value
+    kind: str  # written into cursors, so a cursor of one list is refused by another
+
+
+def page(table_name: str, index: ShardedIndex, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """One page of the merged index: items newest first, and the cursor of the next page (None at the end)."""
+    start = decode_cursor(cursor, required_keys=("list", "before"))
+    if start and (start["list"] != index.kind or not isinstance(start["before"], str)):
+        raise ValidationFailed.on("cursor", "Not a cursor of this list.")
+    before = start["before"] if start else None
+    client = aws.dynamodb_low_level_client()  # thread-safe (the resource is not), so the shards go in parallel
+
+    def fetch(shard: int) -> tuple[list[dict[str, Any]], bool]:
+        """Up to ``limit + 1`` items of one shard before the boundary, and whether it may hold more."""
+        values = {":pk": index.pk_of(shard)}
+        condition = "#pk = :pk"
+        if before is not None:
+            values[":before"] = before
+            condition += " AND activitySk < :before"
+        query: dict[str, Any] = {
+            "TableName": table_name,
+            "IndexName": index.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": index.pk_attr},
+            "ExpressionAttributeValues": wire(values),
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            answer = client.query(**query)
+            items.extend(from_wire(i) for i in answer["Items"])
+            if len(items) > limit:
+                return items[: limit + 1], True
+            if "LastEvaluatedKey" not in answer:
+                return items, False
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    with ThreadPoolExecutor(max_workers=INBOX_SHARDS) as pool:
+        fetched = list(pool.map(fetch, range(INBOX_SHARDS)))
+    merged = sorted((item for items, _ in fetched for item in items), key=lambda i: i["activitySk"], reverse=True)
+    taken = merged[:limit]
+    if len(merged) <= limit:  # a shard that may hold more returned limit + 1 items: then merged is longer
+        return taken, None
+    return taken, encode_cursor({"list": index.kind, "before": taken[-1]["activitySk"]})

@@ -1,0 +1,244 @@
+"""The WebSocket functions in-process against moto: $connect shares the REST authorizer's verifier, $default's
+frames, and the fan-out from MessengerTable's real (moto) stream to moto's management API."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import unquote
+
+import authorizer
+import boto3
+import pytest
+import ws_connect
+import ws_default
+import ws_disconnect
+import ws_fanout
+from avito_service.auth import Identity, mint
+from avito_service.live import connections
+from avito_service.messenger.store import chat_store
+
+from local_runtime.streams import lambda_record
+from tests.conftest import JWT_TEST_KEY
+from tests.support.events import FakeContext
+
+# botocore's default endpoint for DynamoDB Streams is not one moto's in-process mock routes
+STREAMS_ENDPOINT = "https://streams.dynamodb.us-east-1.amazonaws.com"
+ACCOUNT, OTHER = "acc-live-1", "acc-live-2"
+
+
+def ws_event(route: str, connection_id: str, **extra: Any) -> dict[str, Any]:
+    kind = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
+    context = {"routeKey": route, "eventType": kind, "connectionId": connection_id, "stage": "prod"}
+    return {"requestContext": {**context, "domainName": "x.execute-api.us-east-1.amazonaws.com"}, **extra}
+
+
+def connect(connection_id: str, token: str | None) -> dict[str, Any]:
+    query = {"token": token} if token is not None else None
+    return ws_connect.lambda_handler(ws_event("$connect", connection_id, queryStringParameters=query), FakeContext())
+
+
+def frame(connection_id: str, body: Any) -> dict[str, Any]:
+    text = body if isinstance(body, str) else json.dumps(body)
+    answer = ws_default.lambda_handler(ws_event("$default", connection_id, body=text), FakeContext())
+    assert answer["statusCode"] == 200
+    return json.loads(answer["body"])
+
+
+BAD_TOKENS = {
+    "garbage": "not-a-jwt",
+    "wrong key": mint("another-key-0123456789abcdef0123456789abcdef", sub="x", role="admin"),
+    "expired": mint(JWT_TEST_KEY, sub="x", role="admin", now=time.time() - 7200, ttl_seconds=60),
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TOKENS))
+def test_connect_refuses_what_the_rest_authorizer_refuses(aws_env: dict[str, str], name: str) -> None:
+    token = BAD_TOKENS[name]
+    with pytest.raises(Exception, match="Unauthorized"):
+        authorizer.lambda_handler({"authorizationToken": f"Bearer {token}", "methodArn": "arn"}, FakeContext())
+    answer = connect("c-bad", token)
+    assert answer["statusCode"] == 401 and json.loads(answer["body"])["error"]["code"] == "unauthorized"
+    assert list(connections.open_connections()) == []
+
+
+def test_connect_stores_the_caller_and_refuses_unknown_roles(aws_env: dict[str, str]) -> None:
+    assert connect("c-none", None)["statusCode"] == 401
+    refused = connect("c-janitor", mint(JWT_TEST_KEY, sub="j", role="janitor"))
+    assert refused["statusCode"] == 403 and json.loads(refused["body"])["error"]["code"] == "forbidden"
+    token = mint(JWT_TEST_KEY, sub="op@example.com", role="operator")
+    assert connect("c-ok", token) == {"statusCode": 200}
+    item = boto3.resource("dynamodb").Table(aws_env["ConnectionsTable"]).get_item(Key={"connectionId": "c-ok"})["Item"]
+    assert (item["sub"], item["role"]) == ("op@example.com", "operator")
+    assert token not in json.dumps(item, default=str)  # the token is not stored
+    assert 2 * 3600 < int(item["ttl"]) - time.time() < 3 * 3600
+    assert ws_disconnect.lambda_handler(ws_event("$disconnect", "c-ok"), FakeContext()) == {"statusCode": 200}
+    assert list(connections.open_connections()) == []
+
+
+def test_default_answers_ping_subscribe_and_explains_bad_frames(aws_env: dict[str, str]) -> None:
+    connections.open_connection("c1", Identity("op", "operator", 0))
+    assert frame("c1", {"action": "ping"}) == {"event": "pong", "data": {}}
+    assert frame("c1", {"action": "subscribe", "accountIds": [OTHER, ACCOUNT, ACCOUNT]}) == {
+        "event": "subscribed",
+        "data": {"accountIds": [ACCOUNT, OTHER]},
+    }
+    [stored] = connections.open_connections()
+    assert stored.account_ids == {ACCOUNT, OTHER} and stored.wants(ACCOUNT) and not stored.wants("acc-3")
+    assert frame("c1", {"action": "subscribe", "accountIds": None})["data"] == {"accountIds": None}
+    assert next(iter(connections.open_connections())).account_ids is None
+    for bad, field in (([], "accountIds"), ("all", "accountIds"), ([""], "accountIds.0"), ([1], "accountIds.0")):
+        answer = frame("c1", {"action": "subscribe", "accountIds": bad})
+        assert answer["event"] == "error" and answer["data"]["code"] == "invalid_subscription", answer
+        assert answer["data"]["message"].startswith(field + ":"), answer
+    too_many = frame("c1", {"action": "subscribe", "accountIds": [f"a{i}" for i in range(101)]})
+    assert too_many["data"]["code"] == "invalid_subscription"
+    assert frame("c1", {"action": "subscribe"})["data"]["code"] == "invalid_subscription"
+    assert frame("c1", "{not json")["data"]["code"] == "invalid_json"
+    assert frame("c1", [1, 2])["data"]["code"] == "invalid_json"
+    assert frame("c1", {"action": "dance"})["data"]["code"] == "unknown_action"
+    assert frame("gone", {"action": "subscribe", "accountIds": None})["data"]["code"] == "not_connected"
+
+
+# --- fan-out from the stream --------------------------------------------------------------------------------
+
+
+class Stream:
+    """Reads MessengerTable's moto stream as Lambda would hand it to the fan-out."""
+
+    def __init__(self, table: str) -> None:
+        self.client = boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
+        self.arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        self.shard = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.seen = 0
+
+    def new_event(self) -> dict[str, Any]:
+        iterator = self.client.get_shard_iterator(
+            StreamArn=self.arn, ShardId=self.shard, ShardIteratorType="TRIM_HORIZON"
+        )
+        records = self.client.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"][self.seen :]
+        self.seen += len(records)
+        return {"Records": [lambda_record(record, self.arn, "us-east-1") for record in records]}
+
+
+def posted() -> dict[str, list[dict[str, Any]]]:
+    """Frames moto's management API received, by connection id."""
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    backend = apigatewaymanagementapi_backends["123456789012"]["us-east-1"]
+    result = {}
+    decoder = json.JSONDecoder()
+    for key, connection in backend.connections.items():
+        text, frames, index = connection.data.decode(), [], 0
+        while index < len(text):
+            value, index = decoder.raw_decode(text, index)
+            frames.append(value)
+        result[unquote(key)] = frames
+    return result
+
+
+@pytest.fixture
+def stream(aws_env: dict[str, str]) -> Stream:
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections.clear()
+    return Stream(aws_env["MessengerTable"])
+
+
+def incoming(message_id: str, created: int, chat_id: str = "u2i-live-1") -> dict[str, Any]:
+    return {"id": message_id, "author_id": 55, "created": created, "type": "text", "content": {"text": "Привет"}}
+
+
+def test_fanout_announces_new_messages_once_to_the_connections_that_want_them(stream: Stream) -> None:
+    connections.open_connection("all", Identity("a", "admin", 0))
+    connections.open_connection("mine", Identity("o", "operator", 0))
+    connections.open_connection("theirs", Identity("d", "director", 0))
+    connections.set_account_filter("mine", [ACCOUNT])
+    connections.set_account_filter("theirs", [OTHER])
+    chat_store().save_messages(ACCOUNT, "7", "u2i-live-1", [incoming("m1", 1796200000)])
+    answer = ws_fanout.lambda_handler(stream.new_event(), FakeContext())
+    assert answer == {"batchItemFailures": []}
+    frames = posted()
+    assert "theirs" not in frames
+    for connection_id in ("all", "mine"):
+        events = [f["event"] for f in frames[connection_id]]
+        assert sorted(events) == ["avito-chat-updated", "avito-new-message", "avito-notification"], events
+        new = next(f for f in frames[connection_id] if f["event"] == "avito-new-message")
+        assert new["data"]["message"]["id"] == "m1" and new["data"]["accountId"] == ACCOUNT
+    # the same message seen again by a listing: nothing stored, nothing announced
+    chat_store().save_messages(ACCOUNT, "7", "u2i-live-1", [incoming("m1", 1796200000)])
+    again = stream.new_event()
+    assert ws_fanout.lambda_handler(again, FakeContext()) == {"batchItemFailures": []}
+    assert posted() == frames
+
+
+def test_outgoing_messages_are_not_notifications_and_unchanged_chats_are_not_news(stream: Stream) -> None:
+    connections.open_connection("all", Identity("a", "admin", 0))
+    chat_store().save_sent_message(
+        ACCOUNT,
+        "u2i-live-2",
+        {"id": "out-1", "created": 1796200100, "type": "text", "content": {"text": "Да"}},
+        user_id="7",
+    )
+    ws_fanout.lambda_handler(stream.new_event(), FakeContext())
+    events = [f["event"] for f in posted()["all"]]
+    assert "avito-notification" not in events and "avito-new-message" in events
+    event = stream.new_event()  # nothing new
+    modify = {"eventName": "MODIFY", "eventID": "1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1"}
+    chat = {
+        "pk": {"S": "CHAT#c"},
+        "sk": {"S": "CHAT"},
+        "id": {"S": "c"},
+        "accountId": {"S": ACCOUNT},
+        "unreadCount": {"N": "0"},
+    }
+    moved = {**chat, "activitySk": {"S": "2026-12-02T00:00:00.000Z#c"}}  # an index key only
+    record = {
+        **modify,
+        "dynamodb": {
+            "Keys": {"pk": chat["pk"], "sk": chat["sk"]},
+            "OldImage": chat,
+            "NewImage": moved,
+            "SequenceNumber": "9",
+        },
+    }
+    event["Records"] = [record]
+    before = len(posted()["all"])
+    assert ws_fanout.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert len(posted()["all"]) == before
+
+
+def test_fanout_reports_the_failed_record_and_holds_back_the_rest(
+    stream: Stream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The management API unreachable: nobody got the first record, so it and every later one are retried."""
+    from avito_service import aws
+    from avito_service.config import get_settings
+
+    connections.open_connection("all", Identity("a", "admin", 0))
+    chat_store().save_messages(ACCOUNT, "7", "u2i-live-3", [incoming("m3", 1796200200), incoming("m4", 1796200300)])
+    event = stream.new_event()
+    monkeypatch.setenv("WEBSOCKET_MANAGEMENT_URL", "http://127.0.0.1:9/prod")  # nothing listens there
+    get_settings.cache_clear()
+    aws.clear_caches()
+    answer = ws_fanout.lambda_handler(event, FakeContext())
+    failed = [failure["itemIdentifier"] for failure in answer["batchItemFailures"]]
+    sequence = [record["dynamodb"]["SequenceNumber"] for record in event["Records"]]
+    assert failed and failed == sequence[sequence.index(failed[0]) :], (failed, sequence)
+    assert posted().get("all", []) == []
+
+
+def test_an_unreadable_record_is_skipped_not_retried(stream: Stream) -> None:
+    connections.open_connection("all", Identity("a", "admin", 0))
+    broken = {"pk": {"S": "CHAT#c"}, "sk": {"S": "MSG#000000000001#x"}, "accountId": {"S": ACCOUNT}}  # no id
+    record = {
+        "eventName": "INSERT",
+        "eventID": "1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {"Keys": {"pk": broken["pk"], "sk": broken["sk"]}, "NewImage": broken, "SequenceNumber": "5"},
+    }
+    assert ws_fanout.lambda_handler({"Records": [record]}, FakeContext()) == {"batchItemFailures": []}
+    assert posted().get("all", []) == []

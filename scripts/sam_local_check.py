@@ -133,7 +133,7 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
         stack.start()
         _expect(bool(stack.jwt_secret), "the local stack has no JWT secret")
         token = make_token(stack.jwt_secret, "admin", "sam-local-check@example.com", 3600)
-        env_vars = ROOT / ".local" / "env.sam-local.json"
+        env_vars = ROOT / ".local" / f"env.sam-local.{moto_port}.json"  # moto on the bridge, this run's port
         env_vars.write_text(env_file_text(stack.moto_url), encoding="utf-8")
         os.environ.update(  # in-process: the webhook token is issued with the layer's own code against moto
             {

@@ -118,7 +118,9 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
     moto_port = int(os.environ.get("MOTO_PORT", "4566"))
     sim = AvitoSimulator(host=host)
     sim.start()
-    sim.add_account(samples.SIM_CLIENT_ID, samples.SIM_CLIENT_SECRET, samples.SIM_USER_ID, name="Events shop", balance_real=12.5)
+    sim.add_account(
+        samples.SIM_CLIENT_ID, samples.SIM_CLIENT_SECRET, samples.SIM_USER_ID, name="Events shop", balance_real=12.5
+    )
     sim.add_item(samples.SIM_USER_ID, 4012345678, "Диван угловой", stats={})
     for chat_id in (samples.DEMO_CHAT, samples.STORED_CHAT):
         sim.add_chat(samples.SIM_USER_ID, chat_id, item_id=4012345678, item_title="Диван угловой",

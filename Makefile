@@ -13,7 +13,7 @@ WS_PORT ?= 3002
 ROLE ?= admin
 export PORT WEBHOOK_PORT MOTO_PORT WS_PORT
 
-.PHONY: help venv run demo test lint cfn-lint unit integration e2e openapi check-openapi token invoke bench check-deploy clean browser-deps screenshots
+.PHONY: help venv run demo test lint cfn-lint unit integration e2e openapi check-openapi token invoke bench check-deploy clean browser-deps screenshots sam-local-check sam-env
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -79,6 +79,16 @@ check-deploy: $(TOOLS_VENV)/bin/sam ## sam validate --lint and sam build (no con
 	$(TOOLS_VENV)/bin/sam validate --lint --template template.yaml
 	@# sam build looks for python3.13 on the PATH: put the one scripts/find-python found first (pyenv shims may lack it)
 	PATH="$(dir $(shell readlink -f $(PYTHON))):$$PATH" $(TOOLS_VENV)/bin/sam build --template template.yaml
+
+SAM_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+
+sam-local-check: $(STAMP) $(TOOLS_VENV)/bin/sam ## opt-in, needs root or Docker: every sample event through `sam local invoke`
+	scripts/sam-local-image
+	PATH="$(dir $(PYTHON)):$$PATH" $(TOOLS_VENV)/bin/sam build --template template.yaml --parameter-overrides Architecture=$(SAM_ARCH)
+	PYTHONPATH=. $(PY) -m scripts.sam_local_check
+
+sam-env: $(STAMP) ## regenerate env.local.json (SAM's --env-vars for the local stack) from the template
+	PYTHONPATH=. $(PY) -m scripts.sam_local_check --write-env
 
 clean: ## remove build output and caches (keeps .venv)
 	rm -rf .aws-sam .pytest_cache .ruff_cache .local

@@ -22,6 +22,7 @@ Environment:
     PORT (3000)              API Gateway emulation + Lambda Invoke API (POST /2015-03-31/functions/X/invocations)
     WEBHOOK_PORT (3001)      Function URLs (one at "/", several at "/<LogicalId>/")
     MOTO_PORT (4566)         moto server (a child process running moto's ThreadedMotoServer)
+    MOTO_HOST (127.0.0.1)    where moto listens: the docker bridge address lets `sam local invoke` reach it
     WS_PORT (3002)           WebSocket APIs (AWS::ApiGatewayV2::Api, WEBSOCKET); their management API
                              (@connections) listens on a free port that functions find in their environment
     JWT_SECRET               stored in the JwtSecret secret; random when unset (`run` then writes it to

@@ -65,6 +65,7 @@ class LocalStack:
         moto_port: int = 0,
         ws_port: int = 0,
         host: str = "127.0.0.1",
+        moto_host: str | None = None,
         env_overrides: Mapping[str, str] | None = None,
         parameter_overrides: Mapping[str, str] | None = None,
         schedule_seconds: float | str | None = None,
@@ -79,6 +80,9 @@ class LocalStack:
         self._ports = {"api": api_port, "webhook": webhook_port, "moto": moto_port, "ws": ws_port}
         self.host = host
         self.env: dict[str, str] = {**os.environ, **(env_overrides or {})}
+        # MOTO_HOST binds moto elsewhere than `host`, e.g. the docker bridge address so that `sam local invoke`
+        # containers reach it (they cannot reach the host's 127.0.0.1).
+        self.moto_host = moto_host or self.env.get("MOTO_HOST") or host
         self._parameter_overrides = dict(parameter_overrides or {})
         self._schedule_seconds = schedule_seconds
         self._log_file = log_file
@@ -124,7 +128,7 @@ class LocalStack:
             log_dir=self._log_dir or self.env.get("LOCAL_LOG_DIR") or None,
             log_format=(self.env.get("LOCAL_LOG_FORMAT") or CONSOLE).strip().lower(),
         )
-        self._moto = MotoProcess(self.host, self._ports["moto"])
+        self._moto = MotoProcess(self.moto_host, self._ports["moto"])
         self._moto.spawn()
         api_server = HttpServer("api", self.host, self._ports["api"])
         webhook_server = HttpServer("webhook", self.host, self._ports["webhook"])
@@ -150,7 +154,9 @@ class LocalStack:
             template, self.moto_url, resolver=resolver, secret_values=self._secret_values(template)
         )
         self.functions = load_function_specs(resolver)
-        runtime = self.runtime = LambdaRuntime(self.functions, self._worker_env(), self._sink, self._max_workers)
+        runtime = self.runtime = LambdaRuntime(
+            self.functions, self._function_env, self._sink, self._max_workers, override_env=self._worker_env()
+        )
         # Stream positions are taken before anything can write (LATEST = from the start of the stack).
         self.stream_sources = load_stream_sources(self.functions, resolver)
         self._stream_poller = StreamPoller(
@@ -293,8 +299,8 @@ class LocalStack:
         return values
 
     def _worker_env(self) -> dict[str, str]:
+        """What every worker gets over the template's values: the emulators' endpoints and fake credentials."""
         return {
-            **self._function_env,
             "AWS_ENDPOINT_URL": self.moto_url,
             "AWS_ENDPOINT_URL_LAMBDA": self.api_url,  # lambda:Invoke goes to our Invoke API
             "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],

@@ -271,10 +271,11 @@ class LambdaRuntime:
         base_env: Mapping[str, str],
         sink: LogSink,
         max_workers_per_function: int = DEFAULT_MAX_WORKERS,
+        override_env: Mapping[str, str] | None = None,
     ) -> None:
         self.specs = dict(specs)
         self._pools = {
-            lid: FunctionPool(spec, _function_env(spec, base_env), sink, max_workers_per_function)
+            lid: FunctionPool(spec, _function_env(spec, base_env, override_env or {}), sink, max_workers_per_function)
             for lid, spec in specs.items()
         }
         self._aliases: dict[str, str] = {}
@@ -310,8 +311,10 @@ class LambdaRuntime:
             pool.close()
 
 
-def _function_env(spec: FunctionSpec, base_env: Mapping[str, str]) -> dict[str, str]:
-    """Process environment of a worker: Lambda's reserved variables, the stack's, then the function's own."""
+def _function_env(spec: FunctionSpec, base_env: Mapping[str, str], override_env: Mapping[str, str]) -> dict[str, str]:
+    """Process environment of a worker: Lambda's reserved variables, the stack's, the function's own, then the
+    stack's overrides (like `sam local invoke --env-vars`: the emulators' endpoints win over the template's
+    placeholders, e.g. an empty ``AWS_ENDPOINT_URL`` that means "AWS itself")."""
     lambda_env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "en_US.UTF-8",
@@ -332,4 +335,4 @@ def _function_env(spec: FunctionSpec, base_env: Mapping[str, str]) -> dict[str, 
         "AWS_XRAY_SDK_ENABLED": "false",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
-    return {**lambda_env, **base_env, **spec.environment}
+    return {**lambda_env, **base_env, **spec.environment, **override_env}

@@ -35,7 +35,8 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def stack(log_file: Path, log_dir: Path) -> Iterator[LocalStack]:
     local = LocalStack(
         FIXTURE,
-        env_overrides={"JWT_SECRET": JWT_SECRET, "AWS_REGION": "us-east-1"},
+        # MOTO_HOST: moto elsewhere than the API's 127.0.0.1 (as for `sam local invoke` on the docker bridge)
+        env_overrides={"JWT_SECRET": JWT_SECRET, "AWS_REGION": "us-east-1", "MOTO_HOST": "127.0.0.2"},
         schedule_seconds=1,
         log_file=log_file,
         log_dir=log_dir,
@@ -185,7 +186,9 @@ def test_environment_layer_and_context_reach_the_handler(stack: LocalStack) -> N
     assert env["SECRET_ARN"] == stack.physical_ids["JwtSecret"]
     assert env["WEBHOOK_URL"] == stack.webhook_url + "/"
     assert env["JOINED"] == "a|dev|123456789012" and env["FIRST_AZ"] == "us-east-1a"
+    # the stack's moto wins over the template's empty AWS_ENDPOINT_URL placeholder; moto listens on MOTO_HOST
     assert env["AWS_ENDPOINT_URL"] == stack.moto_url and env["AWS_REGION"] == "us-east-1"
+    assert stack.moto_url.startswith("http://127.0.0.2:") and stack.api_url.startswith("http://127.0.0.1:")
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "avito-service-local-echo"
     assert body["layer"] == "from-layer"
     assert body["sys_path_head"] == [str(FIXTURE.parent / "src"), str(FIXTURE.parent / "layer")]

@@ -1,0 +1,218 @@
+"""``python -m scripts.sam_local_check`` (``make sam-local-check``): every sample event through ``sam local invoke``.
+
+Opt-in, needs Docker (``scripts/sam-local-image`` installs it from Debian and builds the Lambda-like image).
+Starts the Avito simulator and the local stack with moto bound to the docker bridge address (``MOTO_HOST``) so
+that the containers reach both, and for each function and each of its events in ``events/``: creates a fresh
+account (through the local API) with its chats and messages stored, puts that account's id, its webhook token
+and an admin token signed by the local JWT secret into the event, runs ``sam local invoke`` with the
+``--env-vars`` of ``env.local.json`` (its moto address rewritten to the bridge's) and asserts the answer with the
+same expectations as ``tests/integration/test_events.py``.
+
+``--write-env`` regenerates the committed ``env.local.json`` from the template instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = ROOT / "env.local.json"
+DEFAULT_MOTO_URL = "http://172.17.0.1:4566"  # docker's default bridge address, MOTO_PORT's default
+IMAGE = "avito-service/lambda-python:3.13"
+SAM = ROOT / ".tools-venv" / "bin" / "sam"
+
+
+def local_env(moto_url: str = DEFAULT_MOTO_URL) -> dict[str, dict[str, str]]:
+    """SAM's ``--env-vars`` document for the local stack: every variable whose value the template computes from
+    its resources or stack name, as the local runtime resolves it, and ``AWS_ENDPOINT_URL``."""
+    from local_runtime.functions import load_function_specs  # noqa: PLC0415 - --write-env only needs these
+    from local_runtime.intrinsics import Resolver, StackContext  # noqa: PLC0415
+    from local_runtime.template import SECRET_TYPE, load_template  # noqa: PLC0415
+
+    template = load_template(ROOT / "template.yaml")
+    resolver = Resolver(
+        template, StackContext(sqs_base_url=moto_url, webhook_url=moto_url.rsplit(":", 1)[0] + ":3001/")
+    )
+    for secret in template.ids_of_type(SECRET_TYPE):  # GetSecretValue takes the name as well as the ARN
+        resolver.register_physical_id(secret, resolver.secret_name(secret))
+    variables: dict[str, str] = {"AWS_ENDPOINT_URL": moto_url}
+    for logical_id, spec in load_function_specs(resolver).items():
+        raw = (template.function_properties(logical_id).get("Environment") or {}).get("Variables") or {}
+        for name, value in raw.items():
+            if _names_a_resource(value, template.document.get("Parameters") or {}):
+                variables[name] = spec.environment[name]
+    return {"Parameters": dict(sorted(variables.items()))}
+
+
+def _names_a_resource(value: Any, parameters: dict[str, Any]) -> bool:
+    """Whether SAM could get ``value`` wrong: any intrinsic but a plain ``Ref`` to a template parameter (a
+    resource's name or URL, or a ``Sub`` of ``AWS::StackName``, which SAM resolves to its own stack name)."""
+    return isinstance(value, dict) and not (set(value) == {"Ref"} and value["Ref"] in parameters)
+
+
+def env_file_text(moto_url: str = DEFAULT_MOTO_URL) -> str:
+    return json.dumps(local_env(moto_url), indent=2, ensure_ascii=False) + "\n"
+
+
+def bridge_address() -> str:
+    """The docker bridge's gateway address (containers reach the host there)."""
+    out = subprocess.run(
+        ["docker", "network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"],  # noqa: S607
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return out or "172.17.0.1"
+
+
+def sam_invoke(logical_id: str, event: dict[str, Any], env_vars: Path, parameters: dict[str, str]) -> Any:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
+        json.dump(event, handle, ensure_ascii=False)
+    overrides = " ".join(f"{key}={value}" for key, value in parameters.items())
+    command = [
+        str(SAM), "local", "invoke", logical_id,
+        "--template", str(ROOT / ".aws-sam" / "build" / "template.yaml"),
+        "--event", handle.name,
+        "--env-vars", str(env_vars),
+        "--parameter-overrides", overrides,
+        "--invoke-image", IMAGE,
+        "--skip-pull-image",
+        "--region", "us-east-1",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300, cwd=ROOT)  # noqa: S603
+    finally:
+        os.unlink(handle.name)
+    lines = [line for line in done.stdout.splitlines() if line.strip().startswith(("{", '"'))]
+    if done.returncode != 0 or not lines:
+        raise AssertionError(f"sam local invoke failed ({done.returncode}): {done.stderr[-1500:]}")
+    return json.loads(lines[-1])
+
+
+def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write-env", action="store_true", help="regenerate env.local.json and exit")
+    parser.add_argument("--only", nargs="*", help="logical ids to check (default: every function)")
+    args = parser.parse_args()
+    if args.write_env:
+        ENV_FILE.write_text(env_file_text(), encoding="utf-8")
+        print(f"wrote {ENV_FILE}")
+        return 0
+
+    sys.path.insert(0, str(ROOT / "layers" / "shared"))  # the expectations of the tests import the layer
+    import requests  # noqa: PLC0415 - the check's own imports, after --write-env
+
+    from avito_sim import AvitoSimulator  # noqa: PLC0415
+    from local_runtime import LocalStack  # noqa: PLC0415
+    from local_runtime.cli import make_token  # noqa: PLC0415
+    from tests.integration import test_events as samples  # noqa: PLC0415 - the same expectations as the tests
+
+    host = os.environ.get("MOTO_HOST") or bridge_address()
+    moto_port = int(os.environ.get("MOTO_PORT", "4566"))
+    sim = AvitoSimulator(host=host)
+    sim.start()
+    sim.add_account(
+        samples.SIM_CLIENT_ID, samples.SIM_CLIENT_SECRET, samples.SIM_USER_ID, name="Events shop", balance_real=12.5
+    )
+    sim.add_item(samples.SIM_USER_ID, 4012345678, "Диван угловой", stats={})
+    for chat_id in (samples.DEMO_CHAT, samples.STORED_CHAT):
+        sim.add_chat(samples.SIM_USER_ID, chat_id, item_id=4012345678, item_title="Диван угловой",
+                     client_name="Анна", client_user_id=987654321)  # fmt: skip
+        sim.add_message(samples.SIM_USER_ID, chat_id, f"{chat_id[-4:]}-m1", "Здравствуйте! Ещё продаётся?")
+    sim.add_message(samples.SIM_USER_ID, samples.DEMO_CHAT, samples.READ_MESSAGE, "Можно посмотреть сегодня?")
+    stack = LocalStack(ROOT / "template.yaml", moto_host=host, moto_port=moto_port,
+                       parameter_overrides={"AvitoApiUrl": sim.base_url})  # fmt: skip
+    passed: list[str] = []
+    failed: list[str] = []
+    try:
+        stack.start()
+        _expect(bool(stack.jwt_secret), "the local stack has no JWT secret")
+        token = make_token(stack.jwt_secret, "admin", "sam-local-check@example.com", 3600)
+        env_vars = ROOT / ".local" / f"env.sam-local.{moto_port}.json"  # moto on the bridge, this run's port
+        env_vars.write_text(env_file_text(stack.moto_url), encoding="utf-8")
+        os.environ.update(  # in-process: the webhook token is issued with the layer's own code against moto
+            {
+                "AWS_ENDPOINT_URL": stack.moto_url,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                **local_env(stack.moto_url)["Parameters"],
+            }
+        )
+        from avito_service.webhooks import tokens  # noqa: PLC0415
+
+        session = requests.Session()
+        session.trust_env = False
+        session.headers["Authorization"] = f"Bearer {token}"
+        api = stack.api_url + "/api/v1"
+        parameters = {"Architecture": "x86_64", "AvitoApiUrl": sim.base_url}
+        for logical_id in args.only or samples.FUNCTIONS:
+            module = samples.handler_module(logical_id)
+            for path in samples.event_files(module):
+                name = f"{logical_id} {path.name}"
+                try:
+                    body = {"name": "Events shop", "clientId": samples.SIM_CLIENT_ID,
+                            "clientSecret": samples.SIM_CLIENT_SECRET}  # fmt: skip
+                    created = session.post(f"{api}/accounts", json=body, timeout=60)
+                    _expect(created.status_code == 201, f"creating the account: {created.text}")
+                    account = created.json()["data"]["id"]
+                    chats = f"{api}/messenger/accounts/{account}/chats"
+                    session.get(chats, params={"limit": 50}, timeout=60).raise_for_status()
+                    for chat_id in (samples.DEMO_CHAT, samples.STORED_CHAT):
+                        session.get(f"{chats}/{chat_id}/messages", timeout=60).raise_for_status()
+                    for url in sim.subscriptions(samples.SIM_USER_ID):
+                        sim.account(samples.SIM_USER_ID).subscriptions.remove(url)
+                    world = samples.World(account, tokens.issue_token(account))
+                    text = json.dumps(world.load(path), ensure_ascii=False)
+                    event = json.loads(text.replace(samples.SAMPLE_BEARER, f"Bearer {token}"))
+                    if module == "authorizer":
+                        event["authorizationToken"] = f"Bearer {token}"
+                    answer = sam_invoke(logical_id, event, env_vars, parameters)
+                    _check(samples, module, path.stem, answer, world)
+                except BaseException as error:  # report every event, then fail once (pytest.fail is a BaseException)
+                    if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                        raise
+                    failed.append(f"{name}: {str(error)[:800]}")
+                    print(f"FAIL {name}: {str(error)[:800]}", flush=True)
+                else:
+                    passed.append(name)
+                    print(f"ok   {name}", flush=True)
+                finally:  # the simulator has one Avito account, and a client id belongs to one account at a time
+                    for stale in session.get(f"{api}/accounts", params={"limit": 100}, timeout=60).json()["data"]:
+                        session.delete(f"{api}/accounts/{stale['id']}", timeout=60)
+    finally:
+        stack.stop()
+        sim.stop()
+    functions = {name.split()[0] for name in passed} - {name.split()[0] for name in failed}
+    print(f"{len(passed)} passed, {len(failed)} failed ({len(functions)} functions with every event passing)")
+    return 1 if failed or not passed else 0
+
+
+def _check(samples: Any, module: str, stem: str, answer: Any, world: Any) -> None:
+    if module == "authorizer":
+        _expect(answer["policyDocument"]["Statement"][0]["Effect"] == "Allow", answer)
+        _expect(answer["context"]["role"] == "admin", answer)
+        return
+    if not (isinstance(answer, dict) and "statusCode" in answer):
+        _expect(not (isinstance(answer, dict) and "errorType" in answer), answer)  # a queue/schedule function
+        return
+    status, body = samples.parse(answer)
+    samples.EXPECTED.get(module, samples._generic)(stem, status, body, world)
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    _expect(samples.SIM_CLIENT_SECRET not in text, f"{stem}: the client secret is in the answer")
+
+
+def _expect(ok: bool, detail: Any) -> None:
+    if not ok:
+        raise AssertionError(str(detail)[:800])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

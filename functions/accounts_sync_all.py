@@ -5,6 +5,7 @@ from typing import Annotated
 from avito_service.api import Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
 from avito_service.base import Model
 from avito_service.cors import cors_config
+from avito_service.errors import ValidationFailed
 from avito_service.jobs.models import JobAccepted, JobKind
 from avito_service.jobs.runner import start_bulk
 from avito_service.stats import MAX_DAYS
@@ -32,6 +33,9 @@ class SyncAllRequest(Model):
     middlewares=[admin_only],
 )
 def sync_all(body: Annotated[SyncAllRequest | None, Body()] = None):
+    if body is None and (app.current_event.body or "").strip() not in ("", "null"):
+        # a body that is not an object (e.g. a JSON list) must not pass as "no body" (found by fuzzing)
+        raise ValidationFailed.on("body", 'Must be a JSON object, e.g. {"days": 30}, or no body at all.')
     return ok(start_bulk(JobKind.SYNC_ALL_STATS, days=(body or SyncAllRequest()).days), status=202)
 
 

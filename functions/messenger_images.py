@@ -48,6 +48,7 @@ REQUEST_BODY = {
                     FILE_FIELD: {
                         "type": "string",
                         "format": "binary",
+                        "minLength": 1,  # an empty file is refused (422): the document says so
                         "description": f"one JPEG, PNG, GIF, HEIC or BMP image, at most {MAX_IMAGE_BYTES} bytes "
                         "(recognised by its bytes, not its name)",
                     }

@@ -160,7 +160,12 @@ class ApiGatewayApp:
             done.set()
 
         threading.Thread(target=run, name=f"invoke-{route.function_id}", daemon=True).start()
-        return outcome[0] if done.wait(route.timeout_ms / 1000) else None
+        if not done.wait(route.timeout_ms / 1000):
+            return None
+        remember = getattr(self._runtime, "remember_invocation", None)
+        if remember is not None:  # the console names the route's function, not the authorizer run on this thread
+            remember(route.function_id, outcome[0])
+        return outcome[0]
 
     def _api_for(self, path: str) -> ApiConfig:
         """The API serving the longest known prefix of `path` (the only API, in the usual one-API template)."""

@@ -290,6 +290,10 @@ class LambdaRuntime:
     def forget_last_invocation(self) -> None:
         self._last.value = None
 
+    def remember_invocation(self, function_id: str, result: InvocationResult) -> None:
+        """Record an invocation another thread made for this serving thread (integration timeouts invoke on one)."""
+        self._last.value = (function_id, result)
+
     def resolve_id(self, function_ref: str) -> str:
         """Logical id for a logical id, function name, or (optionally qualified) function ARN."""
         ref = function_ref

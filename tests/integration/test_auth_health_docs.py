@@ -91,7 +91,11 @@ def test_openapi_covers_every_api_route_of_the_template(aws_env: dict[str, str])
         for event in (resource.get("Properties", {}).get("Events") or {}).values():
             if event["Type"] == "Api":
                 routes.add((event["Properties"]["Path"], event["Properties"]["Method"].upper()))
-    undocumented = {r for r in routes - documented if r[0] not in ("/api/v1/openapi.json", "/api/v1/docs")}
+    # the operator console (GET /console...) is a static page beside the API, not an API operation
+    undocumented = {r for r in routes - documented if r[0].startswith("/api/v1/")} - {
+        ("/api/v1/openapi.json", "GET"),
+        ("/api/v1/docs", "GET"),
+    }
     assert undocumented == set()
     assert documented <= routes  # nothing documented that is not served
     for path, ops in document["paths"].items():

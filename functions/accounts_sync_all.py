@@ -33,7 +33,8 @@ class SyncAllRequest(Model):
     middlewares=[admin_only],
 )
 def sync_all(body: Annotated[SyncAllRequest | None, Body()] = None):
-    if body is None and (app.current_event.body or "").strip() not in ("", "null"):
+    raw = (app.current_event.body or "").strip()
+    if raw not in ("", "null") and not raw.startswith("{"):
         # a body that is not an object (e.g. a JSON list) must not pass as "no body" (found by fuzzing)
         raise ValidationFailed.on("body", 'Must be a JSON object, e.g. {"days": 30}, or no body at all.')
     return ok(start_bulk(JobKind.SYNC_ALL_STATS, days=(body or SyncAllRequest()).days), status=202)

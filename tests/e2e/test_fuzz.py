@@ -331,6 +331,23 @@ def positive_data_acceptance_but_cross_field_rules(
     return positive_data_acceptance(ctx, response, case)
 
 
+def ignored_auth_but_idempotency_keys(
+    ctx: CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """ignored_auth, except on the operations whose only other "key" header is ``Idempotency-Key``.
+
+    schemathesis takes a header named like ``*-key`` for an API key (it even filters it out of its reports as
+    a secret), changes it, and expects a 401; a changed idempotency key is a new send, rightly a 200. The
+    Authorization header of those operations is still checked by missing_required_header (no token: 401).
+    """
+    if any(
+        p.get("in") == "header" and str(p.get("name", "")).lower() == "idempotency-key"
+        for p in case.operation.definition.raw.get("parameters", [])
+    ):
+        return None
+    return ignored_auth(ctx, response, case)
+
+
 CHECKS = [
     no_server_error_but_documented_upstream_failures,
     status_code_conformance,  # every status is documented for its operation
@@ -340,7 +357,7 @@ CHECKS = [
     negative_data_rejection,  # schema-invalid input gets a 4xx
     positive_data_acceptance_but_cross_field_rules,  # schema-valid input is not refused as invalid
     missing_required_header,  # without the Authorization header: 401
-    ignored_auth,  # with a wrong token: 401, never the data
+    ignored_auth_but_idempotency_keys,  # with a wrong token: 401, never the data
     # Left out, on purpose:
     # - unsupported_method, allow_header_conformance: an undeclared method is answered by API Gateway
     #   before any handler runs; the local runtime only emulates that answer (AWS's own is a 403

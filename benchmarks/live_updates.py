@@ -119,6 +119,8 @@ def fanout_cost(sizes: list[int]) -> dict[str, Any]:
 
         os.environ["CONNECTIONS_TABLE"] = created["ConnectionsTable"]
         os.environ["WEBSOCKET_MANAGEMENT_URL"] = "https://benchws.execute-api.us-east-1.amazonaws.com/prod"
+        from avito_service.accounts import service as accounts_service
+        from avito_service.accounts.models import AccountCreate
         from avito_service.auth import Identity
         from avito_service.live import connections, fanout
         from avito_service.messenger.store import chat_store
@@ -134,6 +136,10 @@ def fanout_cost(sizes: list[int]) -> dict[str, Any]:
         shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
         seen = 0
         opened = 0
+        # writers store messages only for an account that exists (deletion is atomic)
+        account_id = accounts_service.create_account(
+            AccountCreate(name="Bench", clientId="bench-client", clientSecret="bench-secret", userId="1")
+        ).id
         for size in sizes:
             while opened < size:
                 connections.open_connection(f"conn-{opened:05d}=", Identity(f"op{opened}", "operator", 0))
@@ -141,7 +147,7 @@ def fanout_cost(sizes: list[int]) -> dict[str, Any]:
             timings, posts = [], []
             for run in range(5):
                 chat_store().save_messages(
-                    "bench-account",
+                    account_id,
                     "1",
                     f"u2i-fan-{size}-{run}",
                     [

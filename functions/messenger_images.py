@@ -8,34 +8,20 @@ account and chat answers the first answer and never sends the image twice (``avi
 """
 
 import hashlib
-from typing import Annotated
 
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
-from avito_service.idempotency import KEY_PATTERN, once, validate_key
+from avito_service.idempotency import key_header, once, validate_key
 from avito_service.messenger import live
 from avito_service.messenger.models import Message
 from avito_service.messenger.uploads import FILE_FIELD, MAX_IMAGE_BYTES, read_image_upload
 from avito_service.observability import metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Header
 
 app = APIGatewayRestResolver(cors=cors_config(), enable_validation=True)
 install_error_handlers(app)
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        pattern=KEY_PATTERN.pattern,  # the document states what validate_key enforces
-        description=(
-            "optional, 1-255 visible ASCII characters: a retry with the same key and the same image returns the "
-            "first answer and never sends twice; the same key with another image or chat is 422 "
-            "idempotency_key_reused, a key whose first request is still running is 409 idempotency_in_progress "
-            "(kept 24 h)"
-        ),
-    ),
-]
+IdempotencyKey = key_header("image", "image or chat")
 
 REQUEST_BODY = {
     "required": True,

@@ -9,29 +9,17 @@ from typing import Annotated
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.base import Model
 from avito_service.cors import cors_config
-from avito_service.idempotency import KEY_PATTERN, once, validate_key
+from avito_service.idempotency import key_header, once, validate_key
 from avito_service.messenger import live
 from avito_service.messenger.models import Message
 from avito_service.observability import metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import ConfigDict, StringConstraints
 
 app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
 install_error_handlers(app)
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        pattern=KEY_PATTERN.pattern,  # the document states what validate_key enforces
-        description=(
-            "optional, 1-255 visible ASCII characters: a retry with the same key and body returns the first "
-            "answer and never sends twice; the same key with another body is 422 idempotency_key_reused, "
-            "a key whose first request is still running is 409 idempotency_in_progress (kept 24 h)"
-        ),
-    ),
-]
+IdempotencyKey = key_header("body")
 
 
 class SendRequest(Model):

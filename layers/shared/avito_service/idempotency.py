@@ -67,9 +67,9 @@ def key_header(same_request: str, another: str | None = None) -> Any:
             pattern=KEY_PATTERN.pattern,
             description=(
                 f"optional, 1-255 visible ASCII characters: a retry with the same key and the same {same_request} "
-                f"returns the first answer and never sends twice; the same key with another {another or same_request} is 422 "
-                "idempotency_key_reused, a key whose first request is still running is 409 idempotency_in_progress "
-                "(kept 24 h)"
+                "returns the first answer and never sends twice; the same key with another "
+                f"{another or same_request} is 422 idempotency_key_reused, a key whose first request is still "
+                "running is 409 idempotency_in_progress (kept 24 h)"
             ),
         ),
     ]

@@ -118,7 +118,7 @@ def main() -> None:
             harness.new_account(f"bench-{n}", f"bench-secret-{n}", uid)
         service.delete_account(big)
         import jobs_worker
-        from avito_service.jobs import runner
+        from avito_service.jobs import service as jobs_service
         from avito_service.jobs.models import JobKind
 
         busy: list[float] = []
@@ -133,7 +133,7 @@ def main() -> None:
 
         harness.jobs_worker.lambda_handler = timed
         started = time.monotonic()
-        accepted = runner.start_bulk(JobKind.SYNC_ALL_STATS, trigger="schedule")
+        accepted = jobs_service.start_bulk(JobKind.SYNC_ALL_STATS, trigger="schedule")
         planned = time.monotonic() - started
         harness.run_workers(harness.finished(accepted.jobId), workers=2, timeout=600)
         wall = time.monotonic() - started

@@ -7,7 +7,7 @@ from avito_service.base import Model
 from avito_service.cors import cors_config
 from avito_service.errors import ValidationFailed
 from avito_service.jobs.models import JobAccepted, JobKind
-from avito_service.jobs.runner import start_bulk
+from avito_service.jobs.service import start_bulk
 from avito_service.stats import MAX_DAYS
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body

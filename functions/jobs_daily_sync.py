@@ -4,7 +4,7 @@ so ``stats/history`` has a snapshot a day."""
 from typing import Any
 
 from avito_service.jobs.models import JobKind
-from avito_service.jobs.runner import start_bulk
+from avito_service.jobs.service import start_bulk
 from avito_service.observability import logger, metrics
 
 

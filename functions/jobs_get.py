@@ -5,7 +5,7 @@ from typing import Annotated
 from avito_service.api import Envelope, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
 from avito_service.jobs.models import Job
-from avito_service.jobs.runner import get_job
+from avito_service.jobs.service import get_job
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 

@@ -33,6 +33,8 @@ from avito_service.avito.client import AvitoApi
 from avito_service.avito.limits import BudgetExhausted
 from avito_service.config import get_settings
 from avito_service.jobs import runner
+from avito_service.jobs import service as jobs_service
+from avito_service.jobs.models import SyncCursor
 from avito_service.jobs.store import job_key
 from avito_service.stats import avito_today
 
@@ -220,7 +222,7 @@ def test_a_job_killed_mid_way_resumes_from_its_cursor(
     env: dict[str, str], sim: AvitoSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account_id = new_account("small-cid", "small-secret", SMALL_UID)
-    accepted = runner.start_bulk(runner.JobKind.SYNC_ALL_STATS, days=7)
+    accepted = jobs_service.start_bulk(runner.JobKind.SYNC_ALL_STATS, days=7)
     original, killed = AvitoApi.items_page, []
 
     def items_page(self: AvitoApi, page: int, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
@@ -306,7 +308,7 @@ def test_check_all_connections_job(env: dict[str, str], sim: AvitoSimulator) -> 
 
 def test_single_account_job_that_fails_is_failed_with_the_reason(env: dict[str, str], sim: AvitoSimulator) -> None:
     wrong = new_account("wrong-cid", "not-the-secret", WRONG_UID)
-    accepted = runner.hand_off(wrong, runner.sync.SyncCursor(days=3), runner.sync.MemoryPages(), 0)
+    accepted = jobs_service.hand_off(wrong, SyncCursor(days=3), {}, 0)
     assert run_workers(finished(accepted.jobId)) == []
     data = job(accepted.jobId)
     assert (data["status"], data["done"], data["failed"]) == ("failed", 0, 1)

@@ -153,11 +153,13 @@ def limits_policy_holders() -> set[str]:
 
 
 def test_only_functions_that_call_avito_can_read_the_tokens() -> None:
-    """Import reachability is an upper bound: the job starters reach the client through the jobs runner (which
-    also holds the worker's steps) but never call Avito, so they get no token; no other function may either."""
+    """Import reachability is an upper bound of who calls Avito; the job starters and readers do not even import
+    the client (jobs/service.py), the worker does (jobs/runner.py)."""
     callers = avito_calling_functions()
     assert {"MessengerSendFunction", "AccountsCheckConnectionFunction", "OnlineWorkerFunction"} <= callers
     assert not {"WebhookFunction", "ChatsListFunction", "AuthorizerFunction", "HealthFunction"} & callers
+    starters = {"JobsGetFunction", "AccountsSyncAllFunction", "AccountsCheckAllFunction", "JobsDailySyncFunction"}
+    assert not starters & callers
     table = tokens_table()
     readers = {f for f in FUNCTIONS if table_actions(f, table) & {"dynamodb:GetItem", "dynamodb:Query"}}
     assert readers <= callers, f"not calling Avito: {sorted(readers - callers)}"

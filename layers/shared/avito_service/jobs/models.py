@@ -1,8 +1,9 @@
-"""The job resource of ``GET /api/v1/jobs/{jobId}``."""
+"""The job resource of ``GET /api/v1/jobs/{jobId}``, and a stats sync's resumable cursor (stored with its task)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field
 
@@ -52,3 +53,26 @@ class JobAccepted(Model):
     status: JobStatus
     kind: JobKind
     total: int
+
+
+class SyncCursor(Model):
+    days: int
+    today: str | None = None  # fixed at the start: a sync that crosses midnight keeps one window
+    phase: Literal["start", "items", "stats", "finish", "done"] = "start"
+    userId: str | None = None
+    userIdFromAvito: bool = False
+    balanceReal: int | None = None
+    balanceBonus: int | None = None
+    cpaBalance: int | None = None
+    cpaKept: bool = False  # CPA's budget was used up: keep the account's stored value
+    nextPage: int = 1
+    pages: int = 0
+    statsPage: int = 0
+    adsCount: int = 0
+    viewsCount: int = 0
+    contactsCount: int = 0
+    favoritesCount: int = 0
+    viewsToday: int = 0
+    contactsToday: int = 0
+    calls: int = 0  # Avito calls made by the steps (for logs and the benchmark)
+    errors: int = 0  # consecutive failed attempts (jobs retry a few times)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from avito_service import clock, deadline
 from avito_service.accounts import service as accounts
@@ -22,38 +22,15 @@ from avito_service.accounts.models import Account
 from avito_service.avito.client import AvitoApi
 from avito_service.avito.errors import AvitoError
 from avito_service.avito.limits import BudgetExhausted
-from avito_service.base import Model
 from avito_service.config import get_settings
 from avito_service.deadline import DeadlineExceeded
+from avito_service.jobs.models import SyncCursor
 from avito_service.observability import logger
 from avito_service.stats import MAX_KOPECKS, Snapshot, avito_today, kopecks
 
 PER_PAGE = 100  # the items list's largest page
 STATS_BATCH = 200  # Avito's most item ids per stats call
 CPA_MAX_WAIT = 2.0  # the CPA balance (1 call a minute) is not worth a longer wait: the stored value is kept
-
-
-class SyncCursor(Model):
-    days: int
-    today: str | None = None  # fixed at the start: a sync that crosses midnight keeps one window
-    phase: Literal["start", "items", "stats", "finish", "done"] = "start"
-    userId: str | None = None
-    userIdFromAvito: bool = False
-    balanceReal: int | None = None
-    balanceBonus: int | None = None
-    cpaBalance: int | None = None
-    cpaKept: bool = False  # CPA's budget was used up: keep the account's stored value
-    nextPage: int = 1
-    pages: int = 0
-    statsPage: int = 0
-    adsCount: int = 0
-    viewsCount: int = 0
-    contactsCount: int = 0
-    favoritesCount: int = 0
-    viewsToday: int = 0
-    contactsToday: int = 0
-    calls: int = 0  # Avito calls made by the steps (for logs and the benchmark)
-    errors: int = 0  # consecutive failed attempts (jobs retry a few times)
 
 
 class Pages(Protocol):

@@ -17,7 +17,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 RESULTS = Path(__file__).resolve().parent / "results"
-PYTHONPATH = os.pathsep.join(str(ROOT / p) for p in (".", "layers/shared", "functions"))
+CODE_FOLDERS = (".", "layers/shared", "functions", "console")  # the repository, the layer, the CodeUri folders
+PYTHONPATH = os.pathsep.join(str(ROOT / p) for p in CODE_FOLDERS)
 JWT_KEY = "bench-signing-key-0123456789abcdef0123456789abcdef"
 
 # What the template's Globals give every function, plus what the Lambda runtime sets itself.

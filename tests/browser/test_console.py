@@ -13,7 +13,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from avito_sim import AvitoSimulator
 from local_runtime import LocalStack
 from tests.browser.conftest import FURNITURE_USER, TECH_USER, XSS_NAME, Seeded, api, bearer, sign_in
-from tests.support.browser import all_of, tid, visible, wait_for
+from tests.support.browser import all_of, click, tid, visible, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -52,8 +52,15 @@ def wait_for_chats(driver: WebDriver, expected: set[str]) -> list[str]:
 
 def open_chat(driver: WebDriver, seeded: Seeded, chat_id: str) -> None:
     user, _ = seeded.chats[chat_id]
-    visible(driver, tid("chat-item", chatId=chat_id) + " a").click()
+    click(driver, tid("chat-item", chatId=chat_id) + " a")
     wait_for(driver, lambda d: seeded.account_id(user) in d.current_url and chat_id in d.current_url, "chat route")
+
+
+def open_chat_as_operator(driver: WebDriver, stack: LocalStack, seeded: Seeded, chat_id: str) -> None:
+    """Sign in as an operator, wait for the chat in the inbox and open it."""
+    sign_in(driver, stack, "operator")
+    wait_for_chats(driver, {chat_id})
+    open_chat(driver, seeded, chat_id)
 
 
 def messages(driver: WebDriver) -> list[tuple[str, str, str]]:
@@ -91,16 +98,16 @@ def test_make_run_prints_a_link_that_signs_in_an_admin(
 def test_sign_in_by_pasting_a_token_and_a_bad_one_is_refused(page: WebDriver, stack: LocalStack) -> None:
     page.get(f"{stack.api_url}/console/")
     visible(page, tid("token-input")).send_keys("not-a-jwt")
-    visible(page, tid("sign-in-submit")).click()
+    click(page, tid("sign-in-submit"))
     assert "not a JWT" in visible(page, tid("sign-in-error")).text
     field = visible(page, tid("token-input"))
     field.clear()
     field.send_keys(bearer(stack, "admin")["Authorization"].removeprefix("Bearer "))
-    visible(page, tid("sign-in-submit")).click()
+    click(page, tid("sign-in-submit"))
     assert visible(page, tid("who")).get_attribute("data-role") == "admin"
     page.refresh()  # the session survives a reload
     assert visible(page, tid("who")).get_attribute("data-role") == "admin"
-    visible(page, tid("sign-out")).click()
+    click(page, tid("sign-out"))
     visible(page, tid("token-input"))
 
 
@@ -123,7 +130,13 @@ def test_inbox_shows_every_accounts_chats_newest_first_with_unread_badges(
     expected = sorted(seeded.chats, key=lambda chat_id: -seeded.chats[chat_id][1])
     assert wait_for_chats(page, set(expected)) == expected
     assert badges(page) == {chat_id: str(n) for chat_id, n in seeded.unread.items() if n}
-    listed = {chat["id"]: chat for chat in chats(page)}
+
+    # the rows come with the chats; each account's name fills in once the account list has loaded too
+    def named(d: WebDriver) -> dict[str, dict[str, str | None]] | None:
+        rows = {chat["id"]: chat for chat in chats(d)}
+        return rows if all(chat["tag"] for chat in rows.values()) else None
+
+    listed = wait_for(page, named, "account names on every chat")
     assert listed["u2i-b-anna"]["tag"] == "Мебель для дома" and listed["u2i-b-igor"]["tag"] == "Техника"
     assert listed["u2i-b-anna"]["account"] == seeded.account_id(FURNITURE_USER)
     assert listed["u2i-b-anna"]["preview"] == "Можно сегодня?"
@@ -138,7 +151,7 @@ def test_inbox_filters_by_account_and_unread(page: WebDriver, stack: LocalStack,
     select.find_element(By.CSS_SELECTOR, f'option[value="{tech}"]').click()
     tech_chats = {c for c, (user, _) in seeded.chats.items() if user == TECH_USER}
     wait_for(page, lambda d: set(chat_ids(d)) == tech_chats, "only the Техника chats")
-    visible(page, tid("filter-unread")).click()
+    click(page, tid("filter-unread"))
     wait_for(page, lambda d: chat_ids(d) == ["u2i-b-igor"], "only the unread Техника chat")
     select.find_element(By.CSS_SELECTOR, 'option[value=""]').click()
     unread = {c for c, n in seeded.unread.items() if n}
@@ -179,9 +192,7 @@ def test_opening_a_chat_shows_messages_oldest_first_and_marks_it_read(
 
 
 def test_rich_messages_are_rendered_safely(page: WebDriver, stack: LocalStack, seeded: Seeded) -> None:
-    sign_in(page, stack, "operator")
-    wait_for_chats(page, {"u2i-b-rich"})
-    open_chat(page, seeded, "u2i-b-rich")
+    open_chat_as_operator(page, stack, seeded, "u2i-b-rich")
     image = visible(page, tid("message-image"))
     assert image.get_attribute("src").endswith("/img/640.jpg")  # the smallest size at least 320 wide
     links = [a.get_attribute("href") for a in all_of(page, tid("link"))]
@@ -198,9 +209,7 @@ def test_rich_messages_are_rendered_safely(page: WebDriver, stack: LocalStack, s
 def test_send_a_text_with_enter_reaches_avito(
     page: WebDriver, stack: LocalStack, sim: AvitoSimulator, seeded: Seeded
 ) -> None:
-    sign_in(page, stack, "operator")
-    wait_for_chats(page, {"u2i-b-oleg"})
-    open_chat(page, seeded, "u2i-b-oleg")
+    open_chat_as_operator(page, stack, seeded, "u2i-b-oleg")
     wait_for(page, messages, "the chat's messages")
     text = f"Здравствуйте, Олег! {datetime.now(UTC):%H%M%S%f}"
     box = visible(page, tid("composer-input"))
@@ -218,12 +227,10 @@ def test_send_a_text_with_enter_reaches_avito(
 
 
 def test_an_empty_message_is_not_sent(page: WebDriver, stack: LocalStack, sim: AvitoSimulator, seeded: Seeded) -> None:
-    sign_in(page, stack, "operator")
-    wait_for_chats(page, {"u2i-b-igor"})
-    open_chat(page, seeded, "u2i-b-igor")
+    open_chat_as_operator(page, stack, seeded, "u2i-b-igor")
     before = len(sim.sent_messages())
     visible(page, tid("composer-input")).send_keys("   ")
-    visible(page, tid("send")).click()
+    click(page, tid("send"))
     wait_for(page, messages, "the chat's messages")
     assert len(sim.sent_messages()) == before
 
@@ -260,25 +267,25 @@ def test_an_admin_checks_syncs_and_switches_eternal_online_and_the_webhook(
     for name in ADMIN_ONLY:
         assert all_of(page, tid(name)), name
 
-    visible(page, f"{row} {tid('check-connection')}").click()
+    click(page, f"{row} {tid('check-connection')}")
     wait_for(page, lambda d: "connected" in visible(d, tid("accounts-notice")).text, "check result")
 
-    visible(page, f"{row} {tid('sync-stats')}").click()
+    click(page, f"{row} {tid('sync-stats')}")
     wait_for(page, lambda d: "synced" in visible(d, tid("accounts-notice")).text, "sync result")
     assert api(stack, "GET", f"/accounts/{account_id}")["lastSyncAt"]
 
     interval = visible(page, f"{row} {tid('online-interval')}")
     interval.clear()
     interval.send_keys("120")
-    visible(page, f"{row} {tid('eternal-online-toggle')}").click()
+    click(page, f"{row} {tid('eternal-online-toggle')}")
     wait_for(page, lambda d: "every 120 s" in visible(d, tid("accounts-notice")).text, "eternal online on")
     account = api(stack, "GET", f"/accounts/{account_id}")
     assert account["eternalOnlineEnabled"] is True and account["onlineKeepAliveInterval"] == 120
-    visible(page, f"{row} {tid('eternal-online-toggle')}").click()
+    click(page, f"{row} {tid('eternal-online-toggle')}")
     wait_for(page, lambda d: "eternal online off" in visible(d, tid("accounts-notice")).text, "eternal online off")
     assert api(stack, "GET", f"/accounts/{account_id}")["eternalOnlineEnabled"] is False
 
-    visible(page, f"{row} {tid('webhook-subscribe')}").click()
+    click(page, f"{row} {tid('webhook-subscribe')}")
     wait_for(page, lambda d: "webhook subscribed" in visible(d, tid("accounts-notice")).text, "subscribed")
     assert [url.startswith(stack.webhook_url) for url in sim.subscriptions(FURNITURE_USER)] == [True]
     wait_for(page, lambda d: visible(d, f"{row} {tid('webhook-status')}").text == "Subscribed", "status badge")
@@ -311,7 +318,7 @@ def test_the_statistics_chart_plots_views_and_contacts_per_day(
 
 def test_an_admin_checks_every_account_as_a_background_job(page: WebDriver, stack: LocalStack, seeded: Seeded) -> None:
     sign_in(page, stack, "admin", "#/accounts")
-    visible(page, tid("check-all")).click()
+    click(page, tid("check-all"))
     notice = wait_for(
         page, lambda d: (n := visible(d, tid("accounts-notice")).text) and "done" in n and n, "the job's outcome"
     )

@@ -12,7 +12,7 @@ from avito_sim import AvitoSimulator
 from local_runtime import LocalStack
 from tests.browser.conftest import FURNITURE_USER, TECH_USER, Seeded, api, sign_in
 from tests.browser.test_console import badges, chat_ids, chats, messages, open_chat, wait_for_chats
-from tests.support.browser import tid, visible, wait_for
+from tests.support.browser import click, tid, visible, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +89,7 @@ def test_muted_pages_do_not_chime(page: WebDriver, stack: LocalStack, sim: Avito
     page.refresh()  # muting is remembered
     visible(page, tid("live-state") + '[data-state="live"]')
     assert visible(page, tid("mute")).get_attribute("data-muted") == "true"
-    visible(page, tid("mute")).click()
+    click(page, tid("mute"))
     deliver(sim, TECH_USER, "u2i-b-igor", "Громкое сообщение")
     wait_for(page, lambda d: chimes(d) == before + 1, "chimes again when unmuted")
 

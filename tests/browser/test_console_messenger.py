@@ -12,9 +12,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from avito_sim import AvitoSimulator
 from local_runtime import LocalStack
-from tests.browser.conftest import FURNITURE_USER, TECH_USER, Seeded, api, sign_in
-from tests.browser.test_console import messages, open_chat, wait_for_chats
-from tests.support.browser import all_of, tid, visible, wait_for
+from tests.browser.conftest import FURNITURE_USER, TECH_USER, Seeded, api
+from tests.browser.test_console import messages, open_chat_as_operator
+from tests.support.browser import all_of, click, tid, visible, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -41,9 +41,7 @@ def media(sim: AvitoSimulator, stack: LocalStack, seeded: Seeded) -> Seeded:
 
 
 def test_a_buyers_photo_is_shown(page: WebDriver, stack: LocalStack, sim: AvitoSimulator, media: Seeded) -> None:
-    sign_in(page, stack, "operator")
-    wait_for_chats(page, {"u2i-b-anna"})
-    open_chat(page, media, "u2i-b-anna")
+    open_chat_as_operator(page, stack, media, "u2i-b-anna")
     image = visible(page, tid("message", messageId="u2i-b-anna-photo") + " " + tid("message-image"))
     assert image.get_attribute("src").startswith(sim.base_url)
     # the picture really loaded from the simulator's image host (decoded: it has its 40 px width)
@@ -53,15 +51,13 @@ def test_a_buyers_photo_is_shown(page: WebDriver, stack: LocalStack, sim: AvitoS
 def test_a_voice_note_gets_a_fresh_link_on_every_play(
     page: WebDriver, stack: LocalStack, sim: AvitoSimulator, media: Seeded
 ) -> None:
-    sign_in(page, stack, "operator")
-    wait_for_chats(page, {"u2i-b-anna"})
-    open_chat(page, media, "u2i-b-anna")
+    open_chat_as_operator(page, stack, media, "u2i-b-anna")
     voice = tid("message", messageId="u2i-b-anna-voice")
     audio = visible(page, voice + " " + tid("voice-play")) and page.find_element("css selector", voice + " audio")
     assert audio.get_attribute("src") in (None, "")
     sources = []
     for _ in range(2):
-        visible(page, voice + " " + tid("voice-play")).click()
+        click(page, voice + " " + tid("voice-play"))
         wait_for(page, lambda d: (s := audio.get_attribute("src")) and s not in sources, "a fresh voice link")
         sources.append(audio.get_attribute("src"))
     assert all("/voice/voice-anna-1.mp4" in src and "signature=" in src for src in sources)
@@ -77,9 +73,7 @@ def pick(page: WebDriver, path: Path) -> None:
 def test_an_image_picked_in_the_composer_reaches_avito_byte_for_byte(
     page: WebDriver, stack: LocalStack, sim: AvitoSimulator, seeded: Seeded, tmp_path: Path
 ) -> None:
-    sign_in(page, stack, "operator")
-    wait_for_chats(page, {"u2i-b-oleg"})
-    open_chat(page, seeded, "u2i-b-oleg")
+    open_chat_as_operator(page, stack, seeded, "u2i-b-oleg")
     wait_for(page, messages, "the chat's messages")
     data = png(64, 48, (20, 120, 220))
     path = tmp_path / "photo.png"
@@ -93,9 +87,7 @@ def test_an_image_picked_in_the_composer_reaches_avito_byte_for_byte(
 def test_a_pasted_image_is_sent_and_a_non_image_is_refused_with_a_message(
     page: WebDriver, stack: LocalStack, sim: AvitoSimulator, seeded: Seeded, tmp_path: Path
 ) -> None:
-    sign_in(page, stack, "operator")
-    wait_for_chats(page, {"u2i-b-igor"})
-    open_chat(page, seeded, "u2i-b-igor")
+    open_chat_as_operator(page, stack, seeded, "u2i-b-igor")
     wait_for(page, messages, "the chat's messages")
     before = len(sim.uploaded_images(TECH_USER))
     data = png(8, 8, (0, 200, 0))
@@ -125,19 +117,17 @@ def _types(page: WebDriver) -> list[str]:
 def test_an_own_recent_message_can_be_deleted(
     page: WebDriver, stack: LocalStack, sim: AvitoSimulator, seeded: Seeded
 ) -> None:
-    sign_in(page, stack, "operator")
-    wait_for_chats(page, {"u2i-b-xss"})
-    open_chat(page, seeded, "u2i-b-xss")
+    open_chat_as_operator(page, stack, seeded, "u2i-b-xss")
     wait_for(page, messages, "the chat's messages")
     # the buyer's message and the old own one offer no delete; a fresh own message does
     assert all_of(page, tid("message", direction="in") + " " + tid("delete-message")) == []
     box = visible(page, tid("composer-input"))
     box.send_keys("Ошибся чатом")
-    visible(page, tid("send")).click()
+    click(page, tid("send"))
     sent = wait_for(page, lambda d: next((m for m, _, t in messages(d) if "Ошибся чатом" in t), None), "sent")
     row = tid("message", messageId=sent)
-    visible(page, row + " " + tid("delete-message")).click()
-    visible(page, row + " " + tid("confirm-delete")).click()
+    click(page, row + " " + tid("delete-message"))
+    click(page, row + " " + tid("confirm-delete"))
     wait_for(page, lambda d: visible(d, row).get_attribute("data-type") == "deleted", "shown as deleted")
     assert "Message deleted" in visible(page, row).text
     stored = api(stack, "GET", "/chats/u2i-b-xss/messages", role="operator", params={"limit": 100})
@@ -147,14 +137,12 @@ def test_an_own_recent_message_can_be_deleted(
 def test_blocking_the_client_blacklists_them_at_avito(
     page: WebDriver, stack: LocalStack, sim: AvitoSimulator, seeded: Seeded
 ) -> None:
-    sign_in(page, stack, "operator")
-    wait_for_chats(page, {"u2i-b-igor"})
-    open_chat(page, seeded, "u2i-b-igor")
+    open_chat_as_operator(page, stack, seeded, "u2i-b-igor")
     chat = sim.chat(TECH_USER, "u2i-b-igor")
-    visible(page, tid("blacklist")).click()
+    click(page, tid("blacklist"))
     dialog = visible(page, tid("blacklist-dialog"))
     dialog.find_element("css selector", 'option[value="insults"]').click()
-    visible(page, tid("blacklist-confirm")).click()
+    click(page, tid("blacklist-confirm"))
     wait_for(page, lambda d: "blocked" in visible(d, tid("chat-notice")).text, "confirmation")
     client_user_id = next(u["id"] for u in chat["users"] if u["id"] != TECH_USER)
     assert [(e["user_id"], e["reason_id"]) for e in sim.blacklisted(TECH_USER)] == [(client_user_id, 3)]

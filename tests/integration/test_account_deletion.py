@@ -13,7 +13,6 @@ import boto3
 import pytest
 from avito_service import account_cleanup
 from avito_service.accounts import service as accounts_service
-from avito_service.accounts.models import AccountCreate
 from avito_service.accounts.repository import CLEANUP_PK
 from avito_service.errors import NotFound
 from avito_service.messenger import store as store_module
@@ -21,7 +20,7 @@ from avito_service.messenger.items import chat_pk
 from avito_service.messenger.store import ChatStore, chat_store
 
 from tests.integration.test_chat_ownership import deliver
-from tests.integration.test_stored_chats import T0, USER_ID, avito_chat, avito_message
+from tests.integration.test_stored_chats import T0, USER_ID, avito_chat, avito_message, make_account
 from tests.support.cleanup import cleanup_messages, finish_cleanup, queued_accounts
 from tests.support.events import FakeContext, call_route
 
@@ -39,9 +38,7 @@ def store(aws_env: dict[str, str]) -> ChatStore:
 
 
 def new_account(name: str = "Shop", user_id: str = USER_ID) -> dict[str, Any]:
-    body = AccountCreate(name=name, clientId=f"client-{name}", clientSecret="s3cret", userId=user_id)
-    account = accounts_service.create_account(body)
-    return accounts_service.get_item(account.id)
+    return accounts_service.get_item(make_account(name, user_id))
 
 
 def delete(account_id: str) -> tuple[int, dict[str, Any]]:

@@ -13,13 +13,13 @@ import accounts_stats_history
 import accounts_sync_stats
 import pytest
 from avito_service.accounts import service
-from avito_service.accounts.models import AccountCreate
 from avito_service.avito.client import AvitoApi
 from avito_service.avito.errors import AvitoError
 from avito_service.stats import avito_today
 
 from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches
+from tests.support.accounts import create_account
 from tests.support.events import call, call_route
 from tests.support.proxies import ProxyServer, start_proxies
 
@@ -69,8 +69,7 @@ def avito(
 
 
 def new_account(**fields: Any) -> str:
-    body = {"name": "Shop", "clientId": "cid", "clientSecret": "csecret", **fields}
-    return service.create_account(AccountCreate(**body)).id
+    return create_account(**{"clientSecret": "csecret", **fields})
 
 
 def sync(account_id: str, body: dict[str, Any] | None = None, role: str = "admin") -> tuple[int, dict[str, Any]]:

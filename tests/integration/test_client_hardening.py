@@ -36,6 +36,7 @@ from pydantic import ValidationError as PydanticValidationError
 from avito_sim import AvitoSimulator
 from avito_sim.faults import ODD_ANSWERS
 from tests.conftest import reset_caches
+from tests.support.accounts import create_account
 from tests.support.events import FakeContext, api_event, call, call_route
 
 USER_ID = 7070
@@ -91,8 +92,7 @@ def avito(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
 
 
 def new_account(client_id: str = "h-cid", secret: str = "h-secret", user_id: int = USER_ID) -> str:  # noqa: S107
-    body = {"name": "Hardened", "clientId": client_id, "clientSecret": secret, "userId": str(user_id)}
-    return service.create_account(AccountCreate(**body)).id
+    return create_account(name="Hardened", clientId=client_id, clientSecret=secret, userId=user_id)
 
 
 def send(account_id: str, text: str, key: str | None = None, chat_id: str = "u2i-h1") -> tuple[int, dict[str, Any]]:

@@ -22,7 +22,7 @@ import online_tick
 import online_worker
 import pytest
 from avito_service.accounts import service
-from avito_service.accounts.models import AccountCreate, AccountUpdate
+from avito_service.accounts.models import AccountUpdate
 from avito_service.avito import tokens
 from avito_service.messenger import store as store_module
 from avito_service.online import keepalive, schedule, worker
@@ -30,6 +30,7 @@ from avito_service.online.schedule import PlannedKeepAlive, TickResult, plan_win
 
 from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches
+from tests.support.accounts import create_account
 from tests.support.events import FakeContext, call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,10 +71,8 @@ def env(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monkey
 def new_account(
     client_id: str = "h-cid", secret: str | None = None, user_id: int | None = HEALTHY_UID, **extra: Any
 ) -> str:
-    body = {"name": f"Shop {client_id}", "clientId": client_id, "clientSecret": secret or HEALTHY_SECRET, **extra}
-    if user_id is not None:
-        body["userId"] = str(user_id)
-    return service.create_account(AccountCreate(**body)).id
+    secret = secret or HEALTHY_SECRET
+    return create_account(name=f"Shop {client_id}", clientId=client_id, clientSecret=secret, userId=user_id, **extra)
 
 
 def item(account_id: str) -> dict[str, Any]:

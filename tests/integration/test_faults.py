@@ -30,7 +30,6 @@ import messenger_chats
 import messenger_send
 import pytest
 from avito_service.accounts import service
-from avito_service.accounts.models import AccountCreate
 from avito_service.avito import tokens as avito_tokens
 from avito_service.messenger.store import chat_store
 from avito_service.stats import avito_today
@@ -39,6 +38,7 @@ from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches
 from tests.integration import test_avito_client as avito_client_tests
 from tests.integration.test_avito_client import check
+from tests.support.accounts import create_account
 from tests.support.events import call
 from tests.support.proxies import ProxyServer
 
@@ -110,8 +110,9 @@ def avito(
 
 
 def new_account(**fields: Any) -> str:
-    body = {"name": "Fault shop", "clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "userId": str(USER_ID)}
-    return service.create_account(AccountCreate(**{**body, **fields})).id
+    return create_account(
+        **{"name": "Fault shop", "clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "userId": USER_ID, **fields}
+    )
 
 
 def sync(account_id: str) -> tuple[int, dict[str, Any]]:

@@ -26,8 +26,8 @@ import jobs_daily_sync
 import jobs_get
 import jobs_worker
 import pytest
+from avito_service import clock
 from avito_service.accounts import service
-from avito_service.accounts.models import AccountCreate
 from avito_service.avito import limits, tokens
 from avito_service.avito.client import AvitoApi
 from avito_service.avito.limits import BudgetExhausted
@@ -44,6 +44,7 @@ from local_runtime.intrinsics import Resolver, StackContext
 from local_runtime.schedules import load_schedules, scheduled_event
 from local_runtime.template import load_template
 from tests.conftest import reset_caches
+from tests.support.accounts import create_account
 from tests.support.events import FakeContext, call_route
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,10 +94,7 @@ class WorkerContext(FakeContext):
 
 
 def new_account(client_id: str, secret: str, user_id: int | None) -> str:
-    body: dict[str, Any] = {"name": f"Shop {client_id}", "clientId": client_id, "clientSecret": secret}
-    if user_id is not None:
-        body["userId"] = str(user_id)
-    return service.create_account(AccountCreate(**body)).id
+    return create_account(name=f"Shop {client_id}", clientId=client_id, clientSecret=secret, userId=user_id)
 
 
 def job(job_id: str, role: str = "operator") -> dict[str, Any]:
@@ -372,11 +370,11 @@ def test_the_sliding_log_never_lets_more_than_the_limit_through_in_a_window(env:
     taken: list[float] = []
     lock = threading.Lock()
 
-    def take() -> None:
+    def take() -> None:  # the times the slots were logged at, not when this thread got to run again
         for _ in range(20):
-            budget.acquire("acc-1", "core.items", max_wait=10)
+            slot = budget.acquire("acc-1", "core.items", max_wait=10)
             with lock:
-                taken.append(time.time())
+                taken.append(slot.logged_at)
 
     threads = [threading.Thread(target=take) for _ in range(3)]
     for thread in threads:
@@ -390,6 +388,27 @@ def test_the_sliding_log_never_lets_more_than_the_limit_through_in_a_window(env:
     with pytest.raises(BudgetExhausted):
         real_minute.acquire("acc-2", "core.items", max_wait=0)
     real_minute.acquire("acc-3", "core.items", max_wait=0)  # another account has its own budget
+
+
+def test_a_slow_call_holds_its_slot_until_a_window_after_its_answer(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Avito counts a call when it arrives, somewhere between its send and its answer: a slot logged only at the
+    send would let a later, faster call into the same minute of Avito's as a slow one (seen under a busy machine)."""
+    moment = [1_000.0]
+    monkeypatch.setattr(clock, "now", lambda: moment[0])
+    real_minute = limits.AvitoLimits(limits.DynamoStore(get_settings().avito_limits_table))  # 60 s windows
+    slots = [real_minute.acquire("acc-slow", "core.items", max_wait=0) for _ in range(25)]
+    for slot in slots[1:]:
+        real_minute.answered("acc-slow", "core.items", slot)  # answered at once
+    moment[0] = 1_030.0
+    real_minute.answered("acc-slow", "core.items", slots[0])  # this one took 30 s
+    moment[0] = 1_062.0  # a window (and the margin) after the sends: 24 slots are free again, not 25
+    for _ in range(24):
+        real_minute.acquire("acc-slow", "core.items", max_wait=0)
+    with pytest.raises(BudgetExhausted) as raised:
+        real_minute.acquire("acc-slow", "core.items", max_wait=0)
+    assert 28 < raised.value.retry_in <= 30  # the slow call's slot frees a window after its answer (1,091)
 
 
 # --- the daily schedule ------------------------------------------------------------------------------------

@@ -11,12 +11,11 @@ import chats_get
 import chats_list
 import chats_messages
 import pytest
-from avito_service.accounts import service as accounts_service
-from avito_service.accounts.models import AccountCreate
 from avito_service.messenger import store as store_module
 from avito_service.messenger.items import chat_pk
 from avito_service.messenger.store import ChatStore, chat_store
 
+from tests.support.accounts import create_account
 from tests.support.events import FakeContext, call
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -33,8 +32,7 @@ def fresh_store() -> Iterator[None]:
 
 
 def make_account(name: str = "Shop", user_id: str = USER_ID) -> str:
-    body = AccountCreate(name=name, clientId=f"client-{name}", clientSecret="s3cret", userId=user_id)
-    return accounts_service.create_account(body).id
+    return create_account(name=name, clientId=f"client-{name}", userId=user_id)
 
 
 @pytest.fixture

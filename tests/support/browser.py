@@ -77,6 +77,21 @@ def visible(driver: WebDriver, selector: str) -> WebElement:
     return wait_for(driver, find, f"no visible {selector}")
 
 
+def click(driver: WebDriver, selector: str) -> None:
+    """Click the first displayed element for ``selector`` (waits for it). The console re-renders lists as data
+    arrives (the accounts' names, a live update), so an element found a moment ago may be gone by the click:
+    that is retried with the element as it is now."""
+
+    def press(d: WebDriver) -> bool:
+        element = next((el for el in d.find_elements(By.CSS_SELECTOR, selector) if el.is_displayed()), None)
+        if element is None:
+            return False
+        element.click()
+        return True
+
+    wait_for(driver, press, f"nothing to click at {selector}")
+
+
 def all_of(driver: WebDriver, selector: str) -> list[WebElement]:
     return driver.find_elements(By.CSS_SELECTOR, selector)
 

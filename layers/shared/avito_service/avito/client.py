@@ -273,13 +273,16 @@ class AvitoClient:
 
     def _within_limits(self, call: Call, method: str, url: str, **kwargs: Any) -> requests.Response:
         """The request-path hook of Avito's per-account limits, shared by every container (limits.py): wait for
-        the account's budget (at most ``limit_wait``, else BudgetExhausted, a 429), send, and remember a 429's
-        Retry-After so other containers wait too."""
+        the account's budget (at most ``limit_wait``, else BudgetExhausted, a 429), send, log when the answer
+        came, and remember a 429's Retry-After so other containers wait too."""
         budget = limits.shared_limits()
         # the wait draws from the request's deadline too: never wait past what is left of it for the call itself
         max_wait = min(self.limit_wait, max(0.0, self.deadline.remaining() - call.reserve - 1.0))
-        budget.acquire(self.account_id, call.name, max_wait=max_wait)
-        response = self.session.request(method, url, **kwargs)
+        slot = budget.acquire(self.account_id, call.name, max_wait=max_wait)
+        try:
+            response = self.session.request(method, url, **kwargs)
+        finally:
+            budget.answered(self.account_id, call.name, slot)  # the slot is held until a window after this
         if response.status_code == 429:
             header = response.headers.get("Retry-After", "").strip()
             if header.isdigit():

@@ -12,8 +12,12 @@ the few lines below do the same with a DynamoDB conditional write.
 
 Algorithm: a **sliding log** per account and endpoint (item ``<accountId>#<endpoint>``): the times of the last
 ``limit`` calls and a version number. A call may go when fewer than ``limit`` calls are logged within the
-window (plus a small safety margin for clock and network differences); it is logged with a conditional write
-on the version, so two containers never both take the last slot. This guarantees "never more than ``limit``
+window (plus a small safety margin for clock differences); it is logged with a conditional write on the
+version, so two containers never both take the last slot. A call is logged when it is sent and logged again
+with the time its answer came back (:meth:`AvitoLimits.answered`): Avito counts a call when it arrives, which is
+somewhere in between, so a slot is held until a window after the answer. Logged only at the send, a call that
+travelled slowly (a busy machine, a slow proxy) could arrive inside the window of a later call that travelled
+fast, and Avito would count one too many. This guarantees "never more than ``limit``
 calls in any window", which a fixed-window counter (up to twice the limit across a window boundary) or a
 token bucket (a full bucket plus its refill within one window) does not. One key per account and endpoint:
 no hot key across accounts. Items expire by ``ttl`` once their window has passed.
@@ -46,7 +50,7 @@ RULES: dict[str, Rule] = {
     "core.items": Rule(25, 60.0),
     "cpa.balance": Rule(1, 60.0),
 }
-MARGIN_SECONDS = 1.0  # added to each window: our clock, Avito's and the request's way there differ a little
+MARGIN_SECONDS = 1.0  # added to each window: our clocks and Avito's differ a little
 MIN_MARGIN_SECONDS = 0.1  # the margin's floor when the windows are scaled down (tests)
 MAX_CONFLICTS = 50
 
@@ -62,6 +66,19 @@ class BudgetExhausted(TooManyRequests):
         super().__init__(f"{what}; try again in {max(1, math.ceil(retry_in))} s.")
         self.endpoint = endpoint
         self.retry_in = retry_in
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A call's place in an account's budget: seconds waited for it, and the time logged (None: no limit)."""
+
+    waited: float
+    logged_at: float | None
+
+
+def _logged(moment: float) -> float:
+    """A time as the log stores it (milliseconds), so a slot finds its own entry again."""
+    return round(moment, 3)
 
 
 @dataclass
@@ -98,7 +115,7 @@ class DynamoStore:
     def write(self, key: str, state: _State, expected_version: int, expires: float) -> bool:
         condition = "attribute_not_exists(ver)" if expected_version == 0 else "ver = :expected"
         values: dict[str, Any] = {
-            ":calls": [Decimal(str(round(c, 3))) for c in state.calls],
+            ":calls": [Decimal(str(_logged(c))) for c in state.calls],
             ":ver": expected_version + 1,
             ":ttl": int(expires),
         }
@@ -171,10 +188,11 @@ class AvitoLimits:
         rule = RULES.get(endpoint)
         return Rule(rule.limit, rule.period * self.time_scale) if rule else None
 
-    def acquire(self, account_id: str, endpoint: str, max_wait: float) -> float:
+    def acquire(self, account_id: str, endpoint: str, max_wait: float) -> Slot:
         """Wait (at most ``max_wait`` seconds, drawn from the caller's deadline) for a slot and take it.
 
-        Returns the seconds waited; raises :class:`BudgetExhausted` without waiting when the slot is further away.
+        Returns the slot (the seconds waited, the time logged); raises :class:`BudgetExhausted` without waiting
+        when the slot is further away. Call :meth:`answered` with the slot once the call is over.
         """
         key = f"{account_id}#{endpoint}"
         rule = self.rule(endpoint)
@@ -195,11 +213,29 @@ class AvitoLimits:
                 waited += wait
                 continue
             if rule is None:
-                return waited
-            taken = _State([*recent, now][-rule.limit :], state.blocked_until, state.version)
+                return Slot(waited, None)
+            taken = _State([*recent, _logged(now)][-rule.limit :], state.blocked_until, state.version)
             if self._store.write(key, taken, state.version, now + window + 60):
-                return waited
+                return Slot(waited, _logged(now))
         raise BudgetExhausted(endpoint, 1.0, rule)  # extreme contention: let the caller come back
+
+    def answered(self, account_id: str, endpoint: str, slot: Slot) -> None:
+        """The call of ``slot`` is over (answered, failed or timed out): its slot is held until a window from now."""
+        rule = self.rule(endpoint)
+        if rule is None or slot.logged_at is None:
+            return
+        key = f"{account_id}#{endpoint}"
+        for _ in range(MAX_CONFLICTS):
+            state = self._store.read(key)
+            if slot.logged_at not in state.calls:
+                return  # pushed out of the log by later calls: nothing to extend
+            now = _logged(max(clock.now(), slot.logged_at))
+            calls = list(state.calls)
+            calls[calls.index(slot.logged_at)] = now
+            updated = _State(sorted(calls), state.blocked_until, state.version)
+            if self._store.write(key, updated, state.version, now + rule.period + self.margin + 60):
+                return
+        # extreme contention: the slot keeps its send time, as before answers were logged
 
     def retry_after(self, account_id: str, endpoint: str, seconds: float) -> None:
         """Avito answered 429 with ``Retry-After: seconds``: nobody calls this endpoint for the account until then."""

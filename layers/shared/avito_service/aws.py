@@ -12,7 +12,8 @@ from botocore.config import Config
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 # boto3's default session is not thread-safe: clients and resources are created under one lock (the keep-alive
-# worker's threads may all reach a cold container's first client at once). Using them needs no lock.
+# worker's threads may all reach a cold container's first client at once). Clients are then safe to share
+# between threads; resources are not (dynamodb_resource).
 _CREATING = threading.RLock()
 
 
@@ -28,19 +29,41 @@ def _created_once(factory: Callable[..., Any]) -> Callable[..., Any]:
     return get
 
 
-@_created_once
+class _PerThread(threading.local):
+    generation = -1
+    resource: Any = None
+    tables: dict[str, Any]
+
+
+_per_thread = _PerThread()
+_generation = [0]  # bumped by clear_caches(): every thread's resource is then made anew
+
+
 def dynamodb_resource() -> Any:
-    return boto3.resource("dynamodb", config=_CONFIG)
+    """This thread's DynamoDB resource. One per thread, unlike the clients: a resource's client turns ``Key``/
+    ``Attr`` conditions into expressions with one placeholder counter it resets per request, so two threads
+    building at once mix up each other's ``#n0``/``:v0`` (seen as "Query condition missed key schema element"
+    with two job workers in one process; the keep-alive worker's threads update accounts with conditions too)."""
+    local = _per_thread
+    if local.generation != _generation[0]:
+        with _CREATING:
+            local.resource = boto3.resource("dynamodb", config=_CONFIG)
+            local.tables = {}
+            local.generation = _generation[0]
+    return local.resource
 
 
-@_created_once
 def table(name: str) -> Any:
-    """The DynamoDB ``Table`` resource for ``name`` (cached per name)."""
-    return dynamodb_resource().Table(name)
+    """This thread's DynamoDB ``Table`` resource for ``name`` (cached per thread and name)."""
+    resource = dynamodb_resource()
+    tables = _per_thread.tables
+    if name not in tables:
+        tables[name] = resource.Table(name)
+    return tables[name]
 
 
 def dynamodb_client() -> Any:
-    """The resource's client: it takes and returns plain Python values, transactions included."""
+    """This thread's resource's client: it takes and returns plain Python values, transactions included."""
     return dynamodb_resource().meta.client
 
 
@@ -76,5 +99,7 @@ def connections_client(endpoint_url: str) -> Any:
 
 def clear_caches() -> None:
     """Forget every cached client (tests switch endpoints between cases)."""
-    for cached in (dynamodb_resource, table, dynamodb_low_level_client, secrets_client, sqs_client, connections_client):
+    with _CREATING:
+        _generation[0] += 1
+    for cached in (dynamodb_low_level_client, secrets_client, sqs_client, connections_client):
         cached.cache_clear()

@@ -9,6 +9,7 @@ redelivers (up to the queue's maxReceiveCount, then the dead-letter queue).
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -63,8 +64,14 @@ class ParallelBatchProcessor(BatchProcessor):
     def process(self) -> list[tuple]:
         if len(self.records) <= 1:
             return super().process()
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(self.records))) as pool:
-            return list(pool.map(self._process_record, self.records))
+        return list(_pool(self.max_workers).map(self._process_record, self.records))
+
+
+@functools.cache
+def _pool(max_workers: int) -> ThreadPoolExecutor:
+    """One pool per container, not one per batch: each thread keeps its own DynamoDB resource (aws.py) for as
+    long as the container lives instead of building one per batch."""
+    return ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="keepalive")
 
 
 def handle_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:

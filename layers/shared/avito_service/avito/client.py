@@ -65,6 +65,7 @@ class Call:
     messenger: bool = False
     auth: bool = True
     reserve: float = 0.0  # seconds of the budget that must be left after this call (to store its result)
+    raw: bool = False  # a successful answer is not JSON (a call recording): the response itself is returned
 
 
 def avito_path(template: str, *segments: Any) -> str:
@@ -293,6 +294,8 @@ class AvitoClient:
         status = response.status_code
         if status == 407 and self.uses_proxy:
             raise ProxyFailure(f"The proxy {describe(self.context.proxy)} failed: it rejected the login (HTTP 407).")
+        if call.raw and status < 400:
+            return response  # the caller reads (or closes) it
         try:
             body = response.json() if response.content else None
         except ValueError:
@@ -305,7 +308,7 @@ class AvitoClient:
                 ) from None
             body = None
         avito_code, avito_message = parse_error_body(body)
-        if status < 400 and not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+        if status < 400 and not _error_in_answer(body):
             return body
         detail = f": {avito_message}" if avito_message else ""
         kwargs = {
@@ -441,6 +444,13 @@ def _reason(exc: BaseException) -> str:
         if marker.lower() in text.lower():
             return reason
     return type(exc).__name__
+
+
+def _error_in_answer(body: Any) -> bool:
+    """An answer that reports an error inside an HTTP 2xx: ``{"error": {...}}`` (CPA, call tracking), except call
+    tracking's ``{"error": {"code": 0}}``, which its documents define as "no error" on every successful answer."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and error.get("code") != 0
 
 
 def _require_ok(body: Any, endpoint: str, failure: str) -> dict[str, Any]:

@@ -44,6 +44,7 @@ STORED_CHAT = "u2i-Zx8yW7vU6tS5rQ4pO3nM2l"  # the chat of the older chats_*/webh
 READ_MESSAGE = "f2a9c0de5b7d4e8f9a0b1c2d3e4f5a6b"
 OWN_MESSAGE = "a7c3e9d1b5f24680a1b2c3d4e5f6a7b8"  # the account's own, recent: messenger_delete_message deletes it
 VOICE_ID = "4f1c8e2a-voice-demo-1"
+REVIEW_ID, CALL_ID = 91000001, 81000001  # the review and call of the reviews_*/calls_* samples
 SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_USER_ID = "events-client", "events-secret", 123456789
 
 # Event files whose names do not start with the handler module's name.
@@ -85,6 +86,8 @@ def sim() -> Iterator[AvitoSimulator]:
     simulator.add_message(SIM_USER_ID, DEMO_CHAT, READ_MESSAGE, "Можно посмотреть сегодня?")
     simulator.add_voice_message(SIM_USER_ID, DEMO_CHAT, "voice-message-1", VOICE_ID)
     simulator.add_chat(SIM_USER_ID, "a2u-events-support", chat_type="a2u", client_name="Avito")
+    simulator.add_review(SIM_USER_ID, 2, "Долго ждал ответа", review_id=REVIEW_ID, sender_name="Игорь")
+    simulator.add_call(SIM_USER_ID, "79161234567", call_id=CALL_ID, call_time=1795600000, record=b"ID3 sample audio")
     yield simulator
     simulator.stop()
 
@@ -274,6 +277,18 @@ EXPECTED: dict[str, Check] = {
     ),
     "messenger_delete_message": expect(
         {200}, lambda d, w: (d["id"], d["type"]) == (OWN_MESSAGE, "deleted") or pytest.fail(str(d))
+    ),
+    "reviews_rating": expect(
+        {200}, lambda d, w: (d["isEnabled"], d["reviewsCount"]) == (True, 1) or pytest.fail(str(d))
+    ),
+    "reviews_list": expect({200}, lambda d, w: _ids(d) == [str(REVIEW_ID)] or pytest.fail(str(d))),
+    "reviews_answer": expect(
+        {200}, lambda d, w: (("status" in d and d["status"] == "moderation") or d.get("deleted")) or pytest.fail(str(d))
+    ),
+    "calls_list": expect({200}, lambda d, w: _ids(d) == [str(CALL_ID)] or pytest.fail(str(d))),
+    "calls_record": expect({200}, lambda d, w: d["url"].startswith("/api/v1/recordings/") or pytest.fail(str(d))),
+    "recordings_get": lambda name, status, body, world: (
+        (status == 403 and body["error"]["code"] == "link_expired") or pytest.fail(str(body))
     ),
     "messenger_blacklist": expect({200}, lambda d, w: (d["ok"], d["reason"]) == (True, "spam") or pytest.fail(str(d))),
 }

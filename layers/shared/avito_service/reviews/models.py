@@ -57,6 +57,11 @@ class AnswerRequest(Model):
     text: AnswerText = Field(description="the answer, 1-1000 characters")
 
 
+class AnswerDeleted(Model):
+    reviewId: str
+    deleted: bool
+
+
 def answer_from_avito(raw: Any) -> ReviewAnswer | None:
     if not isinstance(raw, dict) or raw.get("id") is None:
         return None

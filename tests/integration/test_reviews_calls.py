@@ -15,8 +15,12 @@ import recordings_get
 import reviews_answer
 import reviews_list
 import reviews_rating
+from avito_service.aws import table
 from avito_service.calls import service as calls_service
-from avito_service.reviews.store import review_store
+from avito_service.config import get_settings
+from avito_service.live.frames import frames_for
+from avito_service.reviews import daily
+from avito_service.reviews.store import review_key, review_store
 
 from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches
@@ -219,3 +223,29 @@ def test_recording_link_refuses_forged_and_expired_tokens(avito: AvitoSimulator)
             role=None,
         )
         assert status == 403 and body["error"]["code"] == "link_expired", body
+
+
+def test_daily_sync_stores_new_reviews_and_calls_and_announces_only_new_reviews(avito: AvitoSimulator) -> None:
+
+    account_id = account()
+    first = daily.sync_account(account_id, max_wait=0)
+    assert (first.newReviews, first.newCalls, first.skipped) == (61, 2, None)  # every page had new ones; both calls
+    messenger = table(get_settings().messenger_table)
+    old_item = messenger.get_item(Key=review_key(account_id, "500"))["Item"]
+    assert frames_for("INSERT", None, old_item) == []  # the first fill is history, not news
+    avito.add_review(USER, 1, "Ужасно", review_id=777, created=NOW + 5)
+    try:
+        second = daily.sync_account(account_id, max_wait=0)
+        assert (second.newReviews, second.newCalls) == (1, 0)
+        item = messenger.get_item(Key=review_key(account_id, "777"))["Item"]
+        [frame] = frames_for("INSERT", None, item)
+        assert frame.event == "avito-new-review" and frame.account_id == account_id
+        assert frame.data["review"]["text"] == "Ужасно" and frame.data["review"]["score"] == 1
+    finally:
+        avito.account(USER).reviews = [r for r in avito.account(USER).reviews if r.review_id != 777]
+
+
+def test_daily_sync_skips_what_an_account_cannot_use(avito: AvitoSimulator) -> None:
+
+    result = daily.sync_account(account("rc-2"), max_wait=0)
+    assert (result.newReviews, result.newCalls, result.skipped) == (0, 0, "reviews, calls")

@@ -14,6 +14,7 @@ class JobKind(StrEnum):
     SYNC_STATS = "sync-stats"
     SYNC_ALL_STATS = "sync-all-stats"
     CHECK_ALL_CONNECTIONS = "check-all-connections"
+    SYNC_REVIEWS_CALLS = "sync-reviews-calls"  # the daily sync's new reviews and calls (reviews/daily.py)
 
 
 class JobStatus(StrEnum):

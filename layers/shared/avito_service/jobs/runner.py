@@ -15,6 +15,7 @@ from typing import Any
 
 from avito_service import clock
 from avito_service.avito.errors import AvitoAuthError
+from avito_service.avito.limits import BudgetExhausted
 from avito_service.config import get_settings
 from avito_service.connection import check_connection
 from avito_service.errors import NotFound, ServiceError
@@ -77,6 +78,8 @@ def run_task(message: dict[str, Any], seconds: float) -> str:
     kind = JobKind(header.get("kind", JobKind.SYNC_STATS.value))
     if kind == JobKind.CHECK_ALL_CONNECTIONS:
         return _check(store, job_id, order, account_id)
+    if kind == JobKind.SYNC_REVIEWS_CALLS:
+        return _reviews_and_calls(store, job_id, order, account_id, owner)
     cursor = sync.SyncCursor.model_validate(task.get("cursor") or {"days": int(header.get("days", 30))})
     settings = get_settings()
     budget = sync.Budget(seconds, max_wait=settings.jobs_max_wait_seconds)
@@ -128,6 +131,22 @@ def _check(store: JobStore, job_id: str, order: int, account_id: str) -> str:
     return _finish(
         store, job_id, order, account_id, JobStatus.FAILED, error or "not connected", result.connectionStatus.value
     )
+
+
+def _reviews_and_calls(store: JobStore, job_id: str, order: int, account_id: str, owner: str) -> str:
+    from avito_service.reviews import daily  # noqa: PLC0415 - only this kind needs it
+
+    try:
+        daily.sync_account(account_id, max_wait=get_settings().jobs_max_wait_seconds)
+    except BudgetExhausted as exhausted:  # call tracking's 5 a minute: continue once a slot is free
+        store.release(job_id, order, account_id, owner)
+        enqueue(job_id, [(order, account_id)], delay=exhausted.retry_in)
+        return "paused"
+    except NotFound:
+        return _finish(store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.")
+    except ServiceError as error:
+        return _finish(store, job_id, order, account_id, JobStatus.FAILED, error.message)
+    return _finish(store, job_id, order, account_id, JobStatus.DONE, None)
 
 
 def _finish(  # noqa: PLR0917 - the task's key, its outcome and why

@@ -249,3 +249,20 @@ def test_daily_sync_skips_what_an_account_cannot_use(avito: AvitoSimulator) -> N
 
     result = daily.sync_account(account("rc-2"), max_wait=0)
     assert (result.newReviews, result.newCalls, result.skipped) == (0, 0, "reviews, calls")
+
+
+def test_deleting_an_account_removes_its_stored_reviews_and_calls(avito: AvitoSimulator) -> None:
+    from avito_service.account_cleanup import clean_up
+    from avito_service.accounts import service as accounts
+    from avito_service.calls.store import calls_pk
+    from avito_service.reviews.store import partition, put_once, reviews_pk
+
+    account_id = account()
+    daily.sync_account(account_id, max_wait=0)
+    assert partition(reviews_pk(account_id)) and partition(calls_pk(account_id))
+    accounts.delete_account(account_id)
+    clean_up(account_id, now=time.time() + 120)
+    assert partition(reviews_pk(account_id)) == [] and partition(calls_pk(account_id)) == []
+    gone = {"pk": reviews_pk(account_id), "sk": "REVIEW#1", "accountId": account_id, "reviewJson": "{}"}
+    assert put_once(gone, account_id) is False  # nothing is written for a deleted account
+    assert partition(reviews_pk(account_id)) == []

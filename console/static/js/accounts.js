@@ -4,6 +4,7 @@
 
 import { h, replace, shortTime, fullTime, roubles } from "./dom.js";
 import { enc } from "./api.js";
+import { t as reviewsText } from "./reviews.js";
 
 const CONNECTION = {
   connected: ["ok", "Connected"],
@@ -149,7 +150,7 @@ export class AccountsView {
       h("td", { title: fullTime(account.lastSyncAt) }, account.lastSyncAt ? shortTime(account.lastSyncAt) : "never"),
       h("td", {}, online),
       h("td", {}, webhook),
-      h("td", { class: "actions" }, check, sync, h("a", { class: "small", href: `#/stats/${enc(account.id)}` }, "Statistics")),
+      h("td", { class: "actions" }, check, sync, h("a", { class: "small", href: `#/stats/${enc(account.id)}` }, "Statistics"), h("a", { class: "small", href: `#/reviews/${enc(account.id)}`, dataset: { testid: "account-reviews" } }, reviewsText("nav.reviews"))),
     );
   }
 

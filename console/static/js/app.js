@@ -8,6 +8,7 @@ import { Chime } from "./sound.js";
 import { InboxView } from "./inbox.js";
 import { AccountsView } from "./accounts.js";
 import { StatsView } from "./stats.js";
+import { ReviewsView, t as reviewsText } from "./reviews.js";
 
 const LIVE_LABELS = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", off: "No live updates" };
 
@@ -26,6 +27,7 @@ class ConsoleApp {
     this.live.addEventListener("avito-chat-updated", (event) => this.views?.inbox.upsert(event.detail.chat));
     this.live.addEventListener("avito-new-message", (event) => this.views?.inbox.chatView.newMessage(event.detail));
     this.live.addEventListener("avito-notification", (event) => this.notified(event.detail));
+    this.live.addEventListener("avito-new-review", (event) => this.views?.reviews.newReview(event.detail));
     this.live.addEventListener("resync", () => this.resync());
     window.addEventListener("hashchange", () => this.route());
   }
@@ -81,7 +83,7 @@ class ConsoleApp {
     const nav = (id, hash, label) => h("a", { href: hash, dataset: { testid: id, view: hash.slice(2) } }, label);
     this.liveBadge = h("span", { class: "live-state", dataset: { testid: "live-state" } });
     this.muteButton = h("button", { type: "button", class: "ghost small", dataset: { testid: "mute" }, onclick: () => this.toggleMute() });
-    this.navLinks = [nav("nav-inbox", "#/inbox", "Inbox"), nav("nav-accounts", "#/accounts", "Accounts"), nav("nav-stats", "#/stats", "Statistics")];
+    this.navLinks = [nav("nav-inbox", "#/inbox", "Inbox"), nav("nav-accounts", "#/accounts", "Accounts"), nav("nav-stats", "#/stats", "Statistics"), nav("nav-reviews", "#/reviews", reviewsText("nav.reviews"))];
     this.main = h("main", { class: "content" });
     replace(
       this.root,
@@ -98,7 +100,7 @@ class ConsoleApp {
       ),
       this.main,
     );
-    this.views = { inbox: new InboxView(this), accounts: new AccountsView(this), stats: new StatsView(this) };
+    this.views = { inbox: new InboxView(this), accounts: new AccountsView(this), stats: new StatsView(this), reviews: new ReviewsView(this) };
     this.renderLiveState();
     this.renderMute();
     this.live.start();
@@ -131,7 +133,7 @@ class ConsoleApp {
     for (const link of this.navLinks) link.classList.toggle("active", link.dataset.view === name);
     const target = this.views[name];
     if (this.main.firstChild !== target.element) replace(this.main, target.element);
-    this.titleBase = `${{ inbox: "Inbox", accounts: "Accounts", stats: "Statistics" }[name]} · Avito console`;
+    this.titleBase = `${{ inbox: "Inbox", accounts: "Accounts", stats: "Statistics", reviews: reviewsText("nav.reviews") }[name]} · Avito console`;
     this.setUnreadTotal(this.unreadTotal);
     target.show(...rest)?.catch?.((error) => console.error(error));
   }

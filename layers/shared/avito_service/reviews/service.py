@@ -107,7 +107,7 @@ def _find(client: InboundApi, account_id: str, review_id: str) -> Review | None:
 
 
 def sync_new(client: InboundApi, account_id: str) -> tuple[list[Review], int]:
-    """The daily sync: newest pages until one holds no new review (or the end). Returns (new reviews, Avito calls)."""
+    """The daily sync: newest pages until one holds a known review (or the end). Returns (new reviews, Avito calls)."""
     new: list[Review] = []
     calls = 0
     for number in range(SYNC_MAX_PAGES):
@@ -115,6 +115,7 @@ def sync_new(client: InboundApi, account_id: str) -> tuple[list[Review], int]:
         calls += 1
         stored = review_store().save(account_id, _reviews(account_id, page["reviews"]))
         new.extend(stored)
-        if not stored or len(page["reviews"]) < REVIEWS_PAGE_MAX:
+        # newest first: a page that held any known review is where the known ones begin
+        if len(stored) < len(page["reviews"]) or len(page["reviews"]) < REVIEWS_PAGE_MAX:
             break
     return new, calls

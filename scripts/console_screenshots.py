@@ -1,4 +1,5 @@
-"""``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-inbox.png and docs/console-chat.png.
+"""``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-inbox.png, docs/console-chat.png
+and docs/console-reviews.png (``--only reviews``: that one alone).
 
 Starts the demo (simulator + local stack on free ports, see scripts/demo.py), opens the console in headless
 Chromium (tests/support/browser.py) signed in as the demo admin, and saves the inbox and one open chat.
@@ -10,6 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from selenium.webdriver.remote.webdriver import WebDriver
+
 from scripts.demo import DEMO_CHAT, setup
 from tests.support.browser import chromium, tid, visible, wait_for
 
@@ -17,7 +20,19 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 
+def reviews(driver: WebDriver, base: str, account_id: str) -> None:
+    """The "Отзывы" view of the demo account: unanswered reviews first, an answer being typed, the calls."""
+    driver.get(f"{base}#/reviews/{account_id}")
+    wait_for(driver, lambda d: len(d.find_elements("css selector", tid("review"))) >= 4, "reviews")
+    wait_for(driver, lambda d: d.find_elements("css selector", tid("call-row")), "calls")
+    visible(driver, tid("answer-text")).send_keys(
+        "Игорь, извините за долгий ответ! Напишите нам, подберём удобное время."
+    )
+    driver.save_screenshot(str(DOCS / "console-reviews.png"))
+
+
 def main() -> int:
+    only_reviews = sys.argv[1:] == ["--only", "reviews"]
     demo = setup(0, 0, 0, schedule_seconds=3600)
     try:
         with tempfile.TemporaryDirectory() as profile:
@@ -25,6 +40,11 @@ def main() -> int:
             try:
                 base = f"{demo.stack.api_url}/console/"
                 driver.get(f"{base}#token={demo.token}")
+                DOCS.mkdir(exist_ok=True)
+                if only_reviews:
+                    driver.set_window_size(1280, 900)
+                    reviews(driver, base, demo.account["id"])
+                    return 0
                 wait_for(driver, lambda d: len(d.find_elements("css selector", tid("chat-item"))) >= 3, "chats")
                 DOCS.mkdir(exist_ok=True)
                 driver.save_screenshot(str(DOCS / "console-inbox.png"))
@@ -34,11 +54,13 @@ def main() -> int:
                 wait_for(driver, lambda d: not d.find_elements("css selector", open_item), "the chat marked read")
                 visible(driver, tid("composer-input")).send_keys("Добрый вечер! Да, приезжайте к 19:00.")
                 driver.save_screenshot(str(DOCS / "console-chat.png"))
+                driver.set_window_size(1280, 900)
+                reviews(driver, base, demo.account["id"])
             finally:
                 driver.quit()
     finally:
         demo.stop()
-    print(f"wrote {DOCS / 'console-inbox.png'} and {DOCS / 'console-chat.png'}")
+    print(f"wrote {DOCS / 'console-inbox.png'}, {DOCS / 'console-chat.png'} and {DOCS / 'console-reviews.png'}")
     return 0
 
 

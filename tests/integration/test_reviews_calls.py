@@ -179,6 +179,11 @@ def test_calls_window_paging_and_validation(avito: AvitoSimulator) -> None:
     backwards = get(calls_list, resource, {"id": account_id}, query={"from": "2026-06-01", "to": "2026-05-01"})
     assert backwards[0] == 422
     assert get(calls_list, resource, {"id": account_id}, query={"from": "yesterday"})[0] == 422
+    for edge in ({"from": "9999-12-31T00:00:00Z"}, {"to": "0001-01-02T00:00:00Z"}):
+        assert get(calls_list, resource, {"id": account_id}, query=edge)[0] == 422, edge
+    alone = get(calls_list, resource, {"id": account_id}, query={"from": "2026-01-01T00:00:00Z"})
+    assert alone[0] == 200, alone  # `to` defaults to 92 days after an old `from`
+    assert avito.requests[-1].body["dateTimeTo"] == "2026-04-03T00:00:00Z"
 
 
 def test_call_tracking_429_keeps_avitos_five_a_minute(avito: AvitoSimulator) -> None:

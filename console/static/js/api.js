@@ -2,15 +2,21 @@
 // Its base is derived from the page's own address: the console is served at <stage>/console/, the API at
 // <stage>/api/v1, so the same files work locally (no stage) and deployed (/prod).
 
+import { has, t } from "./i18n.js";
+
 export function apiBase(location) {
   const stage = location.pathname.replace(/\/console(\/.*)?$/, "");
   return `${location.origin}${stage}/api/v1`;
 }
 
-/** A failed call: `status` (0 when the network failed), the contract's `code`, a sentence in `message`. */
+/**
+ * A failed call: `status` (0 when the network failed), the contract's `code`, a sentence in `message` (in the
+ * console's language when the dictionaries know the code, else the service's own sentence, kept in `serverMessage`).
+ */
 export class ApiError extends Error {
   constructor(status, code, message, details = []) {
-    super(message);
+    super(has(`errors.${code}`) ? t(`errors.${code}`) : message);
+    this.serverMessage = message;
     this.status = status;
     this.code = code;
     this.details = details;
@@ -43,7 +49,7 @@ export class Api {
     try {
       response = await fetch(url, init);
     } catch {
-      throw new ApiError(0, "network_error", "The service cannot be reached; check the connection.");
+      throw new ApiError(0, "network_error", t("errors.network_error"));
     }
     let body = null;
     try {
@@ -57,7 +63,7 @@ export class Api {
       throw new ApiError(
         response.status,
         error.code || `http_${response.status}`,
-        error.message || body?.message || `The service answered ${response.status}.`,
+        error.message || body?.message || t("api.status", { status: response.status }),
         error.details || [],
       );
     }

@@ -8,15 +8,16 @@ import { Chime } from "./sound.js";
 import { InboxView } from "./inbox.js";
 import { AccountsView } from "./accounts.js";
 import { StatsView } from "./stats.js";
+import { initI18n, language, setLanguage, t, DICTIONARIES } from "./i18n.js";
 
-const LIVE_LABELS = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", off: "No live updates" };
+const VIEW_TITLES = { inbox: "nav.inbox", accounts: "nav.accounts", stats: "nav.stats" };
 
 class ConsoleApp {
   constructor(root, config) {
     this.root = root;
     this.config = config;
     this.session = new Session();
-    this.api = new Api(apiBase(window.location), this.session, () => this.signOut("Your session has ended; sign in again."));
+    this.api = new Api(apiBase(window.location), this.session, () => this.signOut(t("app.sessionEnded")));
     this.accounts = new Map();
     this.chime = new Chime();
     this.live = new Live(config.websocketUrl || null, () => this.session.token);
@@ -36,10 +37,41 @@ class ConsoleApp {
     else this.renderSignIn(error);
   }
 
+  // ---------------------------------------------------------------- language
+  /** RU | EN: the chosen language is remembered in this browser; the page is drawn again in it. */
+  languageSwitch() {
+    const choose = (code) => () => {
+      if (code === language()) return;
+      setLanguage(code);
+      if (this.views) this.enter();
+      else this.renderSignIn();
+    };
+    return h(
+      "span",
+      { class: "language", role: "group", "aria-label": t("app.language"), dataset: { testid: "language", language: language() } },
+      Object.keys(DICTIONARIES).map((code) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: "ghost small",
+            lang: code,
+            title: t(`lang.${code}.name`),
+            "aria-pressed": String(code === language()),
+            dataset: { testid: `language-${code}` },
+            onclick: choose(code),
+          },
+          t(`lang.${code}`),
+        ),
+      ),
+    );
+  }
+
   // ---------------------------------------------------------------- sign-in
   renderSignIn(message) {
     this.live.stop();
-    const input = h("textarea", { rows: 4, placeholder: "eyJhbGciOiJIUzI1NiIs…", dataset: { testid: "token-input" }, "aria-label": "Token", spellcheck: "false", autocomplete: "off" });
+    document.title = t("app.name");
+    const input = h("textarea", { rows: 4, placeholder: "eyJhbGciOiJIUzI1NiIs…", dataset: { testid: "token-input" }, "aria-label": t("signIn.token"), spellcheck: "false", autocomplete: "off" });
     const error = h("p", { class: "notice error", hidden: !message, dataset: { testid: "sign-in-error" } }, message || "");
     const form = h(
       "form",
@@ -58,11 +90,11 @@ class ConsoleApp {
           this.enter();
         },
       },
-      h("h1", {}, "Avito Service console"),
-      h("p", { class: "muted" }, "Paste the token (JWT) you were given. It stays in this browser only and is sent with each request to the service."),
+      h("div", { class: "sign-in-head" }, h("h1", {}, t("signIn.title")), this.languageSwitch()),
+      h("p", { class: "muted" }, t("signIn.tokenHelp")),
       input,
       error,
-      h("button", { type: "submit", class: "primary", dataset: { testid: "sign-in-submit" } }, "Sign in"),
+      h("button", { type: "submit", class: "primary", dataset: { testid: "sign-in-submit" } }, t("signIn.submit")),
     );
     replace(this.root, h("main", { class: "center" }, form));
     input.focus();
@@ -78,27 +110,29 @@ class ConsoleApp {
 
   // ---------------------------------------------------------------- the signed-in shell
   enter() {
+    const filters = this.views?.inbox.filters; // drawn again in another language: the inbox keeps its filters
     const nav = (id, hash, label) => h("a", { href: hash, dataset: { testid: id, view: hash.slice(2) } }, label);
     this.liveBadge = h("span", { class: "live-state", dataset: { testid: "live-state" } });
     this.muteButton = h("button", { type: "button", class: "ghost small", dataset: { testid: "mute" }, onclick: () => this.toggleMute() });
-    this.navLinks = [nav("nav-inbox", "#/inbox", "Inbox"), nav("nav-accounts", "#/accounts", "Accounts"), nav("nav-stats", "#/stats", "Statistics")];
+    this.navLinks = [nav("nav-inbox", "#/inbox", t("nav.inbox")), nav("nav-accounts", "#/accounts", t("nav.accounts")), nav("nav-stats", "#/stats", t("nav.stats"))];
     this.main = h("main", { class: "content" });
     replace(
       this.root,
       h(
         "header",
         { class: "topbar" },
-        h("span", { class: "brand" }, "Avito console"),
+        h("span", { class: "brand" }, t("app.name")),
         h("nav", {}, this.navLinks),
         h("span", { class: "spacer" }),
         this.liveBadge,
         this.muteButton,
-        h("span", { class: "who", dataset: { testid: "who", role: this.session.role } }, `${this.session.claims.sub || "signed in"} · ${this.session.role}`),
-        h("button", { type: "button", class: "ghost small", dataset: { testid: "sign-out" }, onclick: () => this.signOut() }, "Sign out"),
+        this.languageSwitch(),
+        h("span", { class: "who", dataset: { testid: "who", role: this.session.role } }, `${this.session.claims.sub || t("app.signedIn")} · ${roleName(this.session.role)}`),
+        h("button", { type: "button", class: "ghost small", dataset: { testid: "sign-out" }, onclick: () => this.signOut() }, t("app.signOut")),
       ),
       this.main,
     );
-    this.views = { inbox: new InboxView(this), accounts: new AccountsView(this), stats: new StatsView(this) };
+    this.views = { inbox: new InboxView(this, filters), accounts: new AccountsView(this), stats: new StatsView(this) };
     this.renderLiveState();
     this.renderMute();
     this.live.start();
@@ -107,7 +141,7 @@ class ConsoleApp {
         this.views?.inbox.renderAccountFilter();
         this.views?.inbox.render();
       })
-      .catch((error) => this.views?.inbox && (this.views.inbox.status.textContent = `Accounts could not be loaded: ${error.message}`));
+      .catch((error) => this.views?.inbox && (this.views.inbox.status.textContent = t("app.accountsFailed", { error: error.message })));
     this.views.inbox.load();
     this.route();
   }
@@ -131,7 +165,7 @@ class ConsoleApp {
     for (const link of this.navLinks) link.classList.toggle("active", link.dataset.view === name);
     const target = this.views[name];
     if (this.main.firstChild !== target.element) replace(this.main, target.element);
-    this.titleBase = `${{ inbox: "Inbox", accounts: "Accounts", stats: "Statistics" }[name]} · Avito console`;
+    this.titleBase = t("app.pageTitle", { view: t(VIEW_TITLES[name]), app: t("app.name") });
     this.setUnreadTotal(this.unreadTotal);
     target.show(...rest)?.catch?.((error) => console.error(error));
   }
@@ -144,7 +178,7 @@ class ConsoleApp {
   // ---------------------------------------------------------------- live
   renderLiveState() {
     if (!this.liveBadge) return;
-    this.liveBadge.textContent = LIVE_LABELS[this.live.state] || this.live.state;
+    this.liveBadge.textContent = t(`live.${this.live.state}`);
     this.liveBadge.dataset.state = this.live.state;
   }
 
@@ -164,7 +198,7 @@ class ConsoleApp {
   }
 
   renderMute() {
-    this.muteButton.textContent = this.chime.muted ? "Sound off" : "Sound on";
+    this.muteButton.textContent = this.chime.muted ? t("sound.off") : t("sound.on");
     this.muteButton.dataset.muted = String(this.chime.muted);
     this.muteButton.dataset.chimes = String(this.chime.played);
     this.muteButton.setAttribute("aria-pressed", String(this.chime.muted));
@@ -172,7 +206,7 @@ class ConsoleApp {
 
   setUnreadTotal(total) {
     this.unreadTotal = total;
-    document.title = `${total ? `(${total}) ` : ""}${this.titleBase || "Avito console"}`;
+    document.title = `${total ? `(${total}) ` : ""}${this.titleBase || t("app.name")}`;
   }
 }
 
@@ -186,4 +220,10 @@ async function loadConfig() {
   return { websocketUrl: null };
 }
 
+/** A role's name in the language ("оператор"); a role the console does not know is shown as it is. */
+function roleName(role) {
+  return ["admin", "director", "operator"].includes(role) ? t(`role.${role}`) : role;
+}
+
+initI18n();
 loadConfig().then((config) => new ConsoleApp(document.getElementById("app"), config).start());

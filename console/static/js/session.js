@@ -2,6 +2,8 @@
 // The page only reads the token's claims (role, sub, exp) to choose what to show; the service checks the
 // signature and the role on every call, so editing the token here gains nothing.
 
+import { t } from "./i18n.js";
+
 const KEY = "avito-console.token";
 
 function decodePart(part) {
@@ -13,15 +15,15 @@ function decodePart(part) {
 /** The claims of a JWT, or throws an Error with a sentence for the sign-in form. */
 export function claimsOf(token) {
   const parts = String(token || "").trim().split(".");
-  if (parts.length !== 3) throw new Error("That is not a JWT: it should have three parts separated by dots.");
+  if (parts.length !== 3) throw new Error(t("session.notJwt"));
   let claims;
   try {
     claims = decodePart(parts[1]);
   } catch {
-    throw new Error("That is not a JWT: its middle part is not readable.");
+    throw new Error(t("session.unreadable"));
   }
-  if (typeof claims !== "object" || claims === null) throw new Error("That JWT has no claims.");
-  if (typeof claims.exp === "number" && claims.exp * 1000 <= Date.now()) throw new Error("That token has expired.");
+  if (typeof claims !== "object" || claims === null) throw new Error(t("session.noClaims"));
+  if (typeof claims.exp === "number" && claims.exp * 1000 <= Date.now()) throw new Error(t("session.expired"));
   return claims;
 }
 

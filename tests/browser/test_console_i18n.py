@@ -78,7 +78,7 @@ def switch_to(driver: WebDriver, language: str) -> None:
 
 def test_the_console_opens_in_russian(page: WebDriver, stack: LocalStack, more: Seeded) -> None:
     page.get(f"{stack.api_url}/console/")
-    assert visible(page, tid("sign-in-submit")).text == "Войти"
+    assert visible(page, tid("login-submit")).text == "Войти"
     assert html_lang(page) == "ru" and page.title == "Консоль Авито"
     assert visible(page, tid("language-ru")).get_attribute("aria-pressed") == "true"
 
@@ -108,12 +108,12 @@ def test_the_switch_turns_it_english_and_is_remembered(page: WebDriver, stack: L
     page.refresh()
     assert nav_texts(page) == ["Inbox", "Accounts", "Statistics"] and html_lang(page) == "en"
     click(page, tid("sign-out"))  # the sign-in page keeps the language too
-    assert visible(page, tid("sign-in-submit")).text == "Sign in"
+    assert visible(page, tid("login-submit")).text == "Sign in"
 
     switch_to(page, "ru")
-    assert visible(page, tid("sign-in-submit")).text == "Войти"
+    assert visible(page, tid("login-submit")).text == "Войти"
     page.refresh()
-    assert visible(page, tid("sign-in-submit")).text == "Войти" and html_lang(page) == "ru"
+    assert visible(page, tid("login-submit")).text == "Войти" and html_lang(page) == "ru"
 
 
 # --- plural forms ------------------------------------------------------------------------------------------------
@@ -225,6 +225,7 @@ def english_words(driver: WebDriver) -> set[str]:
 def test_the_russian_console_shows_no_english(page: WebDriver, stack: LocalStack, more: Seeded) -> None:
     """Every view (and the block dialog) in Russian: no English word anywhere in the page's text or labels."""
     page.get(f"{stack.api_url}/console/")
+    click(page, tid("token-toggle"))
     visible(page, tid("token-input"))
     assert english_words(page) == set()
 
@@ -259,3 +260,4 @@ def test_the_token_link_still_signs_in_and_the_page_says_it_in_russian(page: Web
     page.get("about:blank")
     page.get(f"{stack.api_url}/console/#token=not-a-jwt")
     assert visible(page, tid("sign-in-error")).text == "Это не JWT: в нём должно быть три части, разделённые точками."
+    visible(page, tid("token-input"))  # the token form opens for a bad link

@@ -24,21 +24,29 @@ export class ApiError extends Error {
 }
 
 export class Api {
-  /** @param session the Session whose token is sent; @param onUnauthorized called on any 401 */
-  constructor(base, session, onUnauthorized) {
+  /**
+   * @param session the Session whose token is sent
+   * @param onUnauthorized called on a 401 to a call that carried a token (and could not be renewed)
+   * @param renew async () => whether the access token was renewed (refresh token); a 401 is then retried once
+   */
+  constructor(base, session, onUnauthorized, renew = null) {
     this.base = base;
     this.session = session;
     this.onUnauthorized = onUnauthorized;
+    this.renew = renew;
   }
 
-  /** The `data` of the contract's success envelope, the whole body with {full: true}; throws ApiError. */
-  async request(method, path, { query, json, form, headers = {}, full = false } = {}) {
+  /**
+   * The `data` of the contract's success envelope, the whole body with {full: true}; throws ApiError.
+   * `anonymous`: no token is sent (the sign-in calls), and a 401 is only this call's answer.
+   */
+  async request(method, path, { query, json, form, headers = {}, full = false, anonymous = false, retried = false } = {}) {
     const url = new URL(this.base + path);
     for (const [key, value] of Object.entries(query || {})) {
       if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
     }
     const init = { method, headers: { Accept: "application/json", ...headers } };
-    if (this.session.token) init.headers.Authorization = `Bearer ${this.session.token}`;
+    if (this.session.token && !anonymous) init.headers.Authorization = `Bearer ${this.session.token}`;
     if (json !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(json);
@@ -59,7 +67,12 @@ export class Api {
     }
     if (!response.ok || !body || body.success === false) {
       const error = body?.error || {};
-      if (response.status === 401) this.onUnauthorized?.();
+      if (response.status === 401 && init.headers.Authorization) {
+        if (!retried && this.renew && (await this.renew())) {
+          return this.request(method, path, { query, json, form, headers, full, retried: true });
+        }
+        this.onUnauthorized?.();
+      }
       throw new ApiError(
         response.status,
         error.code || `http_${response.status}`,

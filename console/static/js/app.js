@@ -8,6 +8,7 @@ import { Chime } from "./sound.js";
 import { InboxView } from "./inbox.js";
 import { AccountsView } from "./accounts.js";
 import { StatsView } from "./stats.js";
+import { SignInView } from "./signin.js";
 import { initI18n, language, setLanguage, t, DICTIONARIES } from "./i18n.js";
 
 const VIEW_TITLES = { inbox: "nav.inbox", accounts: "nav.accounts", stats: "nav.stats" };
@@ -17,7 +18,10 @@ class ConsoleApp {
     this.root = root;
     this.config = config;
     this.session = new Session();
-    this.api = new Api(apiBase(window.location), this.session, () => this.signOut(t("app.sessionEnded")));
+    this.api = new Api(apiBase(window.location), this.session, () => this.views && this.signOut(t("app.sessionEnded")), () => this.renew());
+    this.signInView = new SignInView(this);
+    this.renewing = null;
+    this.renewTimer = null;
     this.accounts = new Map();
     this.chime = new Chime();
     this.live = new Live(config.websocketUrl || null, () => this.session.token);
@@ -31,10 +35,16 @@ class ConsoleApp {
     window.addEventListener("hashchange", () => this.route());
   }
 
-  start() {
+  async start() {
     const error = this.session.restore(window.location, window.history);
+    this.linkError = Boolean(error);
+    // a stored password sign-in whose access token expired (or is about to) is renewed before the page opens
+    if (this.session.canRefresh && this.session.expired(5000)) await this.renew();
     if (this.session.signedIn) this.enter();
-    else this.renderSignIn(error);
+    else {
+      this.session.signOut();
+      this.renderSignIn(error);
+    }
   }
 
   // ---------------------------------------------------------------- language
@@ -44,7 +54,7 @@ class ConsoleApp {
       if (code === language()) return;
       setLanguage(code);
       if (this.views) this.enter();
-      else this.renderSignIn();
+      else this.signInView.redraw();
     };
     return h(
       "span",
@@ -67,45 +77,93 @@ class ConsoleApp {
     );
   }
 
-  // ---------------------------------------------------------------- sign-in
+  // ---------------------------------------------------------------- sign-in, renewal, sign-out
   renderSignIn(message) {
     this.live.stop();
-    document.title = t("app.name");
-    const input = h("textarea", { rows: 4, placeholder: "eyJhbGciOiJIUzI1NiIs…", dataset: { testid: "token-input" }, "aria-label": t("signIn.token"), spellcheck: "false", autocomplete: "off" });
-    const error = h("p", { class: "notice error", hidden: !message, dataset: { testid: "sign-in-error" } }, message || "");
-    const form = h(
-      "form",
-      {
-        class: "sign-in",
-        dataset: { testid: "sign-in" },
-        onsubmit: (event) => {
-          event.preventDefault();
-          try {
-            this.session.signIn(input.value);
-          } catch (failure) {
-            error.hidden = false;
-            error.textContent = failure.message;
-            return;
-          }
-          this.enter();
-        },
-      },
-      h("div", { class: "sign-in-head" }, h("h1", {}, t("signIn.title")), this.languageSwitch()),
-      h("p", { class: "muted" }, t("signIn.tokenHelp")),
-      input,
-      error,
-      h("button", { type: "submit", class: "primary", dataset: { testid: "sign-in-submit" } }, t("signIn.submit")),
-    );
-    replace(this.root, h("main", { class: "center" }, form));
-    input.focus();
+    clearTimeout(this.renewTimer);
+    this.signInView.render(message, { tokenOpen: this.linkError }); // a bad #token= link: its form is open
+    this.linkError = false;
   }
 
-  signOut(message) {
-    this.session.signOut();
+  /** The answer of /auth/login or /auth/new-password: tokens and the user. */
+  signedIn(answer) {
+    try {
+      this.session.signedInWith(answer);
+    } catch (failure) {
+      this.signInView.render(failure.message);
+      return;
+    }
+    this.enter();
+  }
+
+  /**
+   * A new access token from the refresh token, shortly before the old one expires (and when a call is refused
+   * with 401). Concurrent callers share one request. Resolves to whether the session was renewed.
+   */
+  renew() {
+    if (!this.session.canRefresh) return Promise.resolve(false);
+    if (!this.renewing) {
+      const refreshToken = this.session.refreshToken;
+      this.renewing = this.api
+        .request("POST", "/auth/refresh", { json: { refreshToken }, anonymous: true })
+        .then((answer) => {
+          if (this.session.refreshToken !== refreshToken) return false; // signed out meanwhile
+          this.session.refreshed(answer);
+          this.scheduleRenewal();
+          return true;
+        })
+        .catch(() => false)
+        .finally(() => {
+          this.renewing = null;
+        });
+    }
+    return this.renewing;
+  }
+
+  /** Renews the access token a minute before it expires (half its lifetime when that is shorter). */
+  scheduleRenewal() {
+    clearTimeout(this.renewTimer);
+    const expiresAt = this.session.expiresAt;
+    if (!this.session.canRefresh || expiresAt === null) return;
+    const issuedAt = typeof this.session.claims?.iat === "number" ? this.session.claims.iat * 1000 : Date.now();
+    const margin = Math.min(60_000, Math.max(0, expiresAt - issuedAt) / 2);
+    this.renewTimer = setTimeout(async () => {
+      if (this.views && !(await this.renew())) this.signOut(t("app.sessionEnded"));
+    }, Math.max(1000, expiresAt - margin - Date.now()));
+  }
+
+  /** Signs out here, and at the service too for a password sign-in (its refresh tokens are revoked). */
+  async signOut(message) {
+    const wasPassword = this.session.canRefresh && this.session.signedIn;
     this.views = null;
+    clearTimeout(this.renewTimer);
+    this.live.stop();
+    if (wasPassword && !message) {
+      try {
+        await this.api.request("POST", "/auth/logout", { anonymous: false, retried: true });
+      } catch {
+        // the session ends here anyway; an unreachable service forgets the tokens when they expire
+      }
+    }
+    this.session.signOut();
     this.accounts.clear();
     this.setUnreadTotal(0);
     this.renderSignIn(message);
+  }
+
+  /** The signed-in user from GET /me (name, role, assigned accounts); the shell is drawn again if the role differs. */
+  async loadMe() {
+    let me;
+    try {
+      me = await this.api.get("/me");
+    } catch {
+      return; // a service without /me, or a network failure: the token's own claims stand
+    }
+    if (!this.views || !me) return;
+    const role = this.session.role;
+    this.session.setUser({ ...(this.session.user || {}), ...me });
+    if (this.session.role !== role) this.enter();
+    else this.renderWho();
   }
 
   // ---------------------------------------------------------------- the signed-in shell
@@ -127,12 +185,15 @@ class ConsoleApp {
         this.liveBadge,
         this.muteButton,
         this.languageSwitch(),
-        h("span", { class: "who", dataset: { testid: "who", role: this.session.role } }, `${this.session.claims.sub || t("app.signedIn")} · ${roleName(this.session.role)}`),
+        this.who = h("span", { class: "who", dataset: { testid: "who" } }),
         h("button", { type: "button", class: "ghost small", dataset: { testid: "sign-out" }, onclick: () => this.signOut() }, t("app.signOut")),
       ),
       this.main,
     );
     this.views = { inbox: new InboxView(this, filters), accounts: new AccountsView(this), stats: new StatsView(this) };
+    this.renderWho();
+    this.scheduleRenewal();
+    if (!filters) this.loadMe(); // once per sign-in, not on a change of language
     this.renderLiveState();
     this.renderMute();
     this.live.start();
@@ -173,6 +234,12 @@ class ConsoleApp {
   navigate(hash) {
     if (window.location.hash === hash) this.route();
     else window.location.hash = hash;
+  }
+
+  renderWho() {
+    if (!this.who) return;
+    this.who.dataset.role = this.session.role;
+    this.who.textContent = `${this.session.displayName || t("app.signedIn")} · ${roleName(this.session.role)}`;
   }
 
   // ---------------------------------------------------------------- live

@@ -1,8 +1,8 @@
-"""``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-{inbox,chat,accounts}.png.
+"""``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-{sign-in,inbox,chat,accounts}.png.
 
 Starts the demo (simulator + local stack on free ports, see scripts/demo.py), opens the console in headless
-Chromium (tests/support/browser.py) signed in as the demo admin, and saves the inbox, one open chat and the accounts,
-in Russian (the console's default language; the pictures wait for <html lang="ru">).
+Chromium (tests/support/browser.py) and saves the sign-in page, then, signed in as the demo admin, the inbox, one
+open chat and the accounts, in Russian (the console's default language; the pictures wait for <html lang="ru">).
 """
 
 from __future__ import annotations
@@ -25,10 +25,14 @@ def main() -> int:
             driver = chromium(Path(profile), width=1280, height=720)
             try:
                 base = f"{demo.stack.api_url}/console/"
+                DOCS.mkdir(exist_ok=True)
+                driver.get(base)
+                visible(driver, tid("email-input")).send_keys("operator@example.com")
+                driver.save_screenshot(str(DOCS / "console-sign-in.png"))
+                driver.get("about:blank")  # the #token= address below then loads the page afresh
                 driver.get(f"{base}#token={demo.token}")
                 wait_for(driver, lambda d: d.execute_script("return document.documentElement.lang") == "ru", "ru")
                 wait_for(driver, lambda d: len(d.find_elements("css selector", tid("chat-item"))) >= 3, "chats")
-                DOCS.mkdir(exist_ok=True)
                 driver.save_screenshot(str(DOCS / "console-inbox.png"))
                 driver.get(f"{base}#/inbox/{demo.account['id']}/{DEMO_CHAT}")
                 wait_for(driver, lambda d: len(d.find_elements("css selector", tid("message"))) >= 3, "messages")
@@ -43,7 +47,7 @@ def main() -> int:
                 driver.quit()
     finally:
         demo.stop()
-    print(f"wrote {', '.join(str(DOCS / f'console-{view}.png') for view in ('inbox', 'chat', 'accounts'))}")
+    print(f"wrote {', '.join(str(DOCS / f'console-{view}.png') for view in ('sign-in', 'inbox', 'chat', 'accounts'))}")
     return 0
 
 

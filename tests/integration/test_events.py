@@ -23,6 +23,7 @@ from avito_service.auth import Identity, mint
 from avito_service.live import connections
 from avito_service.messenger import live
 from avito_service.messenger import store as store_module
+from avito_service.templates.store import template_store
 from avito_service.webhooks import tokens
 
 from avito_sim import AvitoSimulator
@@ -44,6 +45,8 @@ STORED_CHAT = "u2i-Zx8yW7vU6tS5rQ4pO3nM2l"  # the chat of the older chats_*/webh
 READ_MESSAGE = "f2a9c0de5b7d4e8f9a0b1c2d3e4f5a6b"
 OWN_MESSAGE = "a7c3e9d1b5f24680a1b2c3d4e5f6a7b8"  # the account's own, recent: messenger_delete_message deletes it
 VOICE_ID = "4f1c8e2a-voice-demo-1"
+SAMPLE_TEMPLATE = "5d1e4a7c-0b8f-4c2e-9a51-7e3f1c2b9d40"  # the sample operator's quick reply (seed_answering)
+SAMPLE_OPERATOR = "operator-7"  # the ``sub`` of the REST samples
 SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_USER_ID = "events-client", "events-secret", 123456789
 
 # Event files whose names do not start with the handler module's name.
@@ -122,8 +125,18 @@ def world(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
         live.list_messages(account.id, chat_id, limit=50, offset=0)
     # the connection the WebSocket samples ($default, the fan-out) talk to
     connections.open_connection(SAMPLE_CONNECTION, Identity(sub="operator@example.com", role="operator", exp=0))
+    seed_answering(account.id)
     yield World(account.id, tokens.issue_token(account.id))
     store_module.chat_store.cache_clear()
+
+
+def seed_answering(account_id: str) -> None:
+    """What the answering samples (issue 26) read: the sample operator's quick reply."""
+    now = "2026-11-27T10:00:00.000Z"
+    item = {"id": SAMPLE_TEMPLATE, "title": "Цена", "text": "{client_name}, {item_title}: {item_price}"}
+    template_store().create(
+        {**item, "shared": False, "ownerId": SAMPLE_OPERATOR, "createdAt": now, "updatedAt": now}, SAMPLE_OPERATOR, 200
+    )
 
 
 # --- expectations per handler module -------------------------------------------------------------------------
@@ -274,6 +287,17 @@ EXPECTED: dict[str, Check] = {
     ),
     "messenger_delete_message": expect(
         {200}, lambda d, w: (d["id"], d["type"]) == (OWN_MESSAGE, "deleted") or pytest.fail(str(d))
+    ),
+    "templates_list": expect({200}, lambda d, w: [t["id"] for t in d] == [SAMPLE_TEMPLATE] or pytest.fail(str(d))),
+    "templates_create": expect(
+        {201}, lambda d, w: (d["ownerId"], d["shared"]) == (SAMPLE_OPERATOR, False) or pytest.fail(str(d))
+    ),
+    "templates_update": expect({200}, lambda d, w: "добрый день" in d["text"] or pytest.fail(str(d))),
+    "templates_delete": expect(
+        {200}, lambda d, w: d == {"id": SAMPLE_TEMPLATE, "deleted": True} or pytest.fail(str(d))
+    ),
+    "templates_render": expect(
+        {200}, lambda d, w: d == {"text": "Анна, Диван угловой: 1 000 ₽"} or pytest.fail(str(d))
     ),
     "messenger_blacklist": expect({200}, lambda d, w: (d["ok"], d["reason"]) == (True, "spam") or pytest.fail(str(d))),
 }

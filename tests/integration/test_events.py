@@ -23,6 +23,8 @@ from avito_service.auth import Identity, mint
 from avito_service.live import connections
 from avito_service.messenger import live
 from avito_service.messenger import store as store_module
+from avito_service.search import backfill
+from avito_service.search.store import search_index
 from avito_service.templates.store import template_store
 from avito_service.webhooks import tokens
 
@@ -131,7 +133,8 @@ def world(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
 
 
 def seed_answering(account_id: str) -> None:
-    """What the answering samples (issue 26) read: the sample operator's quick reply."""
+    """What the answering samples (issue 26) read: the sample operator's quick reply, the stored chats indexed."""
+    backfill.index_account(account_id, None, float("inf"), lambda key: None)
     now = "2026-11-27T10:00:00.000Z"
     item = {"id": SAMPLE_TEMPLATE, "title": "Цена", "text": "{client_name}, {item_title}: {item_price}"}
     template_store().create(
@@ -299,6 +302,15 @@ EXPECTED: dict[str, Check] = {
     "templates_render": expect(
         {200}, lambda d, w: d == {"text": "Анна, Диван угловой: 1 000 ₽"} or pytest.fail(str(d))
     ),
+    "search_chats": expect(
+        {200},
+        lambda d, w: (
+            {(r["chatId"], r["matched"], r["accountId"]) for r in d}
+            == {(DEMO_CHAT, "item", w.account_id), (STORED_CHAT, "item", w.account_id)}
+            or pytest.fail(str(d))
+        ),
+    ),
+    "search_reindex": expect({202}, lambda d, w: (d["kind"], d["total"]) == ("search-index", 1) or pytest.fail(str(d))),
     "messenger_blacklist": expect({200}, lambda d, w: (d["ok"], d["reason"]) == (True, "spam") or pytest.fail(str(d))),
 }
 
@@ -357,6 +369,11 @@ def test_sample_events_of_every_function(logical_id: str, world: World) -> None:
             posted = posted_to(SAMPLE_CONNECTION)
             assert '"event":"avito-new-message"' in posted and '"event":"avito-chat-updated"' in posted, posted
             assert '"event":"avito-notification"' in posted and world.account_id in posted, posted
+            continue
+        if module == "search_indexer":
+            assert result == {"batchItemFailures": []}, result
+            hits = search_index().lookup(world.account_id, "79123456789", 10)
+            assert [(h.chat_id, h.phone) for h in hits] == [(STORED_CHAT, True)], hits
             continue
         if not (isinstance(result, dict) and "statusCode" in result):
             # scheduled / queue functions: they finished without raising; a Lambda error payload is a failure

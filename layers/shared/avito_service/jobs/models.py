@@ -14,6 +14,7 @@ class JobKind(StrEnum):
     SYNC_STATS = "sync-stats"
     SYNC_ALL_STATS = "sync-all-stats"
     CHECK_ALL_CONNECTIONS = "check-all-connections"
+    SEARCH_INDEX = "search-index"  # index what is stored for search (issue 26)
 
 
 class JobStatus(StrEnum):

@@ -310,6 +310,14 @@ EXPECTED: dict[str, Check] = {
             or pytest.fail(str(d))
         ),
     ),
+    "chats_client": expect(
+        {200},
+        lambda d, w: (
+            (d["clientName"], d["clientUserId"], d["item"]["title"], d["item"]["price"])
+            == ("Анна", "987654321", "Диван угловой", "1 000 ₽")
+            or pytest.fail(str(d))
+        ),
+    ),
     "search_reindex": expect({202}, lambda d, w: (d["kind"], d["total"]) == ("search-index", 1) or pytest.fail(str(d))),
     "messenger_blacklist": expect({200}, lambda d, w: (d["ok"], d["reason"]) == (True, "spam") or pytest.fail(str(d))),
 }

@@ -252,8 +252,8 @@ def test_daily_sync_skips_what_an_account_cannot_use(avito: AvitoSimulator) -> N
 
 
 def test_deleting_an_account_removes_its_stored_reviews_and_calls(avito: AvitoSimulator) -> None:
-    from avito_service.accounts.cleanup import clean_up
     from avito_service.accounts import service as accounts
+    from avito_service.accounts.cleanup import clean_up
     from avito_service.calls.store import calls_pk
     from avito_service.reviews.store import partition, put_once, reviews_pk
 

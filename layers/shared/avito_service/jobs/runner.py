@@ -80,6 +80,8 @@ def run_task(message: dict[str, Any], seconds: float) -> str:
         return _check(store, job_id, order, account_id)
     if kind == JobKind.SYNC_REVIEWS_CALLS:
         return _reviews_and_calls(store, job_id, order, account_id, owner)
+    if kind == JobKind.SEARCH_INDEX:
+        return _index_for_search(store, job_id, order, account_id, owner, task, seconds)
     cursor = sync.SyncCursor.model_validate(task.get("cursor") or {"days": int(header.get("days", 30))})
     settings = get_settings()
     budget = sync.Budget(seconds, max_wait=settings.jobs_max_wait_seconds)
@@ -146,6 +148,29 @@ def _reviews_and_calls(store: JobStore, job_id: str, order: int, account_id: str
         return _finish(store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.")
     except ServiceError as error:
         return _finish(store, job_id, order, account_id, JobStatus.FAILED, error.message)
+    return _finish(store, job_id, order, account_id, JobStatus.DONE, None)
+
+
+def _index_for_search(  # noqa: PLR0917 - the task's key, its lease, its state and its time
+    store: JobStore, job_id: str, order: int, account_id: str, owner: str, task: dict[str, Any], seconds: float
+) -> str:
+    """A ``search-index`` task: the account's stored chats into the search index, from its saved position."""
+    from avito_service.search import backfill  # noqa: PLC0415 - only this kind of job indexes
+
+    def checkpoint(key: dict[str, Any] | None) -> None:
+        if not store.save_cursor(job_id, order, account_id, owner, {"searchKey": key or {}}):
+            raise LeaseLost
+
+    start = (task.get("cursor") or {}).get("searchKey") or None
+    try:
+        finished, indexed = backfill.index_account(account_id, start, clock.now() + seconds * 0.8, checkpoint)
+    except LeaseLost:
+        return "skipped"
+    logger.info("Search index step", extra={"job_id": job_id, "account_id": account_id, "documents": indexed})
+    if not finished:
+        store.release(job_id, order, account_id, owner)
+        enqueue(job_id, [(order, account_id)])
+        return "paused"
     return _finish(store, job_id, order, account_id, JobStatus.DONE, None)
 
 

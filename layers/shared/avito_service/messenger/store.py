@@ -137,6 +137,7 @@ class ChatStore:
                     "itemId": chat.itemId,
                     "itemTitle": chat.itemTitle,
                     "itemUrl": chat.itemUrl,
+                    "itemPrice": chat.itemPrice,
                     "clientName": chat.clientName,
                     "clientUserId": chat.clientUserId,
                     "createdAt": chat.createdAt,

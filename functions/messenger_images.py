@@ -22,7 +22,7 @@ from avito_service.api import (
 )
 from avito_service.cors import cors_config
 from avito_service.idempotency import key_header, once, validate_key
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
 from avito_service.messenger.uploads import FILE_FIELD, MAX_IMAGE_BYTES, read_image_upload
 from avito_service.observability import metrics
@@ -80,7 +80,7 @@ def images(accountId: PathAccountId, chatId: ChatId, idempotency_key: Idempotenc
     )
 
     def store(posted: dict) -> dict:
-        message = live.store_sent(accountId, chatId, posted)
+        message = messenger.store_sent(accountId, chatId, posted)
         metrics.add_metric(name="ImageSent", unit="Count", value=1)
         return message.model_dump(mode="json")
 
@@ -89,7 +89,7 @@ def images(accountId: PathAccountId, chatId: ChatId, idempotency_key: Idempotenc
         "messenger.images",
         key,
         fingerprint,
-        lambda: live.post_image(accountId, chatId, image),
+        lambda: messenger.post_image(accountId, chatId, image),
         store,
         caller=current_caller(app).sub,
     )

@@ -21,7 +21,7 @@ from avito_service.api import (
 from avito_service.base import Model
 from avito_service.cors import cors_config
 from avito_service.idempotency import key_header, once, validate_key
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
 from avito_service.observability import metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -50,7 +50,7 @@ def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest, idempotenc
     key = validate_key(idempotency_key)
 
     def store(posted: dict) -> dict:
-        message = live.store_sent(accountId, chatId, posted)
+        message = messenger.store_sent(accountId, chatId, posted)
         metrics.add_metric(name="MessageSent", unit="Count", value=1)
         return message.model_dump(mode="json")
 
@@ -58,7 +58,7 @@ def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest, idempotenc
         "messenger.send",
         key,
         {"accountId": accountId, "chatId": chatId, "text": body.text},
-        lambda: live.post_text(accountId, chatId, body.text),
+        lambda: messenger.post_text(accountId, chatId, body.text),
         store,
         caller=current_caller(app).sub,
     )

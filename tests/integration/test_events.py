@@ -129,7 +129,9 @@ def world(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
     for chat_id in (DEMO_CHAT, STORED_CHAT):
         messenger.list_messages(account.id, chat_id, limit=50, offset=0)
     # the connection the WebSocket samples ($default, the fan-out) talk to
-    connections.open_connection(SAMPLE_CONNECTION, Identity(sub="operator@example.com", role="operator", exp=0))
+    connections.open_connection(
+        SAMPLE_CONNECTION, Identity(sub="operator@example.com", role="operator", exp=4_000_000_000)
+    )
     seed_answering(account.id)
     yield World(account.id, tokens.issue_token(account.id))
     store_module.chat_store.cache_clear()

@@ -229,23 +229,21 @@ def delete_account(account_id: str, *, now: float | None = None) -> None:
     """Delete the account at once and queue the cleanup of everything it had (``avito_service.account_cleanup``).
 
     One transaction removes the account and its clientId marker and records a cleanup marker: from then on
-    every writer's condition check fails, so nothing new is written for it, and the marker keeps the cleanup
-    alive whatever happens next (the cleanup function's schedule re-queues every marker it finds). A repeated
-    DELETE while the cleanup is still pending queues it again and answers like the first; afterwards it is 404."""
+    every writer's condition check fails, so nothing new is written for it, every read of stored data leaves it
+    out (``messenger.store``: the cleanup markers name the hidden accounts), and the marker keeps the cleanup
+    alive whatever happens next (the cleanup function's schedule re-queues every marker it finds). A second
+    DELETE of the same id is the contract's 404, whether its cleanup is still running or done."""
     repo = repository()
     item = repo.get(account_id)
     if item is None:
-        if repo.cleanup_marker(account_id) is None:
-            raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found")
-    else:
-        try:
-            repo.delete_to_cleanup(item, now=clock.now() if now is None else now)
-        except ConditionFailed:
-            if repo.cleanup_marker(account_id) is None:  # changed meanwhile (its clientId): the caller may retry
-                raise Conflict(
-                    "The account changed while it was deleted; try again.", code="concurrent_update"
-                ) from None
-        logger.info("Account deleted", extra={"account_id": account_id})
+        raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found")
+    try:
+        repo.delete_to_cleanup(item, now=clock.now() if now is None else now)
+    except ConditionFailed:
+        if repo.cleanup_marker(account_id) is not None:  # another DELETE won the race: this one is the second
+            raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found") from None
+        raise Conflict("The account changed while it was deleted; try again.", code="concurrent_update") from None
+    logger.info("Account deleted", extra={"account_id": account_id})
     queue_cleanup(account_id)
 
 

@@ -179,18 +179,19 @@ def sync(account_id: str, days: int = 7, role: str = "operator") -> tuple[int, d
 
 
 def test_ten_thousand_items_sync_completely_within_avitos_limits_across_two_workers(
-    env: dict[str, str], sim: AvitoSimulator
+    env: dict[str, str], sim: AvitoSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(runner, "JOIN_POLL_SECONDS", 1)
     account_id = new_account("big-cid", "big-secret", BIG_UID)
     status, body = sync(account_id)
     assert status == 202, body  # far more than SYNC_INLINE_SECONDS of work: a job
     first = body["data"]
     assert first["status"] == "running" and first["kind"] == "sync-stats" and first["total"] == 1
-    # a second job over the same account at once, so two workers draw from one account's budget
+    # a bulk job over the same account at once: its task joins the running sync instead of syncing again
     status, body = call_route(accounts_sync_all, "POST", "/api/v1/accounts/sync-all-stats", {}, body={"days": 7})
     assert status == 202, body
     second = body["data"]
-    assert second["status"] == "queued" and second["total"] == 1
+    assert second["status"] == "queued" and second["total"] == 0  # the worker sets it up
 
     problems = run_workers(finished(first["jobId"], second["jobId"]), workers=2, timeout=180)
     assert problems == []
@@ -208,12 +209,12 @@ def test_ten_thousand_items_sync_completely_within_avitos_limits_across_two_work
     assert (account.balanceReal, account.cpaBalance) == (1050, 300)
 
     times = item_list_times(sim)
-    assert len(times) == 2 * (BIG_ITEMS // 100 + 1)  # every page once per job, and the empty last page
+    assert len(times) == BIG_ITEMS // 100 + 1  # every page once (one sync), and the empty last page
     assert most_in_any_window(times, MINUTE) <= 25
     assert sim.rate_limited == 0  # no 429 from Avito: the shared budget kept it
     stats_calls = [r for r in sim.requests if r.path.startswith("/stats/v1/")]
-    assert len(stats_calls) == 2 * BIG_ITEMS // 200 and max(len(r.body["itemIds"]) for r in stats_calls) == 200
-    assert sim.count("POST", r"^/cpa/v3/balanceInfo$") <= 2
+    assert len(stats_calls) == BIG_ITEMS // 200 and max(len(r.body["itemIds"]) for r in stats_calls) == 200
+    assert sim.count("POST", r"^/cpa/v3/balanceInfo$") <= 1
 
 
 def test_a_job_killed_mid_way_resumes_from_its_cursor(
@@ -266,6 +267,9 @@ def test_bulk_sync_counts_and_per_account_outcomes(env: dict[str, str], sim: Avi
     status, body = call_route(accounts_sync_all, "POST", "/api/v1/accounts/sync-all-stats", {}, body={"days": 3})
     assert status == 202, body
     job_id = body["data"]["jobId"]
+    assert (body["data"]["status"], body["data"]["total"]) == ("queued", 0)
+    assert job(job_id)["accountIds"] == []  # the worker sets the job up, not the request
+    assert runner.set_up(job_id, "") == "set up"  # (the queued set-up message is then stale and skipped)
     queued = job(job_id)
     assert (queued["status"], queued["done"], queued["failed"], queued["total"]) == ("queued", 0, 0, 3)
     assert queued["accountIds"] == [small, wrong, gone] and queued["kind"] == "sync-all-stats"
@@ -324,9 +328,11 @@ def test_bulk_jobs_are_admin_only_and_unknown_jobs_404(env: dict[str, str]) -> N
     assert status == 422 and body["error"]["details"][0]["field"] == "days"
     status, body = call_route(jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": "no-such-job"})
     assert status == 404 and body["error"]["code"] == "not_found"
-    # a job over no accounts is done at once
+    # a job over no accounts is done as soon as the worker has set it up
     status, body = call_route(accounts_check_all, "POST", "/api/v1/accounts/check-all-connections", {})
-    assert status == 202 and body["data"]["status"] == "done" and job(body["data"]["jobId"])["total"] == 0
+    assert status == 202 and body["data"]["status"] == "queued"
+    assert run_workers(finished(body["data"]["jobId"])) == []
+    assert (job(body["data"]["jobId"])["status"], job(body["data"]["jobId"])["total"]) == ("done", 0)
 
 
 def test_small_sync_still_answers_200(
@@ -426,10 +432,10 @@ def test_daily_sync_schedule_is_in_the_template_and_fires_a_job(env: dict[str, s
     assert daily.expression == "cron(0 4 * * ? *)"
     account_id = new_account("small-cid", "small-secret", SMALL_UID)
     answer = jobs_daily_sync.lambda_handler(scheduled_event(daily, context), FakeContext())
-    assert answer["kind"] == "sync-all-stats" and answer["total"] == 1
+    assert answer["kind"] == "sync-all-stats" and answer["total"] == 0  # set up by the worker
     assert run_workers(finished(answer["jobId"])) == []
     data = job(answer["jobId"])
-    assert data["trigger"] == "schedule" and data["status"] == "done"
+    assert data["trigger"] == "schedule" and data["status"] == "done" and data["total"] == 1
     assert service.get_account(account_id).lastSyncAt
     header = boto3.resource("dynamodb").Table(get_settings().jobs_table).get_item(Key=job_key(answer["jobId"]))
     assert int(header["Item"]["ttl"]) > time.time() + 29 * 86400

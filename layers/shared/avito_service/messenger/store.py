@@ -43,7 +43,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from avito_service import aws, clock
-from avito_service.accounts.repository import account_key, deleted_account_ids
+from avito_service.accounts.store import account_key, deleted_account_ids
 from avito_service.config import get_settings
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import NotFound, ValidationFailed
@@ -246,7 +246,7 @@ class ChatStore:
 
     def hidden_accounts(self) -> frozenset[str]:
         """Deleted accounts whose chats the background cleanup has not removed yet: every read leaves them out,
-        so a deleted account disappears at once (``accounts.repository.deleted_account_ids``)."""
+        so a deleted account disappears at once (``accounts.store.deleted_account_ids``)."""
         return deleted_account_ids(aws.table(get_settings().accounts_table))
 
     def owner_of(self, chat_id: str, account_id: str | None, hidden: frozenset[str] | None = None) -> str:

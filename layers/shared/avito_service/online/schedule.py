@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from avito_service import aws, clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import DEFAULT_INTERVAL, MIN_INTERVAL
-from avito_service.accounts.repository import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed
+from avito_service.accounts.store import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed
 from avito_service.config import get_settings
 from avito_service.observability import logger, metrics
 
@@ -124,7 +124,7 @@ def plan_account(account_id: str, *, now: float | None = None) -> list[PlannedKe
     from ``nextDueAt`` on."""
     settings = get_settings()
     current = int(clock.now() if now is None else now)
-    item = accounts.repository().get(account_id)
+    item = accounts.account_store().get(account_id)
     if not item or not item.get("eternalOnlineEnabled") or item.get("nextDueAt") is None:
         return []
     due = {
@@ -174,7 +174,7 @@ def _claim(due: dict[str, Any], now: int, horizon: int) -> list[PlannedKeepAlive
         bump_version=False,
     )
     try:
-        accounts.repository().update(str(due["id"]), change)
+        accounts.account_store().update(str(due["id"]), change)
     except ConditionFailed:
         return None
     return [PlannedKeepAlive(str(due["id"]), moment, int(generation or 0)) for moment in moments]

@@ -119,7 +119,7 @@ def keep_alive_budget(lambda_context: Any) -> float:
 
 def run_planned(planned: PlannedMessage, *, now: float | None = None) -> Outcome:
     """Run one planned keep-alive unless it is no longer wanted (see the module docstring)."""
-    item = accounts.repository().get(planned.accountId)
+    item = accounts.account_store().get(planned.accountId)
     if item is None or not item.get("eternalOnlineEnabled"):
         return Outcome.SKIPPED
     if int(item.get("onlineGeneration") or 0) != planned.generation:

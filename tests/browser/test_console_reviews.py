@@ -36,7 +36,7 @@ def test_an_operator_answers_a_review(
     wait_for(page, lambda d: len(all_of(d, tid("review"))) == 3, "three reviews")
     order = [card.get_attribute("data-review-id") for card in all_of(page, tid("review"))]
     assert order == ["61003", "61002", "61001"]  # the two unanswered (newest first), then the answered one
-    assert "Рейтинг 3.7" in visible(page, tid("reviews-rating")).text
+    assert "Рейтинг 3,7" in visible(page, tid("reviews-rating")).text
     card = tid("review", reviewId="61002")
     visible(page, card + " " + tid("answer-text")).send_keys("Извините за задержку, Олег!")
     click(page, card + " " + tid("answer-send"))

@@ -2,52 +2,11 @@
 // play button (GET /accounts/{id}/rating, /reviews, POST|DELETE /reviews/{reviewId}/answer, /calls,
 // /calls/{callId}/record). A new review announced live (avito-new-review) appears at once.
 //
-// The texts are in TEXT below, keyed like the console's dictionaries (console-i18n): on merge they move into
-// i18n/ru.js (and en.js) and `t` becomes the shared one.
+// Its texts are in the console's dictionaries (i18n/ru.js, en.js) under reviews.* and calls.*.
 
-import { h, replace, fullTime } from "./dom.js";
+import { h, replace } from "./dom.js";
+import { fullTime, t } from "./i18n.js";
 import { enc } from "./api.js";
-
-const TEXT = {
-  "nav.reviews": "Отзывы",
-  "reviews.title": "Отзывы",
-  "reviews.account": "Аккаунт",
-  "reviews.rating": "Рейтинг {score} · отзывов: {count}",
-  "reviews.ratingOff": "Рейтинг на Авито выключен",
-  "reviews.loading": "Загрузка…",
-  "reviews.empty": "Отзывов нет.",
-  "reviews.more": "Показать ещё",
-  "reviews.unanswered": "Без ответа",
-  "reviews.answered": "Есть ответ",
-  "reviews.score": "Оценка {score} из 5",
-  "reviews.anonymous": "Покупатель",
-  "reviews.answerPlaceholder": "Ответ на отзыв (до 1000 символов)",
-  "reviews.answerSend": "Ответить",
-  "reviews.answerDelete": "Удалить ответ",
-  "reviews.answerSent": "Ответ отправлен на модерацию.",
-  "reviews.answerDeleted": "Ответ удалён.",
-  "reviews.answerEmpty": "Напишите ответ.",
-  "reviews.status.moderation": "на модерации",
-  "reviews.status.published": "опубликован",
-  "reviews.status.rejected": "отклонён",
-  "reviews.cannotAnswer": "Авито не принимает ответ на этот отзыв.",
-  "reviews.new": "Новый отзыв: {text}",
-  "reviews.failed": "Не удалось загрузить отзывы: {error}",
-  "calls.title": "Звонки за 7 дней",
-  "calls.empty": "Звонков нет.",
-  "calls.caller": "Кто звонил",
-  "calls.time": "Когда",
-  "calls.duration": "Разговор",
-  "calls.seconds": "{count} с",
-  "calls.play": "Слушать",
-  "calls.notReady": "Записи пока нет (Авито выкладывает её до 30 минут после звонка).",
-  "calls.failed": "Звонки недоступны: {error}",
-};
-
-/** TEXT[key] with {name} replaced from params (the shared t() of console-i18n takes the same arguments). */
-export function t(key, params = {}) {
-  return (TEXT[key] ?? key).replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
-}
 
 /** Unanswered reviews Avito accepts an answer to first, then the rest; newest first within each. */
 export function unansweredFirst(reviews) {
@@ -236,7 +195,7 @@ export class ReviewsView {
       const link = await this.app.api.get(`/accounts/${enc(this.accountId)}/calls/${enc(call.id)}/record`);
       const base = this.app.api.base.replace(/\/api\/v1$/, "");
       const response = await fetch(base + link.url, { headers: { Accept: "audio/mpeg" } });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      if (!response.ok) throw new Error(t("calls.audioFailed", { status: response.status }));
       if (this.player.src.startsWith("blob:")) URL.revokeObjectURL(this.player.src);
       this.player.src = URL.createObjectURL(await response.blob());
       this.player.hidden = false;

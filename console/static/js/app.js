@@ -1,4 +1,4 @@
-// The operator console: sign-in, navigation (#/inbox, #/accounts, #/stats), live updates, the views.
+// The operator console: sign-in, navigation (#/inbox, #/accounts, #/stats, #/users), live updates, the views.
 
 import { h, replace } from "./dom.js";
 import { Api, apiBase } from "./api.js";
@@ -8,10 +8,12 @@ import { Chime } from "./sound.js";
 import { InboxView } from "./inbox.js";
 import { AccountsView } from "./accounts.js";
 import { StatsView } from "./stats.js";
+import { UsersView } from "./users.js";
 import { SignInView } from "./signin.js";
 import { initI18n, language, setLanguage, t, DICTIONARIES } from "./i18n.js";
 
-const VIEW_TITLES = { inbox: "nav.inbox", accounts: "nav.accounts", stats: "nav.stats" };
+const VIEW_TITLES = { inbox: "nav.inbox", accounts: "nav.accounts", stats: "nav.stats", users: "nav.users" };
+const SUPERVISORS = ["admin", "director"]; // they see the users page (only admins change anything there)
 
 class ConsoleApp {
   constructor(root, config) {
@@ -172,7 +174,9 @@ class ConsoleApp {
     const nav = (id, hash, label) => h("a", { href: hash, dataset: { testid: id, view: hash.slice(2) } }, label);
     this.liveBadge = h("span", { class: "live-state", dataset: { testid: "live-state" } });
     this.muteButton = h("button", { type: "button", class: "ghost small", dataset: { testid: "mute" }, onclick: () => this.toggleMute() });
+    const supervisor = SUPERVISORS.includes(this.session.role);
     this.navLinks = [nav("nav-inbox", "#/inbox", t("nav.inbox")), nav("nav-accounts", "#/accounts", t("nav.accounts")), nav("nav-stats", "#/stats", t("nav.stats"))];
+    if (supervisor) this.navLinks.push(nav("nav-users", "#/users", t("nav.users")));
     this.main = h("main", { class: "content" });
     replace(
       this.root,
@@ -191,6 +195,7 @@ class ConsoleApp {
       this.main,
     );
     this.views = { inbox: new InboxView(this, filters), accounts: new AccountsView(this), stats: new StatsView(this) };
+    if (supervisor) this.views.users = new UsersView(this);
     this.renderWho();
     this.scheduleRenewal();
     if (!filters) this.loadMe(); // once per sign-in, not on a change of language

@@ -145,7 +145,7 @@ export class AccountsView {
       h("td", { title: fullTime(account.lastSyncAt) }, account.lastSyncAt ? shortTime(account.lastSyncAt) : t("accounts.never")),
       h("td", {}, online),
       h("td", {}, webhook),
-      h("td", { class: "actions" }, check, sync, h("a", { class: "small", href: `#/stats/${enc(account.id)}` }, t("nav.stats"))),
+      h("td", { class: "actions" }, check, sync, h("a", { class: "small", href: `#/stats/${enc(account.id)}` }, t("nav.stats")), h("a", { class: "small", href: `#/reviews/${enc(account.id)}`, dataset: { testid: "account-reviews" } }, t("nav.reviews"))),
     );
   }
 

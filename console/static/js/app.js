@@ -1,4 +1,4 @@
-// The operator console: sign-in, navigation (#/inbox, #/accounts, #/stats, #/users), live updates, the views.
+// The operator console: sign-in, navigation (#/inbox, #/accounts, #/stats, #/reviews, #/users), live updates, the views.
 
 import { h, replace } from "./dom.js";
 import { Api, apiBase } from "./api.js";
@@ -8,11 +8,12 @@ import { Chime } from "./sound.js";
 import { InboxView } from "./inbox.js";
 import { AccountsView } from "./accounts.js";
 import { StatsView } from "./stats.js";
+import { ReviewsView } from "./reviews.js";
 import { UsersView } from "./users.js";
 import { SignInView } from "./signin.js";
 import { initI18n, language, setLanguage, t, DICTIONARIES } from "./i18n.js";
 
-const VIEW_TITLES = { inbox: "nav.inbox", accounts: "nav.accounts", stats: "nav.stats", users: "nav.users" };
+const VIEW_TITLES = { inbox: "nav.inbox", accounts: "nav.accounts", stats: "nav.stats", reviews: "nav.reviews", users: "nav.users" };
 const SUPERVISORS = ["admin", "director"]; // they see the users page (only admins change anything there)
 
 class ConsoleApp {
@@ -33,6 +34,7 @@ class ConsoleApp {
     this.live.addEventListener("avito-chat-updated", (event) => this.views?.inbox.upsert(event.detail.chat));
     this.live.addEventListener("avito-new-message", (event) => this.views?.inbox.chatView.newMessage(event.detail));
     this.live.addEventListener("avito-notification", (event) => this.notified(event.detail));
+    this.live.addEventListener("avito-new-review", (event) => this.views?.reviews.newReview(event.detail));
     this.live.addEventListener("resync", () => this.resync());
     window.addEventListener("hashchange", () => this.route());
   }
@@ -175,7 +177,7 @@ class ConsoleApp {
     this.liveBadge = h("span", { class: "live-state", dataset: { testid: "live-state" } });
     this.muteButton = h("button", { type: "button", class: "ghost small", dataset: { testid: "mute" }, onclick: () => this.toggleMute() });
     const supervisor = SUPERVISORS.includes(this.session.role);
-    this.navLinks = [nav("nav-inbox", "#/inbox", t("nav.inbox")), nav("nav-accounts", "#/accounts", t("nav.accounts")), nav("nav-stats", "#/stats", t("nav.stats"))];
+    this.navLinks = [nav("nav-inbox", "#/inbox", t("nav.inbox")), nav("nav-accounts", "#/accounts", t("nav.accounts")), nav("nav-stats", "#/stats", t("nav.stats")), nav("nav-reviews", "#/reviews", t("nav.reviews"))];
     if (supervisor) this.navLinks.push(nav("nav-users", "#/users", t("nav.users")));
     this.main = h("main", { class: "content" });
     replace(
@@ -194,7 +196,7 @@ class ConsoleApp {
       ),
       this.main,
     );
-    this.views = { inbox: new InboxView(this, filters), accounts: new AccountsView(this), stats: new StatsView(this) };
+    this.views = { inbox: new InboxView(this, filters), accounts: new AccountsView(this), stats: new StatsView(this), reviews: new ReviewsView(this) };
     if (supervisor) this.views.users = new UsersView(this);
     this.renderWho();
     this.scheduleRenewal();

@@ -23,11 +23,12 @@ import messenger_messages
 import messenger_read
 import messenger_send
 import pytest
-from avito_service import deadline, idempotency
+from avito_service import aws, deadline, idempotency
 from avito_service.accounts import service
 from avito_service.accounts.models import AccountCreate, AccountSecrets
 from avito_service.avito import tokens as avito_tokens
 from avito_service.avito.client import AvitoApi, avito_path
+from avito_service.config import get_settings
 from avito_service.errors import Conflict, ValidationFailed
 from avito_service.messenger import service as messenger
 from avito_service.webhooks import tokens as webhook_tokens
@@ -126,7 +127,9 @@ def test_the_token_lease_wait_draws_from_the_budget(avito: AvitoSimulator, monke
     monkeypatch.setattr(deadline, "monotonic", clock)
     monkeypatch.setattr(avito_tokens.time, "sleep", clock.advance)  # each wait step moves the test's clock
     # another container holds the fetch lease and never finishes
-    avito_tokens.TokenStore()._take_lease(account_id, avito_tokens.time.time(), "someone-else", None)
+    aws.table(get_settings().tokens_table).put_item(
+        Item={"accountId": account_id, "leaseUntil": int(avito_tokens.time.time()) + 15, "leaseOwner": "someone-else"}
+    )
     client = AvitoApi(service.load_context(account_id))
     with deadline.budget(2.0), pytest.raises(deadline.DeadlineExceeded) as raised:
         client.account_self()

@@ -380,6 +380,25 @@ def test_stats_history_is_paginated(avito: AvitoSimulator) -> None:
     assert status == 422 and body["error"]["details"][0]["field"] == "cursor"
 
 
+def test_stats_history_pages_hold_50_by_default(avito: AvitoSimulator) -> None:
+    """Issue 22 item 13: the default page is 50 snapshots, and a page of exactly 50 with nothing after it has no
+    cursor (the limit+1 rule)."""
+    account_id = new_account()
+    days = [f"2026-{month:02d}-{day:02d}" for month in (9, 10) for day in range(1, 31)][:51]
+    for day in days:
+        figures = dict.fromkeys(("adsCount", "viewsCount", "contactsCount", "favoritesCount"), 0)
+        snapshot = {"date": day, "syncedAt": f"{day}T00:00:00.000Z", "days": 1, "viewsToday": 0, "contactsToday": 0}
+        service.account_store().put_snapshot(account_id, day, {**snapshot, **figures})
+    resource = "/api/v1/accounts/{id}/stats/history"
+    query = {"from": days[0], "to": days[-1]}
+    status, first = call_route(accounts_stats_history, "GET", resource, {"id": account_id}, query=query)
+    assert status == 200 and len(first["data"]) == 50 and first["nextCursor"], first.get("error")
+    status, last = call_route(
+        accounts_stats_history, "GET", resource, {"id": account_id}, query={"to": days[-2], "from": days[0]}
+    )
+    assert len(last["data"]) == 50 and last["nextCursor"] is None  # exactly 50: no empty page after it
+
+
 # --- item 1: webhook rotation in two phases ------------------------------------------------------------------------
 
 

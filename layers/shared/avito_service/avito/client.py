@@ -66,6 +66,7 @@ class Call:
     messenger: bool = False
     auth: bool = True
     reserve: float = 0.0  # seconds of the budget that must be left after this call (to store its result)
+    raw: bool = False  # a successful answer is not JSON (a call recording): the response itself is returned
 
 
 def avito_path(template: str, *segments: Any) -> str:
@@ -304,6 +305,8 @@ class AvitoClient:
             )
         if status >= 500 and not call.idempotent:
             raise outcome_unknown(call, f"Avito answered HTTP {status}", http_status=status)
+        if call.raw and status < 400:
+            return response  # the caller reads (or closes) it
         try:
             body = response.json() if response.content else None
         except ValueError:
@@ -318,7 +321,7 @@ class AvitoClient:
                 ) from None
             body = None
         avito_code, avito_message = parse_error_body(body)
-        if status < 400 and not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+        if status < 400 and not _error_in_answer(body):
             return body
         detail = f": {avito_message}" if avito_message else ""
         kwargs = {
@@ -474,6 +477,13 @@ def _reason(exc: BaseException) -> str:
         if marker.lower() in text.lower():
             return reason
     return type(exc).__name__
+
+
+def _error_in_answer(body: Any) -> bool:
+    """An answer that reports an error inside an HTTP 2xx: ``{"error": {...}}`` (CPA, call tracking), except call
+    tracking's ``{"error": {"code": 0}}``, which its documents define as "no error" on every successful answer."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and error.get("code") != 0
 
 
 def _require_ok(body: Any, endpoint: str, failure: str) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from avito_service import aws, clock
-from avito_service.accounts.store import account_key
+from avito_service.accounts.store import account_key, deleted_account_ids
 from avito_service.config import get_settings
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import NotFound, ValidationFailed
@@ -162,6 +162,7 @@ class ChatStore:
                     "itemId": chat.itemId,
                     "itemTitle": chat.itemTitle,
                     "itemUrl": chat.itemUrl,
+                    "itemPrice": chat.itemPrice,
                     "clientName": chat.clientName,
                     "clientUserId": chat.clientUserId,
                     "createdAt": chat.createdAt,
@@ -284,24 +285,36 @@ class ChatStore:
 
     # --- reads ----------------------------------------------------------------------------------------
 
-    def owner_of(self, chat_id: str, account_id: str | None) -> str:
+    def hidden_accounts(self) -> frozenset[str]:
+        """Deleted accounts whose chats the background cleanup has not removed yet: every read leaves them out,
+        so a deleted account disappears at once (``accounts.store.deleted_account_ids``)."""
+        return deleted_account_ids(aws.table(get_settings().accounts_table))
+
+    def owner_of(self, chat_id: str, account_id: str | None, hidden: frozenset[str] | None = None) -> str:
         """The account whose copy of ``chat_id`` is meant: ``account_id`` when given, else the only account
-        holding the chat; 422 on ``accountId`` when several do, 404 ``chat_not_found`` when none does."""
+        holding the chat; 422 on ``accountId`` when several do, 404 ``chat_not_found`` when none does. A deleted
+        account (cleanup pending) holds nothing."""
+        hidden = self.hidden_accounts() if hidden is None else hidden
         if account_id is not None:
+            if account_id in hidden:
+                raise self._not_found(chat_id)
             return account_id
-        holders = self._table().query(
-            IndexName=BY_CHAT_ID,
-            KeyConditionExpression=Key("chatLookup").eq(chat_id),
-            ProjectionExpression="accountId",
-            Limit=2,
-        )["Items"]
+        holders = [
+            str(item["accountId"])
+            for item in self._query_all(
+                IndexName=BY_CHAT_ID,
+                KeyConditionExpression=Key("chatLookup").eq(chat_id),
+                ProjectionExpression="accountId",
+            )
+            if str(item["accountId"]) not in hidden
+        ]
         if not holders:
             raise self._not_found(chat_id)
         if len(holders) > 1:
             raise ValidationFailed.on(
                 "accountId", "Several accounts hold this chat: say which one with ?accountId=<account id>."
             )
-        return str(holders[0]["accountId"])
+        return holders[0]
 
     def get_chat(self, chat_id: str, account_id: str | None = None) -> Chat:
         owner = self.owner_of(chat_id, account_id)
@@ -313,10 +326,15 @@ class ChatStore:
     def list_chats(
         self, account_id: str | None, unread_only: bool, limit: int, cursor: str | None
     ) -> tuple[list[Chat], str | None]:
-        """Chats, newest activity first, optionally of one account and/or only unread ones."""
+        """Chats, newest activity first, optionally of one account and/or only unread ones (never a deleted
+        account's)."""
+        hidden = self.hidden_accounts()
         if account_id is None:
-            items, next_cursor = inbox.page(self.table_name, ALL_UNREAD if unread_only else ALL_CHATS, limit, cursor)
+            index = ALL_UNREAD if unread_only else ALL_CHATS
+            items, next_cursor = inbox.page(self.table_name, index, limit, cursor, hidden=hidden)
             return [chat_from_item(i) for i in items], next_cursor
+        if account_id in hidden:
+            return [], None
         index, pk_attr = (UNREAD_BY_ACCOUNT, "unreadAccountPk") if unread_only else (BY_ACCOUNT, "accountPk")
         pk_value = account_pk(account_id)
         items, next_cursor = self._page(

@@ -66,3 +66,31 @@ def test_a_token_fetched_under_a_lost_lease_does_not_overwrite_the_new_owners(aw
     assert token.value == "late-token"  # usable by this container
     item = table().get_item(Key={"accountId": "acc-lease"})["Item"]
     assert "accessToken" not in item and item["leaseOwner"] == "the-next-owner"
+
+
+def test_an_account_update_copies_its_changes_on_each_retry(
+    aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22 item 13: an attempt drops a clientId equal to the one it read; when another update changes the
+    clientId meanwhile, the retry must still set the one this request asked for."""
+    from avito_service.accounts import service
+    from avito_service.accounts.models import AccountUpdate
+    from avito_service.accounts.store import AccountStore
+
+    from tests.support.accounts import create_account
+
+    account_id = create_account(name="Race", clientId="cid-a", clientSecret="s")
+    real = AccountStore.update
+    raced = {"done": False}
+
+    def another_update_first(self: AccountStore, *args: Any, **kwargs: Any) -> Any:
+        if not raced["done"]:
+            raced["done"] = True
+            service.update_account(account_id, AccountUpdate(clientId="cid-b"))  # wins the race
+            raise service.ConditionFailed
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(AccountStore, "update", another_update_first)
+    updated = service.update_account(account_id, AccountUpdate(clientId="cid-a", name="Renamed"))
+    assert raced["done"] and updated.name == "Renamed"
+    assert updated.clientId == "cid-a"  # this request's clientId, not the one the race left

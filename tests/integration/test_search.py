@@ -96,7 +96,7 @@ def message(account_id: str, chat_id: str, message_id: str, text: str, created: 
 def search(q: str, *, role: str = "admin", account_ids: list[str] | None = None, **query: str) -> tuple[int, Any]:
     event = api_event("GET", "/api/v1/search", query={"q": q, **query}, role=role, sub="u1")
     if account_ids is not None:
-        event["requestContext"]["authorizer"]["accountIds"] = ",".join(account_ids)
+        event["requestContext"]["authorizer"]["accountIds"] = json.dumps(account_ids)  # as auth.context_of writes it
 
     result = search_handler.lambda_handler(event, FakeContext())
     return result["statusCode"], json.loads(result["body"])

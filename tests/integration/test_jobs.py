@@ -580,3 +580,19 @@ def test_a_task_that_pauses_without_progress_fails_with_a_clear_error(env: dict[
     assert data["status"] == "failed" and data["outcomes"][0]["status"] == "failed"
     assert "no progress" in data["error"] and "items" in data["error"]
     assert runner.run_task(message, 5.0) == "skipped"  # over: a late message does nothing
+
+
+def test_a_sync_whose_request_died_half_way_is_resumed_by_the_worker(
+    env: dict[str, str], sim: AvitoSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 504 (or a crash) mid-request must not leave a job that never finishes, nor the account locked."""
+    monkeypatch.setattr(jobs_service, "INLINE_LEASE_SECONDS", 0.5)
+    monkeypatch.setattr(jobs_service, "INLINE_WATCHDOG_SECONDS", 1)
+    account_id = new_account("small-cid", "small-secret", SMALL_UID)
+    job_id, running = jobs_service.start_sync(account_id, 3, "inline-request-that-died")  # ... and nothing more
+    assert running is None and job(job_id)["status"] == "running"
+    status, body = sync(account_id)  # meanwhile the account's sync is that job
+    assert status == 202 and body["data"]["jobId"] == job_id
+    assert run_workers(finished(job_id), workers=1) == []
+    assert job(job_id)["status"] == "done" and service.get_account(account_id).adsCount == 1_000
+    assert job_store().sync_holder(account_id) is None  # the lock is released

@@ -14,6 +14,8 @@ class JobKind(StrEnum):
     SYNC_STATS = "sync-stats"
     SYNC_ALL_STATS = "sync-all-stats"
     CHECK_ALL_CONNECTIONS = "check-all-connections"
+    SYNC_REVIEWS_CALLS = "sync-reviews-calls"  # the daily sync's new reviews and calls (reviews/daily.py)
+    SEARCH_INDEX = "search-index"  # index what is stored for search (issue 26)
 
 
 class JobStatus(StrEnum):

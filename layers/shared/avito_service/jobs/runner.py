@@ -17,6 +17,7 @@ from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.connection import check_connection
 from avito_service.avito.errors import AvitoAuthError
+from avito_service.avito.limits import BudgetExhausted
 from avito_service.config import get_settings
 from avito_service.errors import NotFound, ServiceError
 from avito_service.jobs import sync
@@ -123,6 +124,10 @@ def run_task(message: dict[str, Any], seconds: float) -> str:
     kind = JobKind(header.get("kind", JobKind.SYNC_STATS.value))
     if kind == JobKind.CHECK_ALL_CONNECTIONS:
         return _check(store, job_id, order, account_id)
+    if kind == JobKind.SYNC_REVIEWS_CALLS:
+        return _reviews_and_calls(store, job_id, order, account_id, owner)
+    if kind == JobKind.SEARCH_INDEX:
+        return _index_for_search(store, job_id, order, account_id, owner, task, seconds)
     if (joined := _joined_another(store, task, job_id, order, account_id, owner)) is not None:
         return joined
     cursor = sync.SyncCursor.model_validate(task.get("cursor") or {"days": int(header.get("days", 30))})
@@ -228,6 +233,47 @@ def _check(store: JobStore, job_id: str, order: int, account_id: str) -> str:
         result.connectionStatus.value,
         sync_lock=False,
     )
+
+
+def _reviews_and_calls(store: JobStore, job_id: str, order: int, account_id: str, owner: str) -> str:
+    from avito_service.reviews import daily  # noqa: PLC0415 - only this kind needs it
+
+    try:
+        daily.sync_account(account_id, max_wait=get_settings().jobs_max_wait_seconds)
+    except BudgetExhausted as exhausted:  # call tracking's 5 a minute: continue once a slot is free
+        store.release(job_id, order, account_id, owner)
+        enqueue(job_id, [(order, account_id)], delay=exhausted.retry_in)
+        return "paused"
+    except NotFound:
+        return _finish(
+            store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.", sync_lock=False
+        )
+    except ServiceError as error:
+        return _finish(store, job_id, order, account_id, JobStatus.FAILED, error.message, sync_lock=False)
+    return _finish(store, job_id, order, account_id, JobStatus.DONE, None, sync_lock=False)
+
+
+def _index_for_search(  # noqa: PLR0917 - the task's key, its lease, its state and its time
+    store: JobStore, job_id: str, order: int, account_id: str, owner: str, task: dict[str, Any], seconds: float
+) -> str:
+    """A ``search-index`` task: the account's stored chats into the search index, from its saved position."""
+    from avito_service.search import backfill  # noqa: PLC0415 - only this kind of job indexes
+
+    def checkpoint(key: dict[str, Any] | None) -> None:
+        if not store.save_cursor(job_id, order, account_id, owner, {"searchKey": key or {}}):
+            raise LeaseLost
+
+    start = (task.get("cursor") or {}).get("searchKey") or None
+    try:
+        finished, indexed = backfill.index_account(account_id, start, clock.now() + seconds * 0.8, checkpoint)
+    except LeaseLost:
+        return "skipped"
+    logger.info("Search index step", extra={"job_id": job_id, "account_id": account_id, "documents": indexed})
+    if not finished:
+        store.release(job_id, order, account_id, owner)
+        enqueue(job_id, [(order, account_id)])
+        return "paused"
+    return _finish(store, job_id, order, account_id, JobStatus.DONE, None, sync_lock=False)
 
 
 def _finish(  # noqa: PLR0917 - the task's key, its outcome and why

@@ -2,15 +2,12 @@
 
 from typing import Annotated
 
-from avito_service.api import Envelope, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import Envelope, any_role, doc, ok, rest_app, rest_handler
 from avito_service.jobs.models import Job
 from avito_service.jobs.service import get_job
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 JobId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$", description="the job's id")]
 

@@ -7,17 +7,14 @@ from avito_service.api import (
     PathAccountId,
     any_role,
     doc,
-    install_error_handlers,
     ok,
+    rest_app,
     rest_handler,
 )
-from avito_service.cors import cors_config
 from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(cors=cors_config(), enable_validation=True)
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.delete(

@@ -22,7 +22,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from avito_service import aws, clock
+from avito_service import aws, clock, dynamo
 from avito_service.config import get_settings
 from avito_service.jobs.models import FINAL, JobStatus
 
@@ -36,36 +36,6 @@ def job_key(job_id: str) -> dict[str, str]:
 
 def task_key(job_id: str, order: int, account_id: str) -> dict[str, str]:
     return {"pk": f"JOB#{job_id}", "sk": f"TASK#{order:06d}#{account_id}"}
-
-
-def _condition_failed(exc: ClientError) -> bool:
-    code = exc.response.get("Error", {}).get("Code")
-    if code == "TransactionCanceledException":
-        reasons = exc.response.get("CancellationReasons") or []
-        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
-    return code == "ConditionalCheckFailedException"
-
-
-def plain(value: Any) -> Any:
-    """DynamoDB's Decimals back to ints/floats, at any depth."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def dynamo(value: Any) -> Any:
-    """Floats to Decimals, at any depth (boto3 refuses floats)."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [dynamo(v) for v in value]
-    return value
 
 
 class JobStore:
@@ -86,33 +56,33 @@ class JobStore:
         with self.table.batch_writer() as batch:
             for order, task in enumerate(tasks):
                 batch.put_item(
-                    Item=dynamo({**task_key(job_id, order, task["accountId"]), "order": order, "ttl": expires, **task})
+                    Item=dynamo.to_dynamo(
+                        {**task_key(job_id, order, task["accountId"]), "order": order, "ttl": expires, **task}
+                    )
                 )
         self.table.put_item(
-            Item=dynamo({**job_key(job_id), "ttl": expires, **header}), ConditionExpression="attribute_not_exists(pk)"
+            Item=dynamo.to_dynamo({**job_key(job_id), "ttl": expires, **header}),
+            ConditionExpression="attribute_not_exists(pk)",
         )
 
     def job(self, job_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The header and every task, in order (one paginated query)."""
-        items: list[dict[str, Any]] = []
-        query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"JOB#{job_id}"), "ConsistentRead": True}
-        while True:
-            page = self.table.query(**query)
-            items.extend(page.get("Items") or [])
-            if not page.get("LastEvaluatedKey"):
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        header = next((plain(i) for i in items if i["sk"] == HEADER), None)
-        tasks = [plain(i) for i in items if i["sk"].startswith("TASK#")]
+        items = list(
+            dynamo.query_all(
+                self.table.query, KeyConditionExpression=Key("pk").eq(f"JOB#{job_id}"), ConsistentRead=True
+            )
+        )
+        header = next((dynamo.to_python(i) for i in items if i["sk"] == HEADER), None)
+        tasks = [dynamo.to_python(i) for i in items if i["sk"].startswith("TASK#")]
         return header, tasks
 
     def task(self, job_id: str, order: int, account_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key=task_key(job_id, order, account_id), ConsistentRead=True).get("Item")
-        return plain(item) if item else None
+        return dynamo.to_python(item) if item else None
 
     def header(self, job_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key=job_key(job_id), ConsistentRead=True).get("Item")
-        return plain(item) if item else None
+        return dynamo.to_python(item) if item else None
 
     # --- running a task ---------------------------------------------------------------------------------
 
@@ -140,11 +110,11 @@ class JobStore:
                 ReturnValues="ALL_NEW",
             )["Attributes"]
         except ClientError as exc:
-            if _condition_failed(exc):
+            if dynamo.condition_failed(exc):
                 return None
             raise
         self._mark_job_running(job_id, now)
-        return plain(item)
+        return dynamo.to_python(item)
 
     def _mark_job_running(self, job_id: str, now: float) -> None:
         try:
@@ -160,7 +130,7 @@ class JobStore:
                 },
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not dynamo.condition_failed(exc):
                 raise
 
     def save_cursor(self, job_id: str, order: int, account_id: str, owner: str, cursor: dict[str, Any]) -> bool:
@@ -171,10 +141,10 @@ class JobStore:
                 UpdateExpression="SET #cursor = :cursor, updatedAt = :at",
                 ConditionExpression="leaseOwner = :owner",
                 ExpressionAttributeNames={"#cursor": "cursor"},
-                ExpressionAttributeValues={":cursor": dynamo(cursor), ":owner": owner, ":at": clock.iso()},
+                ExpressionAttributeValues={":cursor": dynamo.to_dynamo(cursor), ":owner": owner, ":at": clock.iso()},
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if dynamo.condition_failed(exc):
                 return False
             raise
         return True
@@ -189,25 +159,22 @@ class JobStore:
                 ExpressionAttributeValues={":owner": owner},
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not dynamo.condition_failed(exc):
                 raise
 
     def finish(self, job_id: str, order: int, account_id: str, status: JobStatus, fields: dict[str, Any]) -> bool:
         """The task's outcome and the job's counter, in one transaction; False when it was finished already."""
         now = clock.iso()
         counter = "done" if status == JobStatus.DONE else "failed"
-        names: dict[str, str] = {"#status": "status"}
-        values: dict[str, Any] = {
-            ":status": status.value,
-            ":at": now,
-            ":done": JobStatus.DONE.value,
-            ":failed": JobStatus.FAILED.value,
-        }
-        sets = ["#status = :status", "updatedAt = :at"]
-        for index, (name, value) in enumerate(fields.items()):
-            names[f"#f{index}"] = name
-            values[f":f{index}"] = dynamo(value)
-            sets.append(f"#f{index} = :f{index}")
+        expression = dynamo.Expression()
+        done, failed = expression.value(JobStatus.DONE.value), expression.value(JobStatus.FAILED.value)
+        condition = f"attribute_exists(pk) AND NOT {expression.name('status')} IN ({done}, {failed})"
+        task_update = dynamo.update_expression(
+            set_values={"status": status.value, "updatedAt": now, **dynamo.to_dynamo(fields)},
+            remove={"leaseOwner", "leaseUntil"},
+            conditions=[condition],
+            expression=expression,
+        )
         try:
             aws.dynamodb_client().transact_write_items(
                 TransactItems=[
@@ -215,10 +182,7 @@ class JobStore:
                         "Update": {
                             "TableName": self.table_name,
                             "Key": task_key(job_id, order, account_id),
-                            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE leaseOwner, leaseUntil",
-                            "ConditionExpression": "attribute_exists(pk) AND NOT #status IN (:done, :failed)",
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
+                            **task_update,
                         }
                     },
                     {
@@ -233,7 +197,7 @@ class JobStore:
                 ]
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if dynamo.condition_failed(exc):
                 return False
             raise
         return True
@@ -265,7 +229,7 @@ class JobStore:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not dynamo.condition_failed(exc):
                 raise
         return self.header(job_id)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from avito_service import aws, clock
+from avito_service import aws, clock, dynamo
 from avito_service.auth import Identity
 from avito_service.config import get_settings
 
@@ -75,7 +75,7 @@ def set_account_filter(connection_id: str, account_ids: Iterable[str] | None) ->
             Key={"connectionId": connection_id}, ConditionExpression="attribute_exists(connectionId)", **update
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if dynamo.condition_failed(exc):
             return False
         raise
     return True
@@ -84,20 +84,18 @@ def set_account_filter(connection_id: str, account_ids: Iterable[str] | None) ->
 def open_connections(*, now: float | None = None) -> Iterator[Connection]:
     """Every stored connection that has not expired."""
     current = clock.now() if now is None else now
-    scan: dict[str, Any] = {"ProjectionExpression": "connectionId, #sub, #role, accountIds, #ttl"}
-    scan["ExpressionAttributeNames"] = {"#sub": "sub", "#role": "role", "#ttl": "ttl"}
-    while True:
-        page = _table().scan(**scan)
-        for item in page.get("Items", []):
-            if int(item.get("ttl", 0)) <= current:
-                continue
-            ids = item.get("accountIds")
-            yield Connection(
-                connection_id=str(item["connectionId"]),
-                sub=str(item.get("sub", "")),
-                role=str(item.get("role", "")),
-                account_ids=None if ids is None else frozenset(str(i) for i in ids),
-            )
-        if "LastEvaluatedKey" not in page:
-            return
-        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = dynamo.scan_all(
+        _table().scan,
+        ProjectionExpression="connectionId, #sub, #role, accountIds, #ttl",
+        ExpressionAttributeNames={"#sub": "sub", "#role": "role", "#ttl": "ttl"},
+    )
+    for item in items:
+        if int(item.get("ttl", 0)) <= current:
+            continue
+        ids = item.get("accountIds")
+        yield Connection(
+            connection_id=str(item["connectionId"]),
+            sub=str(item.get("sub", "")),
+            role=str(item.get("role", "")),
+            account_ids=None if ids is None else frozenset(str(i) for i in ids),
+        )

@@ -14,9 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-from avito_service import clock
+from avito_service import clock, dynamo
 from avito_service.messenger.items import (
     CHAT_SK,
     account_pk,
@@ -31,8 +29,6 @@ from avito_service.messenger.models import Direction, LastMessage, Message
 
 GUESS = object()  # "assume our write is the newest"; the actual state is looked at only when that guess is wrong
 ORDER_FIELDS = ("updatedTs", "lastMessageSk", "readUpTo")
-_DESERIALIZER = TypeDeserializer()
-_SERIALIZER = TypeSerializer()
 
 
 @dataclass
@@ -54,18 +50,8 @@ class ChatChange:
         """UpdateItem parameters (Python values) for the chat as ``observed``: an item as read (or lower bounds of
         its order fields), None (no item), or GUESS. ``observed`` only picks which fields to set; the condition
         makes the write fail, never go wrong, when it does not match what is stored."""
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-
-        def n(attr: str) -> str:
-            alias = f"#{attr}"
-            names[alias] = attr
-            return alias
-
-        def v(value: Any) -> str:
-            alias = f":v{len(values)}"
-            values[alias] = value
-            return alias
+        expression = dynamo.Expression()
+        n, v = expression.name, expression.value
 
         last_sk = sk_of(self.last) if self.last else None
         if observed is GUESS or observed is None:
@@ -118,13 +104,7 @@ class ChatChange:
                 conditions.append(f"{n('readUpTo')} >= {v(self.unread_sk)}")
 
         update = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
-        return {
-            "Key": self.key(),
-            "UpdateExpression": update,
-            "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+        return {"Key": self.key(), **expression.render(update, " AND ".join(conditions))}
 
     def after(self, observed: Any) -> dict[str, Any]:
         """Lower bounds of the chat's order fields after this change was applied on top of ``observed``."""
@@ -155,15 +135,6 @@ def message_change(message: Message, *, item_id: str | None = None, chat_type: s
         last=message.summary(),
         unread_sk=sk_of(message) if incoming and not message.isRead else None,
     )
-
-
-def wire(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Python values -> DynamoDB AttributeValues (what the resource's client would send for them)."""
-    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
-
-
-def from_wire(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
 
 
 def order_fields(item: Mapping[str, Any]) -> dict[str, Any]:

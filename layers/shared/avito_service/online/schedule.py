@@ -14,12 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from avito_service import aws, clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import DEFAULT_INTERVAL, MIN_INTERVAL
-from avito_service.accounts.store import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed
+from avito_service.accounts.store import Change, ConditionFailed
 from avito_service.config import get_settings
 from avito_service.observability import logger, metrics
 
@@ -112,19 +110,10 @@ def tick(*, now: float | None = None) -> TickResult:
 
 
 def _due_accounts(horizon: int, result: TickResult) -> Iterator[dict[str, Any]]:
-    """Projected GSI items (id, nextDueAt, interval, generation) with ``nextDueAt < horizon``, soonest first."""
-    query: dict[str, Any] = {
-        "IndexName": BY_ONLINE_DUE,
-        "KeyConditionExpression": Key("onlinePk").eq(ONLINE_PK) & Key("nextDueAt").lt(horizon),
-    }
-    table = aws.table(get_settings().accounts_table)
-    while True:
-        page = table.query(**query)
-        result.accounts_read += len(page["Items"])
-        yield from page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    """The accounts due before ``horizon``, soonest first (index items: id, nextDueAt, interval, generation)."""
+    for item in accounts.account_store().online_due(horizon):
+        result.accounts_read += 1
+        yield item
 
 
 def _claim(due: dict[str, Any], now: int, horizon: int) -> list[PlannedKeepAlive] | None:

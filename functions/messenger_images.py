@@ -14,6 +14,7 @@ from avito_service.api import (
     Envelope,
     PathAccountId,
     any_role,
+    current_caller,
     doc,
     idempotency_key_header,
     ok,
@@ -76,13 +77,21 @@ def images(accountId: PathAccountId, chatId: ChatId, idempotency_key: Idempotenc
         event.body, is_base64=event.is_base64_encoded, content_type=event.headers.get("content-type")
     )
 
-    def produce() -> dict:
-        message = messenger.send_image(accountId, chatId, image)
+    def store(posted: dict) -> dict:
+        message = messenger.store_sent(accountId, chatId, posted)
         metrics.add_metric(name="ImageSent", unit="Count", value=1)
         return message.model_dump(mode="json")
 
     fingerprint = {"accountId": accountId, "chatId": chatId, "imageSha256": hashlib.sha256(image.data).hexdigest()}
-    return ok(once("messenger.images", key, fingerprint, produce))
+    answer = once(
+        "messenger.images",
+        key,
+        fingerprint,
+        lambda: messenger.post_image(accountId, chatId, image),
+        store,
+        caller=current_caller(app).sub,
+    )
+    return ok(answer)
 
 
 lambda_handler = rest_handler(app)

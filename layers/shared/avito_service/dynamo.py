@@ -60,13 +60,24 @@ def _all_pages(call: Callable[..., dict[str, Any]], request: dict[str, Any]) -> 
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def first_items(query: Callable[..., dict[str, Any]], count: int, **request: Any) -> tuple[list[dict[str, Any]], bool]:
-    """Up to ``count`` items of the query (asking ``count`` at a time) and whether more may follow."""
+def first_items(
+    query: Callable[..., dict[str, Any]],
+    count: int,
+    *,
+    convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+    **request: Any,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Up to ``count`` items of the query (asking ``count`` at a time) and whether more may follow; each item is
+    ``convert``-ed first and left out unless ``keep`` takes it (so ``count`` counts kept items)."""
     request["Limit"] = count
     items: list[dict[str, Any]] = []
     while True:
         page = query(**request)
-        items.extend(page.get("Items") or ())
+        found = page.get("Items") or ()
+        if convert is not None:
+            found = map(convert, found)
+        items.extend(item for item in found if keep is None or keep(item))
         if len(items) >= count:
             return items[:count], len(items) > count or bool(page.get("LastEvaluatedKey"))
         if not page.get("LastEvaluatedKey"):
@@ -83,6 +94,7 @@ def query_page(
     key_attrs: tuple[str, ...],
     belongs: Callable[[dict[str, Any]], bool] = lambda _start: True,
     convert: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item,
+    refusal: str = "Not a cursor of this list.",
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a list and the next page's cursor (None on the last page), by the limit+1 rule.
 
@@ -92,7 +104,7 @@ def query_page(
     start = decode_cursor(cursor, required_keys=key_attrs)
     if start:
         if not belongs(start):
-            raise ValidationFailed.on("cursor", "Not a cursor of this list.")
+            raise ValidationFailed.on("cursor", refusal)
         request["ExclusiveStartKey"] = start
     items, _ = first_items(query, limit + 1, **request)
     if len(items) <= limit:

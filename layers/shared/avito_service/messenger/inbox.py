@@ -33,8 +33,13 @@ class ShardedIndex:
     kind: str  # written into cursors, so a cursor of one list is refused by another
 
 
-def page(table_name: str, index: ShardedIndex, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """One page of the merged index: items newest first, and the cursor of the next page (None at the end)."""
+def page(
+    table_name: str, index: ShardedIndex, limit: int, cursor: str | None, *, hidden: frozenset[str] = frozenset()
+) -> tuple[list[dict], str | None]:
+    """One page of the merged index: items newest first, and the cursor of the next page (None at the end).
+
+    Chats of the accounts in ``hidden`` (deleted, cleanup pending) are skipped as if they were not there: a shard
+    reads on until it has ``limit + 1`` others, so pages keep their length and the limit+1 rule."""
     start = decode_cursor(cursor, required_keys=("list", "before"))
     if start and (start["list"] != index.kind or not isinstance(start["before"], str)):
         raise ValidationFailed.on("cursor", "Not a cursor of this list.")
@@ -56,8 +61,9 @@ def page(table_name: str, index: ShardedIndex, limit: int, cursor: str | None) -
             "ExpressionAttributeValues": to_wire(values),
             "ScanIndexForward": False,
         }
-        items, more = dynamo.first_items(client.query, limit + 1, **query)
-        return [from_wire(i) for i in items], more
+        return dynamo.first_items(
+            client.query, limit + 1, convert=from_wire, keep=lambda item: item.get("accountId") not in hidden, **query
+        )
 
     with ThreadPoolExecutor(max_workers=INBOX_SHARDS) as pool:
         fetched = list(pool.map(fetch, range(INBOX_SHARDS)))

@@ -1,15 +1,6 @@
 """GET /api/v1/chats/{chatId}: one stored chat (any role; from storage, never Avito)."""
 
-from avito_service.api import (
-    ChatAccountId,
-    Envelope,
-    StoredChatId,
-    any_role,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import ChatAccountId, Envelope, StoredChatId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger.models import Chat
 from avito_service.messenger.store import chat_store
 

@@ -1,16 +1,6 @@
 """DELETE /api/v1/messenger/accounts/{accountId}/chats/{chatId}/messages/{messageId}: delete an own message."""
 
-from avito_service.api import (
-    ChatId,
-    Envelope,
-    MessageId,
-    PathAccountId,
-    any_role,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import ChatId, Envelope, MessageId, PathAccountId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
 

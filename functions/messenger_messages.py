@@ -2,16 +2,7 @@
 
 from typing import Annotated
 
-from avito_service.api import (
-    ChatId,
-    Envelope,
-    PathAccountId,
-    any_role,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
 from aws_lambda_powertools.event_handler.openapi.params import Query

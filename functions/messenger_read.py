@@ -1,16 +1,6 @@
 """POST /api/v1/messenger/accounts/{accountId}/chats/{chatId}/messages/{messageId}/read: mark the chat read."""
 
-from avito_service.api import (
-    ChatId,
-    Envelope,
-    MessageId,
-    PathAccountId,
-    any_role,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import ChatId, Envelope, MessageId, PathAccountId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger import service as messenger
 
 app = rest_app()

@@ -2,16 +2,7 @@
 
 from typing import Annotated
 
-from avito_service.api import (
-    ApiModel,
-    Envelope,
-    PathAccountId,
-    any_role,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import ApiModel, Envelope, PathAccountId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger import service as messenger
 from pydantic import Field, StringConstraints
 

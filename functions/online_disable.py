@@ -1,15 +1,7 @@
 """POST /api/v1/eternal-online/accounts/{accountId}/disable: stop keeping the account online (admin)."""
 
 from avito_service.accounts.models import Account
-from avito_service.api import (
-    Envelope,
-    PathAccountId,
-    admin_only,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import Envelope, PathAccountId, admin_only, doc, ok, rest_app, rest_handler
 from avito_service.online import service as online
 
 app = rest_app()

@@ -3,15 +3,7 @@
 from typing import Annotated
 
 from avito_service.accounts.models import Account
-from avito_service.api import (
-    Envelope,
-    PathAccountId,
-    admin_only,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import Envelope, PathAccountId, admin_only, doc, ok, rest_app, rest_handler
 from avito_service.online import service as online
 from avito_service.online.service import EnableRequest
 from aws_lambda_powertools.event_handler.openapi.params import Body

@@ -2,17 +2,7 @@
 
 from typing import Annotated
 
-from avito_service.api import (
-    Cursor,
-    Limit,
-    Page,
-    any_role,
-    current_caller,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import Cursor, Limit, Page, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.scope import authorizer_context, visible_account_ids
 from avito_service.search import service
 from avito_service.search.models import SearchResult

@@ -1,16 +1,6 @@
 """GET /api/v1/templates: the shared quick replies and the caller's own (any role)."""
 
-from avito_service.api import (
-    Cursor,
-    Limit,
-    Page,
-    any_role,
-    current_caller,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import Cursor, Limit, Page, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.templates import service
 from avito_service.templates.models import Template

@@ -2,16 +2,7 @@
 
 from typing import Annotated
 
-from avito_service.api import (
-    AVITO_ID_PATTERN,
-    Envelope,
-    any_role,
-    current_caller,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import AVITO_ID_PATTERN, Envelope, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.scope import authorizer_context, visible_account_ids
 from avito_service.templates import service
 from avito_service.templates.models import Rendered

@@ -2,15 +2,7 @@
 
 from typing import Annotated
 
-from avito_service.api import (
-    Envelope,
-    any_role,
-    current_caller,
-    doc,
-    ok,
-    rest_app,
-    rest_handler,
-)
+from avito_service.api import Envelope, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.templates import service
 from avito_service.templates.models import Template, TemplateUpdate
 from aws_lambda_powertools.event_handler.openapi.params import Path

@@ -20,7 +20,7 @@ A handler module::
 Every name is importable from ``avito_service.api`` itself.
 """
 
-from avito_service.api.app import rest_app, rest_handler
+from avito_service.api.app import no_store, rest_app, rest_handler
 from avito_service.api.errors import install_error_handlers, validation_error_response
 from avito_service.api.parameters import (
     AVITO_ID_PATTERN,
@@ -72,6 +72,7 @@ __all__ = [
     "error_response",
     "idempotency_key_header",
     "install_error_handlers",
+    "no_store",
     "ok",
     "require_role",
     "rest_app",

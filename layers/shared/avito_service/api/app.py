@@ -34,6 +34,15 @@ def rest_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any],
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # One time budget for the whole request: every Avito call, retry and wait draws from it (504 when spent).
         with deadline.request(context, get_settings().avito_request_budget):
-            return app.resolve(event, context)
+            return no_store(app.resolve(event, context))
 
     return lambda_handler
+
+
+def no_store(response: dict[str, Any]) -> dict[str, Any]:
+    """``Cache-Control: no-store`` on an API answer (they hold account data: no browser or proxy keeps them)."""
+    if "multiValueHeaders" in response:
+        response["multiValueHeaders"]["Cache-Control"] = ["no-store"]
+    else:
+        response.setdefault("headers", {})["Cache-Control"] = "no-store"
+    return response

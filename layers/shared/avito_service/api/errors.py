@@ -77,6 +77,10 @@ def install_error_handlers(app: APIGatewayRestResolver) -> APIGatewayRestResolve
             return _media_type()
         return _unexpected(exc)
 
+    @app.exception_handler(RecursionError)
+    def _too_deep(_: RecursionError) -> Response:  # json.loads of a deeply nested body
+        return error_response(400, "malformed_json", "The request body is nested too deeply to be read.")
+
     @app.exception_handler(UnicodeDecodeError)
     def _undecodable(exc: UnicodeDecodeError) -> Response:
         if _body_is_not_utf8(app.current_event):  # a body that is not even UTF-8 text cannot be JSON

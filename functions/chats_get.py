@@ -1,22 +1,10 @@
 """GET /api/v1/chats/{chatId}: one stored chat (any role; from storage, never Avito)."""
 
-from avito_service.api import (
-    ChatAccountId,
-    Envelope,
-    StoredChatId,
-    any_role,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
-from avito_service.cors import cors_config
+from avito_service.api import ChatAccountId, Envelope, StoredChatId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger.models import Chat
 from avito_service.messenger.store import chat_store
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.get(

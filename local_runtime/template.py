@@ -196,13 +196,6 @@ def load_template(path: str | Path, parameter_overrides: Mapping[str, str] | Non
     return Template(path=template_path, document=document, parameters=values)
 
 
-def create_resources(template: Template, boto3_session_or_endpoint: Any = None, **kwargs: Any) -> dict[str, str]:
-    """Create the template's tables, queues and secrets; see :func:`local_runtime.resources.create_resources`."""
-    from local_runtime.resources import create_resources as _create  # noqa: PLC0415 - resources imports us
-
-    return _create(template, boto3_session_or_endpoint, **kwargs)
-
-
 def function_url_ids(template: Template) -> list[str]:
     """Logical ids of the functions that declare a FunctionUrlConfig, in template order."""
     return [

@@ -10,31 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from avito_service import aws
-from avito_service.accounts import service as accounts_service
-from avito_service.accounts import vault
-from avito_service.avito import limits
-from avito_service.config import get_settings
-from avito_service.messenger.store import chat_store
-from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from local_runtime.template import create_resources, load_template
+from local_runtime.resources import create_resources
+from local_runtime.template import load_template
+from tests.support.caches import reset_caches
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 JWT_TEST_KEY = "test-signing-key-0123456789abcdef0123456789abcdef"
 MANAGEMENT_URL = "https://testwsapi.execute-api.us-east-1.amazonaws.com/prod"
-
-
-def reset_caches() -> None:
-    get_settings.cache_clear()
-    aws.clear_caches()
-    vault.clear_cache()
-    accounts_service.account_store.cache_clear()
-    parameters.clear_caches()
-    chat_store.cache_clear()
-    limits.clear_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -43,8 +43,8 @@ from local_runtime.functions import load_function_specs
 from local_runtime.intrinsics import Resolver, StackContext
 from local_runtime.schedules import load_schedules, scheduled_event
 from local_runtime.template import load_template
-from tests.conftest import reset_caches
 from tests.support.accounts import create_account
+from tests.support.caches import reset_caches
 from tests.support.events import FakeContext, call_route
 
 ROOT = Path(__file__).resolve().parents[2]

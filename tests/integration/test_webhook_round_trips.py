@@ -21,6 +21,8 @@ from avito_service.messenger import store as store_module
 from avito_service.messenger.store import ChatStore
 from avito_service.webhooks import tokens
 
+from avito_sim import deliveries
+from avito_sim.deliveries import message_value
 from tests.support.events import FakeContext
 
 USER_ID = "123456789"
@@ -61,26 +63,10 @@ def calls(aws_env: dict[str, str]) -> Counter[str]:
 
 
 def body(message_id: str, created: int, *, chat_id: str = "u2i-chat-1", author_id: int = CLIENT_ID) -> str:
-    value = {
-        "id": message_id,
-        "chat_id": chat_id,
-        "chat_type": "u2i",
-        "user_id": int(USER_ID),
-        "author_id": author_id,
-        "created": created,
-        "type": "text",
-        "content": {"text": f"hello {message_id}"},
-        "item_id": 4012345678,
-        "read": None,
-    }
-    return json.dumps(
-        {
-            "id": f"d-{message_id}",
-            "version": "v3.0.0",
-            "timestamp": created,
-            "payload": {"type": "message", "value": value},
-        }
+    value = message_value(
+        message_id, chat_id, user_id=int(USER_ID), author_id=author_id, created=created, text=f"hello {message_id}"
     )
+    return deliveries.delivery_body(value, delivery_id=f"d-{message_id}", timestamp=created)
 
 
 def post(account: dict[str, str], text: str, *, token: str | None = None) -> tuple[int, dict[str, Any]]:

@@ -14,8 +14,9 @@ from local_runtime.apigw_config import Route, _segments, split_path
 from local_runtime.authorizer import policy_effect
 from local_runtime.cli import main as cli_main
 from local_runtime.intrinsics import Resolver, StackContext
+from local_runtime.resources import create_resources
 from local_runtime.schedules import period_of
-from local_runtime.template import TemplateError, create_resources, load_template, parse_yaml
+from local_runtime.template import TemplateError, load_template, parse_yaml
 
 FIXTURE = Path(__file__).parent / "fixture" / "template.yaml"
 

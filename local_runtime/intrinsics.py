@@ -247,6 +247,8 @@ class Resolver:
             return self.context.arn("lambda", f"layer:{name}:1")
         if resource_type == "AWS::IAM::ManagedPolicy":
             return f"arn:aws:iam::{self.context.account_id}:policy/{name}"
+        if resource_type == "AWS::SNS::Topic":
+            return self.context.arn("sns", f"{self.context.stack_name}-{name}")
         if resource_type == SECRET_TYPE:
             raise TemplateError(f"{where}: Ref {name} (a secret) is only known once the secret is created")
         if resource_type is None:

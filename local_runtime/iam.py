@@ -6,16 +6,22 @@ A function's ``Policies`` are inline ``Statement`` documents, ``Ref``s to the te
 rather than silently ignored). The permissions SAM adds for event sources and logs (the Lambda service's own
 calls) are not listed: function code never makes those calls.
 
-Used by the test suite's IAM evaluator (``tests/support/iam.py``) and by the template snapshot.
+``aws_requests`` turns one boto3 call into the (action, resource ARN) pairs AWS authorizes. The local runtime's
+workers refuse what their function is not granted (``enforce_in_worker``), as AWS would; the test suite's
+evaluator (``tests/support/iam.py``) does the same for handlers run in the test process.
 """
 
 from __future__ import annotations
 
+import base64
 import fnmatch
+import json
+import sys
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
-from local_runtime.intrinsics import Resolver
+from local_runtime.intrinsics import DEFAULT_ACCOUNT_ID, Resolver
 from local_runtime.template import TemplateError
 
 MANAGED_POLICY_TYPE = "AWS::IAM::ManagedPolicy"
@@ -101,3 +107,137 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def allowed(statements: list[Statement], action: str, resource: str) -> bool:
     return any(statement.allows(action, resource) for statement in statements)
+
+
+# --------------------------------------------------------------- calls -> IAM requests
+class UnknownRequest(Exception):
+    """A call this module cannot turn into IAM actions and resources yet (teach ``aws_requests``)."""
+
+
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+_SQS_BATCH = {  # SQS authorizes a batch as its single-message action
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
+_CONNECTION_METHODS = {"PostToConnection": "POST", "DeleteConnection": "DELETE", "GetConnection": "GET"}
+_NO_PERMISSION = {("sts", "GetCallerIdentity")}  # AWS answers these to anyone
+
+
+def aws_requests(
+    client: Any, operation: str, params: dict[str, Any], region: str, account: str = DEFAULT_ACCOUNT_ID
+) -> list[tuple[str, str]]:
+    """The (IAM action, resource ARN) pairs AWS authorizes for one call of a boto3 ``client``."""
+    service = client.meta.service_model.service_name
+
+    def arn(kind: str, resource: str) -> str:
+        return f"arn:aws:{kind}:{region}:{account}:{resource}"
+
+    def table(name: str, index: str | None = None) -> str:
+        found = name if name.startswith("arn:") else arn("dynamodb", f"table/{name}")
+        return f"{found}/index/{index}" if index else found
+
+    if (service, operation) in _NO_PERMISSION:
+        return []
+    if service == "dynamodb":
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            return [(f"dynamodb:{operation}", table(name)) for name in params["RequestItems"]]
+        if operation in ("TransactWriteItems", "TransactGetItems"):  # authorized item by item
+            pairs = []
+            for item in params["TransactItems"]:
+                ((kind, body),) = item.items()
+                pairs.append((f"dynamodb:{_TRANSACT_ACTIONS[kind]}", table(body["TableName"])))
+            return pairs
+        if "TableName" in params:
+            return [(f"dynamodb:{operation}", table(params["TableName"], params.get("IndexName")))]
+    if service == "secretsmanager":
+        secret = params.get("SecretId") or params.get("Name")
+        if secret:
+            # A name stands for the secret's ARN, which ends in -<6 random characters>.
+            found = secret if secret.startswith("arn:") else arn("secretsmanager", f"secret:{secret}-AbCdEf")
+            pairs = [(f"secretsmanager:{operation}", found)]
+            if operation == "CreateSecret" and params.get("Tags"):
+                pairs.append(("secretsmanager:TagResource", found))
+            return pairs
+    if service == "sqs":
+        name = params["QueueUrl"].rstrip("/").rsplit("/", 1)[-1] if "QueueUrl" in params else params.get("QueueName")
+        if name:
+            return [(f"sqs:{_SQS_BATCH.get(operation, operation)}", arn("sqs", name))]
+    if service == "apigatewaymanagementapi" and operation in _CONNECTION_METHODS:
+        api, stage = management_api(client.meta.endpoint_url)
+        connection = f"{api}/{stage}/{_CONNECTION_METHODS[operation]}/@connections/{params['ConnectionId']}"
+        return [("execute-api:ManageConnections", arn("execute-api", connection))]
+    if service == "kms":
+        return [(f"kms:{operation}", _kms_key(params, arn))]
+    raise UnknownRequest(f"local_runtime/iam.py cannot tell the IAM resource of {service}.{operation}: teach it")
+
+
+def management_api(endpoint: str) -> tuple[str, str]:
+    """(API id, stage) of a WebSocket management endpoint: https://<api>.execute-api.<region>.amazonaws.com/<stage>,
+    or the local runtime's http://host:port/<api>/<stage>."""
+    parsed = urlparse(endpoint)
+    host = parsed.hostname or ""
+    parts = [part for part in parsed.path.split("/") if part]
+    if ".execute-api." in host:
+        return host.split(".")[0], "/".join(parts) or "$default"
+    return (parts[0] if parts else "local"), "/".join(parts[1:]) or "$default"
+
+
+def _kms_key(params: dict[str, Any], arn: Any) -> str:
+    key = params.get("KeyId")
+    if key is None and "CiphertextBlob" in params:
+        blob = params["CiphertextBlob"]
+        blob = base64.b64decode(blob) if isinstance(blob, str) else bytes(blob)
+        key = blob[:36].decode("ascii", "replace")  # moto's ciphertext starts with the key id
+    if not key:
+        raise UnknownRequest("a KMS call without KeyId or CiphertextBlob")
+    if key.startswith("arn:"):
+        return key
+    return arn("kms", key if key.startswith("alias/") else f"key/{key}")
+
+
+# ----------------------------------------------------------- the local runtime's workers
+IAM_ENV = "_LOCAL_RUNTIME_IAM"  # a worker's function id and statements (JSON), set by the local runtime
+
+
+def worker_environment(function_id: str, statements: list[Statement], region: str) -> dict[str, str]:
+    document = {"function": function_id, "region": region, "statements": [s.as_json() for s in statements]}
+    return {IAM_ENV: json.dumps(document)}
+
+
+def enforce_in_worker(environ: dict[str, str]) -> None:
+    """In a local runtime worker (one function per process): refuse every AWS call the function's statements do
+    not allow, as AWS does (AccessDeniedException), and say so on stderr, which the console shows."""
+    raw = environ.pop(IAM_ENV, None)
+    if not raw:
+        return
+    from botocore.client import BaseClient  # noqa: PLC0415 - only workers pay for it
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    document = json.loads(raw)
+    function_id, region = document["function"], document["region"]
+    statements = [Statement(tuple(s["actions"]), tuple(s["resources"]), s["source"]) for s in document["statements"]]
+    original = BaseClient._make_api_call
+
+    def checked(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        try:
+            denied = [
+                f"{action} on {resource}"
+                for action, resource in aws_requests(self, operation_name, api_params, region)
+                if not allowed(statements, action, resource)
+            ]
+        except UnknownRequest as unknown:
+            denied = [str(unknown)]
+        if denied:
+            message = f"{function_id} may not {'; '.join(denied)} (template.yaml grants no such statement)"
+            print(f"[local_runtime] IAM: {message}", file=sys.stderr, flush=True)
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": message}}, operation_name)
+        return original(self, operation_name, api_params)
+
+    BaseClient._make_api_call = checked  # type: ignore[method-assign]

@@ -247,6 +247,8 @@ class Resolver:
             return self.context.arn("lambda", f"layer:{name}:1")
         if resource_type == "AWS::IAM::ManagedPolicy":
             return f"arn:aws:iam::{self.context.account_id}:policy/{name}"
+        if resource_type in ("AWS::ApiGateway::Account", "AWS::IAM::Role", "AWS::Logs::LogGroup"):
+            return name  # not emulated: their Ref is only an identifier (a role's or log group's name)
         if resource_type == "AWS::SNS::Topic":
             return self.context.arn("sns", f"{self.context.stack_name}-{name}")
         if resource_type == SECRET_TYPE:
@@ -273,6 +275,7 @@ class Resolver:
             (FUNCTION_TYPE, "Arn"): lambda: self.function_arn(logical_id),
             (SECRET_TYPE, "Id"): lambda: self._ref(logical_id, where),
             (API_TYPE, "RootResourceId"): lambda: "root",
+            ("AWS::Logs::LogGroup", "Arn"): lambda: self.context.arn("logs", f"log-group:{logical_id}:*"),
             (WS_API_TYPE, "ApiId"): lambda: api_id(logical_id),
             (WS_API_TYPE, "ApiEndpoint"): lambda: "wss://" + self.context.execute_api_host(api_id(logical_id)),
         }

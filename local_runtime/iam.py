@@ -14,8 +14,9 @@ evaluator (``tests/support/iam.py``) does the same for handlers run in the test 
 from __future__ import annotations
 
 import base64
-import fnmatch
+import functools
 import json
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -53,17 +54,25 @@ class Statement:
     source: str  # where it comes from: "inline", a managed policy's logical id, a SAM policy template's name
 
     def allows(self, action: str, resource: str) -> bool:
-        return any(_matches(pattern.lower(), action.lower()) for pattern in self.actions) and any(
-            _matches(pattern, resource) for pattern in self.resources
-        )
+        return bool(self._action_pattern.match(action.lower()) and self._resource_pattern.match(resource))
+
+    @functools.cached_property
+    def _action_pattern(self) -> re.Pattern[str]:
+        return _wildcards(pattern.lower() for pattern in self.actions)
+
+    @functools.cached_property
+    def _resource_pattern(self) -> re.Pattern[str]:
+        return _wildcards(self.resources)
 
     def as_json(self) -> dict[str, Any]:
         return {"source": self.source, "actions": sorted(self.actions), "resources": sorted(self.resources)}
 
 
-def _matches(pattern: str, value: str) -> bool:
-    # IAM wildcards: * any run of characters (slashes included), ? one character; nothing else is special.
-    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
+def _wildcards(patterns: Any) -> re.Pattern[str]:
+    """One regex for IAM patterns: * any run of characters (slashes included), ? one character, nothing else
+    special."""
+    parts = (re.escape(p).replace(r"\*", ".*").replace(r"\?", ".") for p in patterns)
+    return re.compile("(?:" + "|".join(parts) + r")\Z", re.DOTALL)
 
 
 def function_statements(resolver: Resolver, function_id: str) -> list[Statement]:

@@ -107,7 +107,8 @@ def expand_language_extensions(document: dict[str, Any], parameters: Mapping[str
 
     ``[Identifier, Collection, {OutputKey: Fragment}]``: for each value of the collection (a list, or a ``Ref`` to a
     CommaDelimitedList parameter), ``${Identifier}`` / ``&{Identifier}`` are replaced in the output keys and in
-    ``Fn::Sub`` strings, and ``Ref Identifier`` becomes the value. Loops nest. Hand-written because no library
+    ``Fn::Sub`` strings, ``Ref Identifier`` becomes the value and ``Ref: !Sub "${Identifier}X"`` a Ref to the
+    logical id it names. Loops nest. Hand-written because no library
     here exposes the transform (cfn-lint's is private API); ``tests/integration/test_template_snapshot.py``
     checks what it yields.
     """
@@ -162,12 +163,21 @@ def _substitute(value: Any, identifier: str, item: str) -> Any:
         return value
     if set(value) == {"Ref"} and value["Ref"] == identifier:
         return item
+    if set(value) == {"Ref"} and isinstance(value["Ref"], dict):  # Ref: !Sub "${Identifier}Function"
+        target = _substitute(value["Ref"], identifier, item)
+        return {"Ref": _literal(target)}
     if set(value) == {"Fn::Sub"}:
         sub = value["Fn::Sub"]
         if isinstance(sub, str):
             return {"Fn::Sub": text(sub)}
         return {"Fn::Sub": [text(sub[0]), _substitute(sub[1], identifier, item)]}
     return {text(key): _substitute(element, identifier, item) for key, element in value.items()}
+
+
+def _literal(value: Any) -> Any:
+    """A ``Fn::Sub`` left without variables is its string (as the transform does for Ref/GetAtt arguments)."""
+    text = value.get("Fn::Sub") if isinstance(value, dict) and set(value) == {"Fn::Sub"} else None
+    return text if isinstance(text, str) and "${" not in text else value
 
 
 @dataclass

@@ -211,9 +211,9 @@ def test_every_function_has_a_log_group_with_the_retention_parameter() -> None:
     groups = {
         json.dumps(props.get("LogGroupName")): props for props in resources_of("AWS::Logs::LogGroup").values()
     }
-    for function_id in FUNCTIONS:
-        name = json.dumps({"Fn::Sub": f"/aws/lambda/${{{function_id}}}"})
-        assert name in groups, f"{function_id} has no log group"
+    for function_id in FUNCTIONS:  # as Fn::ForEach::FunctionOperations writes it
+        name = json.dumps({"Fn::Join": ["", ["/aws/lambda/", {"Ref": function_id}]]})
+        assert name in groups, f"{function_id} has no log group: add it to Fn::ForEach::FunctionOperations"
         assert groups[name]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
@@ -257,7 +257,7 @@ def test_cloudwatch_can_publish_to_the_created_alarm_topic() -> None:
 def test_every_function_has_error_and_throttle_alarms() -> None:
     for function_id in FUNCTIONS:
         for metric in ("Errors", "Throttles"):
-            found = alarms_on(metric, {"Fn::Sub": f"${{{function_id}}}"})  # from Fn::ForEach::FunctionOperations
+            found = alarms_on(metric, {"Ref": function_id})
             assert len(found) == 1, f"{function_id}: {metric} alarm"
             assert found[0]["Namespace"] == "AWS/Lambda" and found[0]["Threshold"] == 1
 

@@ -64,9 +64,9 @@ class Evaluator:
                 raise RuntimeError(f"{module} is the handler of {self.handlers[module][0]} and {fid}: ambiguous")
             self.handlers[module] = (fid, attribute)
         self._statements: dict[tuple[str, tuple[str, ...]], list[Statement]] = {}
+        self._verdicts: dict[tuple[Any, ...], bool] = {}  # (function, environment, action, resource) -> allowed
         self._lock = threading.Lock()
         self.violations: list[str] = []
-        self.enabled = True
 
     # --------------------------------------------------------------- statements
     def _environment(self) -> tuple[str, ...]:
@@ -99,14 +99,20 @@ class Evaluator:
 
     # ------------------------------------------------------------------- checks
     def check(self, function_id: str, client: BaseClient, operation: str, params: dict[str, Any]) -> None:
+        environment = self._environment()
         try:
-            requests = aws_requests(client, operation, params, _region())
+            requests = aws_requests(client, operation, params, environment[0])
         except UnknownRequest as unknown:
             self._refuse(function_id, operation, f"{client.meta.service_model.service_name}.{operation}", str(unknown))
             return
-        statements = self.statements(function_id)
         for action, resource in requests:
-            if not allowed(statements, action, resource):
+            key = (function_id, environment, action, resource)
+            verdict = self._verdicts.get(key)
+            if verdict is None:
+                if len(self._verdicts) > 100_000:  # ids in ARNs (connections, secrets) make keys unbounded
+                    self._verdicts.clear()
+                verdict = self._verdicts[key] = allowed(self.statements(function_id), action, resource)
+            if not verdict:
                 self._refuse(function_id, operation, action, resource)
 
     def _refuse(self, function_id: str, operation: str, action: str, resource: str) -> None:
@@ -200,7 +206,7 @@ def install(template_path: Path) -> Evaluator:
 
     def checked_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
         function_id = _current.get()
-        if function_id is not None and _evaluator is not None and _evaluator.enabled:
+        if function_id is not None and _evaluator is not None:
             _evaluator.check(function_id, self, operation_name, api_params)
         return original_call(self, operation_name, api_params)
 

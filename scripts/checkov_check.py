@@ -80,13 +80,8 @@ def failures(checkov: str, document: dict[str, Any]) -> list[tuple[str, str, str
     return found
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--checkov", default=".checkov-venv/bin/checkov")
-    parser.add_argument("--template", default=str(ROOT / "template.yaml"))
-    args = parser.parse_args()
-    skips = load_skips()
-    found = failures(args.checkov, expanded_template(Path(args.template)))
+def review(found: list[tuple[str, str, str]], skips: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(failures no skip covers, skips that cover no failure)."""
     unexpected = []
     used: set[str] = set()
     for check, logical_id, name in found:
@@ -95,7 +90,17 @@ def main() -> int:
             used.add(check)
         else:
             unexpected.append(f"  {check} {logical_id}: {name}")
-    stale = sorted(set(skips) - used)
+    return unexpected, sorted(set(skips) - used)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--checkov", default=".checkov-venv/bin/checkov")
+    parser.add_argument("--template", default=str(ROOT / "template.yaml"))
+    args = parser.parse_args()
+    skips = load_skips()
+    found = failures(args.checkov, expanded_template(Path(args.template)))
+    unexpected, stale = review(found, skips)
     for check in stale:
         print(f"checkov-skips.yaml: {check} matches no failure any more: remove it", file=sys.stderr)
     if unexpected:

@@ -247,6 +247,8 @@ class Resolver:
             return self.context.arn("lambda", f"layer:{name}:1")
         if resource_type == "AWS::IAM::ManagedPolicy":
             return f"arn:aws:iam::{self.context.account_id}:policy/{name}"
+        if resource_type == "AWS::KMS::Key":  # its id once created and registered (register_physical_id)
+            return name
         if resource_type in ("AWS::ApiGateway::Account", "AWS::IAM::Role", "AWS::Logs::LogGroup"):
             return name  # not emulated: their Ref is only an identifier (a role's or log group's name)
         if resource_type == "AWS::SNS::Topic":
@@ -276,6 +278,8 @@ class Resolver:
             (SECRET_TYPE, "Id"): lambda: self._ref(logical_id, where),
             (API_TYPE, "RootResourceId"): lambda: "root",
             ("AWS::Logs::LogGroup", "Arn"): lambda: self.context.arn("logs", f"log-group:{logical_id}:*"),
+            ("AWS::KMS::Key", "Arn"): lambda: self.context.arn("kms", f"key/{self._ref(logical_id, where)}"),
+            ("AWS::KMS::Key", "KeyId"): lambda: self._ref(logical_id, where),
             (WS_API_TYPE, "ApiId"): lambda: api_id(logical_id),
             (WS_API_TYPE, "ApiEndpoint"): lambda: "wss://" + self.context.execute_api_host(api_id(logical_id)),
         }

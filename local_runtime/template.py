@@ -127,6 +127,8 @@ def _expand_section(section: dict[str, Any], parameters: dict[str, str], where: 
     result: dict[str, Any] = {}
     for key, value in section.items():
         if not key.startswith(_FOR_EACH):
+            if key in result:
+                raise TemplateError(f"{where}.{key} is also made by a Fn::ForEach loop")
             result[key] = value
             continue
         if not (isinstance(value, list) and len(value) == 3 and isinstance(value[2], dict)):

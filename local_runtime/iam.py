@@ -189,13 +189,15 @@ def aws_requests(
 
 def management_api(endpoint: str) -> tuple[str, str]:
     """(API id, stage) of a WebSocket management endpoint: https://<api>.execute-api.<region>.amazonaws.com/<stage>,
-    or the local runtime's http://host:port/<api>/<stage>."""
+    the local runtime's http://host:port/<api>/<stage>, or ("local", <stage>) for http://host:port/<stage>."""
     parsed = urlparse(endpoint)
     host = parsed.hostname or ""
     parts = [part for part in parsed.path.split("/") if part]
     if ".execute-api." in host:
         return host.split(".")[0], "/".join(parts) or "$default"
-    return (parts[0] if parts else "local"), "/".join(parts[1:]) or "$default"
+    if len(parts) < 2:  # http://host:port/<stage>: some local stand-in for this stack's API
+        return "local", "/".join(parts) or "$default"
+    return parts[0], "/".join(parts[1:])
 
 
 def _kms_key(params: dict[str, Any], arn: Any) -> str:

@@ -54,6 +54,7 @@ def test_websocket_connections_are_authorized_on_their_stage_and_method() -> Non
         ("execute-api:ManageConnections", "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST/@connections/c1")
     ]
     assert management_api("http://127.0.0.1:5000/websocketa/prod") == ("websocketa", "prod")
+    assert management_api("http://127.0.0.1:9/prod") == ("local", "prod")
 
 
 def test_statements_match_actions_case_insensitively_and_resources_with_wildcards() -> None:

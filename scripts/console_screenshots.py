@@ -1,7 +1,8 @@
-"""``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-inbox.png and docs/console-chat.png.
+"""``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-{sign-in,inbox,chat,accounts}.png.
 
 Starts the demo (simulator + local stack on free ports, see scripts/demo.py), opens the console in headless
-Chromium (tests/support/browser.py) signed in as the demo admin, and saves the inbox and one open chat.
+Chromium (tests/support/browser.py) and saves the sign-in page, then, signed in as the demo admin, the inbox, one
+open chat and the accounts, in Russian (the console's default language; the pictures wait for <html lang="ru">).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from scripts.demo import DEMO_CHAT, setup
-from tests.support.browser import chromium, tid, visible, wait_for
+from tests.support.browser import all_of, chromium, tid, visible, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -24,9 +25,14 @@ def main() -> int:
             driver = chromium(Path(profile), width=1280, height=720)
             try:
                 base = f"{demo.stack.api_url}/console/"
-                driver.get(f"{base}#token={demo.token}")
-                wait_for(driver, lambda d: len(d.find_elements("css selector", tid("chat-item"))) >= 3, "chats")
                 DOCS.mkdir(exist_ok=True)
+                driver.get(base)
+                visible(driver, tid("email-input")).send_keys("operator@example.com")
+                driver.save_screenshot(str(DOCS / "console-sign-in.png"))
+                driver.get("about:blank")  # the #token= address below then loads the page afresh
+                driver.get(f"{base}#token={demo.token}")
+                wait_for(driver, lambda d: d.execute_script("return document.documentElement.lang") == "ru", "ru")
+                wait_for(driver, lambda d: len(d.find_elements("css selector", tid("chat-item"))) >= 3, "chats")
                 driver.save_screenshot(str(DOCS / "console-inbox.png"))
                 driver.get(f"{base}#/inbox/{demo.account['id']}/{DEMO_CHAT}")
                 wait_for(driver, lambda d: len(d.find_elements("css selector", tid("message"))) >= 3, "messages")
@@ -34,11 +40,14 @@ def main() -> int:
                 wait_for(driver, lambda d: not d.find_elements("css selector", open_item), "the chat marked read")
                 visible(driver, tid("composer-input")).send_keys("Добрый вечер! Да, приезжайте к 19:00.")
                 driver.save_screenshot(str(DOCS / "console-chat.png"))
+                driver.get(f"{base}#/accounts")
+                wait_for(driver, lambda d: all_of(d, tid("account-row")), "the accounts table")
+                driver.save_screenshot(str(DOCS / "console-accounts.png"))
             finally:
                 driver.quit()
     finally:
         demo.stop()
-    print(f"wrote {DOCS / 'console-inbox.png'} and {DOCS / 'console-chat.png'}")
+    print(f"wrote {', '.join(str(DOCS / f'console-{view}.png') for view in ('sign-in', 'inbox', 'chat', 'accounts'))}")
     return 0
 
 

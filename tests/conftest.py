@@ -55,6 +55,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "WEBSOCKET_MANAGEMENT_URL",
             "TOKENS_TABLE",
             "IDEMPOTENCY_TABLE",
+            "TEMPLATES_TABLE",
+            "SEARCH_TABLE",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -120,6 +122,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv("AVITO_LIMITS_TABLE", created["AvitoLimitsTable"])
         monkeypatch.setenv("JOBS_TABLE", created["JobsTable"])
         monkeypatch.setenv("JOBS_QUEUE_URL", created["JobsQueue"])
+        for logical_id, variable in (("TemplatesTable", "TEMPLATES_TABLE"), ("SearchTable", "SEARCH_TABLE")):
+            if logical_id in created:
+                monkeypatch.setenv(variable, created[logical_id])
         if "CleanupQueue" in created:
             monkeypatch.setenv("CLEANUP_QUEUE_URL", created["CleanupQueue"])
         import boto3

@@ -136,7 +136,7 @@ def rest_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any],
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # One time budget for the whole request: every Avito call, retry and wait draws from it (504 when spent).
-        with deadline.budget(deadline.request_seconds(context, get_settings().avito_request_budget)):
+        with deadline.request(context, get_settings().avito_request_budget):
             return app.resolve(event, context)
 
     return lambda_handler

@@ -233,6 +233,10 @@ class AccountStore:
                 return items
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def deleted_account_ids(self) -> frozenset[str]:
+        """Accounts deleted whose data the background cleanup has not removed yet (their markers' ids only)."""
+        return deleted_account_ids(self._table)
+
     def update_cleanup_marker(self, account_id: str, values: dict[str, Any]) -> None:
         names = {f"#a{i}": name for i, name in enumerate(values)}
         self._table.update_item(
@@ -323,3 +327,23 @@ class AccountStore:
 def account_store() -> AccountStore:
     """The store of the configured AccountsTable (created on first use, not at import)."""
     return AccountStore(get_settings().accounts_table)
+
+
+def deleted_account_ids(table: Any) -> frozenset[str]:
+    """The ids of the deleted accounts whose cleanup is still pending, read from ``table`` (AccountsTable).
+
+    Every read of stored data leaves these accounts out (``messenger.store``), so a deleted account disappears
+    from every answer at once while its chats are still being removed in the background. One strongly
+    consistent Query of the small ``CLEANUP`` partition, only the ids (a marker's account copy is not read)."""
+    ids: set[str] = set()
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(CLEANUP_PK),
+        "ProjectionExpression": "accountId",
+        "ConsistentRead": True,
+    }
+    while True:
+        page = table.query(**query)
+        ids.update(str(i["accountId"]) for i in page["Items"] if "accountId" in i)
+        if "LastEvaluatedKey" not in page:
+            return frozenset(ids)
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

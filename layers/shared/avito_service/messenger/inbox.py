@@ -33,8 +33,13 @@ class ShardedIndex:
     kind: str  # written into cursors, so a cursor of one list is refused by another
 
 
-def page(table_name: str, index: ShardedIndex, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """One page of the merged index: items newest first, and the cursor of the next page (None at the end)."""
+def page(
+    table_name: str, index: ShardedIndex, limit: int, cursor: str | None, *, hidden: frozenset[str] = frozenset()
+) -> tuple[list[dict], str | None]:
+    """One page of the merged index: items newest first, and the cursor of the next page (None at the end).
+
+    Chats of the accounts in ``hidden`` (deleted, cleanup pending) are skipped as if they were not there: a shard
+    reads on until it has ``limit + 1`` others, so pages keep their length and the limit+1 rule."""
     start = decode_cursor(cursor, required_keys=("list", "before"))
     if start and (start["list"] != index.kind or not isinstance(start["before"], str)):
         raise ValidationFailed.on("cursor", "Not a cursor of this list.")
@@ -60,7 +65,7 @@ def page(table_name: str, index: ShardedIndex, limit: int, cursor: str | None) -
         items: list[dict[str, Any]] = []
         while True:
             answer = client.query(**query)
-            items.extend(from_wire(i) for i in answer["Items"])
+            items.extend(item for item in map(from_wire, answer["Items"]) if item.get("accountId") not in hidden)
             if len(items) > limit:
                 return items[: limit + 1], True
             if "LastEvaluatedKey" not in answer:

@@ -43,6 +43,9 @@ ADDED: dict[str, set[str]] = {
     "MessengerChatsFunction": USER_ID,
     "MessengerSendFunction": USER_ID,
     "MessengerReadFunction": USER_ID,
+    # a deleted account's chats are hidden at once: its marker is queried (accounts/store.py deleted_account_ids)
+    "TemplatesRenderFunction": {f"dynamodb:Query {DYNAMO}AccountsTable"},
+    "ChatsClientFunction": {f"dynamodb:Query {DYNAMO}AccountsTable"},
 }
 # SAM's SQSSendMessagePolicy grants sqs:SendMessage* (SendMessageBatch is authorized as SendMessage): replaced by
 # the one action on the one queue.

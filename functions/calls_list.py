@@ -19,7 +19,13 @@ install_error_handlers(app)
 
 DEFAULT_SPAN = timedelta(days=7)
 From = Annotated[datetime | None, Query(alias="from", description="ISO 8601; default: 7 days before `to`")]
-To = Annotated[datetime | None, Query(alias="to", description="ISO 8601; default: now; at most 92 days after `from`")]
+To = Annotated[
+    datetime | None,
+    Query(
+        alias="to",
+        description="ISO 8601; default: now, or 92 days after `from` if that is earlier; at most 92 days after `from`",
+    ),
+]
 CallsLimit = Annotated[int, Query(ge=1, le=100, description="page size (1-100)")]
 
 
@@ -35,8 +41,14 @@ def _utc(value: datetime) -> datetime:
     middlewares=[any_role],
 )
 def list_calls(id: AccountId, start: From = None, end: To = None, limit: CallsLimit = 50, cursor: Cursor = None):
-    end = _utc(end) if end else datetime.fromtimestamp(clock.now(), tz=UTC)
-    start = _utc(start) if start else end - DEFAULT_SPAN
+    now = datetime.fromtimestamp(clock.now(), tz=UTC)
+    try:
+        if end is None:
+            end = min(now, _utc(start) + service.MAX_SPAN) if start else now
+        end = _utc(end)
+        start = _utc(start) if start else end - DEFAULT_SPAN
+    except OverflowError:  # a time at the edge of year 1 or 9999: no window of calls fits around it
+        raise ValidationFailed.on("to" if end else "from", "Out of the range of times Avito keeps calls for.") from None
     if end < start:
         raise ValidationFailed.on("to", "Must not be before `from`.")
     if end - start > service.MAX_SPAN:

@@ -23,7 +23,7 @@ AUDIO = {200: {"description": "The recording (audio/mpeg)", "content": {"audio/m
     "/api/v1/recordings/<token>",
     summary="The audio of a recording link (no token header; 403 link_expired after 5 minutes)",
     tags=["Reviews and calls"],
-    responses={**doc(dict, 403, 404, 429, 502, 504, public=True), **AUDIO},
+    responses={**doc(dict, 403, 404, 422, 429, 502, 504, public=True), **AUDIO},
 )
 def recording(token: LinkToken):
     audio = service.recording(token)

@@ -63,6 +63,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AvitoService")
+    monkeypatch.setenv("PROXY_NETWORKS", "local")  # the tests' proxies listen on loopback, as in the local runtime
     monkeypatch.setenv("ACCOUNT_SECRETS_PREFIX", "avito-service-test/accounts/")
     reset_caches()
     yield

@@ -64,7 +64,7 @@ def message(account_id: str, chat_id: str, message_id: str, text: str, created: 
     chat_store().save_messages(account_id, USER, chat_id, [raw])
 
 
-def card(chat_id: str, account_id: str | None = None, *, role: str = "operator", scope: str | None = None) -> Any:
+def card(chat_id: str, account_id: str | None = None, *, role: str = "operator", scope: list[str] | None = None) -> Any:
     event = api_event(
         "GET",
         f"/api/v1/chats/{chat_id}/client",
@@ -74,7 +74,7 @@ def card(chat_id: str, account_id: str | None = None, *, role: str = "operator",
         role=role,
     )
     if scope is not None:
-        event["requestContext"]["authorizer"]["accountIds"] = scope
+        event["requestContext"]["authorizer"]["accountIds"] = json.dumps(scope)
     result = chats_client.lambda_handler(event, FakeContext())
     return result["statusCode"], json.loads(result["body"])
 
@@ -113,9 +113,9 @@ def test_other_chats_only_on_accounts_the_caller_may_see(accounts: tuple[str, st
     chat(a, "u2i-1")
     chat(b, "u2i-2")
     chat(c, "u2i-3")
-    status, body = card("u2i-1", a, scope=f"{a},{b}")
+    status, body = card("u2i-1", a, scope=[a, b])
     assert status == 200 and [o["accountId"] for o in body["data"]["otherChats"]] == [b]
-    status, body = card("u2i-1", a, scope=b)
+    status, body = card("u2i-1", a, scope=[b])
     assert status == 404 and body["error"]["code"] == "chat_not_found"
     status, body = card("u2i-1", role="director")  # accountId may be left out when one account holds the chat
     assert status == 200 and len(body["data"]["otherChats"]) == 2

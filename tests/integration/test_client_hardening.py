@@ -23,11 +23,12 @@ import messenger_messages
 import messenger_read
 import messenger_send
 import pytest
-from avito_service import deadline, idempotency
+from avito_service import aws, deadline, idempotency
 from avito_service.accounts import service
 from avito_service.accounts.models import AccountCreate, AccountSecrets
 from avito_service.avito import tokens as avito_tokens
 from avito_service.avito.client import AvitoApi, avito_path
+from avito_service.config import get_settings
 from avito_service.errors import Conflict, ValidationFailed
 from avito_service.messenger import service as messenger
 from avito_service.webhooks import tokens as webhook_tokens
@@ -126,7 +127,9 @@ def test_the_token_lease_wait_draws_from_the_budget(avito: AvitoSimulator, monke
     monkeypatch.setattr(deadline, "monotonic", clock)
     monkeypatch.setattr(avito_tokens.time, "sleep", clock.advance)  # each wait step moves the test's clock
     # another container holds the fetch lease and never finishes
-    avito_tokens.TokenStore()._take_lease(account_id, avito_tokens.time.time(), "someone-else", None)
+    aws.table(get_settings().tokens_table).put_item(
+        Item={"accountId": account_id, "leaseUntil": int(avito_tokens.time.time()) + 15, "leaseOwner": "someone-else"}
+    )
     client = AvitoApi(service.load_context(account_id))
     with deadline.budget(2.0), pytest.raises(deadline.DeadlineExceeded) as raised:
         client.account_self()
@@ -375,6 +378,25 @@ def test_stats_history_is_paginated(avito: AvitoSimulator) -> None:
         accounts_stats_history, "GET", resource, {"id": other}, query={**query, "cursor": first["nextCursor"]}
     )
     assert status == 422 and body["error"]["details"][0]["field"] == "cursor"
+
+
+def test_stats_history_pages_hold_50_by_default(avito: AvitoSimulator) -> None:
+    """Issue 22 item 13: the default page is 50 snapshots, and a page of exactly 50 with nothing after it has no
+    cursor (the limit+1 rule)."""
+    account_id = new_account()
+    days = [f"2026-{month:02d}-{day:02d}" for month in (9, 10) for day in range(1, 31)][:51]
+    for day in days:
+        figures = dict.fromkeys(("adsCount", "viewsCount", "contactsCount", "favoritesCount"), 0)
+        snapshot = {"date": day, "syncedAt": f"{day}T00:00:00.000Z", "days": 1, "viewsToday": 0, "contactsToday": 0}
+        service.account_store().put_snapshot(account_id, day, {**snapshot, **figures})
+    resource = "/api/v1/accounts/{id}/stats/history"
+    query = {"from": days[0], "to": days[-1]}
+    status, first = call_route(accounts_stats_history, "GET", resource, {"id": account_id}, query=query)
+    assert status == 200 and len(first["data"]) == 50 and first["nextCursor"], first.get("error")
+    status, last = call_route(
+        accounts_stats_history, "GET", resource, {"id": account_id}, query={"to": days[-2], "from": days[0]}
+    )
+    assert len(last["data"]) == 50 and last["nextCursor"] is None  # exactly 50: no empty page after it
 
 
 # --- item 1: webhook rotation in two phases ------------------------------------------------------------------------

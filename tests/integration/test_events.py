@@ -335,7 +335,9 @@ EXPECTED: dict[str, Check] = {
             or pytest.fail(str(d))
         ),
     ),
-    "search_reindex": expect({202}, lambda d, w: (d["kind"], d["total"]) == ("search-index", 1) or pytest.fail(str(d))),
+    "search_reindex": expect(
+        {202}, lambda d, w: (d["kind"], d["status"]) == ("search-index", "queued") or pytest.fail(str(d))
+    ),
     "messenger_blacklist": expect({200}, lambda d, w: (d["ok"], d["reason"]) == (True, "spam") or pytest.fail(str(d))),
 }
 

@@ -506,8 +506,8 @@ def test_marking_deleted_never_recreates_a_removed_message_nor_writes_for_a_dele
     # the message is removed between the read and the write (its account's data being cleaned up)
     read = ChatStore.get_message
 
-    def read_then_remove(self: ChatStore, *args: Any) -> Any:
-        found = read(self, *args)
+    def read_then_remove(self: ChatStore, *args: Any, **kwargs: Any) -> Any:
+        found = read(self, *args, **kwargs)
         table.delete_item(Key=key)
         return found
 

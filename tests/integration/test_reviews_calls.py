@@ -15,12 +15,15 @@ import recordings_get
 import reviews_answer
 import reviews_list
 import reviews_rating
+from avito_service.accounts import service as accounts
+from avito_service.accounts.cleanup import clean_up
 from avito_service.aws import table
 from avito_service.calls import service as calls_service
+from avito_service.calls.store import calls_pk
 from avito_service.config import get_settings
 from avito_service.live.frames import frames_for
 from avito_service.reviews import daily
-from avito_service.reviews.store import review_key, review_store
+from avito_service.reviews.store import partition, put_once, review_key, review_store, reviews_pk
 
 from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches
@@ -176,6 +179,11 @@ def test_calls_window_paging_and_validation(avito: AvitoSimulator) -> None:
     backwards = get(calls_list, resource, {"id": account_id}, query={"from": "2026-06-01", "to": "2026-05-01"})
     assert backwards[0] == 422
     assert get(calls_list, resource, {"id": account_id}, query={"from": "yesterday"})[0] == 422
+    for edge in ({"from": "9999-12-31T00:00:00Z"}, {"to": "0001-01-02T00:00:00Z"}):
+        assert get(calls_list, resource, {"id": account_id}, query=edge)[0] == 422, edge
+    alone = get(calls_list, resource, {"id": account_id}, query={"from": "2026-01-01T00:00:00Z"})
+    assert alone[0] == 200, alone  # `to` defaults to 92 days after an old `from`
+    assert avito.requests[-1].body["dateTimeTo"] == "2026-04-03T00:00:00Z"
 
 
 def test_call_tracking_429_keeps_avitos_five_a_minute(avito: AvitoSimulator) -> None:
@@ -252,11 +260,6 @@ def test_daily_sync_skips_what_an_account_cannot_use(avito: AvitoSimulator) -> N
 
 
 def test_deleting_an_account_removes_its_stored_reviews_and_calls(avito: AvitoSimulator) -> None:
-    from avito_service.accounts import service as accounts
-    from avito_service.accounts.cleanup import clean_up
-    from avito_service.calls.store import calls_pk
-    from avito_service.reviews.store import partition, put_once, reviews_pk
-
     account_id = account()
     daily.sync_account(account_id, max_wait=0)
     assert partition(reviews_pk(account_id)) and partition(calls_pk(account_id))

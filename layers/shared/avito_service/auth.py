@@ -22,6 +22,7 @@ from avito_service.roles import ALL_ROLES
 ALGORITHM = "HS256"
 SECRET_CACHE_SECONDS = 300
 REQUIRED_CLAIMS = ("sub", "exp", "role")
+MAX_TOKEN_LIFETIME = 24 * 3600  # seconds from iat to exp at most (contract, third round)
 # A restored SnapStart copy reads the signing key afresh (a rotation may have happened while it was cached).
 snapstart.after_restore(parameters.clear_caches)
 
@@ -63,10 +64,20 @@ def verify(token: str, key: str) -> Identity:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(type(exc).__name__) from None
+    _check_lifetime(claims)
     sub, role = claims.get("sub"), claims.get("role")
     if not isinstance(sub, str) or not sub or not isinstance(role, str) or not role:
         raise InvalidToken("sub and role must be non-empty strings")
     return Identity(sub=sub, role=role, exp=int(claims["exp"]))
+
+
+def _check_lifetime(claims: dict) -> None:
+    """An HS256 token may live at most ``MAX_TOKEN_LIFETIME`` after its ``iat`` (after now without one): a leaked
+    long-lived token is refused however far its ``exp`` lies."""
+    issued = claims.get("iat")
+    start = float(issued) if isinstance(issued, int | float) and not isinstance(issued, bool) else time.time()
+    if float(claims["exp"]) - start > MAX_TOKEN_LIFETIME:
+        raise InvalidToken("exp is more than 24 h after iat")
 
 
 def authenticate(token: str | None) -> Identity:

@@ -42,6 +42,11 @@ class Settings:
         60.0, "AVITO_BACKGROUND_BUDGET", 0.5, 900, doc="seconds one background unit of work may spend on Avito"
     )
     avito_proxy_ca_bundle: str = _setting("", "AVITO_PROXY_CA_BUNDLE", doc="extra CA bundle trusted for HTTPS proxies")
+    proxy_networks: str = _setting(
+        "public",
+        "PROXY_NETWORKS",
+        doc="proxy hosts allowed: public, private (also private ranges), local (also loopback)",
+    )
     webhook_base_url: str = _setting("", "WEBHOOK_BASE_URL", doc="public base URL of the webhook Function URL")
     console_websocket_url: str = _setting("", "CONSOLE_WEBSOCKET_URL", doc="live-updates WebSocket URL for the console")
 

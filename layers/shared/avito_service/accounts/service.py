@@ -120,7 +120,8 @@ def update_account(account_id: str, body: AccountUpdate, *, now: float | None = 
         if body.version is not None and int(current["version"]) != body.version:
             raise _stale(current)
         try:
-            return Account.from_item(_apply_update(current, changes, body.version, now))
+            # a copy per attempt: an attempt drops what equals the item it read, which a retry must re-check
+            return Account.from_item(_apply_update(current, dict(changes), body.version, now))
         except ConditionFailed:
             latest = account_store().get(account_id)
             if latest is None:

@@ -299,15 +299,18 @@ class AccountStore:
         pk = f"ACCOUNT#{account_id}"
         query: dict[str, Any] = {
             "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").between(f"STATS#{date_from}", f"STATS#{date_to}"),
-            "Limit": limit,
+            "Limit": limit + 1,  # one more than the page: a last page of exactly ``limit`` has no cursor
         }
         start = decode_cursor(cursor, required_keys=("pk", "sk"))
         if start:
             if start["pk"] != pk or not str(start["sk"]).startswith("STATS#"):
                 raise ValidationFailed.on("cursor", "Not a cursor of this list.")
             query["ExclusiveStartKey"] = start
-        page = self._table.query(**query)
-        return page["Items"], encode_cursor(page.get("LastEvaluatedKey"))
+        items = self._table.query(**query)["Items"]  # snapshots are small: limit + 1 fit in one answer
+        if len(items) <= limit:
+            return items, None
+        items = items[:limit]
+        return items, encode_cursor({"pk": items[-1]["pk"], "sk": items[-1]["sk"]})
 
     def snapshots(self, account_id: str, date_from: str, date_to: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

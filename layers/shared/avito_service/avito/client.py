@@ -282,7 +282,8 @@ class AvitoClient:
         max_wait = min(self.limit_wait, max(0.0, self.deadline.remaining() - call.reserve - 1.0))
         slot = budget.acquire(self.account_id, call.name, max_wait=max_wait)
         try:
-            response = self.session.request(method, url, **kwargs)
+            # never follow a redirect: a 3xx must not carry the token (or a send) anywhere but Avito's API
+            response = self.session.request(method, url, allow_redirects=False, **kwargs)
         finally:
             budget.answered(self.account_id, call.name, slot)  # the slot is held until a window after this
         if response.status_code == 429:
@@ -295,6 +296,13 @@ class AvitoClient:
         status = response.status_code
         if status == 407 and self.uses_proxy:
             raise ProxyFailure(f"The proxy {describe(self.context.proxy)} failed: it rejected the login (HTTP 407).")
+        if 300 <= status < 400:  # not followed (see _within_limits): a redirect is never an answer
+            raise AvitoError(
+                f"Avito answered {call.name} with a redirect (HTTP {status}); redirects are not followed.",
+                http_status=status,
+                endpoint=call.name,
+                code="avito_bad_response",
+            )
         if status >= 500 and not call.idempotent:
             raise outcome_unknown(call, f"Avito answered HTTP {status}", http_status=status)
         if call.raw and status < 400:

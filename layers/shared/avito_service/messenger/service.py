@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # only the images function reads uploads (and imports the mul
     from avito_service.messenger.uploads import ImageUpload
 
 DELETE_WINDOW_SECONDS = 3600  # Avito lets an account delete its own message within an hour of sending it
+DELETE_SLACK_SECONDS = 600  # read a little more than that hour (clocks differ), never the chat's whole history
 
 
 class ReadResult(Model):
@@ -187,7 +188,8 @@ def delete_message(account_id: str, chat_id: str, message_id: str) -> Message:
     The rules are checked on the stored message before Avito is called; a message not stored yet is looked up
     among the chat's newest messages at Avito (a message young enough to delete is among them)."""
     store = chat_store()
-    message = store.get_message(account_id, chat_id, message_id)
+    since = clock.now() - DELETE_WINDOW_SECONDS - DELETE_SLACK_SECONDS  # a deletable message is in its last hour
+    message = store.get_message(account_id, chat_id, message_id, since=since)
     if message is not None:
         _check_deletable(message)
     client, user_id = connect(account_id)
@@ -217,7 +219,7 @@ def delete_message(account_id: str, chat_id: str, message_id: str) -> Message:
                 code="message_not_deletable",
             ) from None
         raise
-    deleted = store.mark_message_deleted(account_id, chat_id, message_id)
+    deleted = store.mark_message_deleted(account_id, chat_id, message_id, since=since)
     logger.info("Message deleted", extra={"account_id": account_id, "chat_id": chat_id, "message_id": message_id})
     return deleted or message.model_copy(update={"type": "deleted", "text": None, "content": {}})
 

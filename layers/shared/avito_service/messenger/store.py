@@ -72,6 +72,7 @@ from avito_service.messenger.items import (
     chat_pk,
     message_from_item,
     message_item,
+    message_sk,
     sk_of,
     unread_pk,
 )
@@ -545,22 +546,32 @@ class ChatStore:
 
     # --- deleted messages (Messenger, issue 15): a separate method, kept apart from the store's core ---------
 
-    def get_message(self, account_id: str, chat_id: str, message_id: str) -> Message | None:
+    def get_message(
+        self, account_id: str, chat_id: str, message_id: str, *, since: float | None = None
+    ) -> Message | None:
         """The account's stored message by id, or None (a Query of the chat's messages, filtered by id: the id
-        is the tail of the sort key, after the send time the caller does not know)."""
+        is the tail of the sort key, after the send time the caller does not know). ``since`` (unix seconds)
+        reads only the messages sent from then on, not the chat's whole history."""
+        pk = Key("pk").eq(chat_pk(account_id, chat_id))
+        if since is None:
+            condition = pk & Key("sk").begins_with(MESSAGE_PREFIX)
+        else:
+            condition = pk & Key("sk").between(message_sk(max(0, int(since)), ""), MESSAGE_PREFIX + "~")
         for item in self._query_all(
-            KeyConditionExpression=Key("pk").eq(chat_pk(account_id, chat_id)) & Key("sk").begins_with(MESSAGE_PREFIX),
+            KeyConditionExpression=condition,
             FilterExpression=Attr("id").eq(message_id),
             ConsistentRead=True,
         ):
             return message_from_item(item)
         return None
 
-    def mark_message_deleted(self, account_id: str, chat_id: str, message_id: str) -> Message | None:
+    def mark_message_deleted(
+        self, account_id: str, chat_id: str, message_id: str, *, since: float | None = None
+    ) -> Message | None:
         """Store the message as Avito keeps a deleted one (``type: deleted``, empty content, no text); when it is
         the chat's last message, the chat's ``lastMessage`` says so in the same transaction. None if the message
         is not stored (an item removed meanwhile is never recreated); NotFound when the account is gone."""
-        stored = self.get_message(account_id, chat_id, message_id)
+        stored = self.get_message(account_id, chat_id, message_id, since=since)
         if stored is None:
             return None
         deleted = stored.model_copy(update={"type": "deleted", "text": None, "content": {}})

@@ -10,7 +10,7 @@ newer than every review stored before it (the first fill of an account stores it
 read later is history too: neither is news). An INSERT with ``announce`` is what ``live.frames`` turns into an
 ``avito-new-review`` frame (the table's stream feeds the WebSocket fan-out). Like every Messenger write, a
 review is stored in one transaction with a ConditionCheck that the account still exists, so nothing is
-written for a deleted account; ``account_cleanup`` deletes the partition with the account's other data.
+written for a deleted account; ``accounts.cleanup`` deletes the partition with the account's other data.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ ADDED: dict[str, set[str]] = {
     # a deleted account's chats are hidden at once: its marker is queried (accounts/store.py deleted_account_ids)
     "TemplatesRenderFunction": {f"dynamodb:Query {DYNAMO}AccountsTable"},
     "ChatsClientFunction": {f"dynamodb:Query {DYNAMO}AccountsTable"},
+    "JobsGetFunction": {f"dynamodb:GetItem {DYNAMO}JobsTable"},  # the job before its paged outcomes
 }
 # SAM's SQSSendMessagePolicy grants sqs:SendMessage* (SendMessageBatch is authorized as SendMessage): replaced by
 # the one action on the one queue.

@@ -275,7 +275,7 @@ EXPECTED: dict[str, Check] = {
     ),
     "messenger_read": expect({200}),
     "accounts_check_all": expect(
-        {202}, lambda d, w: (d["kind"] == "check-all-connections" and d["total"] >= 1) or pytest.fail(str(d))
+        {202}, lambda d, w: (d["kind"], d["status"]) == ("check-all-connections", "queued") or pytest.fail(str(d))
     ),
     "accounts_sync_all": expect({202}, lambda d, w: d["kind"] == "sync-all-stats" or pytest.fail(str(d))),
     "jobs_get": _job_not_found,

@@ -153,7 +153,8 @@ def test_binary_media_types_are_read_like_api_gateway_does() -> None:
     authorizer_arn = str(resolver.resolve({"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}, "test"))
     api = load_api_configs(resolver, {authorizer_arn: "AuthorizerFunction"})
     service_api = next(config for name, config in api.items() if name != IMPLICIT_API_ID)
-    assert service_api.binary_media_types == ("multipart/form-data", "audio/mpeg")  # uploads; recordings
+    assert service_api.binary_media_types == ("multipart/form-data", "audio/mpeg")
+    assert service_api.is_binary("audio/mpeg")
     assert service_api.is_binary("multipart/form-data; boundary=xyz")
     assert service_api.is_binary("Multipart/Form-Data")
     assert not service_api.is_binary("application/json") and not service_api.is_binary(None)

@@ -133,7 +133,10 @@ def plan_account(account_id: str, *, now: float | None = None) -> list[PlannedKe
         "onlineKeepAliveInterval": item.get("onlineKeepAliveInterval"),
         "onlineGeneration": item.get("onlineGeneration"),
     }
-    planned = _claim(due, current, current + settings.schedule_window_seconds)
+    horizon = current + settings.schedule_window_seconds
+    if int(item["nextDueAt"]) >= horizon:
+        return []  # nothing due in this window (enable just ran one, and the interval is long): the tick's job
+    planned = _claim(due, current, horizon)
     if not planned:
         return []
     try:

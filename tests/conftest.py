@@ -14,10 +14,14 @@ from moto import mock_aws
 
 from local_runtime.resources import create_resources
 from local_runtime.template import load_template
+from tests.support import iam
 from tests.support.caches import reset_caches
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+# Every AWS call a handler makes is checked against its function's statements in template.yaml (moto enforces
+# no IAM): installed before any test module imports a handler. See tests/support/iam.py.
+IAM = iam.install(TEMPLATE)
 JWT_TEST_KEY = "test-signing-key-0123456789abcdef0123456789abcdef"
 MANAGEMENT_URL = "https://testwsapi.execute-api.us-east-1.amazonaws.com/prod"
 
@@ -49,6 +53,17 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_caches()
     yield
     reset_caches()
+
+
+@pytest.fixture(autouse=True)
+def iam_check() -> Iterator[None]:
+    """Fails the test when a handler made an AWS call its function's template policies do not allow."""
+    IAM.take_violations()
+    yield
+    violations = IAM.take_violations()
+    if violations:
+        listed = "\n".join(f"  {line}" for line in dict.fromkeys(violations))
+        pytest.fail(f"AWS calls template.yaml does not allow (IAM, tests/support/iam.py):\n{listed}", pytrace=False)
 
 
 _MOTO_WRITE_LOCK = threading.RLock()

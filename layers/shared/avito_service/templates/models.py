@@ -41,6 +41,8 @@ class TemplateCreate(_Body):
 class TemplateUpdate(_Body):
     """A partial change; whether a template is shared is fixed when it is created (delete and create to move it)."""
 
+    model_config = ConfigDict(extra="forbid", defer_build=True, json_schema_extra={"minProperties": 1})
+
     # absent means unchanged; null is refused (a template always has a title and a text)
     title: Title = Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
     text: Text = Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))

@@ -247,6 +247,10 @@ class Resolver:
             return self.context.arn("lambda", f"layer:{name}:1")
         if resource_type == "AWS::IAM::ManagedPolicy":
             return f"arn:aws:iam::{self.context.account_id}:policy/{name}"
+        if resource_type == "AWS::Cognito::UserPool":  # the real id once created (register_physical_id)
+            return f"{self.context.region}_{name}"
+        if resource_type in ("AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup"):
+            return name
         if resource_type == SECRET_TYPE:
             raise TemplateError(f"{where}: Ref {name} (a secret) is only known once the secret is created")
         if resource_type is None:
@@ -273,6 +277,9 @@ class Resolver:
             (API_TYPE, "RootResourceId"): lambda: "root",
             (WS_API_TYPE, "ApiId"): lambda: api_id(logical_id),
             (WS_API_TYPE, "ApiEndpoint"): lambda: "wss://" + self.context.execute_api_host(api_id(logical_id)),
+            ("AWS::Cognito::UserPool", "Arn"): lambda: self.context.arn(
+                "cognito-idp", f"userpool/{self._ref(logical_id, where)}"
+            ),
         }
         handler = handlers.get((resource_type, attribute))
         if handler is None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from avito_service import aws
+from avito_service import auth, aws
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts import vault
 from avito_service.avito import limits
@@ -24,6 +24,12 @@ from local_runtime.template import create_resources, load_template
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 JWT_TEST_KEY = "test-signing-key-0123456789abcdef0123456789abcdef"
+USERS_ENV = {
+    "USERS_TABLE": "UsersTable",
+    "AUDIT_TABLE": "AuditTable",
+    "USER_POOL_ID": "UserPool",
+    "USER_POOL_CLIENT_ID": "UserPoolClient",
+}
 MANAGEMENT_URL = "https://testwsapi.execute-api.us-east-1.amazonaws.com/prod"
 
 
@@ -35,6 +41,8 @@ def reset_caches() -> None:
     parameters.clear_caches()
     chat_store.cache_clear()
     limits.clear_cache()
+    auth.user_cache.clear()
+    auth.pool_keys.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +59,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "WEBSOCKET_MANAGEMENT_URL",
             "TOKENS_TABLE",
             "IDEMPOTENCY_TABLE",
+            "USERS_TABLE",
+            "AUDIT_TABLE",
+            "USER_POOL_ID",
+            "USER_POOL_CLIENT_ID",
+            "COGNITO_JWKS_URL",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -105,6 +118,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv("AVITO_LIMITS_TABLE", created["AvitoLimitsTable"])
         monkeypatch.setenv("JOBS_TABLE", created["JobsTable"])
         monkeypatch.setenv("JOBS_QUEUE_URL", created["JobsQueue"])
+        for env_name, logical_id in USERS_ENV.items():
+            if logical_id in created:
+                monkeypatch.setenv(env_name, created[logical_id])
         if "CleanupQueue" in created:
             monkeypatch.setenv("CLEANUP_QUEUE_URL", created["CleanupQueue"])
         import boto3

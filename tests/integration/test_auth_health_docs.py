@@ -32,7 +32,7 @@ def authorize(token: str | None) -> dict:
 def test_valid_token_for_each_role(aws_env: dict[str, str], role: str) -> None:
     answer = authorize(mint(JWT_TEST_KEY, sub="alice", role=role))
     assert answer["principalId"] == "alice"
-    assert answer["context"] == {"sub": "alice", "role": role}
+    assert answer["context"] == {"sub": "alice", "role": role, "accountIds": "", "name": ""}
     statement = answer["policyDocument"]["Statement"][0]
     assert statement["Effect"] == "Allow"
     assert statement["Resource"] == "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*/*"

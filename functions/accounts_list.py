@@ -2,7 +2,17 @@
 
 from avito_service.accounts import service
 from avito_service.accounts.models import Account
-from avito_service.api import Cursor, Limit, Page, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import (
+    Cursor,
+    Limit,
+    Page,
+    any_role,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
 from avito_service.cors import cors_config
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -14,7 +24,7 @@ install_error_handlers(app)
     "/api/v1/accounts", summary="List accounts", tags=["Accounts"], responses=doc(Page[Account]), middlewares=[any_role]
 )
 def list_accounts(limit: Limit = 50, cursor: Cursor = None):
-    accounts, next_cursor = service.list_accounts(limit, cursor)
+    accounts, next_cursor = service.list_accounts(limit, cursor, only=current_caller(app).account_ids)
     return ok(accounts, next_cursor=next_cursor)
 
 

@@ -7,7 +7,16 @@ job that continues in the background from where this request stopped (``GET /api
 from typing import Annotated
 
 from avito_service.accounts.models import Account
-from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import (
+    AccountId,
+    Envelope,
+    any_role,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
 from avito_service.base import Model
 from avito_service.cors import cors_config
 from avito_service.jobs.models import JobAccepted
@@ -42,7 +51,7 @@ RESPONSES[202] = {
     middlewares=[any_role],
 )
 def sync(id: AccountId, body: Annotated[SyncStatsRequest | None, Body()] = None):
-    result, finished = sync_or_hand_off(id, (body or SyncStatsRequest()).days)
+    result, finished = sync_or_hand_off(id, (body or SyncStatsRequest()).days, started_by=current_caller(app).sub)
     return ok(result) if finished else ok(result, status=202)
 
 

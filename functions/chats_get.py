@@ -1,6 +1,6 @@
 """GET /api/v1/chats/{chatId}: one stored chat (any role; from storage, never Avito)."""
 
-from avito_service.api import Envelope, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import Envelope, any_role, current_caller, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
 from avito_service.messenger.models import Chat, ChatAccountId, ChatId
 from avito_service.messenger.store import chat_store
@@ -20,7 +20,7 @@ install_error_handlers(app)
     middlewares=[any_role],
 )
 def get_chat(chatId: ChatId, account_id: ChatAccountId = None):
-    return ok(chat_store().get_chat(chatId, account_id))
+    return ok(chat_store().get_chat(chatId, account_id, current_caller(app).account_ids))
 
 
 lambda_handler = rest_handler(app)

@@ -2,7 +2,17 @@
 
 from typing import Annotated
 
-from avito_service.api import Cursor, Limit, Page, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import (
+    Cursor,
+    Limit,
+    Page,
+    any_role,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
 from avito_service.cors import cors_config
 from avito_service.messenger.models import Chat
 from avito_service.messenger.store import chat_store
@@ -28,7 +38,9 @@ UnreadOnly = Annotated[bool, Query(alias="unreadOnly", description="only chats w
 def list_chats(
     account_id: AccountFilter = None, unread_only: UnreadOnly = False, limit: Limit = 50, cursor: Cursor = None
 ):
-    chats, next_cursor = chat_store().list_chats(account_id, unread_only, limit, cursor)
+    chats, next_cursor = chat_store().list_chats(
+        account_id, unread_only, limit, cursor, current_caller(app).account_ids
+    )
     return ok(chats, next_cursor=next_cursor)
 
 

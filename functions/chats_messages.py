@@ -1,6 +1,16 @@
 """GET /api/v1/chats/{chatId}/messages: a stored chat's messages, oldest first, paginated (any role; never Avito)."""
 
-from avito_service.api import Cursor, Limit, Page, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import (
+    Cursor,
+    Limit,
+    Page,
+    any_role,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
 from avito_service.cors import cors_config
 from avito_service.messenger.models import ChatAccountId, ChatId, Message
 from avito_service.messenger.store import chat_store
@@ -20,7 +30,9 @@ install_error_handlers(app)
     middlewares=[any_role],
 )
 def list_messages(chatId: ChatId, account_id: ChatAccountId = None, limit: Limit = 50, cursor: Cursor = None):
-    messages, next_cursor = chat_store().list_messages(chatId, limit, cursor, account_id)
+    messages, next_cursor = chat_store().list_messages(
+        chatId, limit, cursor, account_id, current_caller(app).account_ids
+    )
     return ok(messages, next_cursor=next_cursor)
 
 

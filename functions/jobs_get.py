@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from avito_service.api import Envelope, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import Envelope, any_role, current_caller, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
 from avito_service.jobs.models import Job
 from avito_service.jobs.service import get_job
+from avito_service.roles import Role
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
@@ -23,7 +24,8 @@ JobId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]
     middlewares=[any_role],
 )
 def get(jobId: JobId):
-    return ok(get_job(jobId))
+    caller = current_caller(app)
+    return ok(get_job(jobId, visible_to=caller.sub if caller.role == Role.OPERATOR else None))
 
 
 lambda_handler = rest_handler(app)

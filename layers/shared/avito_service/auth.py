@@ -39,7 +39,7 @@ COGNITO_ALGORITHM = "RS256"
 SECRET_CACHE_SECONDS = 300
 REQUIRED_CLAIMS = ("sub", "exp", "role")
 MAX_HS256_LIFETIME = 24 * 3600  # contract: an HS256 token living longer than a day is refused
-MAX_ACCOUNT_IDS = 1000
+MAX_ACCOUNT_IDS = 100  # as many as an operator can be assigned (DynamoDB IN takes 100 values)
 # The user's record (enabled, tokensValidAfter, accountIds) is re-read at most this often per container. With
 # the authorizer's cache (ReauthorizeEvery: 30 in template.yaml) a logout or a disable takes effect within
 # USER_CACHE_SECONDS + 30 s <= 60 s, the contract's bound.

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from avito_service import aws
@@ -264,12 +264,16 @@ class AccountRepository:
                 batch.delete_item(Key=key)
         return len(keys)
 
-    def list_page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def list_page(
+        self, limit: int, cursor: str | None, *, only: frozenset[str] | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         query: dict[str, Any] = {
             "IndexName": BY_CREATED,
             "KeyConditionExpression": Key("listPk").eq(LIST_PK),
             "Limit": limit,
         }
+        if only is not None:  # at most 100 ids (users.models.MAX_ASSIGNED_ACCOUNTS): DynamoDB's IN takes 100
+            query["FilterExpression"] = Attr("id").is_in(sorted(only))
         start = decode_cursor(cursor, required_keys=("pk", "sk", "listPk", "listSk"))
         if start:
             if start["listPk"] != LIST_PK:

@@ -45,7 +45,7 @@ class JobPages:
 # --- a synchronous sync ---------------------------------------------------------------------------------
 
 
-def sync_or_hand_off(account_id: str, days: int) -> tuple[Any, bool]:
+def sync_or_hand_off(account_id: str, days: int, *, started_by: str | None = None) -> tuple[Any, bool]:
     """``(account, True)`` when the sync finished within ``SYNC_INLINE_SECONDS``, else ``(JobAccepted, False)``."""
     settings = get_settings()
     cursor, pages = sync.SyncCursor(days=days), sync.MemoryPages()
@@ -53,7 +53,7 @@ def sync_or_hand_off(account_id: str, days: int) -> tuple[Any, bool]:
     try:
         return sync.run(account_id, cursor, pages, budget), True
     except sync.Paused as paused:
-        return hand_off(account_id, cursor, pages.pages, paused.retry_in), False
+        return hand_off(account_id, cursor, pages.pages, paused.retry_in, started_by=started_by), False
 
 
 # --- the worker -----------------------------------------------------------------------------------------

@@ -92,7 +92,14 @@ def start_bulk(kind: JobKind, *, trigger: str = "api", days: int = 30) -> JobAcc
     return JobAccepted(jobId=job_id, status=status, kind=kind, total=len(account_ids))
 
 
-def hand_off(account_id: str, cursor: SyncCursor, pages: Mapping[int, list[int]], retry_in: float) -> JobAccepted:
+def hand_off(
+    account_id: str,
+    cursor: SyncCursor,
+    pages: Mapping[int, list[int]],
+    retry_in: float,
+    *,
+    started_by: str | None = None,
+) -> JobAccepted:
     """A synchronous sync that ran out of time: the same cursor (and the item-id pages collected so far, by page
     number) becomes a job."""
     job_id = str(uuid.uuid4())
@@ -101,6 +108,8 @@ def hand_off(account_id: str, cursor: SyncCursor, pages: Mapping[int, list[int]]
         store.put_page(job_id, account_id, number, ids)
     task = {"accountId": account_id, "status": JobStatus.RUNNING.value, "cursor": cursor.model_dump()}
     header = _header(job_id, JobKind.SYNC_STATS, 1, "api", JobStatus.RUNNING, days=cursor.days)
+    if started_by:
+        header["startedBy"] = started_by  # jobs are visible to their starter, admins and directors
     store.create(job_id, header, [task])
     enqueue(job_id, [(0, account_id)], delay=retry_in)
     logger.info(
@@ -113,9 +122,10 @@ def hand_off(account_id: str, cursor: SyncCursor, pages: Mapping[int, list[int]]
 # --- the job resource -----------------------------------------------------------------------------------
 
 
-def get_job(job_id: str) -> Job:
+def get_job(job_id: str, *, visible_to: str | None = None) -> Job:
+    """The job; ``visible_to`` (an operator's sub): a job someone else started answers 404 like an unknown one."""
     header, tasks = job_store().job(job_id)
-    if header is None:
+    if header is None or (visible_to is not None and header.get("startedBy") != visible_to):
         raise NotFound(f"No job with id {job_id}.")
     outcomes = [
         Outcome(

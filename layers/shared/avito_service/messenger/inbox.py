@@ -33,8 +33,12 @@ class ShardedIndex:
     kind: str  # written into cursors, so a cursor of one list is refused by another
 
 
-def page(table_name: str, index: ShardedIndex, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """One page of the merged index: items newest first, and the cursor of the next page (None at the end)."""
+def page(
+    table_name: str, index: ShardedIndex, limit: int, cursor: str | None, only: frozenset[str] | None = None
+) -> tuple[list[dict], str | None]:
+    """One page of the merged index: items newest first, and the cursor of the next page (None at the end).
+
+    ``only`` (a limited operator's accounts, users.scope; at most 100) keeps the other accounts' chats out."""
     start = decode_cursor(cursor, required_keys=("list", "before"))
     if start and (start["list"] != index.kind or not isinstance(start["before"], str)):
         raise ValidationFailed.on("cursor", "Not a cursor of this list.")
@@ -48,15 +52,21 @@ def page(table_name: str, index: ShardedIndex, limit: int, cursor: str | None) -
         if before is not None:
             values[":before"] = before
             condition += " AND activitySk < :before"
+        names = {"#pk": index.pk_attr}
+        if only is not None:
+            values.update({f":acc{i}": account_id for i, account_id in enumerate(sorted(only))})
+            names["#acc"] = "accountId"
         query: dict[str, Any] = {
             "TableName": table_name,
             "IndexName": index.name,
             "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#pk": index.pk_attr},
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": wire(values),
             "ScanIndexForward": False,
             "Limit": limit + 1,
         }
+        if only is not None:
+            query["FilterExpression"] = f"#acc IN ({', '.join(f':acc{i}' for i in range(len(only)))})"
         items: list[dict[str, Any]] = []
         while True:
             answer = client.query(**query)

@@ -244,17 +244,22 @@ class ChatStore:
 
     # --- reads ----------------------------------------------------------------------------------------
 
-    def owner_of(self, chat_id: str, account_id: str | None) -> str:
+    def owner_of(self, chat_id: str, account_id: str | None, only: frozenset[str] | None = None) -> str:
         """The account whose copy of ``chat_id`` is meant: ``account_id`` when given, else the only account
-        holding the chat; 422 on ``accountId`` when several do, 404 ``chat_not_found`` when none does."""
+        holding the chat; 422 on ``accountId`` when several do, 404 ``chat_not_found`` when none does.
+        ``only`` (a limited operator's accounts, users.scope): the other accounts' copies do not exist."""
         if account_id is not None:
+            if only is not None and account_id not in only:
+                raise self._not_found(chat_id)
             return account_id
-        holders = self._table().query(
-            IndexName=BY_CHAT_ID,
-            KeyConditionExpression=Key("chatLookup").eq(chat_id),
-            ProjectionExpression="accountId",
-            Limit=2,
-        )["Items"]
+        query: dict[str, Any] = {
+            "IndexName": BY_CHAT_ID,
+            "KeyConditionExpression": Key("chatLookup").eq(chat_id),
+            "ProjectionExpression": "accountId",
+        }
+        if only is None:
+            query["Limit"] = 2
+        holders = [h for h in self._query_all(**query) if only is None or str(h["accountId"]) in only][:2]
         if not holders:
             raise self._not_found(chat_id)
         if len(holders) > 1:
@@ -263,19 +268,28 @@ class ChatStore:
             )
         return str(holders[0]["accountId"])
 
-    def get_chat(self, chat_id: str, account_id: str | None = None) -> Chat:
-        owner = self.owner_of(chat_id, account_id)
+    def get_chat(self, chat_id: str, account_id: str | None = None, only: frozenset[str] | None = None) -> Chat:
+        owner = self.owner_of(chat_id, account_id, only)
         item = self._get_chat_item(owner, chat_id)
         if item is None:
             raise self._not_found(chat_id)
         return chat_from_item(item)
 
     def list_chats(
-        self, account_id: str | None, unread_only: bool, limit: int, cursor: str | None
+        self,
+        account_id: str | None,
+        unread_only: bool,
+        limit: int,
+        cursor: str | None,
+        only: frozenset[str] | None = None,
     ) -> tuple[list[Chat], str | None]:
-        """Chats, newest activity first, optionally of one account and/or only unread ones."""
+        """Chats, newest activity first, optionally of one account and/or only unread ones; ``only`` (a limited
+        operator's accounts) leaves every other account's chats out."""
+        if only is not None and (not only or (account_id is not None and account_id not in only)):
+            return [], None
         if account_id is None:
-            items, next_cursor = inbox.page(self.table_name, ALL_UNREAD if unread_only else ALL_CHATS, limit, cursor)
+            index = ALL_UNREAD if unread_only else ALL_CHATS
+            items, next_cursor = inbox.page(self.table_name, index, limit, cursor, only)
             return [chat_from_item(i) for i in items], next_cursor
         index, pk_attr = (UNREAD_BY_ACCOUNT, "unreadAccountPk") if unread_only else (BY_ACCOUNT, "accountPk")
         pk_value = account_pk(account_id)
@@ -289,10 +303,15 @@ class ChatStore:
         return [chat_from_item(i) for i in items], next_cursor
 
     def list_messages(
-        self, chat_id: str, limit: int, cursor: str | None, account_id: str | None = None
+        self,
+        chat_id: str,
+        limit: int,
+        cursor: str | None,
+        account_id: str | None = None,
+        only: frozenset[str] | None = None,
     ) -> tuple[list[Message], str | None]:
         """A stored chat's messages, oldest first; 404 ``chat_not_found`` for a chat we do not have."""
-        owner = self.owner_of(chat_id, account_id)
+        owner = self.owner_of(chat_id, account_id, only)
         chat = self._get_chat_item(owner, chat_id)
         if chat is None:
             raise self._not_found(chat_id)

@@ -103,7 +103,7 @@ def reset_caches() -> None:
     get_settings.cache_clear()
     aws.clear_caches()
     vault.clear_cache()
-    accounts_service.repository.cache_clear()
+    accounts_service.account_store.cache_clear()
     parameters.clear_caches()
     with contextlib.suppress(Exception):
         from avito_service.messenger.store import chat_store

@@ -2,7 +2,7 @@
 
 Fleet: ``--accounts`` enabled accounts, intervals 60/120/300/900/3600 s in equal shares, each with a random phase
 (first ``nextDueAt`` uniform in ``[T0, T0 + interval)``), plus ``--disabled`` disabled accounts. The items have the
-shape and size of real account items (``accounts/service.py``, ``online/control.py``, stats/webhook/proxy fields).
+shape and size of real account items (``accounts/service.py``, ``online/service.py``, stats/webhook/proxy fields).
 
 Measured
 --------
@@ -677,7 +677,7 @@ def moto_tick(
         time_inside_moto_s=round(emulator.seconds - seconds0, 1),
     )
     sample = random.Random(1).sample([i for i in fleet if "nextDueAt" in i], min(300, len(fleet)))
-    in_moto = {i["id"]: int(service.repository().get(i["id"])["nextDueAt"]) for i in sample}
+    in_moto = {i["id"]: int(service.account_store().get(i["id"])["nextDueAt"]) for i in sample}
 
     double = AccountsTableDouble(created["AccountsTable"], table_properties, TickClock())
     for item in fleet:
@@ -939,7 +939,7 @@ def _run_worker(args: argparse.Namespace, settings: dict[str, Any], created: dic
     chat_sizes = [
         item_size(to_wire(i)) for i in aws.table(created["MessengerTable"]).scan(Limit=50)["Items"] if i["sk"] == "CHAT"
     ]
-    account_sizes = [item_size(to_wire(service.repository().get(a))) for a in account_ids[:20]]
+    account_sizes = [item_size(to_wire(service.account_store().get(a))) for a in account_ids[:20]]
     return summarise_worker(
         args,
         measured=measured,

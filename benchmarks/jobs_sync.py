@@ -76,7 +76,7 @@ def main() -> None:
         )
         reset_caches()
         from avito_service.accounts import service
-        from avito_service.stats import avito_today
+        from avito_service.accounts.stats import avito_today
 
         today, yesterday = avito_today(), avito_today() - timedelta(days=1)
         stats = {today.isoformat(): (2, 1, 0), yesterday.isoformat(): (1, 0, 1)}

@@ -122,7 +122,8 @@ def fanout_cost(sizes: list[int]) -> dict[str, Any]:
         from avito_service.accounts import service as accounts_service
         from avito_service.accounts.models import AccountCreate
         from avito_service.auth import Identity
-        from avito_service.live import connections, fanout
+        from avito_service.live import fanout
+        from avito_service.live import store as connections
         from avito_service.messenger.store import chat_store
 
         from local_runtime.streams import lambda_record

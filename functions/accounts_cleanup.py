@@ -1,9 +1,9 @@
 """Background cleanup of deleted accounts: CleanupQueue records (one pass each), and a schedule that re-queues
-every cleanup still pending (see avito_service/account_cleanup.py)."""
+every cleanup still pending (see avito_service/accounts/cleanup.py)."""
 
 from typing import Any
 
-from avito_service import account_cleanup
+from avito_service.accounts import cleanup as account_cleanup
 from avito_service.observability import logger, metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord

@@ -4,10 +4,10 @@ import re
 from datetime import date
 from typing import Annotated
 
+from avito_service.accounts.stats import Snapshot, history
 from avito_service.api import AccountId, Cursor, Page, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
 from avito_service.errors import ValidationFailed
-from avito_service.stats import Snapshot, history
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BeforeValidator

@@ -7,6 +7,7 @@ job that continues in the background from where this request stopped (``GET /api
 from typing import Annotated
 
 from avito_service.accounts.models import Account
+from avito_service.accounts.stats import MAX_DAYS
 from avito_service.api import (
     AccountId,
     Envelope,
@@ -21,7 +22,6 @@ from avito_service.base import Model
 from avito_service.cors import cors_config
 from avito_service.jobs.models import JobAccepted
 from avito_service.jobs.runner import sync_or_hand_off
-from avito_service.stats import MAX_DAYS
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import ConfigDict, Field

@@ -1,8 +1,18 @@
 """GET /api/v1/chats/{chatId}: one stored chat (any role; from storage, never Avito)."""
 
-from avito_service.api import Envelope, any_role, current_caller, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import (
+    ChatAccountId,
+    Envelope,
+    StoredChatId,
+    any_role,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
 from avito_service.cors import cors_config
-from avito_service.messenger.models import Chat, ChatAccountId, ChatId
+from avito_service.messenger.models import Chat
 from avito_service.messenger.store import chat_store
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -19,7 +29,7 @@ install_error_handlers(app)
     responses=doc(Envelope[Chat], 404),
     middlewares=[any_role],
 )
-def get_chat(chatId: ChatId, account_id: ChatAccountId = None):
+def get_chat(chatId: StoredChatId, account_id: ChatAccountId = None):
     return ok(chat_store().get_chat(chatId, account_id, current_caller(app).account_ids))
 
 

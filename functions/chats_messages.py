@@ -1,9 +1,11 @@
 """GET /api/v1/chats/{chatId}/messages: a stored chat's messages, oldest first, paginated (any role; never Avito)."""
 
 from avito_service.api import (
+    ChatAccountId,
     Cursor,
     Limit,
     Page,
+    StoredChatId,
     any_role,
     current_caller,
     doc,
@@ -12,7 +14,7 @@ from avito_service.api import (
     rest_handler,
 )
 from avito_service.cors import cors_config
-from avito_service.messenger.models import ChatAccountId, ChatId, Message
+from avito_service.messenger.models import Message
 from avito_service.messenger.store import chat_store
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -29,7 +31,7 @@ install_error_handlers(app)
     responses=doc(Page[Message], 404),
     middlewares=[any_role],
 )
-def list_messages(chatId: ChatId, account_id: ChatAccountId = None, limit: Limit = 50, cursor: Cursor = None):
+def list_messages(chatId: StoredChatId, account_id: ChatAccountId = None, limit: Limit = 50, cursor: Cursor = None):
     messages, next_cursor = chat_store().list_messages(
         chatId, limit, cursor, account_id, current_caller(app).account_ids
     )

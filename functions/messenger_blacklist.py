@@ -4,7 +4,7 @@ from typing import Annotated
 
 from avito_service.api import ApiModel, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from avito_service.messenger.models import BlacklistReason, BlacklistResult
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import Field, StringConstraints
@@ -30,7 +30,7 @@ class BlacklistRequest(ApiModel):
     middlewares=[any_role],
 )
 def blacklist(accountId: PathAccountId, body: BlacklistRequest):
-    return ok(live.blacklist(accountId, body.userId, item_id=body.itemId, reason=body.reason))
+    return ok(messenger.blacklist(accountId, body.userId, item_id=body.itemId, reason=body.reason))
 
 
 lambda_handler = rest_handler(app)

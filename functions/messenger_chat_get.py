@@ -2,7 +2,7 @@
 
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Chat
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -18,7 +18,7 @@ install_error_handlers(app)
     middlewares=[any_role],
 )
 def chat(accountId: PathAccountId, chatId: ChatId):
-    return ok(live.get_chat(accountId, chatId))
+    return ok(messenger.get_chat(accountId, chatId))
 
 
 lambda_handler = rest_handler(app)

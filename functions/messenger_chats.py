@@ -4,7 +4,7 @@ from typing import Annotated
 
 from avito_service.api import Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from avito_service.messenger.models import CHAT_TYPES_PATTERN, DEFAULT_CHAT_TYPES, Chat, chat_types_param
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -35,7 +35,9 @@ def chats(
     ] = DEFAULT_CHAT_TYPES,
 ):
     chat_types = chat_types_param(chatTypes)
-    return ok(live.list_chats(accountId, limit=limit, offset=offset, unread_only=unreadOnly, chat_types=chat_types))
+    return ok(
+        messenger.list_chats(accountId, limit=limit, offset=offset, unread_only=unreadOnly, chat_types=chat_types)
+    )
 
 
 lambda_handler = rest_handler(app)

@@ -12,7 +12,7 @@ from avito_service.api import (
     rest_handler,
 )
 from avito_service.cors import cors_config
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -35,7 +35,7 @@ install_error_handlers(app)
     middlewares=[any_role],
 )
 def delete_message(accountId: PathAccountId, chatId: ChatId, messageId: MessageId):
-    return ok(live.delete_message(accountId, chatId, messageId))
+    return ok(messenger.delete_message(accountId, chatId, messageId))
 
 
 lambda_handler = rest_handler(app)

@@ -12,7 +12,7 @@ import hashlib
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
 from avito_service.idempotency import key_header, once, validate_key
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
 from avito_service.messenger.uploads import FILE_FIELD, MAX_IMAGE_BYTES, read_image_upload
 from avito_service.observability import metrics
@@ -70,7 +70,7 @@ def images(accountId: PathAccountId, chatId: ChatId, idempotency_key: Idempotenc
     )
 
     def produce() -> dict:
-        message = live.send_image(accountId, chatId, image)
+        message = messenger.send_image(accountId, chatId, image)
         metrics.add_metric(name="ImageSent", unit="Count", value=1)
         return message.model_dump(mode="json")
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -26,7 +26,7 @@ def messages(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
 ):
-    return ok(live.list_messages(accountId, chatId, limit=limit, offset=offset))
+    return ok(messenger.list_messages(accountId, chatId, limit=limit, offset=offset))
 
 
 lambda_handler = rest_handler(app)

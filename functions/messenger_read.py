@@ -12,7 +12,7 @@ from avito_service.api import (
     rest_handler,
 )
 from avito_service.cors import cors_config
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
@@ -23,11 +23,11 @@ install_error_handlers(app)
     "/api/v1/messenger/accounts/<accountId>/chats/<chatId>/messages/<messageId>/read",
     summary="Mark the chat read at Avito and in storage",
     tags=["Messenger"],
-    responses=doc(Envelope[live.ReadResult], 404, 502, 504),
+    responses=doc(Envelope[messenger.ReadResult], 404, 502, 504),
     middlewares=[any_role],
 )
 def read(accountId: PathAccountId, chatId: ChatId, messageId: MessageId):
-    return ok(live.mark_read(accountId, chatId, messageId))
+    return ok(messenger.mark_read(accountId, chatId, messageId))
 
 
 lambda_handler = rest_handler(app)

@@ -10,7 +10,7 @@ from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, in
 from avito_service.base import Model
 from avito_service.cors import cors_config
 from avito_service.idempotency import key_header, once, validate_key
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
 from avito_service.observability import metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -39,7 +39,7 @@ def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest, idempotenc
     key = validate_key(idempotency_key)
 
     def produce() -> dict:
-        message = live.send_text(accountId, chatId, body.text)
+        message = messenger.send_text(accountId, chatId, body.text)
         metrics.add_metric(name="MessageSent", unit="Count", value=1)
         return message.model_dump(mode="json")
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from avito_service.api import ApiModel, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import Field, StringConstraints
 
@@ -29,7 +29,7 @@ class VoiceFilesRequest(ApiModel):
     middlewares=[any_role],
 )
 def voice_files(accountId: PathAccountId, body: VoiceFilesRequest):
-    return ok(live.voice_files(accountId, body.voiceIds))
+    return ok(messenger.voice_files(accountId, body.voiceIds))
 
 
 lambda_handler = rest_handler(app)

@@ -3,7 +3,7 @@
 from avito_service.accounts.models import Account
 from avito_service.api import Envelope, PathAccountId, admin_only, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
-from avito_service.online import control
+from avito_service.online import service as online
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
@@ -18,7 +18,7 @@ install_error_handlers(app)
     middlewares=[admin_only],
 )
 def disable(accountId: PathAccountId):
-    return ok(control.disable(accountId))
+    return ok(online.disable(accountId))
 
 
 lambda_handler = rest_handler(app)

@@ -5,8 +5,8 @@ from typing import Annotated
 from avito_service.accounts.models import Account
 from avito_service.api import Envelope, PathAccountId, admin_only, doc, install_error_handlers, ok, rest_handler
 from avito_service.cors import cors_config
-from avito_service.online import control
-from avito_service.online.control import EnableRequest
+from avito_service.online import service as online
+from avito_service.online.service import EnableRequest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
@@ -22,7 +22,7 @@ install_error_handlers(app)
     middlewares=[admin_only],
 )
 def enable(accountId: PathAccountId, body: Annotated[EnableRequest | None, Body()] = None):
-    return ok(control.enable(accountId, body.interval if body else None))
+    return ok(online.enable(accountId, body.interval if body else None))
 
 
 lambda_handler = rest_handler(app)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from avito_service.auth import InvalidToken, authenticate
-from avito_service.live import connections
+from avito_service.live import store as connections
 from avito_service.observability import logger, metrics
 
 

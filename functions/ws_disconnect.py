@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from avito_service.live import connections
+from avito_service.live import store as connections
 from avito_service.observability import logger
 
 

@@ -14,7 +14,6 @@ from botocore.config import Config
 
 from local_runtime.apigw import ApiGatewayApp
 from local_runtime.apigw_config import load_api_configs, load_routes
-from local_runtime.console import CONSOLE, LogSink, RequestLogger, event_line
 from local_runtime.function_url import FunctionUrlApp
 from local_runtime.functions import FunctionSpec, load_function_specs
 from local_runtime.http_server import HttpServer
@@ -25,6 +24,7 @@ from local_runtime.schedules import MANUAL, Schedule, Scheduler, load_schedules
 from local_runtime.sqs_poller import SqsEventSource, SqsPoller, load_sqs_sources
 from local_runtime.streams import StreamEventSource, StreamPoller, load_stream_sources
 from local_runtime.template import WS_API_TYPE, Template, load_template, parse_yaml
+from local_runtime.terminal import CONSOLE, LogSink, RequestLogger, event_line
 from local_runtime.websocket import (
     ManagementApp,
     WebSocketApi,

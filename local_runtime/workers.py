@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local_runtime.console import LogSink
 from local_runtime.functions import FunctionSpec
+from local_runtime.terminal import LogSink
 from local_runtime.worker import DROP_PATHS_ENV, END_MARKER, PATHS_ENV, REPLY_FD_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

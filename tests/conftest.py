@@ -37,7 +37,7 @@ def reset_caches() -> None:
     get_settings.cache_clear()
     aws.clear_caches()
     vault.clear_cache()
-    accounts_service.repository.cache_clear()
+    accounts_service.account_store.cache_clear()
     parameters.clear_caches()
     chat_store.cache_clear()
     limits.clear_cache()

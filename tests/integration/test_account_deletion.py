@@ -11,9 +11,9 @@ import accounts_cleanup
 import accounts_delete
 import boto3
 import pytest
-from avito_service import account_cleanup
+from avito_service.accounts import cleanup as account_cleanup
 from avito_service.accounts import service as accounts_service
-from avito_service.accounts.repository import CLEANUP_PK
+from avito_service.accounts.store import CLEANUP_PK
 from avito_service.errors import NotFound
 from avito_service.messenger import store as store_module
 from avito_service.messenger.items import chat_pk
@@ -49,7 +49,7 @@ def with_data(store: ChatStore, account_id: str) -> None:
     store.save_chats(account_id, USER_ID, [avito_chat(f"u2i-{i}", T0 + i) for i in range(3)])
     for i in range(25):
         deliver(store, account_id, USER_ID, "u2i-0", f"m-{i}", T0 + 10 + i)
-    accounts_service.repository().put_snapshot(account_id, "2026-11-27", {"date": "2026-11-27", "adsCount": 1})
+    accounts_service.account_store().put_snapshot(account_id, "2026-11-27", {"date": "2026-11-27", "adsCount": 1})
 
 
 def messenger_items() -> list[dict[str, Any]]:
@@ -57,7 +57,7 @@ def messenger_items() -> list[dict[str, Any]]:
 
 
 def account_items(account_id: str) -> list[dict[str, Any]]:
-    items = accounts_service.repository()._table.scan()["Items"]
+    items = accounts_service.account_store()._table.scan()["Items"]
     return [i for i in items if account_id in str(i.get("pk")) or account_id in str(i.get("sk"))]
 
 
@@ -85,7 +85,7 @@ def test_delete_removes_the_account_at_once_and_the_rest_in_the_background(store
     assert status == 200 and body["data"] == {"id": account_id, "deleted": True}
     with pytest.raises(NotFound):
         accounts_service.get_item(account_id)
-    assert accounts_service.repository().client_owner("client-Shop") is None  # the clientId is free again
+    assert accounts_service.account_store().client_owner("client-Shop") is None  # the clientId is free again
     records = cleanup_messages()
     assert [r["body"] for r in records] == [f'{{"accountId": "{account_id}"}}']
 
@@ -98,7 +98,7 @@ def test_delete_removes_the_account_at_once_and_the_rest_in_the_background(store
     assert [i for i in messenger_items() if i["accountId"] == account_id] == []
     assert not secret_exists(item["secretArn"])
     # ... and keeps the marker until a pass after the settle time finds nothing (the index may lag).
-    assert accounts_service.repository().cleanup_marker(account_id) is not None
+    assert accounts_service.account_store().cleanup_marker(account_id) is not None
     assert finish_cleanup(account_id) == 1
     assert_nothing_left(account_id, item["secretArn"])
     assert [i["pk"] for i in messenger_items()] == [chat_pk(other["id"], "u2i-0")] * 2  # the other copy stays
@@ -157,7 +157,7 @@ def test_cleanup_resumes_after_a_failure(store: ChatStore, monkeypatch: pytest.M
     answer = accounts_cleanup.lambda_handler({"Records": records}, FakeContext())
     assert answer == {"batchItemFailures": [{"itemIdentifier": records[0]["messageId"]}]}  # SQS redelivers it
     assert [i for i in messenger_items() if i["accountId"] == account_id]  # something is left
-    assert accounts_service.repository().cleanup_marker(account_id) is not None
+    assert accounts_service.account_store().cleanup_marker(account_id) is not None
 
     monkeypatch.setattr(table, "delete_item", real_delete)
     assert accounts_cleanup.lambda_handler({"Records": records}, FakeContext()) == {"batchItemFailures": []}
@@ -172,7 +172,7 @@ def test_a_chat_the_index_shows_late_is_deleted_by_a_later_pass(store: ChatStore
     account_id = item["id"]
     deliver(store, account_id, USER_ID, "u2i-0", "m-1", T0)
     accounts_service.delete_account(account_id)
-    deleted_at = float(accounts_service.repository().cleanup_marker(account_id)["deletedAt"])
+    deleted_at = float(accounts_service.account_store().cleanup_marker(account_id)["deletedAt"])
     assert account_cleanup.clean_up(account_id, now=deleted_at + 1) is False  # deleted the chat; not settled
     store._table().put_item(  # as the index would show it late: written before the delete
         Item={

@@ -14,7 +14,7 @@ import accounts_update
 import boto3
 import messenger_chats
 import pytest
-from avito_service.accounts import repository as repository_module
+from avito_service.accounts import store as accounts_store_module
 from avito_service.accounts import vault
 
 from tests.conftest import reset_caches
@@ -63,7 +63,7 @@ def secret_value(arn_or_name: str) -> str:
 
 
 def stored_item(account_id: str) -> dict[str, Any] | None:
-    return repository_module.AccountRepository(__import__("os").environ["ACCOUNTS_TABLE"]).get(account_id)
+    return accounts_store_module.AccountStore(__import__("os").environ["ACCOUNTS_TABLE"]).get(account_id)
 
 
 def test_create_get_list_update_delete(aws_env: dict[str, str]) -> None:
@@ -168,7 +168,7 @@ def test_failure_between_secret_and_record_leaves_nothing(
     def boom(self: Any, item: dict[str, Any]) -> None:
         raise RuntimeError("DynamoDB went away")
 
-    monkeypatch.setattr(repository_module.AccountRepository, "create", boom)
+    monkeypatch.setattr(accounts_store_module.AccountStore, "create", boom)
     status, answer = create(valid())
     assert status == 500 and answer["error"]["code"] == "internal_error" and answer["error"]["requestId"]
     secrets = boto3.client("secretsmanager").list_secrets()["SecretList"]

@@ -13,9 +13,9 @@ import accounts_stats_history
 import accounts_sync_stats
 import pytest
 from avito_service.accounts import service
+from avito_service.accounts.stats import avito_today
 from avito_service.avito.client import AvitoApi
 from avito_service.avito.errors import AvitoError
-from avito_service.stats import avito_today
 
 from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches

@@ -29,7 +29,7 @@ from avito_service.accounts.models import AccountCreate, AccountSecrets
 from avito_service.avito import tokens as avito_tokens
 from avito_service.avito.client import AvitoApi, avito_path
 from avito_service.errors import Conflict, ValidationFailed
-from avito_service.messenger import live
+from avito_service.messenger import service as messenger
 from avito_service.webhooks import tokens as webhook_tokens
 from pydantic import ValidationError as PydanticValidationError
 
@@ -346,7 +346,7 @@ def test_every_path_segment_is_percent_encoded() -> None:
 def test_stats_history_is_paginated(avito: AvitoSimulator) -> None:
     account_id = new_account()
     for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
-        service.repository().put_snapshot(
+        service.account_store().put_snapshot(
             account_id,
             day,
             {
@@ -479,7 +479,7 @@ def test_an_internal_value_error_is_a_500_and_only_a_media_type_a_415(
     def broken(*_: Any, **__: Any) -> Any:
         raise ValueError("an internal bug")
 
-    monkeypatch.setattr(live, "send_text", broken)
+    monkeypatch.setattr(messenger, "send_text", broken)
     form = '--X\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--X--\r\n'
     event = _send_event(account_id, "multipart/form-data; boundary=X", form)
     event["body"], event["isBase64Encoded"] = base64.b64encode(form.encode()).decode(), True

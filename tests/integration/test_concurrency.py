@@ -213,8 +213,8 @@ def test_puts_of_different_fields_without_version_all_land(account_id: str) -> N
         "proxy.example",
     )
     assert secrets_in_use(account_id) == ("cs-new", "pp-new")
-    assert accounts_service.repository().client_owner("race-client-2") == account_id
-    assert accounts_service.repository().client_owner("race-client") is None
+    assert accounts_service.account_store().client_owner("race-client-2") == account_id
+    assert accounts_service.account_store().client_owner("race-client") is None
 
 
 # --- webhook deliveries --------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def new_account(
 
 
 def item(account_id: str) -> dict[str, Any]:
-    return service.repository().get(account_id) or {}
+    return service.account_store().get(account_id) or {}
 
 
 def put_enabled(next_due_at: int, interval: int = 300, generation: int | None = None) -> str:
@@ -95,7 +95,7 @@ def put_enabled(next_due_at: int, interval: int = 300, generation: int | None = 
     }
     if generation is not None:
         record["onlineGeneration"] = generation
-    service.repository()._table.put_item(Item=record)
+    service.account_store()._table.put_item(Item=record)
     return account_id
 
 

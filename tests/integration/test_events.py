@@ -20,8 +20,8 @@ import pytest
 from avito_service.accounts import service as accounts_service
 from avito_service.accounts.models import AccountCreate
 from avito_service.auth import Identity, mint
-from avito_service.live import connections
-from avito_service.messenger import live
+from avito_service.live import store as connections
+from avito_service.messenger import service as messenger
 from avito_service.messenger import store as store_module
 from avito_service.webhooks import tokens
 
@@ -117,9 +117,9 @@ def world(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
         AccountCreate(name="Events shop", clientId=SIM_CLIENT_ID, clientSecret=SIM_CLIENT_SECRET)
     )
     # what the stored-chat samples read: the chats and messages as the live endpoints store them
-    live.list_chats(account.id, limit=50, offset=0, unread_only=False)
+    messenger.list_chats(account.id, limit=50, offset=0, unread_only=False)
     for chat_id in (DEMO_CHAT, STORED_CHAT):
-        live.list_messages(account.id, chat_id, limit=50, offset=0)
+        messenger.list_messages(account.id, chat_id, limit=50, offset=0)
     # the connection the WebSocket samples ($default, the fan-out) talk to
     connections.open_connection(SAMPLE_CONNECTION, Identity(sub="operator@example.com", role="operator", exp=0))
     yield World(account.id, tokens.issue_token(account.id))

@@ -30,9 +30,9 @@ import messenger_chats
 import messenger_send
 import pytest
 from avito_service.accounts import service
+from avito_service.accounts.stats import avito_today
 from avito_service.avito import tokens as avito_tokens
 from avito_service.messenger.store import chat_store
-from avito_service.stats import avito_today
 
 from avito_sim import AvitoSimulator
 from tests.conftest import reset_caches
@@ -159,7 +159,7 @@ def messenger_items() -> list[dict[str, Any]]:
 
 
 def snapshots(account_id: str) -> list[dict[str, Any]]:
-    return service.repository().snapshots(account_id, "2000-01-01", "2999-12-31")
+    return service.account_store().snapshots(account_id, "2000-01-01", "2999-12-31")
 
 
 def assert_nothing_synced(account_id: str, version_before: int) -> None:

@@ -28,6 +28,7 @@ import jobs_worker
 import pytest
 from avito_service import clock
 from avito_service.accounts import service
+from avito_service.accounts.stats import avito_today
 from avito_service.avito import limits, tokens
 from avito_service.avito.client import AvitoApi
 from avito_service.avito.limits import BudgetExhausted
@@ -36,7 +37,6 @@ from avito_service.jobs import runner
 from avito_service.jobs import service as jobs_service
 from avito_service.jobs.models import SyncCursor
 from avito_service.jobs.store import job_key
-from avito_service.stats import avito_today
 
 from avito_sim import AvitoSimulator
 from local_runtime.functions import load_function_specs

@@ -15,9 +15,9 @@ import ws_connect
 import ws_default
 import ws_disconnect
 import ws_fanout
-from avito_service.accounts.repository import account_key
+from avito_service.accounts.store import account_key
 from avito_service.auth import Identity, mint
-from avito_service.live import connections
+from avito_service.live import store as connections
 from avito_service.messenger.store import chat_store
 
 from local_runtime.streams import lambda_record

@@ -490,7 +490,7 @@ def test_marking_deleted_never_recreates_a_removed_message_nor_writes_for_a_dele
     """The store's mark_message_deleted is conditional: on the item still existing, and (one transaction) on the
     account existing, like every other chat write."""
     from avito_service import aws
-    from avito_service.accounts.repository import account_key
+    from avito_service.accounts.store import account_key
     from avito_service.config import get_settings
     from avito_service.errors import NotFound
     from avito_service.messenger.items import chat_pk, sk_of

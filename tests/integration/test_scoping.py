@@ -19,8 +19,9 @@ import authorizer
 import pytest
 from avito_service.auth import mint
 from avito_service.jobs import store as jobs_store
-from avito_service.live import actions, connections
-from avito_service.live.connections import Connection
+from avito_service.live import actions
+from avito_service.live import store as connections
+from avito_service.live.store import Connection
 from avito_service.messenger.store import chat_store
 
 from local_runtime.template import load_template

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import boto3
-from avito_service import account_cleanup
+from avito_service.accounts import cleanup as account_cleanup
 from avito_service.accounts import service as accounts_service
 from avito_service.config import get_settings
 
@@ -38,7 +38,7 @@ def queued_accounts() -> list[str]:
 
 def finish_cleanup(account_id: str, *, passes: int = 5) -> int:
     """Run passes, each past the settle time of the one before, until the cleanup is done; returns the passes."""
-    marker = accounts_service.repository().cleanup_marker(account_id)
+    marker = accounts_service.account_store().cleanup_marker(account_id)
     assert marker is not None, "no cleanup pending for this account"
     at = float(marker["deletedAt"])
     for n in range(1, passes + 1):

@@ -21,10 +21,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from avito_service import deadline
-from avito_service.base import Model
+from avito_service.base import (
+    ApiModel,  # noqa: F401 - re-exported: handlers import it from here
+    Model,
+)
 from avito_service.config import get_settings
 from avito_service.errors import ErrorBody, Forbidden, ServiceError, field_name, human_message
 from avito_service.observability import logger, metrics
@@ -32,12 +35,6 @@ from avito_service.roles import ALL_ROLES, Role
 from avito_service.users import scope
 
 T = TypeVar("T")
-
-
-class ApiModel(Model):
-    """Base of request and response models: camelCase on the wire, unknown fields rejected."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
 
 
 class Envelope[T](Model):
@@ -167,6 +164,17 @@ MessageId = Annotated[
         max_length=200,
         pattern=AVITO_ID_PATTERN,
         description="Avito message id: letters, digits and _~.:- (not starting with a dot)",
+    ),
+]
+# A stored chat's id (``/api/v1/chats/{chatId}``): any id a delivery or a listing stored, so no pattern here.
+StoredChatId = Annotated[str, Path(min_length=1, max_length=200, description="Avito's chat id (u2i-..., u2u-...)")]
+ChatAccountId = Annotated[
+    str | None,
+    Query(
+        alias="accountId",
+        min_length=1,
+        max_length=64,
+        description="the account whose copy of the chat is meant; required when several accounts hold the chat id",
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=100, description="page size (1-100)")]

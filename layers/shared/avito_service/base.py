@@ -13,3 +13,9 @@ from pydantic import BaseModel, ConfigDict
 
 class Model(BaseModel):
     model_config = ConfigDict(defer_build=True)
+
+
+class ApiModel(Model):
+    """Base of request and response models: camelCase on the wire, unknown fields rejected."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)

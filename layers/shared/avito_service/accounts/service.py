@@ -5,7 +5,6 @@ The handlers call these functions; they raise the domain errors of ``avito_servi
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from typing import Any
@@ -27,7 +26,7 @@ from avito_service.accounts.models import (
     ProxyStatus,
     check_proxy,
 )
-from avito_service.accounts.repository import LIST_PK, ONLINE_PK, AccountRepository, Change, ConditionFailed
+from avito_service.accounts.store import LIST_PK, ONLINE_PK, Change, ConditionFailed, account_store
 from avito_service.avito import tokens as avito_tokens
 from avito_service.config import get_settings
 from avito_service.errors import Conflict, NotFound
@@ -35,11 +34,6 @@ from avito_service.observability import logger
 
 UPDATE_ATTEMPTS = 5
 CREDENTIAL_FIELDS = frozenset({"clientId", "clientSecret"})
-
-
-@functools.cache
-def repository() -> AccountRepository:
-    return AccountRepository(get_settings().accounts_table)
 
 
 def _secret_name(account_id: str) -> str:
@@ -86,7 +80,7 @@ def create_account(body: AccountCreate, *, now: float | None = None) -> Account:
     if body.eternalOnlineEnabled:
         item.update(onlinePk=ONLINE_PK, nextDueAt=int(clock.now() if now is None else now))
 
-    repo = repository()
+    repo = account_store()
     if repo.client_owner(body.clientId):
         raise Conflict("An account with this clientId already exists.", code="duplicate_client_id")
     item["secretArn"], item["secretVersionId"] = vault.create(_secret_name(account_id), secrets, account_id=account_id)
@@ -102,7 +96,7 @@ def create_account(body: AccountCreate, *, now: float | None = None) -> Account:
 
 
 def get_item(account_id: str) -> dict[str, Any]:
-    item = repository().get(account_id)
+    item = account_store().get(account_id)
     if item is None:
         raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found")
     return item
@@ -118,7 +112,7 @@ def list_accounts(
     """Accounts in creation order; ``only`` (a limited operator's accounts, users.scope) leaves the others out."""
     if only is not None and not only:
         return [], None
-    items, next_cursor = repository().list_page(limit, cursor, only=only)
+    items, next_cursor = account_store().list_page(limit, cursor, only=only)
     return [Account.from_item(i) for i in items], next_cursor
 
 
@@ -132,12 +126,12 @@ def update_account(account_id: str, body: AccountUpdate, *, now: float | None = 
         try:
             return Account.from_item(_apply_update(current, changes, body.version, now))
         except ConditionFailed:
-            latest = repository().get(account_id)
+            latest = account_store().get(account_id)
             if latest is None:
                 raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found") from None
             if body.version is not None and int(latest["version"]) != body.version:
                 raise _stale(latest) from None
-            owner = repository().client_owner(changes["clientId"]) if "clientId" in changes else None
+            owner = account_store().client_owner(changes["clientId"]) if "clientId" in changes else None
             if owner and owner != account_id:
                 raise Conflict("An account with this clientId already exists.", code="duplicate_client_id") from None
     raise Conflict("The account kept changing while we updated it; try again.", code="concurrent_update")
@@ -208,7 +202,7 @@ def _apply_update(current: dict[str, Any], changes: dict[str, Any], version: int
         return current  # nothing to change: the version stays
     set_values["updatedAt"] = clock.iso(timestamp)
     new_client = changes.get("clientId")
-    item = repository().update(current["id"], change, new_client_id=new_client, old_client_id=current["clientId"])
+    item = account_store().update(current["id"], change, new_client_id=new_client, old_client_id=current["clientId"])
     if CREDENTIAL_FIELDS & changes.keys():
         avito_tokens.forget_token(current["id"])  # the cached Avito token belongs to the old credentials
     logger.info("Account updated", extra={"account_id": current["id"], "fields": sorted(changes)})
@@ -231,13 +225,13 @@ def _apply_online_settings(current: dict[str, Any], changes: dict[str, Any], cha
 
 
 def delete_account(account_id: str, *, now: float | None = None) -> None:
-    """Delete the account at once and queue the cleanup of everything it had (``avito_service.account_cleanup``).
+    """Delete the account at once and queue the cleanup of everything it had (``avito_service.accounts.cleanup``).
 
     One transaction removes the account and its clientId marker and records a cleanup marker: from then on
     every writer's condition check fails, so nothing new is written for it, and the marker keeps the cleanup
     alive whatever happens next (the cleanup function's schedule re-queues every marker it finds). A repeated
     DELETE while the cleanup is still pending queues it again and answers like the first; afterwards it is 404."""
-    repo = repository()
+    repo = account_store()
     item = repo.get(account_id)
     if item is None:
         if repo.cleanup_marker(account_id) is None:
@@ -302,6 +296,6 @@ def record_fields(
     values = {**set_values, "updatedAt": clock.iso(now)}
     change = Change(set_values=values, remove=remove or set(), bump_version=bump_version)
     try:
-        return Account.from_item(repository().update(account_id, change))
+        return Account.from_item(account_store().update(account_id, change))
     except ConditionFailed:
         raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found") from None

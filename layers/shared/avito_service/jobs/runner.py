@@ -14,9 +14,9 @@ import uuid
 from typing import Any
 
 from avito_service import clock
+from avito_service.accounts.connection import check_connection
 from avito_service.avito.errors import AvitoAuthError
 from avito_service.config import get_settings
-from avito_service.connection import check_connection
 from avito_service.errors import NotFound, ServiceError
 from avito_service.jobs import sync
 from avito_service.jobs.models import FINAL, JobKind, JobStatus

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from avito_service import clock, deadline
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import Account
+from avito_service.accounts.stats import MAX_KOPECKS, Snapshot, avito_today, kopecks
 from avito_service.avito.client import AvitoApi
 from avito_service.avito.errors import AvitoError
 from avito_service.avito.limits import BudgetExhausted
@@ -26,7 +27,6 @@ from avito_service.config import get_settings
 from avito_service.deadline import DeadlineExceeded
 from avito_service.jobs.models import SyncCursor
 from avito_service.observability import logger
-from avito_service.stats import MAX_KOPECKS, Snapshot, avito_today, kopecks
 
 PER_PAGE = 100  # the items list's largest page
 STATS_BATCH = 200  # Avito's most item ids per stats call
@@ -196,7 +196,7 @@ def _finish(account_id: str, cursor: SyncCursor, now: float | None) -> Account:
         contactsToday=cursor.contactsToday,
     )
     figures = snapshot.model_dump(exclude={"date", "syncedAt", "days"})
-    accounts.repository().put_snapshot(account_id, snapshot.date, snapshot.model_dump())
+    accounts.account_store().put_snapshot(account_id, snapshot.date, snapshot.model_dump())
     values: dict[str, Any] = {k: v for k, v in figures.items() if v is not None}
     remove = {k for k, v in figures.items() if v is None}
     if cursor.userIdFromAvito and cursor.userId:

@@ -1,6 +1,6 @@
 """Live updates over the WebSocket API (contract: "Live updates (WebSocket)").
 
-- :mod:`.connections`: the ConnectionsTable (connection id -> caller, role, account filter; ``ttl``).
+- :mod:`.store`: the ConnectionsTable (connection id -> caller, role, account filter; ``ttl``).
 - :mod:`.actions`: what a client may send on ``$default`` (``ping``, ``subscribe``) and the answers.
 - :mod:`.frames`: which MessengerTable stream records become which frames (``avito-new-message``,
   ``avito-chat-updated``, ``avito-notification``), built with ``chat_from_item`` / ``message_from_item``.

@@ -22,7 +22,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from avito_service.base import Model
 from avito_service.errors import human_message
-from avito_service.live import connections
+from avito_service.live import store as connections
 
 MAX_SUBSCRIBED_ACCOUNTS = 100
 AccountId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S+$")]

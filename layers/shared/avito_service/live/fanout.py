@@ -29,9 +29,9 @@ from pydantic import ValidationError
 
 from avito_service import aws
 from avito_service.config import get_settings
-from avito_service.live import connections
-from avito_service.live.connections import Connection
+from avito_service.live import store as connections
 from avito_service.live.frames import Frame, frames_for
+from avito_service.live.store import Connection
 from avito_service.observability import logger, metrics
 
 POST_THREADS = 32

@@ -10,24 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import Field
 
 from avito_service import clock
 from avito_service.base import Model
-
-ChatId = Annotated[str, Path(min_length=1, max_length=200, description="Avito's chat id (u2i-..., u2u-...)")]
-ChatAccountId = Annotated[
-    str | None,
-    Query(
-        alias="accountId",
-        min_length=1,
-        max_length=64,
-        description="the account whose copy of the chat is meant; required when several accounts hold the chat id",
-    ),
-]
 
 
 class Direction(StrEnum):

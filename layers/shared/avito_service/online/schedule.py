@@ -19,7 +19,7 @@ from boto3.dynamodb.conditions import Key
 from avito_service import aws, clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import DEFAULT_INTERVAL, MIN_INTERVAL
-from avito_service.accounts.repository import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed
+from avito_service.accounts.store import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed
 from avito_service.config import get_settings
 from avito_service.observability import logger, metrics
 
@@ -140,7 +140,7 @@ def _claim(due: dict[str, Any], now: int, horizon: int) -> list[PlannedKeepAlive
         bump_version=False,
     )
     try:
-        accounts.repository().update(str(due["id"]), change)
+        accounts.account_store().update(str(due["id"]), change)
     except ConditionFailed:
         return None
     return [PlannedKeepAlive(str(due["id"]), moment, int(generation or 0)) for moment in moments]

@@ -90,7 +90,7 @@ def handle_record(record: SQSRecord) -> Outcome:
 
 def run_planned(planned: PlannedMessage, *, now: float | None = None) -> Outcome:
     """Run one planned keep-alive unless it is no longer wanted."""
-    item = accounts.repository().get(planned.accountId)
+    item = accounts.account_store().get(planned.accountId)
     if item is None or not item.get("eternalOnlineEnabled"):
         return Outcome.SKIPPED
     if int(item.get("onlineGeneration") or 0) != planned.generation:

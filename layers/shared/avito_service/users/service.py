@@ -192,7 +192,7 @@ def _check_accounts(account_ids: list[str] | None) -> list[str]:
     if not account_ids:
         return []
     unique = list(dict.fromkeys(account_ids))
-    missing = [i for i in unique if not accounts.repository().get(i)]
+    missing = [i for i in unique if not accounts.account_store().get(i)]
     if missing:
         raise ValidationFailed(
             f"accountIds: unknown account ids: {', '.join(m[:64] for m in missing[:5])}.",

@@ -30,7 +30,7 @@ from typing import Any
 
 from avito_service import snapstart
 from avito_service.accounts import service as accounts_service
-from avito_service.accounts.repository import Change, ConditionFailed
+from avito_service.accounts.store import Change, ConditionFailed
 from avito_service.errors import Conflict
 
 TOKEN_BYTES = 32  # 256 bits
@@ -72,7 +72,7 @@ def promote(account_id: str, token: str) -> None:
         bump_version=False,
     )
     try:
-        accounts_service.repository().update(account_id, change)
+        accounts_service.account_store().update(account_id, change)
     except ConditionFailed:
         raise Conflict(
             "Another webhook subscribe for this account replaced this one while Avito confirmed it; "
@@ -89,7 +89,7 @@ def abandon(account_id: str, token: str) -> None:
         remove={PENDING_HASH_FIELD}, expected_values={PENDING_HASH_FIELD: _digest(token)}, bump_version=False
     )
     with contextlib.suppress(ConditionFailed):
-        accounts_service.repository().update(account_id, change)
+        accounts_service.account_store().update(account_id, change)
     forget_verified(account_id)
 
 

@@ -51,7 +51,7 @@ class CleanupIncomplete(Exception):
 
 def clean_up(account_id: str, *, now: float | None = None) -> bool:
     """One pass over a deleted account's data; True when nothing is left (the marker is gone)."""
-    repo = accounts.repository()
+    repo = accounts.account_store()
     marker = repo.cleanup_marker(account_id)
     if marker is None:
         return True  # finished earlier: a repeated or late message
@@ -77,7 +77,7 @@ def clean_up(account_id: str, *, now: float | None = None) -> bool:
 
 
 def _unsubscribe(account_id: str, account: dict[str, Any], attempts: int) -> None:
-    repo = accounts.repository()
+    repo = accounts.account_store()
     try:
         unsubscribe_deleted(account)
     except ServiceError as exc:
@@ -99,7 +99,7 @@ def handle_message(body: str) -> bool:
 
 def queue_pending() -> int:
     """The schedule's sweep: queue every cleanup still pending (one whose message was lost or dead-lettered)."""
-    markers = accounts.repository().cleanup_markers()
+    markers = accounts.account_store().cleanup_markers()
     queued = sum(1 for marker in markers if accounts.queue_cleanup(str(marker["accountId"])))
     if markers:
         logger.info("Pending account cleanups queued", extra={"pending": len(markers), "queued": queued})

@@ -12,9 +12,8 @@ from pydantic import Field
 from avito_service import aws, clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import DEFAULT_INTERVAL, Account, Interval
-from avito_service.accounts.repository import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed, account_key
-from avito_service.api import ApiModel
-from avito_service.base import Model
+from avito_service.accounts.store import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed, account_key
+from avito_service.base import ApiModel, Model
 from avito_service.config import get_settings
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import NotFound, ValidationFailed
@@ -86,7 +85,7 @@ def disable(account_id: str, *, now: float | None = None) -> Account:
 
 def _update(account_id: str, change: Change) -> dict[str, Any]:
     try:
-        return accounts.repository().update(account_id, change)
+        return accounts.account_store().update(account_id, change)
     except ConditionFailed:
         raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found") from None
 

@@ -64,7 +64,7 @@ def history(
     accounts.get_item(account_id)  # 404 for an unknown account
     end = date_to or avito_today()
     start = date_from or (end - timedelta(days=MAX_DAYS))
-    items, next_cursor = accounts.repository().snapshots_page(
+    items, next_cursor = accounts.account_store().snapshots_page(
         account_id, start.isoformat(), end.isoformat(), limit, cursor
     )
     snapshots = [Snapshot.model_validate({k: v for k, v in i.items() if k not in {"pk", "sk"}}) for i in items]

@@ -17,6 +17,7 @@ under a condition, so concurrent updates of different fields both land.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from avito_service import aws
+from avito_service.config import get_settings
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import ValidationFailed
 
@@ -110,7 +112,7 @@ def _is_condition_failure(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] in {"ConditionalCheckFailedException", "TransactionCanceledException"}
 
 
-class AccountRepository:
+class AccountStore:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
         self._table = aws.table(table_name)
@@ -319,3 +321,9 @@ class AccountRepository:
             if "LastEvaluatedKey" not in page:
                 return items
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@functools.cache
+def account_store() -> AccountStore:
+    """The store of the configured AccountsTable (created on first use, not at import)."""
+    return AccountStore(get_settings().accounts_table)

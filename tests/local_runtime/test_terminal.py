@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from local_runtime.console import LineKind, LogSink, RequestLine, classify, event_line, masked_path
+from local_runtime.terminal import LineKind, LogSink, RequestLine, classify, event_line, masked_path
 from local_runtime.worker import END_MARKER
 from local_runtime.workers import InvocationResult
 

@@ -15,12 +15,12 @@ import auth_new_password
 import auth_refresh
 import authorizer
 import jwt
-import me
 import pytest
 import users_create
 import users_delete
 import users_get
 import users_list
+import users_me as me
 import users_update
 from avito_service import auth
 from avito_service.users import service as users_service

@@ -2,7 +2,17 @@
 
 from avito_service.accounts import service
 from avito_service.accounts.models import Account, AccountUpdate
-from avito_service.api import AccountId, Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import (
+    AccountId,
+    Envelope,
+    admin_only,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
+from avito_service.audit import service as audit
 from avito_service.cors import cors_config
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -18,7 +28,14 @@ install_error_handlers(app)
     middlewares=[admin_only],
 )
 def update_account(id: AccountId, body: AccountUpdate):
-    return ok(service.update_account(id, body))
+    account = service.update_account(id, body)
+    audited("account.update", f"account:{id}", body.model_dump(mode="json", exclude_unset=True))
+    return ok(account)
+
+
+def audited(action: str, target: str, details: dict | None = None) -> None:
+    caller = current_caller(app)
+    audit.record(caller.sub, caller.name, action, target, details)
 
 
 lambda_handler = rest_handler(app)

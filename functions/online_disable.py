@@ -1,7 +1,17 @@
 """POST /api/v1/eternal-online/accounts/{accountId}/disable: stop keeping the account online (admin)."""
 
 from avito_service.accounts.models import Account
-from avito_service.api import Envelope, PathAccountId, admin_only, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import (
+    Envelope,
+    PathAccountId,
+    admin_only,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
+from avito_service.audit import service as audit
 from avito_service.cors import cors_config
 from avito_service.online import service as online
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -18,7 +28,14 @@ install_error_handlers(app)
     middlewares=[admin_only],
 )
 def disable(accountId: PathAccountId):
-    return ok(online.disable(accountId))
+    account = online.disable(accountId)
+    audited("online.disable", f"account:{accountId}")
+    return ok(account)
+
+
+def audited(action: str, target: str, details: dict | None = None) -> None:
+    caller = current_caller(app)
+    audit.record(caller.sub, caller.name, action, target, details)
 
 
 lambda_handler = rest_handler(app)

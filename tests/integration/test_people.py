@@ -339,3 +339,27 @@ def test_pool_keys_are_fetched_once_per_container(aws_env: dict[str, str], monke
         auth.user_cache.clear()
         assert authorize(token) is not None
     assert len(fetches) == 1
+
+
+def test_audit_records_account_changes_without_secrets(aws_env: dict[str, str]) -> None:
+    import accounts_create
+    import accounts_delete
+    import accounts_update
+
+    token = admin_token()
+    body = {"name": "Shop", "clientId": "audit-client", "clientSecret": "cs-TOP-SECRET-1", "proxyPassword": "pp-2"}
+    body |= {"proxyType": "http", "proxyHost": "proxy.example.net", "proxyPort": 3128, "proxyLogin": "u"}
+    status, created = as_user(accounts_create, "POST", "/api/v1/accounts", token, body=body)
+    assert status == 201, created
+    account_id = created["data"]["id"]
+    route = {"resource": "/api/v1/accounts/{id}", "path_parameters": {"id": account_id}}
+    change = {"name": "Shop 2", "clientSecret": "cs-NEW-SECRET-3"}
+    assert as_user(accounts_update, "PUT", f"/api/v1/accounts/{account_id}", token, body=change, **route)[0] == 200
+    assert as_user(accounts_delete, "DELETE", f"/api/v1/accounts/{account_id}", token, **route)[0] == 200
+    status, answer = as_user(audit_list, "GET", "/api/v1/audit", token)
+    entries = [e for e in answer["data"] if e["target"] == f"account:{account_id}"]
+    assert [e["action"] for e in entries] == ["account.delete", "account.update", "account.create"]
+    assert entries[1]["details"] == {"name": "Shop 2", "clientSecret": "(changed)"}
+    assert entries[2]["userName"] == "Boss" and entries[2]["details"]["proxyPassword"] == "(changed)"
+    text = json.dumps(answer)
+    assert "cs-TOP-SECRET-1" not in text and "cs-NEW-SECRET-3" not in text and "pp-2" not in text

@@ -54,6 +54,40 @@ def seed_demo(sim: AvitoSimulator, stats_days: int = 60) -> None:
         status = "old" if index == len(item_ids) - 1 else "active"
         sim.add_item(DEMO_USER_ID, item_id, title, status=status, price=rng.randint(10, 900) * 100, stats=stats)
     _seed_chats(sim, item_ids)
+    _seed_reviews_and_calls(sim, item_ids)
+
+
+def _seed_reviews_and_calls(sim: AvitoSimulator, item_ids: list[int]) -> None:
+    now = now_ts()
+    reviews = (
+        (5, "Всё отлично, диван привезли вовремя.", "Анна", "done", "Спасибо, Анна! Рады, что всё понравилось."),
+        (2, "Продавец долго не отвечал, в итоге не договорились.", "Игорь", "not_agree", None),
+        (4, "Хороший стол, но была небольшая царапина.", "Мария", "done", None),
+        (1, "Объявление неактуально, зря съездил.", "Олег", "fell_through", None),
+    )
+    for index, (score, text, name, stage, answer) in enumerate(reviews):
+        sim.add_review(
+            DEMO_USER_ID,
+            score,
+            text,
+            review_id=9_100_000 + index,
+            created=now - (index + 1) * 86_400,
+            sender_name=name,
+            item_id=item_ids[index],
+            item_title=_ITEM_TITLES[index],
+            stage=stage,
+            answer=answer,
+        )
+    for index, phone in enumerate(("79161112233", "79035554433", "79267778899")):
+        sim.add_call(
+            DEMO_USER_ID,
+            phone,
+            call_id=8_100_000 + index,
+            call_time=now - (index + 1) * 5_400,
+            talk_duration=45 + 30 * index,
+            item_id=item_ids[index],
+            record=None if index == 0 else demo_mp3(),  # the newest call's recording is not ready yet
+        )
 
 
 def _seed_chats(sim: AvitoSimulator, item_ids: list[int]) -> None:
@@ -111,3 +145,10 @@ def demo_png(width: int = 160, height: int = 120) -> bytes:
     )
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def demo_mp3() -> bytes:
+    """A short silent MPEG-1 Layer III stream (one second of frames), so the demo's recordings play."""
+    header = bytes((0xFF, 0xFB, 0x90, 0x64))  # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, stereo
+    frame = header + bytes(417 - len(header))
+    return frame * 38

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import MultiDict
 
+from . import inbound
 from .errors import ApiError
 from .models import (
     Account,
@@ -87,6 +88,7 @@ class Route:
     handler: Handler
     auth: bool = True
     messenger: bool = False
+    access: str = ""  # "ratings" or "calltracking": the account needs that API (inbound.py)
 
 
 # ---------------------------------------------------------------- parameter helpers
@@ -517,6 +519,7 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", r"/messenger/v3/webhook/?", subscribe, messenger=True),
     _route("POST", r"/messenger/v1/webhook/unsubscribe/?", unsubscribe, messenger=True),
     _route("POST", r"/messenger/v1/subscriptions/?", subscriptions, messenger=True),
+    *(Route(method, re.compile(path), handler, access=access) for method, path, handler, access in inbound.ROUTE_SPECS),
 )
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .inbound import Review, TrackedCall
 
 MessengerAccess = bool | Literal["402", "403"]
 
@@ -59,6 +62,11 @@ class Account:
     chats: dict[str, Chat] = field(default_factory=dict)
     subscriptions: list[str] = field(default_factory=list)
     blacklist: list[BlacklistEntry] = field(default_factory=list)
+    ratings: MessengerAccess = True  # ratings and reviews API (reviews.json): True, or "402"/"403"
+    calltracking: MessengerAccess = True  # call tracking API (calltracking.json): True, or "402"/"403"
+    rating_enabled: bool = True
+    reviews: list[Review] = field(default_factory=list)
+    calls: list[TrackedCall] = field(default_factory=list)
 
     def self_json(self) -> dict[str, Any]:
         """``GET /core/v1/accounts/self`` answer."""
@@ -73,9 +81,14 @@ class Account:
 
     def messenger_denied_status(self) -> int | None:
         """HTTP status messenger calls get, or None when the account has Messenger access."""
-        if self.messenger is True:
+        return self.denied_status("messenger")
+
+    def denied_status(self, api: str) -> int | None:
+        """HTTP status calls of ``api`` (messenger, ratings, calltracking) get, or None when the account has it."""
+        access = getattr(self, api)
+        if access is True:
             return None
-        if self.messenger == "402":
+        if access == "402":
             return 402
         return 403
 

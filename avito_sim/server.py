@@ -22,6 +22,8 @@ from werkzeug.wrappers import Request, Response
 from .errors import ApiError, Family, error_body, family_for_path
 from .faults import Fault
 from .handlers import Context, Route, find_route, image_type
+from .inbound import RATE_LIMITS as INBOUND_RATE_LIMITS
+from .inbound import Binary, Review, ReviewAnswer, TrackedCall
 from .models import (
     FILES_PATH,
     Account,
@@ -41,7 +43,7 @@ WEBHOOK_TIMEOUT_SECONDS = 5.0
 VOICE_LINK_SECONDS = 3600  # getVoiceFiles: "a link is valid for one hour" (messenger.json)
 _FILE_PATH = re.compile(rf"{FILES_PATH}/(?:images/(?P<image_id>[^/]+)/[^/]+|voice/(?P<voice_id>[^/]+)\.mp4)")
 # Avito's documented per-account limits (avito-api.md), by route handler: (calls, seconds).
-RATE_LIMITS = {"items_list": (25, 60.0), "cpa_balance": (1, 60.0)}
+RATE_LIMITS = {"items_list": (25, 60.0), "cpa_balance": (1, 60.0), **INBOUND_RATE_LIMITS}
 
 Delivery = tuple[str, int | None]
 
@@ -136,6 +138,7 @@ class AvitoSimulator:
         self._voice_links: dict[str, VoiceLink] = {}
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._next_id = 7_000_000
 
     # ------------------------------------------------------------ lifecycle
 
@@ -187,8 +190,11 @@ class AvitoSimulator:
         balance_bonus: float = 0.0,
         cpa_balance: int | None = 0,
         messenger: MessengerAccess = True,
+        ratings: MessengerAccess = True,
+        calltracking: MessengerAccess = True,
     ) -> Account:
-        """Add an account. ``messenger``: True, or False/"403" (403 on messenger calls), or "402"."""
+        """Add an account. ``messenger``, ``ratings``, ``calltracking``: True, or False/"403" (403 on that API's
+        calls), or "402"."""
         account = Account(
             client_id=client_id,
             client_secret=client_secret,
@@ -200,10 +206,91 @@ class AvitoSimulator:
             balance_bonus=balance_bonus,
             cpa_balance=cpa_balance,
             messenger=messenger,
+            ratings=ratings,
+            calltracking=calltracking,
         )
         with self._lock:
             self._accounts[user_id] = account
         return account
+
+    def next_id(self) -> int:
+        """A new numeric id (answers, calls, reviews)."""
+        with self._lock:
+            self._next_id += 1
+            return self._next_id
+
+    # ------------------------------------------------------------ reviews and calls (inbound.py)
+
+    def add_review(
+        self,
+        user_id: int,
+        score: int,
+        text: str,
+        *,
+        review_id: int | None = None,
+        created: int | None = None,
+        sender_name: str | None = "Покупатель",
+        item_id: int | None = None,
+        item_title: str | None = None,
+        stage: str = "done",
+        can_answer: bool = True,
+        answer: str | None = None,
+    ) -> dict:
+        """Add a review of the account (``answer``: the account answered it already); returns its Review JSON."""
+        with self._lock:
+            review = Review(
+                review_id=review_id if review_id is not None else self.next_id(),
+                score=score,
+                text=text,
+                created=created if created is not None else now_ts(),
+                stage=stage,
+                sender_name=sender_name,
+                item_id=item_id,
+                item_title=item_title,
+                can_answer=can_answer,
+            )
+            if answer is not None:
+                review.answer = ReviewAnswer(self.next_id(), answer, review.created + 60, status="published")
+            self.account(user_id).reviews.append(review)
+            return review.to_json()
+
+    def reviews(self, user_id: int) -> list[dict]:
+        """The account's reviews as Avito lists them (newest first)."""
+        with self._lock:
+            found = sorted(self.account(user_id).reviews, key=lambda r: (r.created, r.review_id), reverse=True)
+            return [r.to_json() for r in found]
+
+    def add_call(
+        self,
+        user_id: int,
+        buyer_phone: str,
+        *,
+        call_id: int | None = None,
+        call_time: int | None = None,
+        talk_duration: int = 60,
+        item_id: int | None = None,
+        record: bytes | None = None,
+    ) -> dict:
+        """A call to the account's tracking number; ``record`` None: its recording is not ready yet (425)."""
+        with self._lock:
+            account = self.account(user_id)
+            call = TrackedCall(
+                call_id=call_id if call_id is not None else self.next_id(),
+                call_time=call_time if call_time is not None else now_ts(),
+                buyer_phone=buyer_phone,
+                seller_phone=account.phone,
+                virtual_phone="7" + f"{(account.user_id * 7919) % 10**10:010d}",
+                talk_duration=talk_duration,
+                item_id=item_id,
+                record=record,
+            )
+            account.calls.append(call)
+            return call.to_json()
+
+    def set_call_record(self, user_id: int, call_id: int, record: bytes | None) -> None:
+        """The recording of a call becomes ready (bytes) or not (None)."""
+        with self._lock:
+            next(c for c in self.account(user_id).calls if c.call_id == call_id).record = record
 
     def account(self, user_id: int) -> Account:
         """The live Account object (mutate it under care; e.g. ``sim.account(1).balance_real = 5``)."""
@@ -722,9 +809,14 @@ class AvitoSimulator:
         denied = account.messenger_denied_status() if route.messenger else None
         if denied is not None:
             raise ApiError(denied, "Messenger API is not available for this account")
+        denied = account.denied_status(route.access) if route.access else None
+        if denied is not None:
+            raise ApiError(denied, f"The {route.access} API is not available for this account")
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, Binary):  # a call recording
+        return Response(body.data, status=status, headers=headers or {}, content_type=body.content_type)
     return Response(
         json.dumps(body, ensure_ascii=False),
         status=status,

@@ -143,7 +143,7 @@ def fanout_cost(sizes: list[int]) -> dict[str, Any]:
         ).id
         for size in sizes:
             while opened < size:
-                connections.open_connection(f"conn-{opened:05d}=", Identity(f"op{opened}", "operator", 0))
+                connections.open_connection(f"conn-{opened:05d}=", Identity(f"op{opened}", "operator", 4_000_000_000))
                 opened += 1
             timings, posts = [], []
             for run in range(5):

@@ -37,7 +37,7 @@ def stats_history(
     id: AccountId,
     date_from: Annotated[Day | None, Query(alias="from", description="first day, YYYY-MM-DD")] = None,
     date_to: Annotated[Day | None, Query(alias="to", description="last day, YYYY-MM-DD")] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="page size (1-100)")] = 100,
+    limit: Annotated[int, Query(ge=1, le=100, description="page size (1-100, default 50)")] = 50,
     cursor: Cursor = None,
 ):
     if date_from and date_to and date_from > date_to:

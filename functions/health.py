@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from avito_service.api import Envelope, doc, install_error_handlers, ok
+from avito_service.api import Envelope, doc, install_error_handlers, no_store, ok
 from avito_service.base import Model
 from avito_service.config import get_settings
 from avito_service.cors import cors_config
@@ -33,4 +33,4 @@ def health():
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return no_store(app.resolve(event, context))

@@ -1,5 +1,6 @@
 """EventBridge Scheduler (daily, 04:00 Europe/Moscow by default): a sync-all-stats job over every account,
-so ``stats/history`` has a snapshot a day."""
+so ``stats/history`` has a snapshot a day, and a sync-reviews-calls job that stores new reviews (announced as
+``avito-new-review``) and calls."""
 
 from typing import Any
 
@@ -12,4 +13,5 @@ from avito_service.observability import logger, metrics
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     accepted = start_bulk(JobKind.SYNC_ALL_STATS, trigger="schedule")
-    return accepted.model_dump(mode="json")
+    inbound = start_bulk(JobKind.SYNC_REVIEWS_CALLS, trigger="schedule")
+    return {**accepted.model_dump(mode="json"), "reviewsAndCalls": inbound.model_dump(mode="json")}

@@ -21,6 +21,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for record in event.get("Records") or []:
         try:
             message = json.loads(record["body"])
+            if "setup" in message:  # a bulk job's set-up step: a page of accounts becomes tasks
+                logger.info("Job set-up step ran", extra={"outcome": runner.set_up(message["jobId"], message["setup"])})
+                continue
             seconds = context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
             if seconds <= 0:
                 runner.enqueue(message["jobId"], [(int(message["order"]), message["accountId"])])

@@ -9,7 +9,17 @@ account and chat answers the first answer and never sends the image twice (``avi
 
 import hashlib
 
-from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import (
+    ChatId,
+    Envelope,
+    PathAccountId,
+    any_role,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
 from avito_service.cors import cors_config
 from avito_service.idempotency import key_header, once, validate_key
 from avito_service.messenger import service as messenger
@@ -69,13 +79,21 @@ def images(accountId: PathAccountId, chatId: ChatId, idempotency_key: Idempotenc
         event.body, is_base64=event.is_base64_encoded, content_type=event.headers.get("content-type")
     )
 
-    def produce() -> dict:
-        message = messenger.send_image(accountId, chatId, image)
+    def store(posted: dict) -> dict:
+        message = messenger.store_sent(accountId, chatId, posted)
         metrics.add_metric(name="ImageSent", unit="Count", value=1)
         return message.model_dump(mode="json")
 
     fingerprint = {"accountId": accountId, "chatId": chatId, "imageSha256": hashlib.sha256(image.data).hexdigest()}
-    return ok(once("messenger.images", key, fingerprint, produce))
+    answer = once(
+        "messenger.images",
+        key,
+        fingerprint,
+        lambda: messenger.post_image(accountId, chatId, image),
+        store,
+        caller=current_caller(app).sub,
+    )
+    return ok(answer)
 
 
 lambda_handler = rest_handler(app)

@@ -1,12 +1,23 @@
 """POST /api/v1/messenger/accounts/{accountId}/chats/{chatId}/send: send a text (1-1000 characters).
 
-An ``Idempotency-Key`` header makes a retry safe: the same key with the same request answers the first answer
-and never sends a second copy (``avito_service.idempotency``).
+An ``Idempotency-Key`` header makes a retry safe: the same key with the same request from the same caller answers
+the first answer and never sends a second copy (``avito_service.idempotency``: Avito's answer is recorded as soon as
+it arrives; a retry only stores it again). A send whose outcome is unknown is 502 ``send_outcome_unknown``.
 """
 
 from typing import Annotated
 
-from avito_service.api import ChatId, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import (
+    ChatId,
+    Envelope,
+    PathAccountId,
+    any_role,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
 from avito_service.base import Model
 from avito_service.cors import cors_config
 from avito_service.idempotency import key_header, once, validate_key
@@ -38,12 +49,19 @@ class SendRequest(Model):
 def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest, idempotency_key: IdempotencyKey = None):
     key = validate_key(idempotency_key)
 
-    def produce() -> dict:
-        message = messenger.send_text(accountId, chatId, body.text)
+    def store(posted: dict) -> dict:
+        message = messenger.store_sent(accountId, chatId, posted)
         metrics.add_metric(name="MessageSent", unit="Count", value=1)
         return message.model_dump(mode="json")
 
-    answer = once("messenger.send", key, {"accountId": accountId, "chatId": chatId, "text": body.text}, produce)
+    answer = once(
+        "messenger.send",
+        key,
+        {"accountId": accountId, "chatId": chatId, "text": body.text},
+        lambda: messenger.post_text(accountId, chatId, body.text),
+        store,
+        caller=current_caller(app).sub,
+    )
     return ok(answer)
 
 

@@ -4,8 +4,9 @@ Authentication is the account's 256-bit secret in the path; everything else is i
 ``avito_service.webhooks.deliveries``. Answers use the contract's error shape.
 
 Flood guards before any parsing or database read: a body over ``MAX_BODY_BYTES`` (1 MiB) is 413, a token that
-cannot be one we issue is 401 (``webhooks.tokens.plausible``). The function's reserved concurrency (template)
-keeps a flood from starving the API.
+cannot be one we issue is 401 (``webhooks.tokens.plausible``), so a flood of forged requests holds an execution
+for a millisecond or two. The function has no concurrency cap by default (template, ``WebhookReservedConcurrency``):
+Avito documents no retry, so a delivery throttled by a cap would be lost (DEPLOYMENT.md, "Webhook concurrency").
 """
 
 import json

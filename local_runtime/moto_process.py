@@ -10,6 +10,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from typing import Any
 
 from local_runtime.workers import PROJECT_ROOT
 
@@ -67,11 +69,36 @@ class MotoProcess:
         self._process = None
 
 
+def serialize_dynamodb() -> None:
+    """Give the server DynamoDB's per-item atomicity: one DynamoDB request at a time.
+
+    moto checks a write's ``ConditionExpression`` and applies the write in two steps, so two threads of the
+    threaded server could both pass a condition that DynamoDB lets only one pass. Every compare-and-set in the
+    service relies on that condition: with five job workers on one account, the shared Avito limit
+    (``avito/limits.py``: a version-conditioned write per slot) let two workers take the same last slot, and
+    Avito (the simulator) answered 429 and saw 28 item-list calls in one minute. The in-process tests serialize
+    the same way (``tests/conftest.py``); the code under test is unchanged."""
+    from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415 - only the child needs moto
+
+    if getattr(DynamoHandler.call_action, "serialized", False):
+        return
+    lock = threading.Lock()
+    original = DynamoHandler.call_action
+
+    def call_action(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(*args, **kwargs)
+
+    call_action.serialized = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
 def main() -> None:
     from moto.moto_server.werkzeug_app import MotoRequestHandler  # noqa: PLC0415 - only the child needs moto
     from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
     MotoRequestHandler.log_request = lambda *_args, **_kwargs: None  # type: ignore[method-assign]  # no access log
+    serialize_dynamodb()
 
     host, port = sys.argv[1], int(sys.argv[2])
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)

@@ -285,6 +285,8 @@ class LocalStack:
         overrides = {
             param: env[name] for name, param in self._parameter_env_map.items() if param in declared and env.get(name)
         }
+        if "ProxyNetworks" in declared:
+            overrides.setdefault("ProxyNetworks", "local")  # the local runtime's proxies listen on loopback
         overrides.update(self._parameter_overrides)
         return overrides
 

@@ -64,12 +64,15 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "USER_POOL_ID",
             "USER_POOL_CLIENT_ID",
             "COGNITO_JWKS_URL",
+            "TEMPLATES_TABLE",
+            "SEARCH_TABLE",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AvitoService")
+    monkeypatch.setenv("PROXY_NETWORKS", "local")  # the tests' proxies listen on loopback, as in the local runtime
     monkeypatch.setenv("ACCOUNT_SECRETS_PREFIX", "avito-service-test/accounts/")
     reset_caches()
     yield
@@ -121,6 +124,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         for env_name, logical_id in USERS_ENV.items():
             if logical_id in created:
                 monkeypatch.setenv(env_name, created[logical_id])
+        for logical_id, variable in (("TemplatesTable", "TEMPLATES_TABLE"), ("SearchTable", "SEARCH_TABLE")):
+            if logical_id in created:
+                monkeypatch.setenv(variable, created[logical_id])
         if "CleanupQueue" in created:
             monkeypatch.setenv("CLEANUP_QUEUE_URL", created["CleanupQueue"])
         import boto3

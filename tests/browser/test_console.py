@@ -97,9 +97,10 @@ def test_make_run_prints_a_link_that_signs_in_an_admin(
 
 def test_sign_in_by_pasting_a_token_and_a_bad_one_is_refused(page: WebDriver, stack: LocalStack) -> None:
     page.get(f"{stack.api_url}/console/")
+    click(page, tid("token-toggle"))  # the token form is folded under the e-mail and password form
     visible(page, tid("token-input")).send_keys("not-a-jwt")
     click(page, tid("sign-in-submit"))
-    assert "not a JWT" in visible(page, tid("sign-in-error")).text
+    assert "Это не JWT" in visible(page, tid("sign-in-error")).text
     field = visible(page, tid("token-input"))
     field.clear()
     field.send_keys(bearer(stack, "admin")["Authorization"].removeprefix("Bearer "))
@@ -108,7 +109,7 @@ def test_sign_in_by_pasting_a_token_and_a_bad_one_is_refused(page: WebDriver, st
     page.refresh()  # the session survives a reload
     assert visible(page, tid("who")).get_attribute("data-role") == "admin"
     click(page, tid("sign-out"))
-    visible(page, tid("token-input"))
+    visible(page, tid("login-form"))
 
 
 def test_a_token_the_service_refuses_signs_out_with_a_message(page: WebDriver, stack: LocalStack) -> None:
@@ -116,7 +117,7 @@ def test_a_token_the_service_refuses_signs_out_with_a_message(page: WebDriver, s
 
     forged = mint("not-the-service-key-0123456789abcdef0123456789", sub="mallory@example.com", role="admin")
     page.get(f"{stack.api_url}/console/#token={forged}")
-    assert "sign in again" in visible(page, tid("sign-in-error")).text
+    assert visible(page, tid("sign-in-error")).text == "Сеанс завершён, войдите снова."
     assert page.execute_script("return localStorage.length") == 0
 
 
@@ -203,7 +204,7 @@ def test_rich_messages_are_rendered_safely(page: WebDriver, stack: LocalStack, s
     assert "5 000 ₽" in visible(page, tid("message-item")).text
     place = visible(page, tid("location-link"))
     assert place.text == "Варшавское шоссе" and "mlat=55.6" in place.get_attribute("href")
-    assert any(text.startswith("Missed call") for _, _, text in messages(page))
+    assert any(text.startswith("Пропущенный звонок") for _, _, text in messages(page))
 
 
 def test_send_a_text_with_enter_reaches_avito(
@@ -223,7 +224,7 @@ def test_send_a_text_with_enter_reaches_avito(
     assert [m["text"] for m in sent] == [text]
     # the inbox shows it as the chat's last message, and the chat moved to the top
     wait_for(page, lambda d: chat_ids(d)[0] == "u2i-b-oleg", "the chat moves to the top")
-    assert chats(page)[0]["preview"] == f"You: {text}"
+    assert chats(page)[0]["preview"] == f"Вы: {text}"
 
 
 def test_an_empty_message_is_not_sent(page: WebDriver, stack: LocalStack, sim: AvitoSimulator, seeded: Seeded) -> None:
@@ -268,27 +269,27 @@ def test_an_admin_checks_syncs_and_switches_eternal_online_and_the_webhook(
         assert all_of(page, tid(name)), name
 
     click(page, f"{row} {tid('check-connection')}")
-    wait_for(page, lambda d: "connected" in visible(d, tid("accounts-notice")).text, "check result")
+    wait_for(page, lambda d: "подключён" in visible(d, tid("accounts-notice")).text, "check result")
 
     click(page, f"{row} {tid('sync-stats')}")
-    wait_for(page, lambda d: "synced" in visible(d, tid("accounts-notice")).text, "sync result")
+    wait_for(page, lambda d: "статистика обновлена" in visible(d, tid("accounts-notice")).text, "sync result")
     assert api(stack, "GET", f"/accounts/{account_id}")["lastSyncAt"]
 
     interval = visible(page, f"{row} {tid('online-interval')}")
     interval.clear()
     interval.send_keys("120")
     click(page, f"{row} {tid('eternal-online-toggle')}")
-    wait_for(page, lambda d: "every 120 s" in visible(d, tid("accounts-notice")).text, "eternal online on")
+    wait_for(page, lambda d: "каждые 120 с" in visible(d, tid("accounts-notice")).text, "online on")  # noqa: RUF001
     account = api(stack, "GET", f"/accounts/{account_id}")
     assert account["eternalOnlineEnabled"] is True and account["onlineKeepAliveInterval"] == 120
     click(page, f"{row} {tid('eternal-online-toggle')}")
-    wait_for(page, lambda d: "eternal online off" in visible(d, tid("accounts-notice")).text, "eternal online off")
+    wait_for(page, lambda d: "вечный онлайн выключен" in visible(d, tid("accounts-notice")).text, "eternal online off")
     assert api(stack, "GET", f"/accounts/{account_id}")["eternalOnlineEnabled"] is False
 
     click(page, f"{row} {tid('webhook-subscribe')}")
-    wait_for(page, lambda d: "webhook subscribed" in visible(d, tid("accounts-notice")).text, "subscribed")
+    wait_for(page, lambda d: "вебхук подключён" in visible(d, tid("accounts-notice")).text, "subscribed")
     assert [url.startswith(stack.webhook_url) for url in sim.subscriptions(FURNITURE_USER)] == [True]
-    wait_for(page, lambda d: visible(d, f"{row} {tid('webhook-status')}").text == "Subscribed", "status badge")
+    wait_for(page, lambda d: visible(d, f"{row} {tid('webhook-status')}").text == "Подписан", "status badge")
 
 
 def test_the_statistics_chart_plots_views_and_contacts_per_day(
@@ -311,15 +312,18 @@ def test_the_statistics_chart_plots_views_and_contacts_per_day(
     }
     assert chart.tag_name == "svg" and chart.get_attribute("data-days") == "1"
     rows = visible(page, tid("stats-table")).find_elements(By.CSS_SELECTOR, "tbody tr")
-    assert [r.text.split()[:3] for r in rows] == [
-        [snapshot["date"], str(snapshot["viewsToday"]), str(snapshot["contactsToday"])]
+    cells = [
+        [r.get_attribute("data-day")] + [td.text for td in r.find_elements(By.CSS_SELECTOR, "td")[1:3]] for r in rows
     ]
+    assert cells == [[snapshot["date"], str(snapshot["viewsToday"]), str(snapshot["contactsToday"])]]
+    day = rows[0].find_element(By.CSS_SELECTOR, "time")
+    assert day.get_attribute("datetime") == snapshot["date"] and day.text.endswith(" г.")  # noqa: RUF001
 
 
 def test_an_admin_checks_every_account_as_a_background_job(page: WebDriver, stack: LocalStack, seeded: Seeded) -> None:
     sign_in(page, stack, "admin", "#/accounts")
     click(page, tid("check-all"))
     notice = wait_for(
-        page, lambda d: (n := visible(d, tid("accounts-notice")).text) and "done" in n and n, "the job's outcome"
+        page, lambda d: (n := visible(d, tid("accounts-notice")).text) and "успешно" in n and n, "the job's outcome"
     )
-    assert notice == "Checking every account: 2 done, 0 failed."
+    assert notice == "Проверка всех аккаунтов: успешно 2, с ошибкой 0."  # noqa: RUF001

@@ -105,8 +105,10 @@ def test_a_pasted_image_is_sent_and_a_non_image_is_refused_with_a_message(
     text_file = tmp_path / "notes.png"
     text_file.write_text("not a picture at all", encoding="utf-8")
     pick(page, text_file)
-    notice = wait_for(page, lambda d: (n := visible(d, tid("chat-notice"))) and "not sent" in n.text and n, "refusal")
-    assert "image" in notice.text.lower()
+    notice = wait_for(
+        page, lambda d: (n := visible(d, tid("chat-notice"))) and "Изображение не отправлено" in n.text and n, "refusal"
+    )
+    assert "Это не изображение" in notice.text  # the service's error code, in the console's language
     assert len(sim.uploaded_images(TECH_USER)) == before + 1
 
 
@@ -129,7 +131,7 @@ def test_an_own_recent_message_can_be_deleted(
     click(page, row + " " + tid("delete-message"))
     click(page, row + " " + tid("confirm-delete"))
     wait_for(page, lambda d: visible(d, row).get_attribute("data-type") == "deleted", "shown as deleted")
-    assert "Message deleted" in visible(page, row).text
+    assert "Сообщение удалено" in visible(page, row).text
     stored = api(stack, "GET", "/chats/u2i-b-xss/messages", role="operator", params={"limit": 100})
     assert [m["type"] for m in stored if m["id"] == sent] == ["deleted"]
 
@@ -143,6 +145,6 @@ def test_blocking_the_client_blacklists_them_at_avito(
     dialog = visible(page, tid("blacklist-dialog"))
     dialog.find_element("css selector", 'option[value="insults"]').click()
     click(page, tid("blacklist-confirm"))
-    wait_for(page, lambda d: "blocked" in visible(d, tid("chat-notice")).text, "confirmation")
+    wait_for(page, lambda d: "заблокирован" in visible(d, tid("chat-notice")).text, "confirmation")
     client_user_id = next(u["id"] for u in chat["users"] if u["id"] != TECH_USER)
     assert [(e["user_id"], e["reason_id"]) for e in sim.blacklisted(TECH_USER)] == [(client_user_id, 3)]

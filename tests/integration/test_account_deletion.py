@@ -1,6 +1,7 @@
 """Deleting an account (issue 13 item 5): the account goes first, in one transaction with a cleanup marker;
 nothing is written for it afterwards, whoever races the delete; its data is cleaned up in the background,
-resuming after failures, until nothing is left; a repeated DELETE is harmless."""
+resuming after failures, until nothing is left; a second DELETE is 404; a deleted account disappears from every
+read at once, while its cleanup is still pending."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 import accounts_cleanup
 import accounts_delete
 import boto3
+import chats_get
+import chats_list
+import chats_messages
 import pytest
 from avito_service.accounts import cleanup as account_cleanup
 from avito_service.accounts import service as accounts_service
@@ -89,8 +93,9 @@ def test_delete_removes_the_account_at_once_and_the_rest_in_the_background(store
     records = cleanup_messages()
     assert [r["body"] for r in records] == [f'{{"accountId": "{account_id}"}}']
 
-    # A repeated DELETE while the cleanup is pending answers the same and queues it again.
-    assert delete(account_id)[0] == 200
+    # A second DELETE while the cleanup is pending is the contract's 404 (issue #22 item 8).
+    status, body = delete(account_id)
+    assert status == 404 and body["error"]["code"] == "account_not_found"
 
     # The worker's first pass (through the function, as SQS calls it) deletes everything it finds ...
     answer = accounts_cleanup.lambda_handler({"Records": records}, FakeContext())
@@ -105,6 +110,60 @@ def test_delete_removes_the_account_at_once_and_the_rest_in_the_background(store
 
     assert delete(account_id)[0] == 404  # once the cleanup is done the id is unknown
     assert account_cleanup.clean_up(account_id) is True  # a late message is harmless
+
+
+def chats(query: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """Every page of GET /chats (limit 2, so the pages cross what is hidden): (accountId, chatId) in order."""
+    seen: list[tuple[str, str]] = []
+    cursor: str | None = None
+    while True:
+        params = {**(query or {}), "limit": "2", **({"cursor": cursor} if cursor else {})}
+        status, body = call_route(chats_list, "GET", "/api/v1/chats", {}, query=params, role="operator")
+        assert status == 200, body
+        assert len(body["data"]) <= 2 and (body["nextCursor"] is None or len(body["data"]) == 2)
+        seen.extend((c["accountId"], c["id"]) for c in body["data"])
+        cursor = body["nextCursor"]
+        if cursor is None:
+            return seen
+
+
+def test_a_deleted_account_disappears_from_every_read_at_once(store: ChatStore) -> None:
+    """Issue #22 item 8: before any cleanup pass, the deleted account's chats are in no list (its own, the inbox,
+    the unread inbox), a chat id it shared with another account answers with the other's copy (no 422, no
+    200 for the deleted copy), and its own chats and messages are 404; a second DELETE is 404."""
+    gone, kept = new_account("Gone"), new_account("Kept", user_id="777")
+    store.save_chats(gone["id"], USER_ID, [avito_chat(f"u2i-{i}", T0 + i) for i in range(3)])
+    deliver(store, gone["id"], USER_ID, "u2i-1", "m-gone", T0 + 50)  # unread, newest of all
+    deliver(store, kept["id"], "777", "u2i-0", "m-kept", T0 + 20)  # the same chat id: the kept account's copy
+    deliver(store, kept["id"], "777", "u2i-9", "m-kept-2", T0 + 10)
+    assert len(chats()) == 5
+    status, body = call_route(chats_get, "GET", "/api/v1/chats/{chatId}", {"chatId": "u2i-0"}, role="operator")
+    assert status == 422 and body["error"]["details"][0]["field"] == "accountId"  # two accounts hold it
+
+    assert delete(gone["id"])[0] == 200
+    assert accounts_service.account_store().cleanup_marker(gone["id"]) is not None  # the cleanup has not run
+    assert [i for i in messenger_items() if i["accountId"] == gone["id"]]  # its data is still stored ...
+
+    kept_chats = [(kept["id"], "u2i-0"), (kept["id"], "u2i-9")]
+    assert chats() == kept_chats  # ... but no read shows it
+    assert chats({"unreadOnly": "true"}) == kept_chats
+    assert chats({"accountId": gone["id"]}) == []
+    assert chats({"accountId": gone["id"], "unreadOnly": "true"}) == []
+    status, body = call_route(chats_get, "GET", "/api/v1/chats/{chatId}", {"chatId": "u2i-0"}, role="operator")
+    assert status == 200 and body["data"]["accountId"] == kept["id"]  # the shared id is the kept account's alone
+    for path, module in (("/api/v1/chats/{chatId}", chats_get), ("/api/v1/chats/{chatId}/messages", chats_messages)):
+        for query in (None, {"accountId": gone["id"]}):
+            status, body = call_route(module, "GET", path, {"chatId": "u2i-1"}, query=query, role="operator")
+            assert (status, body["error"]["code"]) == (404, "chat_not_found"), (path, query, body)
+    status, body = call_route(
+        chats_messages, "GET", "/api/v1/chats/{chatId}/messages", {"chatId": "u2i-0"}, role="operator"
+    )
+    assert status == 200 and [m["id"] for m in body["data"]] == ["m-kept"]
+
+    status, body = delete(gone["id"])
+    assert (status, body["error"]["code"]) == (404, "account_not_found")
+    finish_cleanup(gone["id"])
+    assert chats() == kept_chats
 
 
 def test_writers_racing_the_delete_write_nothing(store: ChatStore) -> None:

@@ -23,11 +23,12 @@ import messenger_messages
 import messenger_read
 import messenger_send
 import pytest
-from avito_service import deadline, idempotency
+from avito_service import aws, deadline, idempotency
 from avito_service.accounts import service
 from avito_service.accounts.models import AccountCreate, AccountSecrets
 from avito_service.avito import tokens as avito_tokens
 from avito_service.avito.client import AvitoApi, avito_path
+from avito_service.config import get_settings
 from avito_service.errors import Conflict, ValidationFailed
 from avito_service.messenger import service as messenger
 from avito_service.webhooks import tokens as webhook_tokens
@@ -126,7 +127,9 @@ def test_the_token_lease_wait_draws_from_the_budget(avito: AvitoSimulator, monke
     monkeypatch.setattr(deadline, "monotonic", clock)
     monkeypatch.setattr(avito_tokens.time, "sleep", clock.advance)  # each wait step moves the test's clock
     # another container holds the fetch lease and never finishes
-    avito_tokens.TokenStore()._take_lease(account_id, avito_tokens.time.time(), "someone-else", None)
+    aws.table(get_settings().tokens_table).put_item(
+        Item={"accountId": account_id, "leaseUntil": int(avito_tokens.time.time()) + 15, "leaseOwner": "someone-else"}
+    )
     client = AvitoApi(service.load_context(account_id))
     with deadline.budget(2.0), pytest.raises(deadline.DeadlineExceeded) as raised:
         client.account_self()
@@ -191,31 +194,31 @@ def test_a_send_that_timed_out_after_reaching_avito_is_not_sent_again(
     account_id = new_account()
     avito.add_fault(SEND, "POST", action="delay_after_effect", delay=1.0, times=1)
     first = send(account_id, "maybe sent", key="k-timeout")
-    assert first[0] == 504, first
+    assert first[0] == 502 and first[1]["error"]["code"] == "send_outcome_unknown", first
     again = send(account_id, "maybe sent", key="k-timeout")
     assert again == first  # the same failure, not a second copy at Avito
     assert avito.count("POST", SEND) == 1
 
 
-def test_a_failed_send_frees_its_key(avito: AvitoSimulator) -> None:
+def test_a_send_avito_refused_frees_its_key(avito: AvitoSimulator) -> None:
     account_id = new_account()
-    avito.add_fault(SEND, "POST", status=500, times=1)
+    avito.add_fault(SEND, "POST", status=400, body={"error": {"code": 400, "message": "bad"}}, times=1)
     assert send(account_id, "retry me", key="k-fail")[0] == 502
-    assert send(account_id, "retry me", key="k-fail")[0] == 200  # nothing was sent: the retry sends
+    assert send(account_id, "retry me", key="k-fail")[0] == 200  # Avito refused it: the retry sends
     assert len(avito.sent_messages(USER_ID)) == 1
 
 
 def test_a_key_still_in_progress_is_409(aws_env: dict[str, str]) -> None:
     def inner() -> dict:
-        return idempotency.once("test.op", "k-busy", {"n": 1}, lambda: {"never": True})
+        return idempotency.once("test.op", "k-busy", {"n": 1}, lambda: {"never": True}, dict, caller="c")
 
     with pytest.raises(Conflict) as raised:
-        idempotency.once("test.op", "k-busy", {"n": 1}, inner)
+        idempotency.once("test.op", "k-busy", {"n": 1}, inner, dict, caller="c")
     assert raised.value.code == "idempotency_in_progress"
-    assert idempotency.once("test.op", "k-busy", {"n": 1}, lambda: {"n": 1}) == {"n": 1}  # released afterwards
-    assert idempotency.once("test.op", "k-busy", {"n": 1}, lambda: {"n": 2}) == {"n": 1}
+    assert idempotency.once("test.op", "k-busy", {"n": 1}, lambda: {"n": 1}, dict, caller="c") == {"n": 1}
+    assert idempotency.once("test.op", "k-busy", {"n": 1}, lambda: {"n": 2}, dict, caller="c") == {"n": 1}
     with pytest.raises(ValidationFailed):
-        idempotency.once("test.op", "k-busy", {"n": 2}, lambda: {"n": 2})
+        idempotency.once("test.op", "k-busy", {"n": 2}, lambda: {"n": 2}, dict, caller="c")
 
 
 # --- item 3: 403 token storms ----------------------------------------------------------------------------------
@@ -377,6 +380,25 @@ def test_stats_history_is_paginated(avito: AvitoSimulator) -> None:
     assert status == 422 and body["error"]["details"][0]["field"] == "cursor"
 
 
+def test_stats_history_pages_hold_50_by_default(avito: AvitoSimulator) -> None:
+    """Issue 22 item 13: the default page is 50 snapshots, and a page of exactly 50 with nothing after it has no
+    cursor (the limit+1 rule)."""
+    account_id = new_account()
+    days = [f"2026-{month:02d}-{day:02d}" for month in (9, 10) for day in range(1, 31)][:51]
+    for day in days:
+        figures = dict.fromkeys(("adsCount", "viewsCount", "contactsCount", "favoritesCount"), 0)
+        snapshot = {"date": day, "syncedAt": f"{day}T00:00:00.000Z", "days": 1, "viewsToday": 0, "contactsToday": 0}
+        service.account_store().put_snapshot(account_id, day, {**snapshot, **figures})
+    resource = "/api/v1/accounts/{id}/stats/history"
+    query = {"from": days[0], "to": days[-1]}
+    status, first = call_route(accounts_stats_history, "GET", resource, {"id": account_id}, query=query)
+    assert status == 200 and len(first["data"]) == 50 and first["nextCursor"], first.get("error")
+    status, last = call_route(
+        accounts_stats_history, "GET", resource, {"id": account_id}, query={"to": days[-2], "from": days[0]}
+    )
+    assert len(last["data"]) == 50 and last["nextCursor"] is None  # exactly 50: no empty page after it
+
+
 # --- item 1: webhook rotation in two phases ------------------------------------------------------------------------
 
 
@@ -479,7 +501,7 @@ def test_an_internal_value_error_is_a_500_and_only_a_media_type_a_415(
     def broken(*_: Any, **__: Any) -> Any:
         raise ValueError("an internal bug")
 
-    monkeypatch.setattr(messenger, "send_text", broken)
+    monkeypatch.setattr(messenger, "post_text", broken)
     form = '--X\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--X--\r\n'
     event = _send_event(account_id, "multipart/form-data; boundary=X", form)
     event["body"], event["isBase64Encoded"] = base64.b64encode(form.encode()).decode(), True

@@ -21,9 +21,11 @@ import online_status
 import online_tick
 import online_worker
 import pytest
+from avito_service import deadline
 from avito_service.accounts import service
 from avito_service.accounts.models import AccountUpdate
 from avito_service.avito import tokens
+from avito_service.config import get_settings
 from avito_service.messenger import store as store_module
 from avito_service.online import keepalive, schedule, worker
 from avito_service.online.schedule import PlannedKeepAlive, TickResult, plan_window, tick
@@ -468,10 +470,117 @@ def test_admin_only_and_unknown_accounts(env: dict[str, str]) -> None:
         assert code == 404 and body["error"]["code"] == "account_not_found"
 
 
-def test_put_bumps_the_generation(env: dict[str, str]) -> None:
+def test_put_bumps_the_generation(env: dict[str, str], sent: list[dict[str, Any]]) -> None:
     account_id = new_account()
     service.update_account(account_id, AccountUpdate(eternalOnlineEnabled=True), now=T0)
     stored = item(account_id)
-    assert stored["onlinePk"] == "ONLINE" and int(stored["nextDueAt"]) == T0 and int(stored["onlineGeneration"]) == 1
+    assert stored["onlinePk"] == "ONLINE" and int(stored["onlineGeneration"]) == 1
+    assert int(stored["nextDueAt"]) == T0 + 300  # the first window is planned at once (default interval 300)
+    assert [(m["plannedAt"], m["generation"]) for m in taken(sent)] == [(T0, 1)]
     service.update_account(account_id, AccountUpdate(eternalOnlineEnabled=False))
     assert int(item(account_id)["onlineGeneration"]) == 2
+
+
+# --- issue #22 item 6: a changed interval at once, stale keep-alives dropped, budget from the invocation ------
+
+
+@pytest.fixture
+def sent(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every keep-alive entry sent to KeepAliveQueue (delayed ones included), as sent."""
+    entries: list[dict[str, Any]] = []
+    client = schedule.aws.sqs_client()
+    real = client.send_message_batch
+
+    def recording(**kwargs: Any) -> dict[str, Any]:
+        entries.extend(kwargs["Entries"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "send_message_batch", recording)
+    return entries
+
+
+def taken(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The bodies sent since the last call (with their delays), soonest first."""
+    bodies = [{**json.loads(e["MessageBody"]), "delay": e["DelaySeconds"]} for e in sent]
+    sent.clear()
+    return sorted(bodies, key=lambda b: b["plannedAt"])
+
+
+def test_a_shorter_interval_takes_effect_at_once(
+    env: dict[str, str], sent: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3600 s -> 60 s: keep-alives every 60 s from the change on (not at the next tick, not an hour later); the
+    keep-alive planned for the old interval is skipped; the next tick continues without a gap or a double."""
+    monkeypatch.setattr(schedule.time, "monotonic", lambda: 0.0)  # delays counted from T0 exactly
+    account_id = new_account()
+    service.update_account(account_id, AccountUpdate(eternalOnlineEnabled=True, onlineKeepAliveInterval=3600), now=T0)
+    old = taken(sent)
+    assert [m["plannedAt"] for m in old] == [T0] and int(item(account_id)["nextDueAt"]) == T0 + 3600
+
+    service.update_account(account_id, AccountUpdate(onlineKeepAliveInterval=60), now=T0 + 10)
+    stored = item(account_id)
+    generation = int(stored["onlineGeneration"])
+    assert generation == old[0]["generation"] + 1
+    new = taken(sent)
+    assert [m["plannedAt"] for m in new] == [T0 + 10 + 60 * n for n in range(5)]  # the whole window, at once
+    assert [m["delay"] for m in new] == [0, 60, 120, 180, 240]
+    assert {m["generation"] for m in new} == {generation}
+    assert int(stored["nextDueAt"]) == T0 + 310
+    result = tick(now=T0 + 300)  # the next tick takes over where the change's plan ended
+    assert planned_for(result, account_id) == [T0 + 310 + 60 * n for n in range(5)]
+    sent.clear()
+
+    stale = worker.PlannedMessage(accountId=account_id, plannedAt=T0, generation=old[0]["generation"])
+    assert worker.run_planned(stale, now=T0 + 12) == "skipped"  # planned for the old interval
+
+    # The same through the enable endpoint: 60 s -> 600 s -> 60 s, each planned from the change on.
+    assert enable(account_id, {"interval": 600})[0] == 200
+    assert int(item(account_id)["onlineGeneration"]) == generation + 1
+    assert taken(sent) == []  # the keep-alive run by enable is the window's only one; the next is due in 600 s
+    now = time.time()
+    assert now + 595 <= int(item(account_id)["nextDueAt"]) <= now + 605
+    assert enable(account_id, {"interval": 60})[0] == 200
+    again = taken(sent)
+    assert len(again) == 4 and again[0]["plannedAt"] - now == pytest.approx(60, abs=5)
+    assert {m["generation"] for m in again} == {generation + 2}
+
+
+def test_keep_alives_older_than_one_interval_are_dropped(env: dict[str, str], sim: AvitoSimulator) -> None:
+    account_id = new_account(eternalOnlineEnabled=True, onlineKeepAliveInterval=60)
+    generation = int(item(account_id).get("onlineGeneration") or 0)
+    late = worker.PlannedMessage(accountId=account_id, plannedAt=T0, generation=generation)
+    sim.clear_requests()
+    assert worker.run_planned(late, now=T0 + 61) == "skipped"  # a backlog or a redelivery: a newer one is planned
+    assert sim.count("GET", r"/messenger/") == 0
+    assert worker.run_planned(late, now=T0 + 59) == "done"  # late, but within its interval: still worth it
+    assert sim.count("GET", r"/messenger/") == 1
+
+
+class Remaining(FakeContext):
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.seconds * 1000)
+
+
+def test_each_keep_alive_budget_comes_from_the_invocations_remaining_time(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account_id = new_account(eternalOnlineEnabled=True, onlineKeepAliveInterval=60)
+    planned = [k for k in tick(now=time.time()).keep_alives if k.account_id == account_id][:1]
+    budgets: list[float] = []
+    real = worker.keep_alive_item
+
+    def measured(record: dict[str, Any], **kwargs: Any) -> Any:
+        budgets.append(deadline.current().seconds)  # the budget the Avito client draws from
+        return real(record, **kwargs)
+
+    monkeypatch.setattr(worker, "keep_alive_item", measured)
+    assert online_worker.lambda_handler(sqs_event(planned), Remaining(12.0)) == {"batchItemFailures": []}
+    assert budgets == [pytest.approx(12.0 - deadline.LAMBDA_MARGIN, abs=0.2)]  # not the 60 s background budget
+    assert online_worker.lambda_handler(sqs_event(planned), Remaining(300.0)) == {"batchItemFailures": []}
+    assert budgets[1] == get_settings().avito_background_budget  # capped by the configured budget
+    answer = online_worker.lambda_handler(sqs_event(planned), Remaining(2.5))  # under a second once the margin is off
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]} and len(budgets) == 2  # SQS redelivers

@@ -23,6 +23,9 @@ from avito_service.auth import Identity, mint
 from avito_service.live import store as connections
 from avito_service.messenger import service as messenger
 from avito_service.messenger import store as store_module
+from avito_service.search import backfill
+from avito_service.search.store import search_index
+from avito_service.templates.store import template_store
 from avito_service.users import service as users_service
 from avito_service.users.models import UserCreate
 from avito_service.webhooks import tokens
@@ -48,6 +51,9 @@ STORED_CHAT = "u2i-Zx8yW7vU6tS5rQ4pO3nM2l"  # the chat of the older chats_*/webh
 READ_MESSAGE = "f2a9c0de5b7d4e8f9a0b1c2d3e4f5a6b"
 OWN_MESSAGE = "a7c3e9d1b5f24680a1b2c3d4e5f6a7b8"  # the account's own, recent: messenger_delete_message deletes it
 VOICE_ID = "4f1c8e2a-voice-demo-1"
+REVIEW_ID, CALL_ID = 91000001, 81000001  # the review and call of the reviews_*/calls_* samples
+SAMPLE_TEMPLATE = "5d1e4a7c-0b8f-4c2e-9a51-7e3f1c2b9d40"  # the sample operator's quick reply (seed_answering)
+SAMPLE_OPERATOR = "operator-7"  # the ``sub`` of the REST samples
 SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_USER_ID = "events-client", "events-secret", 123456789
 
 # Event files whose names do not start with the handler module's name.
@@ -89,6 +95,8 @@ def sim() -> Iterator[AvitoSimulator]:
     simulator.add_message(SIM_USER_ID, DEMO_CHAT, READ_MESSAGE, "Можно посмотреть сегодня?")
     simulator.add_voice_message(SIM_USER_ID, DEMO_CHAT, "voice-message-1", VOICE_ID)
     simulator.add_chat(SIM_USER_ID, "a2u-events-support", chat_type="a2u", client_name="Avito")
+    simulator.add_review(SIM_USER_ID, 2, "Долго ждал ответа", review_id=REVIEW_ID, sender_name="Игорь")
+    simulator.add_call(SIM_USER_ID, "79161234567", call_id=CALL_ID, call_time=1795600000, record=b"ID3 sample audio")
     yield simulator
     simulator.stop()
 
@@ -127,12 +135,25 @@ def world(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
     for chat_id in (DEMO_CHAT, STORED_CHAT):
         messenger.list_messages(account.id, chat_id, limit=50, offset=0)
     # the connection the WebSocket samples ($default, the fan-out) talk to
-    connections.open_connection(SAMPLE_CONNECTION, Identity(sub="operator@example.com", role="operator", exp=0))
+    connections.open_connection(
+        SAMPLE_CONNECTION, Identity(sub="operator@example.com", role="operator", exp=4_000_000_000)
+    )
+    seed_answering(account.id)
     # the users_* and auth_* samples: the pool's first admin and an invited operator
     users_service.ensure_first_admin(SAMPLE_ADMIN, SAMPLE_ADMIN_PASSWORD)
     invited = users_service.create_user(UserCreate(email="ira@example.com", name="Ира", role="operator"))
     yield World(account.id, tokens.issue_token(account.id), invited.id)
     store_module.chat_store.cache_clear()
+
+
+def seed_answering(account_id: str) -> None:
+    """What the answering samples (issue 26) read: the sample operator's quick reply, the stored chats indexed."""
+    backfill.index_account(account_id, None, float("inf"), lambda key: None)
+    now = "2026-11-27T10:00:00.000Z"
+    item = {"id": SAMPLE_TEMPLATE, "title": "Цена", "text": "{client_name}, {item_title}: {item_price}"}
+    template_store().create(
+        {**item, "shared": False, "ownerId": SAMPLE_OPERATOR, "createdAt": now, "updatedAt": now}, SAMPLE_OPERATOR, 200
+    )
 
 
 # --- expectations per handler module -------------------------------------------------------------------------
@@ -274,7 +295,7 @@ EXPECTED: dict[str, Check] = {
     ),
     "messenger_read": expect({200}),
     "accounts_check_all": expect(
-        {202}, lambda d, w: (d["kind"] == "check-all-connections" and d["total"] >= 1) or pytest.fail(str(d))
+        {202}, lambda d, w: (d["kind"], d["status"]) == ("check-all-connections", "queued") or pytest.fail(str(d))
     ),
     "accounts_sync_all": expect({202}, lambda d, w: d["kind"] == "sync-all-stats" or pytest.fail(str(d))),
     "jobs_get": _job_not_found,
@@ -294,6 +315,48 @@ EXPECTED: dict[str, Check] = {
     ),
     "messenger_delete_message": expect(
         {200}, lambda d, w: (d["id"], d["type"]) == (OWN_MESSAGE, "deleted") or pytest.fail(str(d))
+    ),
+    "reviews_rating": expect(
+        {200}, lambda d, w: (d["isEnabled"], d["reviewsCount"]) == (True, 1) or pytest.fail(str(d))
+    ),
+    "reviews_list": expect({200}, lambda d, w: _ids(d) == [str(REVIEW_ID)] or pytest.fail(str(d))),
+    "reviews_answer": expect(
+        {200}, lambda d, w: (("status" in d and d["status"] == "moderation") or d.get("deleted")) or pytest.fail(str(d))
+    ),
+    "calls_list": expect({200}, lambda d, w: _ids(d) == [str(CALL_ID)] or pytest.fail(str(d))),
+    "calls_record": expect({200}, lambda d, w: d["url"].startswith("/api/v1/recordings/") or pytest.fail(str(d))),
+    "recordings_get": lambda name, status, body, world: (
+        (status == 403 and body["error"]["code"] == "link_expired") or pytest.fail(str(body))
+    ),
+    "templates_list": expect({200}, lambda d, w: [t["id"] for t in d] == [SAMPLE_TEMPLATE] or pytest.fail(str(d))),
+    "templates_create": expect(
+        {201}, lambda d, w: (d["ownerId"], d["shared"]) == (SAMPLE_OPERATOR, False) or pytest.fail(str(d))
+    ),
+    "templates_update": expect({200}, lambda d, w: "добрый день" in d["text"] or pytest.fail(str(d))),
+    "templates_delete": expect(
+        {200}, lambda d, w: d == {"id": SAMPLE_TEMPLATE, "deleted": True} or pytest.fail(str(d))
+    ),
+    "templates_render": expect(
+        {200}, lambda d, w: d == {"text": "Анна, Диван угловой: 1 000 ₽"} or pytest.fail(str(d))
+    ),
+    "search_chats": expect(
+        {200},
+        lambda d, w: (
+            {(r["chatId"], r["matched"], r["accountId"]) for r in d}
+            == {(DEMO_CHAT, "item", w.account_id), (STORED_CHAT, "item", w.account_id)}
+            or pytest.fail(str(d))
+        ),
+    ),
+    "chats_client": expect(
+        {200},
+        lambda d, w: (
+            (d["clientName"], d["clientUserId"], d["item"]["title"], d["item"]["price"])
+            == ("Анна", "987654321", "Диван угловой", "1 000 ₽")
+            or pytest.fail(str(d))
+        ),
+    ),
+    "search_reindex": expect(
+        {202}, lambda d, w: (d["kind"], d["status"]) == ("search-index", "queued") or pytest.fail(str(d))
     ),
     "messenger_blacklist": expect({200}, lambda d, w: (d["ok"], d["reason"]) == (True, "spam") or pytest.fail(str(d))),
 }
@@ -353,6 +416,11 @@ def test_sample_events_of_every_function(logical_id: str, world: World) -> None:
             posted = posted_to(SAMPLE_CONNECTION)
             assert '"event":"avito-new-message"' in posted and '"event":"avito-chat-updated"' in posted, posted
             assert '"event":"avito-notification"' in posted and world.account_id in posted, posted
+            continue
+        if module == "search_indexer":
+            assert result == {"batchItemFailures": []}, result
+            hits = search_index().lookup(world.account_id, "79123456789", 10)
+            assert [(h.chat_id, h.phone) for h in hits] == [(STORED_CHAT, True)], hits
             continue
         if not (isinstance(result, dict) and "statusCode" in result):
             # scheduled / queue functions: they finished without raising; a Lambda error payload is a failure

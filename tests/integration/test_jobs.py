@@ -35,8 +35,8 @@ from avito_service.avito.limits import BudgetExhausted
 from avito_service.config import get_settings
 from avito_service.jobs import runner
 from avito_service.jobs import service as jobs_service
-from avito_service.jobs.models import SyncCursor
-from avito_service.jobs.store import job_key
+from avito_service.jobs.models import JobKind, SyncCursor
+from avito_service.jobs.store import job_key, job_store
 
 from avito_sim import AvitoSimulator
 from local_runtime.functions import load_function_specs
@@ -179,18 +179,19 @@ def sync(account_id: str, days: int = 7, role: str = "operator") -> tuple[int, d
 
 
 def test_ten_thousand_items_sync_completely_within_avitos_limits_across_two_workers(
-    env: dict[str, str], sim: AvitoSimulator
+    env: dict[str, str], sim: AvitoSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(runner, "JOIN_POLL_SECONDS", 1)
     account_id = new_account("big-cid", "big-secret", BIG_UID)
     status, body = sync(account_id)
     assert status == 202, body  # far more than SYNC_INLINE_SECONDS of work: a job
     first = body["data"]
     assert first["status"] == "running" and first["kind"] == "sync-stats" and first["total"] == 1
-    # a second job over the same account at once, so two workers draw from one account's budget
+    # a bulk job over the same account at once: its task joins the running sync instead of syncing again
     status, body = call_route(accounts_sync_all, "POST", "/api/v1/accounts/sync-all-stats", {}, body={"days": 7})
     assert status == 202, body
     second = body["data"]
-    assert second["status"] == "queued" and second["total"] == 1
+    assert second["status"] == "queued" and second["total"] == 0  # the worker sets it up
 
     problems = run_workers(finished(first["jobId"], second["jobId"]), workers=2, timeout=180)
     assert problems == []
@@ -208,12 +209,12 @@ def test_ten_thousand_items_sync_completely_within_avitos_limits_across_two_work
     assert (account.balanceReal, account.cpaBalance) == (1050, 300)
 
     times = item_list_times(sim)
-    assert len(times) == 2 * (BIG_ITEMS // 100 + 1)  # every page once per job, and the empty last page
+    assert len(times) == BIG_ITEMS // 100 + 1  # every page once (one sync), and the empty last page
     assert most_in_any_window(times, MINUTE) <= 25
     assert sim.rate_limited == 0  # no 429 from Avito: the shared budget kept it
     stats_calls = [r for r in sim.requests if r.path.startswith("/stats/v1/")]
-    assert len(stats_calls) == 2 * BIG_ITEMS // 200 and max(len(r.body["itemIds"]) for r in stats_calls) == 200
-    assert sim.count("POST", r"^/cpa/v3/balanceInfo$") <= 2
+    assert len(stats_calls) == BIG_ITEMS // 200 and max(len(r.body["itemIds"]) for r in stats_calls) == 200
+    assert sim.count("POST", r"^/cpa/v3/balanceInfo$") <= 1
 
 
 def test_a_job_killed_mid_way_resumes_from_its_cursor(
@@ -266,6 +267,9 @@ def test_bulk_sync_counts_and_per_account_outcomes(env: dict[str, str], sim: Avi
     status, body = call_route(accounts_sync_all, "POST", "/api/v1/accounts/sync-all-stats", {}, body={"days": 3})
     assert status == 202, body
     job_id = body["data"]["jobId"]
+    assert (body["data"]["status"], body["data"]["total"]) == ("queued", 0)
+    assert job(job_id)["accountIds"] == []  # the worker sets the job up, not the request
+    assert runner.set_up(job_id, "") == "set up"  # (the queued set-up message is then stale and skipped)
     queued = job(job_id)
     assert (queued["status"], queued["done"], queued["failed"], queued["total"]) == ("queued", 0, 0, 3)
     assert queued["accountIds"] == [small, wrong, gone] and queued["kind"] == "sync-all-stats"
@@ -324,9 +328,11 @@ def test_bulk_jobs_are_admin_only_and_unknown_jobs_404(env: dict[str, str]) -> N
     assert status == 422 and body["error"]["details"][0]["field"] == "days"
     status, body = call_route(jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": "no-such-job"})
     assert status == 404 and body["error"]["code"] == "not_found"
-    # a job over no accounts is done at once
+    # a job over no accounts is done as soon as the worker has set it up
     status, body = call_route(accounts_check_all, "POST", "/api/v1/accounts/check-all-connections", {})
-    assert status == 202 and body["data"]["status"] == "done" and job(body["data"]["jobId"])["total"] == 0
+    assert status == 202 and body["data"]["status"] == "queued"
+    assert run_workers(finished(body["data"]["jobId"])) == []
+    assert (job(body["data"]["jobId"])["status"], job(body["data"]["jobId"])["total"]) == ("done", 0)
 
 
 def test_small_sync_still_answers_200(
@@ -426,10 +432,151 @@ def test_daily_sync_schedule_is_in_the_template_and_fires_a_job(env: dict[str, s
     assert daily.expression == "cron(0 4 * * ? *)"
     account_id = new_account("small-cid", "small-secret", SMALL_UID)
     answer = jobs_daily_sync.lambda_handler(scheduled_event(daily, context), FakeContext())
-    assert answer["kind"] == "sync-all-stats" and answer["total"] == 1
+    assert answer["kind"] == "sync-all-stats" and answer["total"] == 0  # set up by the worker
     assert run_workers(finished(answer["jobId"])) == []
     data = job(answer["jobId"])
-    assert data["trigger"] == "schedule" and data["status"] == "done"
+    assert data["trigger"] == "schedule" and data["status"] == "done" and data["total"] == 1
     assert service.get_account(account_id).lastSyncAt
     header = boto3.resource("dynamodb").Table(get_settings().jobs_table).get_item(Key=job_key(answer["jobId"]))
     assert int(header["Item"]["ttl"]) > time.time() + 29 * 86400
+
+
+# --- issue #22 item 7: one sync per account, bulk set-up in the worker, paged outcomes, no endless pausing -------
+
+
+def queued_bodies() -> list[str]:
+    sqs = boto3.client("sqs")
+    url = get_settings().jobs_queue_url
+    bodies: list[str] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def test_a_second_sync_of_the_same_account_joins_the_running_job(
+    env: dict[str, str], sim: AvitoSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "JOIN_POLL_SECONDS", 1)
+    monkeypatch.setenv("SYNC_INLINE_SECONDS", "0.1")  # the first sync hands itself off to a job at once
+    get_settings.cache_clear()
+    account_id = new_account("small-cid", "small-secret", SMALL_UID)
+    status, body = sync(account_id)
+    assert status == 202, body
+    first = body["data"]["jobId"]
+    calls = len(sim.requests)
+
+    status, body = sync(account_id, role="director")  # a second sync-stats while the first runs
+    assert status == 202 and body["data"]["jobId"] == first and body["data"]["status"] == "running"
+    assert len(sim.requests) == calls  # it called Avito for nothing
+
+    daily = jobs_daily_sync.lambda_handler({}, FakeContext())  # the daily sync over every account, meanwhile
+    assert run_workers(finished(first, daily["jobId"]), workers=2) == []
+    assert job(first)["outcomes"][0]["status"] == "done"
+    daily_job = job(daily["jobId"])
+    assert daily_job["status"] == "done" and daily_job["outcomes"][0] == {
+        "accountId": account_id,
+        "status": "done",
+        "error": None,
+        "connectionStatus": None,
+    }
+    pages = [int(r.query["page"]) for r in sim.requests if r.path == "/core/v1/items"]
+    assert pages == list(range(1, 12))  # 1,000 items: 11 pages, each fetched once: one sync, not three
+    assert service.get_account(account_id).adsCount == 1_000
+
+    status, body = sync(account_id)  # the sync is over: the next one is a new sync, not the old job
+    assert status in (200, 202) and body["data"].get("jobId") != first
+
+
+def test_bulk_jobs_are_set_up_by_the_worker_a_page_at_a_time(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "SETUP_PAGE", 2)
+    ids = [new_account(f"setup-{n}", "secret", None) for n in range(5)]
+
+    def no_listing(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the request listed the accounts")
+
+    real_listing = service.list_accounts
+    monkeypatch.setattr(service, "list_accounts", no_listing)
+    status, body = call_route(accounts_check_all, "POST", "/api/v1/accounts/check-all-connections", {})
+    assert status == 202 and (body["data"]["status"], body["data"]["total"]) == ("queued", 0)
+    job_id = body["data"]["jobId"]
+    assert queued_bodies() == [f'{{"jobId": "{job_id}", "setup": ""}}']  # one message, no tasks
+    monkeypatch.setattr(service, "list_accounts", real_listing)
+
+    store = job_store()
+    real_advance = store.advance_setup
+    crashed: list[bool] = []
+
+    def crash_once(*args: Any, **kwargs: Any) -> bool:
+        if not crashed:
+            crashed.append(True)
+            raise RuntimeError("the worker died after queueing the first page")
+        return real_advance(*args, **kwargs)
+
+    monkeypatch.setattr(store, "advance_setup", crash_once)
+    with pytest.raises(RuntimeError):
+        runner.set_up(job_id, "")
+    assert runner.set_up(job_id, "") == "set up"  # SQS delivers the step again: the same page, tasks once
+    assert job(job_id)["total"] == 2
+    assert runner.set_up(job_id, "") == "skipped"  # a stale repeat of a step already done
+    while (header := store.header(job_id)) and header.get("settingUp"):
+        assert job(job_id)["status"] == "queued"  # never done while accounts are still to come
+        runner.set_up(job_id, header["setupCursor"])
+    data = job(job_id)
+    assert data["total"] == 5 and sorted(data["accountIds"]) == sorted(ids)
+    assert [o["accountId"] for o in data["outcomes"]] == data["accountIds"]
+
+    assert run_workers(finished(job_id)) == []
+    data = job(job_id)
+    assert data["status"] in ("done", "failed") and data["done"] + data["failed"] == 5
+
+
+def test_job_outcomes_are_paged(env: dict[str, str]) -> None:
+    ids = [new_account(f"paged-{n}", "secret", None) for n in range(5)]
+    accepted = jobs_service.start_bulk(JobKind.CHECK_ALL_CONNECTIONS)
+    while (header := job_store().header(accepted.jobId)) and header.get("settingUp"):
+        runner.set_up(accepted.jobId, header["setupCursor"])
+
+    def page(**query: str) -> dict[str, Any]:
+        status, body = call_route(
+            jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": accepted.jobId}, query=query, role="operator"
+        )
+        assert status == 200, body
+        return body
+
+    seen, cursor, sizes = [], None, []
+    while True:
+        body = page(limit="2", **({"cursor": cursor} if cursor else {}))
+        assert body["data"]["total"] == 5 and body["data"]["accountIds"] == [
+            o["accountId"] for o in body["data"]["outcomes"]
+        ]
+        sizes.append(len(body["data"]["outcomes"]))
+        seen.extend(body["data"]["accountIds"])
+        cursor = body["nextCursor"]
+        if cursor is None:
+            break
+    assert sizes == [2, 2, 1] and sorted(seen) == sorted(ids) and len(set(seen)) == 5
+    whole = page(limit="5")
+    assert len(whole["data"]["outcomes"]) == 5 and whole["nextCursor"] is None  # exactly a page: no empty next one
+    assert page()["data"]["accountIds"] == seen  # default limit 50: every outcome, in order
+    status, body = call_route(
+        jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": accepted.jobId}, query={"cursor": "bogus"}
+    )
+    assert status == 422 and body["error"]["details"][0]["field"] == "cursor"
+
+
+def test_a_task_that_pauses_without_progress_fails_with_a_clear_error(env: dict[str, str]) -> None:
+    account_id = new_account("small-cid", "small-secret", SMALL_UID)
+    cursor = SyncCursor(days=3, phase="items", userId=str(SMALL_UID), today=avito_today().isoformat())
+    accepted = jobs_service.hand_off(account_id, cursor, {}, 0)
+    limits.shared_limits().retry_after(account_id, "core.items", 3600)  # Avito's items budget never frees up
+    message = {"jobId": accepted.jobId, "order": 0, "accountId": account_id}
+    outcomes = [runner.run_task(message, 5.0) for _ in range(runner.MAX_STALLS)]
+    assert outcomes == ["paused"] * (runner.MAX_STALLS - 1) + ["failed"]
+    data = job(accepted.jobId)
+    assert data["status"] == "failed" and data["outcomes"][0]["status"] == "failed"
+    assert "no progress" in data["error"] and "items" in data["error"]
+    assert runner.run_task(message, 5.0) == "skipped"  # over: a late message does nothing

@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from unittest import mock
 from urllib.parse import unquote
 
 import authorizer
 import boto3
+import jwt
 import pytest
 import ws_connect
 import ws_default
 import ws_disconnect
 import ws_fanout
+from avito_service import aws
 from avito_service.accounts.store import account_key
 from avito_service.auth import Identity, mint
 from avito_service.live import store as connections
@@ -27,6 +30,7 @@ from tests.support.events import FakeContext
 # botocore's default endpoint for DynamoDB Streams is not one moto's in-process mock routes
 STREAMS_ENDPOINT = "https://streams.dynamodb.us-east-1.amazonaws.com"
 ACCOUNT, OTHER = "acc-live-1", "acc-live-2"
+FAR_EXP = 4_000_000_000  # a token expiry far in the future
 
 
 def ws_event(route: str, connection_id: str, **extra: Any) -> dict[str, Any]:
@@ -74,13 +78,13 @@ def test_connect_stores_the_caller_and_refuses_unknown_roles(aws_env: dict[str, 
     item = boto3.resource("dynamodb").Table(aws_env["ConnectionsTable"]).get_item(Key={"connectionId": "c-ok"})["Item"]
     assert (item["sub"], item["role"]) == ("op@example.com", "operator")
     assert token not in json.dumps(item, default=str)  # the token is not stored
-    assert 2 * 3600 < int(item["ttl"]) - time.time() < 3 * 3600
+    assert 2 * 3600 - 5 < int(item["ttl"]) - time.time() <= 2 * 3600  # the token lives 12 h: two hours
     assert ws_disconnect.lambda_handler(ws_event("$disconnect", "c-ok"), FakeContext()) == {"statusCode": 200}
     assert list(connections.open_connections()) == []
 
 
 def test_default_answers_ping_subscribe_and_explains_bad_frames(aws_env: dict[str, str]) -> None:
-    connections.open_connection("c1", Identity("op", "operator", 0))
+    connections.open_connection("c1", Identity("op", "operator", FAR_EXP))
     assert frame("c1", {"action": "ping"}) == {"event": "pong", "data": {}}
     assert frame("c1", {"action": "subscribe", "accountIds": [OTHER, ACCOUNT, ACCOUNT]}) == {
         "event": "subscribed",
@@ -156,12 +160,12 @@ def incoming(message_id: str, created: int, chat_id: str = "u2i-live-1") -> dict
 
 
 def test_fanout_announces_new_messages_once_to_the_connections_that_want_them(stream: Stream) -> None:
-    connections.open_connection("all", Identity("a", "admin", 0))
-    connections.open_connection("mine", Identity("o", "operator", 0))
-    connections.open_connection("theirs", Identity("d", "director", 0))
+    connections.open_connection("all", Identity("a", "admin", FAR_EXP))
+    connections.open_connection("mine", Identity("o", "operator", FAR_EXP))
+    connections.open_connection("theirs", Identity("d", "director", FAR_EXP))
     connections.set_account_filter("mine", [ACCOUNT])
     connections.set_account_filter("theirs", [OTHER])
-    chat_store().save_messages(ACCOUNT, "7", "u2i-live-1", [incoming("m1", 1796200000)])
+    chat_store().record_delivery(ACCOUNT, "7", {**incoming("m1", 1796200000), "chat_id": "u2i-live-1"})
     answer = ws_fanout.lambda_handler(stream.new_event(), FakeContext())
     assert answer == {"batchItemFailures": []}
     frames = posted()
@@ -178,8 +182,69 @@ def test_fanout_announces_new_messages_once_to_the_connections_that_want_them(st
     assert posted() == frames
 
 
+def test_a_connection_lives_no_longer_than_its_token(stream: Stream, aws_env: dict[str, str]) -> None:
+    """Issue 22 item 9: ttl = min(token exp, 2 h); an expired connection gets no frames and is closed."""
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    short = mint(JWT_TEST_KEY, sub="brief", role="operator", ttl_seconds=600)
+    assert connect("c-short", short) == {"statusCode": 200}
+    table = boto3.resource("dynamodb").Table(aws_env["ConnectionsTable"])
+    item = table.get_item(Key={"connectionId": "c-short"})["Item"]
+    assert int(item["ttl"]) == jwt.decode(short, options={"verify_signature": False})["exp"]  # not 2 h
+    connections.open_connection("c-long", Identity("a", "admin", FAR_EXP))
+
+    later = time.time() + 601  # the short token has run out
+    live, expired = connections.split_connections(now=later)
+    assert [c.connection_id for c in live] == ["c-long"] and expired == ["c-short"]
+
+    backend = apigatewaymanagementapi_backends["123456789012"]["us-east-1"]
+    closed: list[str] = []
+    real_delete = backend.delete_connection
+    backend.delete_connection = lambda connection_id: (closed.append(connection_id), real_delete(connection_id))[1]
+    try:
+        with mock.patch.object(connections.clock, "now", return_value=later):
+            chat_store().record_delivery(ACCOUNT, "7", {**incoming("m-ttl", 1796200000), "chat_id": "u2i-ttl"})
+            assert ws_fanout.lambda_handler(stream.new_event(), FakeContext()) == {"batchItemFailures": []}
+    finally:
+        backend.delete_connection = real_delete
+    frames = posted()
+    assert frames.get("c-short", []) == []  # no frame after its token ran out
+    assert any(f["event"] == "avito-new-message" for f in frames["c-long"])
+    assert closed == ["c-short"]  # closed through the management API ...
+    assert "Item" not in table.get_item(Key={"connectionId": "c-short"})  # ... and forgotten
+
+
+def test_opening_an_old_chat_announces_nothing_old(stream: Stream) -> None:
+    """Issue 22 item 10: a listing's history is stored and shown (avito-new-message) but never chimes; a message
+    newer than the chat's last known one, incoming and unread, does; the history is stored with one chat update."""
+    connections.open_connection("all", Identity("a", "admin", FAR_EXP))
+    history = [incoming(f"h{i}", 1796300000 + i * 60, chat_id="u2i-old") for i in range(5)]
+    writes: list[int] = []
+    client = aws.dynamodb_low_level_client()
+    real = client.transact_write_items
+
+    def counted(**kwargs: Any) -> Any:
+        writes.append(len(kwargs["TransactItems"]))
+        return real(**kwargs)
+
+    with mock.patch.object(client, "transact_write_items", counted):
+        chat_store().save_messages(ACCOUNT, "7", "u2i-old", history)
+    assert writes == [5 + 2]  # five messages, their chat once, the account check: one transaction
+    assert chat_store().get_chat("u2i-old", ACCOUNT).unreadCount == 5  # counted all the same
+    ws_fanout.lambda_handler(stream.new_event(), FakeContext())
+    events = [f["event"] for f in posted()["all"]]
+    assert events.count("avito-new-message") == 5 and "avito-notification" not in events
+
+    newer = [*history[-2:], incoming("fresh", 1796300000 + 3600, chat_id="u2i-old")]
+    chat_store().save_messages(ACCOUNT, "7", "u2i-old", newer)  # the chat opened again later: one new message
+    ws_fanout.lambda_handler(stream.new_event(), FakeContext())
+    notifications = [f["data"]["messageId"] for f in posted()["all"] if f["event"] == "avito-notification"]
+    assert notifications == ["fresh"]
+    assert chat_store().get_chat("u2i-old", ACCOUNT).unreadCount == 6
+
+
 def test_outgoing_messages_are_not_notifications_and_unchanged_chats_are_not_news(stream: Stream) -> None:
-    connections.open_connection("all", Identity("a", "admin", 0))
+    connections.open_connection("all", Identity("a", "admin", FAR_EXP))
     chat_store().save_sent_message(
         ACCOUNT,
         "u2i-live-2",
@@ -221,7 +286,7 @@ def test_fanout_reports_the_failed_record_and_holds_back_the_rest(
     from avito_service import aws
     from avito_service.config import get_settings
 
-    connections.open_connection("all", Identity("a", "admin", 0))
+    connections.open_connection("all", Identity("a", "admin", FAR_EXP))
     chat_store().save_messages(ACCOUNT, "7", "u2i-live-3", [incoming("m3", 1796200200), incoming("m4", 1796200300)])
     event = stream.new_event()
     monkeypatch.setenv("WEBSOCKET_MANAGEMENT_URL", "http://127.0.0.1:9/prod")  # nothing listens there
@@ -235,7 +300,7 @@ def test_fanout_reports_the_failed_record_and_holds_back_the_rest(
 
 
 def test_an_unreadable_record_is_skipped_not_retried(stream: Stream) -> None:
-    connections.open_connection("all", Identity("a", "admin", 0))
+    connections.open_connection("all", Identity("a", "admin", FAR_EXP))
     broken = {"pk": {"S": "CHAT#c"}, "sk": {"S": "MSG#000000000001#x"}, "accountId": {"S": ACCOUNT}}  # no id
     record = {
         "eventName": "INSERT",

@@ -158,7 +158,7 @@ def test_send_is_never_duplicated_when_avito_times_out(sim: AvitoSimulator, acco
         f"/api/v1/messenger/accounts/{account_id}/chats/u2i-chat4/send",
         body={"text": "only once"},
     )
-    assert status == 504 and body["error"]["code"] == "avito_timeout"
+    assert status == 502 and body["error"]["code"] == "send_outcome_unknown"
     assert [m["text"] for m in sim.sent_messages(USER_ID)].count("only once") == 1
     assert sim.count("POST", r"/chats/u2i-chat4/messages$") == 1
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,8 @@ def invoke(path: str, method: str, params: dict[str, str], query: dict[str, str]
 def _params(path: str, account: str, chat: str) -> dict[str, str]:
     values = {"accountId": account, "chatId": chat, "messageId": "msg-1", "jobId": OTHER_JOB}
     values["id"] = account if path.startswith("/api/v1/accounts/") else "op-elsewhere-not-a-user"
-    return {name: values[name] for name in values if "{" + name + "}" in path}
+    names = re.findall(r"\{(\w+)\}", path)
+    return {name: values.get(name, f"{name}-1") for name in names}
 
 
 def _leaks(body: str, hidden: str) -> bool:
@@ -159,9 +161,9 @@ def test_admins_and_directors_see_every_account(world: dict[str, str]) -> None:
 def test_websocket_frames_and_subscriptions_stop_at_the_operators_accounts(world: dict[str, str]) -> None:
     from avito_service.auth import Identity
 
-    operator = Identity("op-elsewhere", "operator", 0, account_ids=frozenset({world["visible"]}))
+    operator = Identity("op-elsewhere", "operator", 4_000_000_000, account_ids=frozenset({world["visible"]}))
     connections.open_connection("conn-op=", operator)
-    connections.open_connection("conn-admin=", Identity("boss", "admin", 0))
+    connections.open_connection("conn-admin=", Identity("boss", "admin", 4_000_000_000))
     stored = {c.connection_id: c for c in connections.open_connections()}
     assert stored["conn-op="].wants(world["visible"]) and not stored["conn-op="].wants(world["hidden"])
     assert stored["conn-admin="].wants(world["hidden"])

@@ -142,6 +142,7 @@ def test_save_chats_maps_avito_fields_and_is_idempotent(store: ChatStore, accoun
         "itemId": "4012345678",
         "itemTitle": "Bike",
         "itemUrl": "https://avito.ru/4012345678",
+        "itemPrice": "1 ₽",
         "clientName": "Ivan",
         "clientUserId": "555",
         "lastMessage": {

@@ -261,11 +261,22 @@ def test_service_metric_alarms_watch_metrics_the_code_emits(metric: str) -> None
     assert alarm["Statistic"] == "Sum" and isinstance(alarm["Threshold"], dict)
 
 
-def test_webhook_receiver_concurrency_is_capped_by_a_parameter() -> None:
+def test_webhook_receiver_is_not_capped_unless_asked_since_avito_does_not_retry() -> None:
+    """Issue #22 item 11: a delivery Lambda throttles (429) is lost, as Avito documents no retry: by default the
+    receiver has no reserved concurrency (no cap); a reservation (and its cap) is opt-in, and nothing in the
+    template still claims that Avito retries throttled deliveries."""
     webhook = next(lid for lid, p in FUNCTIONS.items() if p["Handler"].startswith("webhook_receiver."))
-    assert FUNCTIONS[webhook]["ReservedConcurrentExecutions"] == {"Ref": "WebhookReservedConcurrency"}
+    assert FUNCTIONS[webhook]["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasWebhookReservation", {"Ref": "WebhookReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert TEMPLATE["Conditions"]["HasWebhookReservation"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "WebhookReservedConcurrency"}, "0"]}]
+    }
     parameter = TEMPLATE["Parameters"]["WebhookReservedConcurrency"]
-    assert parameter["Type"] == "Number" and 1 <= parameter["Default"] <= parameter["MaxValue"] < 1000
+    assert parameter["Type"] == "Number" and parameter["Default"] == 0 and parameter["MinValue"] == 0
+    assert parameter["MaxValue"] < 1000 and "no retry" in parameter["Description"]
+    text = (ROOT / "template.yaml").read_text().lower()
+    assert "avito retries" not in text and "delivers them again" not in text
 
 
 # --- API Gateway: stage, gateway responses, CORS -----------------------------------------------------------------

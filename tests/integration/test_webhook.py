@@ -261,7 +261,7 @@ def test_bad_tokens_and_unknown_accounts_store_nothing(account: dict[str, str]) 
         (f"/{account['id']}/{other_token}", 401),
         (f"/{account['id']}/{account['token'][:-1]}", 401),
         (f"/{other.id}/{account['token']}", 401),
-        (f"/00000000-0000-4000-8000-00000000dead/{account['token']}", 404),
+        (f"/00000000-0000-4000-8000-00000000dead/{account['token']}", 401),  # like a wrong secret
         (f"/{account['id']}", 404),
         ("/", 404),
         (f"/{account['id']}/{account['token']}/extra", 404),

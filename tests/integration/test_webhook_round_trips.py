@@ -204,9 +204,12 @@ def test_an_unsubscribed_account_is_forgotten(account: dict[str, str]) -> None:
     assert tokens.verified_account(account["id"], account["token"]) is None
 
 
-def test_an_unknown_account_is_still_404(aws_env: dict[str, str]) -> None:
-    status, answer = post({"id": "00000000-0000-4000-8000-00000000dead", "token": "x" * 43}, "{}")
-    assert status == 404 and answer["error"]["code"] == "account_not_found"
+def test_an_unknown_account_is_answered_like_a_bad_secret(account: dict[str, str]) -> None:
+    unknown = post({"id": "00000000-0000-4000-8000-00000000dead", "token": "x" * 43}, "{}")
+    bad_secret = post({"id": account["id"], "token": "x" * 43}, "{}")
+    malformed_id = post({"id": "bad_id", "token": "x" * 43}, "{}")
+    assert unknown == bad_secret == malformed_id  # nobody learns which account ids exist
+    assert unknown[0] == 401 and unknown[1]["error"]["code"] == "invalid_webhook_token"
 
 
 def test_a_delivery_for_an_account_deleted_meanwhile_stores_nothing(account: dict[str, str]) -> None:

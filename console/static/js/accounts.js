@@ -2,27 +2,23 @@
 // eternal online (on/off, interval) and the webhook subscription for admins only (the service refuses
 // them to other roles anyway; the page does not offer what the operator may not do).
 
-import { h, replace, shortTime, fullTime, roubles } from "./dom.js";
+import { h, replace } from "./dom.js";
 import { enc } from "./api.js";
+import { fullTime, has, roubles, shortTime, t } from "./i18n.js";
 
-const CONNECTION = {
-  connected: ["ok", "Connected"],
-  unknown: ["neutral", "Not checked"],
-  auth_error: ["bad", "Credentials refused"],
-  proxy_error: ["bad", "Proxy failed"],
-  api_error: ["warn", "Avito error"],
-};
-const PROXY = {
-  not_configured: ["neutral", "No proxy"],
-  unknown: ["neutral", "Not checked"],
-  ok: ["ok", "Proxy OK"],
-  failed: ["bad", "Proxy failed"],
-};
+// status -> badge colour; the label is the dictionary's accounts.connection.<status> / accounts.proxy.<status>
+const CONNECTION = { connected: "ok", unknown: "neutral", auth_error: "bad", proxy_error: "bad", api_error: "warn" };
+const PROXY = { not_configured: "neutral", unknown: "neutral", ok: "ok", failed: "bad" };
+const COLUMNS = ["account", "connection", "proxy", "balance", "items", "lastSync", "online", "webhook"];
 const JOB_POLL_MS = 1500;
 
-function badge(map, value, testid) {
-  const [kind, label] = map[value] || ["neutral", value || "—"];
-  return h("span", { class: `status ${kind}`, dataset: { testid, value } }, label);
+/** A dictionary text for `prefix.value`, or the value itself when the service sent one the console does not know. */
+function label(prefix, value) {
+  return value && has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value || "—";
+}
+
+function badge(map, prefix, value, testid) {
+  return h("span", { class: `status ${map[value] || "neutral"}`, dataset: { testid, value } }, label(prefix, value));
 }
 
 export class AccountsView {
@@ -34,7 +30,7 @@ export class AccountsView {
     this.element = h(
       "section",
       { class: "page" },
-      h("div", { class: "page-head" }, h("h1", {}, "Accounts"), this.bulk),
+      h("div", { class: "page-head" }, h("h1", {}, t("accounts.title")), this.bulk),
       this.notice,
       h(
         "div",
@@ -48,7 +44,7 @@ export class AccountsView {
             h(
               "tr",
               {},
-              ["Account", "Connection", "Proxy", "Balance", "Items", "Last sync", "Eternal online", "Webhook", ""].map((title) => h("th", {}, title)),
+              [...COLUMNS.map((column) => h("th", {}, t(`accounts.col.${column}`))), h("th", {})],
             ),
           ),
           this.body,
@@ -68,8 +64,8 @@ export class AccountsView {
       this.bulk,
       this.app.session.isAdmin
         ? [
-            h("button", { type: "button", class: "ghost", dataset: { testid: "check-all" }, onclick: () => this.bulkJob("/accounts/check-all-connections", "Checking every account") }, "Check all"),
-            h("button", { type: "button", class: "ghost", dataset: { testid: "sync-all" }, onclick: () => this.bulkJob("/accounts/sync-all-stats", "Syncing every account") }, "Sync all"),
+            h("button", { type: "button", class: "ghost", dataset: { testid: "check-all" }, onclick: () => this.bulkJob("/accounts/check-all-connections", t("accounts.checkingAll")) }, t("accounts.checkAll")),
+            h("button", { type: "button", class: "ghost", dataset: { testid: "sync-all" }, onclick: () => this.bulkJob("/accounts/sync-all-stats", t("accounts.syncingAll")) }, t("accounts.syncAll")),
           ]
         : [],
     );
@@ -79,7 +75,7 @@ export class AccountsView {
 
   render() {
     const accounts = [...this.app.accounts.values()];
-    replace(this.body, accounts.length ? accounts.map((account) => this.row(account)) : h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No accounts yet.")));
+    replace(this.body, accounts.length ? accounts.map((account) => this.row(account)) : h("tr", {}, h("td", { colspan: 9, class: "muted" }, t("accounts.none"))));
   }
 
   updateRow(account) {
@@ -99,13 +95,13 @@ export class AccountsView {
         button.disabled = false;
       }
     };
-    const check = h("button", { type: "button", class: "ghost small", dataset: { testid: "check-connection" } }, "Check");
+    const check = h("button", { type: "button", class: "ghost small", dataset: { testid: "check-connection" } }, t("accounts.check"));
     check.onclick = busy(check, () => this.checkConnection(account));
-    const sync = h("button", { type: "button", class: "ghost small", dataset: { testid: "sync-stats" } }, "Sync stats");
+    const sync = h("button", { type: "button", class: "ghost small", dataset: { testid: "sync-stats" } }, t("accounts.sync"));
     sync.onclick = busy(sync, () => this.syncStats(account));
 
-    let online = h("span", { class: `status ${account.eternalOnlineEnabled ? "ok" : "neutral"}` }, account.eternalOnlineEnabled ? `On, every ${account.onlineKeepAliveInterval} s` : "Off");
-    let webhook = h("span", { class: `status ${account.webhookSubscribed ? "ok" : "neutral"}`, dataset: { testid: "webhook-status" } }, account.webhookSubscribed ? "Subscribed" : "Not subscribed");
+    let online = h("span", { class: `status ${account.eternalOnlineEnabled ? "ok" : "neutral"}` }, account.eternalOnlineEnabled ? t("accounts.onlineOnEvery", { seconds: account.onlineKeepAliveInterval }) : t("accounts.off"));
+    let webhook = h("span", { class: `status ${account.webhookSubscribed ? "ok" : "neutral"}`, dataset: { testid: "webhook-status" } }, account.webhookSubscribed ? t("accounts.subscribed") : t("accounts.notSubscribed"));
     if (admin) {
       const interval = h("input", {
         type: "number",
@@ -114,7 +110,7 @@ export class AccountsView {
         step: 30,
         value: String(account.onlineKeepAliveInterval || 300),
         class: "interval",
-        title: "Keep-alive interval in seconds (60-3600)",
+        title: t("accounts.intervalTitle"),
         dataset: { testid: "online-interval" },
       });
       const toggle = h("input", { type: "checkbox", checked: Boolean(account.eternalOnlineEnabled), dataset: { testid: "eternal-online-toggle" } });
@@ -123,33 +119,33 @@ export class AccountsView {
       online = h(
         "div",
         { class: "online-cell" },
-        h("label", { class: "check" }, toggle, " On"),
+        h("label", { class: "check" }, toggle, " ", t("accounts.on")),
         interval,
-        h("span", { class: "muted small" }, "s"),
-        account.lastOnlineError ? h("div", { class: "bad small", title: account.lastOnlineError }, "Keep-alive failed") : null,
+        h("span", { class: "muted small" }, t("accounts.seconds")),
+        account.lastOnlineError ? h("div", { class: "bad small", title: account.lastOnlineError }, t("accounts.keepAliveFailed")) : null,
       );
-      const subscribe = h("button", { type: "button", class: "ghost small", dataset: { testid: "webhook-subscribe" } }, account.webhookSubscribed ? "Resubscribe" : "Subscribe");
+      const subscribe = h("button", { type: "button", class: "ghost small", dataset: { testid: "webhook-subscribe" } }, account.webhookSubscribed ? t("accounts.resubscribe") : t("accounts.subscribe"));
       subscribe.onclick = busy(subscribe, () => this.subscribe(account));
       webhook = h("div", {}, webhook, " ", subscribe);
     }
     return h(
       "tr",
       { dataset: { accountId: account.id, testid: "account-row" } },
-      h("td", {}, h("strong", {}, account.name), h("div", { class: "muted small" }, account.userId ? `Avito user ${account.userId}` : "user id unknown")),
+      h("td", {}, h("strong", {}, account.name), h("div", { class: "muted small" }, account.userId ? t("accounts.avitoUser", { id: account.userId }) : t("accounts.userUnknown"))),
       h(
         "td",
         {},
-        badge(CONNECTION, account.connectionStatus, "connection-status"),
+        badge(CONNECTION, "accounts.connection", account.connectionStatus, "connection-status"),
         account.lastCheckedAt ? h("div", { class: "muted small", title: fullTime(account.lastCheckedAt) }, shortTime(account.lastCheckedAt)) : null,
         account.lastError ? h("div", { class: "bad small" }, account.lastError) : null,
       ),
-      h("td", {}, badge(PROXY, account.proxyStatus, "proxy-status"), account.proxyType ? h("div", { class: "muted small" }, `${account.proxyType}://${account.proxyHost}:${account.proxyPort}`) : null),
-      h("td", {}, roubles(account.balanceReal), account.cpaBalance !== null && account.cpaBalance !== undefined ? h("div", { class: "muted small" }, `CPA ${roubles(account.cpaBalance)}`) : null),
+      h("td", {}, badge(PROXY, "accounts.proxy", account.proxyStatus, "proxy-status"), account.proxyType ? h("div", { class: "muted small" }, `${account.proxyType}://${account.proxyHost}:${account.proxyPort}`) : null),
+      h("td", {}, roubles(account.balanceReal), account.cpaBalance !== null && account.cpaBalance !== undefined ? h("div", { class: "muted small" }, t("accounts.cpa", { amount: roubles(account.cpaBalance) })) : null),
       h("td", {}, account.adsCount ?? "—"),
-      h("td", { title: fullTime(account.lastSyncAt) }, account.lastSyncAt ? shortTime(account.lastSyncAt) : "never"),
+      h("td", { title: fullTime(account.lastSyncAt) }, account.lastSyncAt ? shortTime(account.lastSyncAt) : t("accounts.never")),
       h("td", {}, online),
       h("td", {}, webhook),
-      h("td", { class: "actions" }, check, sync, h("a", { class: "small", href: `#/stats/${enc(account.id)}` }, "Statistics")),
+      h("td", { class: "actions" }, check, sync, h("a", { class: "small", href: `#/stats/${enc(account.id)}` }, t("nav.stats")), h("a", { class: "small", href: `#/reviews/${enc(account.id)}`, dataset: { testid: "account-reviews" } }, t("nav.reviews"))),
     );
   }
 
@@ -161,10 +157,14 @@ export class AccountsView {
     try {
       const result = await this.app.api.post(`/accounts/${enc(account.id)}/check-connection`);
       const failed = Object.entries(result.steps || {}).find(([, step]) => step && !step.ok);
-      this.say(result.ok ? `${account.name}: connected.` : `${account.name}: ${failed ? `${failed[0]} step failed: ${failed[1].error}` : result.connectionStatus}`, result.ok ? "success" : "error");
+      const name = account.name;
+      let text = t("accounts.connected", { name });
+      if (!result.ok && failed) text = t("accounts.stepFailed", { name, step: label("accounts.step", failed[0]), error: failed[1].error });
+      else if (!result.ok) text = t("accounts.checkFailed", { name, status: label("accounts.connection", result.connectionStatus) });
+      this.say(text, result.ok ? "success" : "error");
       await this.refresh(account);
     } catch (error) {
-      this.say(`${account.name}: ${error.message}`, "error");
+      this.say(t("accounts.failed", { name: account.name, error: error.message }), "error");
     }
   }
 
@@ -172,16 +172,18 @@ export class AccountsView {
     try {
       const answer = await this.app.api.request("POST", `/accounts/${enc(account.id)}/sync-stats`, { json: {}, full: true });
       if (answer.status === 202 && answer.data?.jobId) {
-        this.say(`${account.name}: the sync runs in the background…`);
-        const job = await this.waitForJob(answer.data.jobId, (progress) => this.say(`${account.name}: syncing in the background (${progress})…`));
-        this.say(job.status === "done" ? `${account.name}: statistics synced.` : `${account.name}: the sync failed: ${job.error || "see the job"}`, job.status === "done" ? "success" : "error");
+        const name = account.name;
+        this.say(t("accounts.syncBackground", { name }));
+        const job = await this.waitForJob(answer.data.jobId, (progress) => this.say(t("accounts.syncProgress", { name, progress })));
+        const done = job.status === "done";
+        this.say(done ? t("accounts.synced", { name }) : t("accounts.syncFailed", { name, error: job.error || t("accounts.seeJob") }), done ? "success" : "error");
         await this.refresh(account);
       } else {
         this.updateRow(answer.data);
-        this.say(`${account.name}: statistics synced.`, "success");
+        this.say(t("accounts.synced", { name: account.name }), "success");
       }
     } catch (error) {
-      this.say(`${account.name}: ${error.message}`, "error");
+      this.say(t("accounts.failed", { name: account.name, error: error.message }), "error");
     }
   }
 
@@ -190,37 +192,37 @@ export class AccountsView {
     for (;;) {
       const job = await this.app.api.get(`/jobs/${enc(jobId)}`);
       if (job.status === "done" || job.status === "failed") return job;
-      onProgress?.(job.total ? `${job.done + job.failed}/${job.total}` : job.status);
+      onProgress?.(job.total ? `${job.done + job.failed}/${job.total}` : label("accounts.job", job.status));
       await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
     }
   }
 
-  async bulkJob(path, label) {
+  async bulkJob(path, title) {
     try {
       const started = await this.app.api.post(path);
-      this.say(`${label}…`);
-      const job = await this.waitForJob(started.jobId, (progress) => this.say(`${label} (${progress})…`));
-      this.say(`${label}: ${job.done} done, ${job.failed} failed.`, job.failed ? "error" : "success");
+      this.say(t("accounts.jobStarted", { label: title }));
+      const job = await this.waitForJob(started.jobId, (progress) => this.say(t("accounts.jobProgress", { label: title, progress })));
+      this.say(t("accounts.jobDone", { label: title, done: job.done, failed: job.failed }), job.failed ? "error" : "success");
       await this.app.loadAccounts();
       this.render();
     } catch (error) {
-      this.say(`${label}: ${error.message}`, "error");
+      this.say(t("accounts.failed", { name: title, error: error.message }), "error");
     }
   }
 
   async setOnline(account, enabled, interval) {
     const seconds = Number.parseInt(interval, 10);
     if (enabled && !(seconds >= 60 && seconds <= 3600)) {
-      this.say("The keep-alive interval is 60 to 3600 seconds.", "error");
+      this.say(t("accounts.intervalRange"), "error");
       return;
     }
     try {
       const path = `/eternal-online/accounts/${enc(account.id)}/${enabled ? "enable" : "disable"}`;
       await this.app.api.post(path, enabled ? { interval: seconds } : undefined);
-      this.say(`${account.name}: eternal online ${enabled ? `on, every ${seconds} s` : "off"}.`, "success");
+      this.say(enabled ? t("accounts.onlineOn", { name: account.name, seconds }) : t("accounts.onlineOff", { name: account.name }), "success");
       await this.refresh(account);
     } catch (error) {
-      this.say(`${account.name}: ${error.message}`, "error");
+      this.say(t("accounts.failed", { name: account.name, error: error.message }), "error");
       await this.refresh(account).catch(() => {});
     }
   }
@@ -228,10 +230,11 @@ export class AccountsView {
   async subscribe(account) {
     try {
       const result = await this.app.api.post(`/accounts/${enc(account.id)}/webhook`);
-      this.say(result.subscribed ? `${account.name}: webhook subscribed; Avito now delivers new messages.` : `${account.name}: Avito did not confirm the subscription.`, result.subscribed ? "success" : "error");
+      const name = account.name;
+      this.say(result.subscribed ? t("accounts.webhookOn", { name }) : t("accounts.webhookUnconfirmed", { name }), result.subscribed ? "success" : "error");
       await this.refresh(account);
     } catch (error) {
-      this.say(`${account.name}: ${error.message}`, "error");
+      this.say(t("accounts.failed", { name: account.name, error: error.message }), "error");
     }
   }
 }

@@ -2,15 +2,21 @@
 // Its base is derived from the page's own address: the console is served at <stage>/console/, the API at
 // <stage>/api/v1, so the same files work locally (no stage) and deployed (/prod).
 
+import { has, t } from "./i18n.js";
+
 export function apiBase(location) {
   const stage = location.pathname.replace(/\/console(\/.*)?$/, "");
   return `${location.origin}${stage}/api/v1`;
 }
 
-/** A failed call: `status` (0 when the network failed), the contract's `code`, a sentence in `message`. */
+/**
+ * A failed call: `status` (0 when the network failed), the contract's `code`, a sentence in `message` (in the
+ * console's language when the dictionaries know the code, else the service's own sentence, kept in `serverMessage`).
+ */
 export class ApiError extends Error {
   constructor(status, code, message, details = []) {
-    super(message);
+    super(has(`errors.${code}`) ? t(`errors.${code}`) : message);
+    this.serverMessage = message;
     this.status = status;
     this.code = code;
     this.details = details;
@@ -18,21 +24,29 @@ export class ApiError extends Error {
 }
 
 export class Api {
-  /** @param session the Session whose token is sent; @param onUnauthorized called on any 401 */
-  constructor(base, session, onUnauthorized) {
+  /**
+   * @param session the Session whose token is sent
+   * @param onUnauthorized called on a 401 to a call that carried a token (and could not be renewed)
+   * @param renew async () => whether the access token was renewed (refresh token); a 401 is then retried once
+   */
+  constructor(base, session, onUnauthorized, renew = null) {
     this.base = base;
     this.session = session;
     this.onUnauthorized = onUnauthorized;
+    this.renew = renew;
   }
 
-  /** The `data` of the contract's success envelope, the whole body with {full: true}; throws ApiError. */
-  async request(method, path, { query, json, form, headers = {}, full = false } = {}) {
+  /**
+   * The `data` of the contract's success envelope, the whole body with {full: true}; throws ApiError.
+   * `anonymous`: no token is sent (the sign-in calls), and a 401 is only this call's answer.
+   */
+  async request(method, path, { query, json, form, headers = {}, full = false, anonymous = false, retried = false } = {}) {
     const url = new URL(this.base + path);
     for (const [key, value] of Object.entries(query || {})) {
       if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
     }
     const init = { method, headers: { Accept: "application/json", ...headers } };
-    if (this.session.token) init.headers.Authorization = `Bearer ${this.session.token}`;
+    if (this.session.token && !anonymous) init.headers.Authorization = `Bearer ${this.session.token}`;
     if (json !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(json);
@@ -43,7 +57,7 @@ export class Api {
     try {
       response = await fetch(url, init);
     } catch {
-      throw new ApiError(0, "network_error", "The service cannot be reached; check the connection.");
+      throw new ApiError(0, "network_error", t("errors.network_error"));
     }
     let body = null;
     try {
@@ -53,11 +67,16 @@ export class Api {
     }
     if (!response.ok || !body || body.success === false) {
       const error = body?.error || {};
-      if (response.status === 401) this.onUnauthorized?.();
+      if (response.status === 401 && init.headers.Authorization) {
+        if (!retried && this.renew && (await this.renew())) {
+          return this.request(method, path, { query, json, form, headers, full, retried: true });
+        }
+        this.onUnauthorized?.();
+      }
       throw new ApiError(
         response.status,
         error.code || `http_${response.status}`,
-        error.message || body?.message || `The service answered ${response.status}.`,
+        error.message || body?.message || t("api.status", { status: response.status }),
         error.details || [],
       );
     }

@@ -1,4 +1,4 @@
-// The operator console: sign-in, navigation (#/inbox, #/accounts, #/stats), live updates, the views.
+// The operator console: sign-in, navigation (#/inbox, #/accounts, #/stats, #/reviews, #/users), live updates, the views.
 
 import { h, replace } from "./dom.js";
 import { Api, apiBase } from "./api.js";
@@ -8,15 +8,23 @@ import { Chime } from "./sound.js";
 import { InboxView } from "./inbox.js";
 import { AccountsView } from "./accounts.js";
 import { StatsView } from "./stats.js";
+import { ReviewsView } from "./reviews.js";
+import { UsersView } from "./users.js";
+import { SignInView } from "./signin.js";
+import { initI18n, language, setLanguage, t, DICTIONARIES } from "./i18n.js";
 
-const LIVE_LABELS = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", off: "No live updates" };
+const VIEW_TITLES = { inbox: "nav.inbox", accounts: "nav.accounts", stats: "nav.stats", reviews: "nav.reviews", users: "nav.users" };
+const SUPERVISORS = ["admin", "director"]; // they see the users page (only admins change anything there)
 
 class ConsoleApp {
   constructor(root, config) {
     this.root = root;
     this.config = config;
     this.session = new Session();
-    this.api = new Api(apiBase(window.location), this.session, () => this.signOut("Your session has ended; sign in again."));
+    this.api = new Api(apiBase(window.location), this.session, () => this.views && this.signOut(t("app.sessionEnded")), () => this.renew());
+    this.signInView = new SignInView(this);
+    this.renewing = null;
+    this.renewTimer = null;
     this.accounts = new Map();
     this.chime = new Chime();
     this.live = new Live(config.websocketUrl || null, () => this.session.token);
@@ -26,79 +34,173 @@ class ConsoleApp {
     this.live.addEventListener("avito-chat-updated", (event) => this.views?.inbox.upsert(event.detail.chat));
     this.live.addEventListener("avito-new-message", (event) => this.views?.inbox.chatView.newMessage(event.detail));
     this.live.addEventListener("avito-notification", (event) => this.notified(event.detail));
+    this.live.addEventListener("avito-new-review", (event) => this.views?.reviews.newReview(event.detail));
     this.live.addEventListener("resync", () => this.resync());
     window.addEventListener("hashchange", () => this.route());
   }
 
-  start() {
+  async start() {
     const error = this.session.restore(window.location, window.history);
+    this.linkError = Boolean(error);
+    // a stored password sign-in whose access token expired (or is about to) is renewed before the page opens
+    if (this.session.canRefresh && this.session.expired(5000)) await this.renew();
     if (this.session.signedIn) this.enter();
-    else this.renderSignIn(error);
+    else {
+      this.session.signOut();
+      this.renderSignIn(error);
+    }
   }
 
-  // ---------------------------------------------------------------- sign-in
+  // ---------------------------------------------------------------- language
+  /** RU | EN: the chosen language is remembered in this browser; the page is drawn again in it. */
+  languageSwitch() {
+    const choose = (code) => () => {
+      if (code === language()) return;
+      setLanguage(code);
+      if (this.views) this.enter();
+      else this.signInView.redraw();
+    };
+    return h(
+      "span",
+      { class: "language", role: "group", "aria-label": t("app.language"), dataset: { testid: "language", language: language() } },
+      Object.keys(DICTIONARIES).map((code) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: "ghost small",
+            lang: code,
+            title: t(`lang.${code}.name`),
+            "aria-pressed": String(code === language()),
+            dataset: { testid: `language-${code}` },
+            onclick: choose(code),
+          },
+          t(`lang.${code}`),
+        ),
+      ),
+    );
+  }
+
+  // ---------------------------------------------------------------- sign-in, renewal, sign-out
   renderSignIn(message) {
     this.live.stop();
-    const input = h("textarea", { rows: 4, placeholder: "eyJhbGciOiJIUzI1NiIs…", dataset: { testid: "token-input" }, "aria-label": "Token", spellcheck: "false", autocomplete: "off" });
-    const error = h("p", { class: "notice error", hidden: !message, dataset: { testid: "sign-in-error" } }, message || "");
-    const form = h(
-      "form",
-      {
-        class: "sign-in",
-        dataset: { testid: "sign-in" },
-        onsubmit: (event) => {
-          event.preventDefault();
-          try {
-            this.session.signIn(input.value);
-          } catch (failure) {
-            error.hidden = false;
-            error.textContent = failure.message;
-            return;
-          }
-          this.enter();
-        },
-      },
-      h("h1", {}, "Avito Service console"),
-      h("p", { class: "muted" }, "Paste the token (JWT) you were given. It stays in this browser only and is sent with each request to the service."),
-      input,
-      error,
-      h("button", { type: "submit", class: "primary", dataset: { testid: "sign-in-submit" } }, "Sign in"),
-    );
-    replace(this.root, h("main", { class: "center" }, form));
-    input.focus();
+    clearTimeout(this.renewTimer);
+    this.signInView.render(message, { tokenOpen: this.linkError }); // a bad #token= link: its form is open
+    this.linkError = false;
   }
 
-  signOut(message) {
-    this.session.signOut();
+  /** The answer of /auth/login or /auth/new-password: tokens and the user. */
+  signedIn(answer) {
+    try {
+      this.session.signedInWith(answer);
+    } catch (failure) {
+      this.signInView.render(failure.message);
+      return;
+    }
+    this.enter();
+  }
+
+  /**
+   * A new access token from the refresh token, shortly before the old one expires (and when a call is refused
+   * with 401). Concurrent callers share one request. Resolves to whether the session was renewed.
+   */
+  renew() {
+    if (!this.session.canRefresh) return Promise.resolve(false);
+    if (!this.renewing) {
+      const refreshToken = this.session.refreshToken;
+      this.renewing = this.api
+        .request("POST", "/auth/refresh", { json: { refreshToken }, anonymous: true })
+        .then((answer) => {
+          if (this.session.refreshToken !== refreshToken) return false; // signed out meanwhile
+          this.session.refreshed(answer);
+          this.scheduleRenewal();
+          return true;
+        })
+        .catch(() => false)
+        .finally(() => {
+          this.renewing = null;
+        });
+    }
+    return this.renewing;
+  }
+
+  /** Renews the access token a minute before it expires (half its lifetime when that is shorter). */
+  scheduleRenewal() {
+    clearTimeout(this.renewTimer);
+    const expiresAt = this.session.expiresAt;
+    if (!this.session.canRefresh || expiresAt === null) return;
+    const issuedAt = typeof this.session.claims?.iat === "number" ? this.session.claims.iat * 1000 : Date.now();
+    const margin = Math.min(60_000, Math.max(0, expiresAt - issuedAt) / 2);
+    this.renewTimer = setTimeout(async () => {
+      if (this.views && !(await this.renew())) this.signOut(t("app.sessionEnded"));
+    }, Math.max(1000, expiresAt - margin - Date.now()));
+  }
+
+  /** Signs out here, and at the service too for a password sign-in (its refresh tokens are revoked). */
+  async signOut(message) {
+    const wasPassword = this.session.canRefresh && this.session.signedIn;
     this.views = null;
+    clearTimeout(this.renewTimer);
+    this.live.stop();
+    if (wasPassword && !message) {
+      try {
+        await this.api.request("POST", "/auth/logout", { anonymous: false, retried: true });
+      } catch {
+        // the session ends here anyway; an unreachable service forgets the tokens when they expire
+      }
+    }
+    this.session.signOut();
     this.accounts.clear();
     this.setUnreadTotal(0);
     this.renderSignIn(message);
   }
 
+  /** The signed-in user from GET /me (name, role, assigned accounts); the shell is drawn again if the role differs. */
+  async loadMe() {
+    let me;
+    try {
+      me = await this.api.get("/me");
+    } catch {
+      return; // a service without /me, or a network failure: the token's own claims stand
+    }
+    if (!this.views || !me) return;
+    const role = this.session.role;
+    this.session.setUser({ ...(this.session.user || {}), ...me });
+    if (this.session.role !== role) this.enter();
+    else this.renderWho();
+  }
+
   // ---------------------------------------------------------------- the signed-in shell
   enter() {
+    const filters = this.views?.inbox.filters; // drawn again in another language: the inbox keeps its filters
     const nav = (id, hash, label) => h("a", { href: hash, dataset: { testid: id, view: hash.slice(2) } }, label);
     this.liveBadge = h("span", { class: "live-state", dataset: { testid: "live-state" } });
     this.muteButton = h("button", { type: "button", class: "ghost small", dataset: { testid: "mute" }, onclick: () => this.toggleMute() });
-    this.navLinks = [nav("nav-inbox", "#/inbox", "Inbox"), nav("nav-accounts", "#/accounts", "Accounts"), nav("nav-stats", "#/stats", "Statistics")];
+    const supervisor = SUPERVISORS.includes(this.session.role);
+    this.navLinks = [nav("nav-inbox", "#/inbox", t("nav.inbox")), nav("nav-accounts", "#/accounts", t("nav.accounts")), nav("nav-stats", "#/stats", t("nav.stats")), nav("nav-reviews", "#/reviews", t("nav.reviews"))];
+    if (supervisor) this.navLinks.push(nav("nav-users", "#/users", t("nav.users")));
     this.main = h("main", { class: "content" });
     replace(
       this.root,
       h(
         "header",
         { class: "topbar" },
-        h("span", { class: "brand" }, "Avito console"),
+        h("span", { class: "brand" }, t("app.name")),
         h("nav", {}, this.navLinks),
         h("span", { class: "spacer" }),
         this.liveBadge,
         this.muteButton,
-        h("span", { class: "who", dataset: { testid: "who", role: this.session.role } }, `${this.session.claims.sub || "signed in"} · ${this.session.role}`),
-        h("button", { type: "button", class: "ghost small", dataset: { testid: "sign-out" }, onclick: () => this.signOut() }, "Sign out"),
+        this.languageSwitch(),
+        this.who = h("span", { class: "who", dataset: { testid: "who" } }),
+        h("button", { type: "button", class: "ghost small", dataset: { testid: "sign-out" }, onclick: () => this.signOut() }, t("app.signOut")),
       ),
       this.main,
     );
-    this.views = { inbox: new InboxView(this), accounts: new AccountsView(this), stats: new StatsView(this) };
+    this.views = { inbox: new InboxView(this, filters), accounts: new AccountsView(this), stats: new StatsView(this), reviews: new ReviewsView(this) };
+    if (supervisor) this.views.users = new UsersView(this);
+    this.renderWho();
+    this.scheduleRenewal();
+    if (!filters) this.loadMe(); // once per sign-in, not on a change of language
     this.renderLiveState();
     this.renderMute();
     this.live.start();
@@ -107,7 +209,7 @@ class ConsoleApp {
         this.views?.inbox.renderAccountFilter();
         this.views?.inbox.render();
       })
-      .catch((error) => this.views?.inbox && (this.views.inbox.status.textContent = `Accounts could not be loaded: ${error.message}`));
+      .catch((error) => this.views?.inbox && (this.views.inbox.status.textContent = t("app.accountsFailed", { error: error.message })));
     this.views.inbox.load();
     this.route();
   }
@@ -131,7 +233,7 @@ class ConsoleApp {
     for (const link of this.navLinks) link.classList.toggle("active", link.dataset.view === name);
     const target = this.views[name];
     if (this.main.firstChild !== target.element) replace(this.main, target.element);
-    this.titleBase = `${{ inbox: "Inbox", accounts: "Accounts", stats: "Statistics" }[name]} · Avito console`;
+    this.titleBase = t("app.pageTitle", { view: t(VIEW_TITLES[name]), app: t("app.name") });
     this.setUnreadTotal(this.unreadTotal);
     target.show(...rest)?.catch?.((error) => console.error(error));
   }
@@ -141,10 +243,16 @@ class ConsoleApp {
     else window.location.hash = hash;
   }
 
+  renderWho() {
+    if (!this.who) return;
+    this.who.dataset.role = this.session.role;
+    this.who.textContent = `${this.session.displayName || t("app.signedIn")} · ${roleName(this.session.role)}`;
+  }
+
   // ---------------------------------------------------------------- live
   renderLiveState() {
     if (!this.liveBadge) return;
-    this.liveBadge.textContent = LIVE_LABELS[this.live.state] || this.live.state;
+    this.liveBadge.textContent = t(`live.${this.live.state}`);
     this.liveBadge.dataset.state = this.live.state;
   }
 
@@ -164,7 +272,7 @@ class ConsoleApp {
   }
 
   renderMute() {
-    this.muteButton.textContent = this.chime.muted ? "Sound off" : "Sound on";
+    this.muteButton.textContent = this.chime.muted ? t("sound.off") : t("sound.on");
     this.muteButton.dataset.muted = String(this.chime.muted);
     this.muteButton.dataset.chimes = String(this.chime.played);
     this.muteButton.setAttribute("aria-pressed", String(this.chime.muted));
@@ -172,7 +280,7 @@ class ConsoleApp {
 
   setUnreadTotal(total) {
     this.unreadTotal = total;
-    document.title = `${total ? `(${total}) ` : ""}${this.titleBase || "Avito console"}`;
+    document.title = `${total ? `(${total}) ` : ""}${this.titleBase || t("app.name")}`;
   }
 }
 
@@ -186,4 +294,10 @@ async function loadConfig() {
   return { websocketUrl: null };
 }
 
+/** A role's name in the language ("оператор"); a role the console does not know is shown as it is. */
+function roleName(role) {
+  return ["admin", "director", "operator"].includes(role) ? t(`role.${role}`) : role;
+}
+
+initI18n();
 loadConfig().then((config) => new ConsoleApp(document.getElementById("app"), config).start());

@@ -15,9 +15,10 @@ export function niceMax(value) {
 
 /**
  * @param days ["2026-11-01", ...] in order
- * @param series [{name, className, values: [number|null per day]}]
+ * @param series [{name, label, className, values: [number|null per day]}]
+ * @param dayLabel a day's label on the x axis and in the points' tooltips (the language's short date)
  */
-export function lineChart(days, series, { testid = "stats-chart", title = "" } = {}) {
+export function lineChart(days, series, { testid = "stats-chart", title = "", dayLabel = (day) => day.slice(5) } = {}) {
   const plotWidth = WIDTH - PAD.left - PAD.right;
   const plotHeight = HEIGHT - PAD.top - PAD.bottom;
   const top = niceMax(Math.max(0, ...series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)))));
@@ -42,7 +43,7 @@ export function lineChart(days, series, { testid = "stats-chart", title = "" } =
   const labelEvery = Math.max(1, Math.ceil(days.length / 8));
   days.forEach((day, index) => {
     if (index % labelEvery === 0 || index === days.length - 1) {
-      chart.append(svg("text", { x: x(index), y: HEIGHT - 10, class: "axis", "text-anchor": "middle" }, day.slice(5)));
+      chart.append(svg("text", { x: x(index), y: HEIGHT - 10, class: "axis", "text-anchor": "middle" }, dayLabel(day)));
     }
   });
   for (const line of series) {
@@ -55,7 +56,7 @@ export function lineChart(days, series, { testid = "stats-chart", title = "" } =
         svg(
           "circle",
           { cx: px, cy: py, r: 3.5, class: `point ${line.className}`, dataset: { testid: "chart-point", series: line.name, day, value } },
-          svg("title", {}, `${day}: ${value} ${line.name}`),
+          svg("title", {}, `${dayLabel(day)}: ${value} ${line.label || line.name}`),
         ),
       );
     }

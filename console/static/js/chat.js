@@ -4,15 +4,11 @@
 import { h, replace, safeUrl } from "./dom.js";
 import { enc, idempotencyKey } from "./api.js";
 import { messageElement } from "./messages.js";
+import { t } from "./i18n.js";
 
 const MAX_TEXT = 1000;
 const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
-const BLACKLIST_REASONS = [
-  ["spam", "Spam"],
-  ["fraud", "Fraud"],
-  ["insults", "Insults"],
-  ["other", "Other"],
-];
+const BLACKLIST_REASONS = ["spam", "fraud", "insults", "other"];
 
 function byTime(a, b) {
   return (a.createdAt || "").localeCompare(b.createdAt || "") || String(a.id).localeCompare(String(b.id));
@@ -31,14 +27,14 @@ export class ChatView {
     this.header = h("header", { class: "chat-header" });
     this.list = h("ol", { class: "messages", dataset: { testid: "messages" }, "aria-live": "polite" });
     this.notice = h("div", { class: "notice", hidden: true, dataset: { testid: "chat-notice" } });
-    this.emptyNote = h("li", { class: "muted empty" }, "No messages yet.");
+    this.emptyNote = h("li", { class: "muted empty" }, t("chat.empty"));
     this.rendered = new Map();
     this.input = h("textarea", {
       rows: 2,
       maxlength: MAX_TEXT,
-      placeholder: "Write a message… (Enter sends, Shift+Enter for a new line; paste an image to send it)",
+      placeholder: t("chat.placeholder"),
       dataset: { testid: "composer-input" },
-      "aria-label": "Message",
+      "aria-label": t("chat.message"),
       onkeydown: (event) => {
         if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
           event.preventDefault();
@@ -60,7 +56,7 @@ export class ChatView {
         this.file.value = "";
       },
     });
-    this.sendButton = h("button", { type: "submit", class: "primary", dataset: { testid: "send" } }, "Send");
+    this.sendButton = h("button", { type: "submit", class: "primary", dataset: { testid: "send" } }, t("chat.send"));
     this.composer = h(
       "form",
       {
@@ -71,12 +67,12 @@ export class ChatView {
           this.sendText();
         },
       },
-      h("button", { type: "button", class: "ghost", title: "Send an image", dataset: { testid: "attach" }, onclick: () => this.file.click() }, "Image"),
+      h("button", { type: "button", class: "ghost", title: t("chat.attachTitle"), dataset: { testid: "attach" }, onclick: () => this.file.click() }, t("chat.attach")),
       this.file,
       this.input,
       h("div", { class: "composer-side" }, this.sendButton, this.counter),
     );
-    this.placeholder = h("div", { class: "placeholder muted" }, "Choose a chat on the left.");
+    this.placeholder = h("div", { class: "placeholder muted" }, t("chat.choose"));
     this.body = h("div", { class: "chat-body", hidden: true }, this.header, this.notice, this.list, this.composer);
     this.element = h("section", { class: "chat-pane", dataset: { testid: "chat" } }, this.placeholder, this.body);
   }
@@ -125,7 +121,7 @@ export class ChatView {
       this.merge(stored);
       this.markRead();
     } catch (error) {
-      if (generation === this.generation) this.say(`This chat could not be loaded: ${error.message}`, "error");
+      if (generation === this.generation) this.say(t("chat.loadFailed", { error: error.message }), "error");
     }
     this.input.focus();
     // What Avito has that storage may not have yet (a missed webhook); stored as a side effect.
@@ -153,16 +149,16 @@ export class ChatView {
       h(
         "div",
         { class: "chat-title" },
-        h("h2", { dataset: { testid: "chat-client-name" } }, chat.clientName || "Avito user"),
+        h("h2", { dataset: { testid: "chat-client-name" } }, chat.clientName || t("chat.avitoUser")),
         h(
           "div",
           { class: "muted small" },
-          itemUrl ? h("a", { href: itemUrl, target: "_blank", rel: "noopener noreferrer" }, chat.itemTitle || "Item") : chat.itemTitle || "",
+          itemUrl ? h("a", { href: itemUrl, target: "_blank", rel: "noopener noreferrer" }, chat.itemTitle || t("chat.item")) : chat.itemTitle || "",
           account ? ` · ${account.name}` : "",
         ),
       ),
       chat.clientUserId
-        ? h("button", { type: "button", class: "ghost danger", dataset: { testid: "blacklist" }, onclick: () => this.askBlacklist() }, "Block user")
+        ? h("button", { type: "button", class: "ghost danger", dataset: { testid: "blacklist" }, onclick: () => this.askBlacklist() }, t("chat.block"))
         : null,
     );
   }
@@ -218,7 +214,7 @@ export class ChatView {
       await this.app.api.post(`${this.base}/messages/${enc(last.id)}/read`);
       this.inbox.markedRead(accountId, chatId);
     } catch (error) {
-      this.say(`Could not mark the chat read: ${error.message}`, "error");
+      this.say(t("chat.markReadFailed", { error: error.message }), "error");
     } finally {
       this.readPending = false;
     }
@@ -228,7 +224,7 @@ export class ChatView {
     const text = this.input.value.trim();
     if (!text) return;
     if (text.length > MAX_TEXT) {
-      this.say(`A message can have at most ${MAX_TEXT} characters.`, "error");
+      this.say(t("chat.tooLong", { count: MAX_TEXT }), "error");
       return;
     }
     this.sendButton.disabled = true;
@@ -243,7 +239,7 @@ export class ChatView {
       }
       this.inbox.sent(message);
     } catch (error) {
-      this.say(`Not sent: ${error.message}`, "error");
+      this.say(t("chat.notSent", { error: error.message }), "error");
     } finally {
       this.sendButton.disabled = false;
       this.input.focus();
@@ -260,12 +256,12 @@ export class ChatView {
 
   async sendImage(file) {
     if (file.size > MAX_IMAGE_BYTES) {
-      this.say("That image is larger than 5 MB; Avito does not take it.", "error");
+      this.say(t("chat.imageTooLarge"), "error");
       return;
     }
     const form = new FormData();
     form.append("file", file, file.name || "image");
-    this.say("Sending the image…");
+    this.say(t("chat.sendingImage"));
     const open = this.open;
     try {
       const message = await this.app.api.request("POST", `${this.base}/images`, { form, headers: { "Idempotency-Key": idempotencyKey() } });
@@ -275,7 +271,7 @@ export class ChatView {
       }
       this.inbox.sent(message);
     } catch (error) {
-      this.say(`The image was not sent: ${error.message}`, "error");
+      this.say(t("chat.imageNotSent", { error: error.message }), "error");
     }
   }
 
@@ -290,10 +286,10 @@ export class ChatView {
     const confirm = h(
       "span",
       { class: "confirm" },
-      " Delete for both sides? ",
-      h("button", { type: "button", class: "link danger small", dataset: { testid: "confirm-delete" }, onclick: () => this.remove(message) }, "Yes"),
+      ` ${t("chat.confirmDelete")} `,
+      h("button", { type: "button", class: "link danger small", dataset: { testid: "confirm-delete" }, onclick: () => this.remove(message) }, t("common.yes")),
       " ",
-      h("button", { type: "button", class: "link small", onclick: () => confirm.remove() }, "No"),
+      h("button", { type: "button", class: "link small", onclick: () => confirm.remove() }, t("common.no")),
     );
     row.append(confirm);
   }
@@ -304,14 +300,14 @@ export class ChatView {
       const updated = answer && answer.id === message.id && answer.type ? answer : { ...message, type: "deleted", text: null, content: {} };
       this.merge([updated]);
     } catch (error) {
-      this.say(`Not deleted: ${error.message}`, "error");
+      this.say(t("chat.notDeleted", { error: error.message }), "error");
       this.renderMessages();
     }
   }
 
   askBlacklist() {
     const chat = this.chat || {};
-    const reason = h("select", { dataset: { testid: "blacklist-reason" } }, BLACKLIST_REASONS.map(([value, label]) => h("option", { value }, label)));
+    const reason = h("select", { dataset: { testid: "blacklist-reason" } }, BLACKLIST_REASONS.map((value) => h("option", { value }, t(`reason.${value}`))));
     const dialog = h(
       "dialog",
       { class: "dialog", dataset: { testid: "blacklist-dialog" } },
@@ -326,14 +322,14 @@ export class ChatView {
             await this.blacklist(chat, reason.value);
           },
         },
-        h("h3", {}, `Block ${chat.clientName || "this user"}?`),
-        h("p", { class: "muted" }, "They will not be able to write to this account on Avito."),
-        h("label", {}, "Reason ", reason),
+        h("h3", {}, chat.clientName ? t("chat.blockTitle", { name: chat.clientName }) : t("chat.blockThisUser")),
+        h("p", { class: "muted" }, t("chat.blockExplain")),
+        h("label", {}, t("chat.reason"), " ", reason),
         h(
           "div",
           { class: "dialog-buttons" },
-          h("button", { type: "button", class: "ghost", onclick: () => { dialog.close(); dialog.remove(); } }, "Cancel"),
-          h("button", { type: "submit", class: "primary danger", dataset: { testid: "blacklist-confirm" } }, "Block"),
+          h("button", { type: "button", class: "ghost", onclick: () => { dialog.close(); dialog.remove(); } }, t("common.cancel")),
+          h("button", { type: "submit", class: "primary danger", dataset: { testid: "blacklist-confirm" } }, t("chat.blockConfirm")),
         ),
       ),
     );
@@ -346,9 +342,9 @@ export class ChatView {
     if (chat.itemId) body.itemId = String(chat.itemId);
     try {
       await this.app.api.post(`/messenger/accounts/${enc(this.open.accountId)}/blacklist`, body);
-      this.say(`${chat.clientName || "The user"} is blocked for this account.`, "success");
+      this.say(chat.clientName ? t("chat.blocked", { name: chat.clientName }) : t("chat.blockedUser"), "success");
     } catch (error) {
-      this.say(`Not blocked: ${error.message}`, "error");
+      this.say(t("chat.notBlocked", { error: error.message }), "error");
     }
   }
 }

@@ -62,25 +62,5 @@ export function safeUrl(value) {
   }
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dateFormat = new Intl.DateTimeFormat(undefined, { day: "2-digit", month: "short" });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-
-/** "14:05" today, "3 Dec" otherwise; "" for a missing or bad time. */
-export function shortTime(iso) {
-  const date = iso ? new Date(iso) : null;
-  if (!date || Number.isNaN(date.getTime())) return "";
-  const now = new Date();
-  return date.toDateString() === now.toDateString() ? timeFormat.format(date) : dateFormat.format(date);
-}
-
-export function fullTime(iso) {
-  const date = iso ? new Date(iso) : null;
-  return date && !Number.isNaN(date.getTime()) ? fullFormat.format(date) : "";
-}
-
-/** Kopecks -> "1 234,56 ₽" (null -> "—"). */
-export function roubles(kopecks) {
-  if (kopecks === null || kopecks === undefined) return "—";
-  return new Intl.NumberFormat(undefined, { style: "currency", currency: "RUB" }).format(kopecks / 100);
-}
+// Dates, times and money are formatted for the chosen language in the user's time zone: see i18n.js.
+export { shortTime, fullTime, roubles } from "./i18n.js";

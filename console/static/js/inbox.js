@@ -1,7 +1,8 @@
 // The inbox: every account's stored chats in one list, newest activity first, with unread badges,
 // filters by account and unread, kept current by the live updates; the open chat on the right.
 
-import { h, replace, shortTime } from "./dom.js";
+import { h, replace } from "./dom.js";
+import { fullTime, shortTime, t } from "./i18n.js";
 import { preview } from "./messages.js";
 import { ChatView } from "./chat.js";
 
@@ -12,24 +13,26 @@ export function activityOf(chat) {
 }
 
 export class InboxView {
-  constructor(app) {
+  constructor(app, filters = { accountId: "", unreadOnly: false }) {
     this.app = app;
     this.chats = new Map();
     this.nextCursor = null;
-    this.filters = { accountId: "", unreadOnly: false };
+    this.filters = { ...filters };
     this.open = null; // {accountId, chatId}
     this.loading = false;
-    this.list = h("ul", { class: "chat-list", dataset: { testid: "inbox" }, "aria-label": "Chats" });
-    this.more = h("button", { type: "button", class: "ghost wide", hidden: true, onclick: () => this.load(true) }, "Load more chats");
+    this.list = h("ul", { class: "chat-list", dataset: { testid: "inbox" }, "aria-label": t("inbox.chats") });
+    this.more = h("button", { type: "button", class: "ghost wide", hidden: true, onclick: () => this.load(true) }, t("inbox.loadMore"));
     this.status = h("div", { class: "muted small list-status", dataset: { testid: "inbox-status" } });
-    this.empty = h("div", { class: "muted small list-status", hidden: true }, "No chats match.");
+    this.empty = h("div", { class: "muted small list-status", hidden: true }, t("inbox.noMatch"));
+    this.summary = h("div", { class: "muted small list-summary", dataset: { testid: "inbox-summary" } });
     this.accountFilter = h("select", {
       dataset: { testid: "filter-account" },
-      "aria-label": "Account",
+      "aria-label": t("inbox.account"),
       onchange: () => this.setFilters({ accountId: this.accountFilter.value }),
     });
     this.unreadFilter = h("input", {
       type: "checkbox",
+      checked: this.filters.unreadOnly,
       dataset: { testid: "filter-unread" },
       onchange: () => this.setFilters({ unreadOnly: this.unreadFilter.checked }),
     });
@@ -40,7 +43,8 @@ export class InboxView {
       h(
         "aside",
         { class: "inbox-pane" },
-        h("div", { class: "filters" }, this.accountFilter, h("label", { class: "check" }, this.unreadFilter, " Unread only")),
+        h("div", { class: "filters" }, this.accountFilter, h("label", { class: "check" }, this.unreadFilter, " ", t("inbox.unreadOnly"))),
+        this.summary,
         this.status,
         this.empty,
         this.list,
@@ -54,7 +58,7 @@ export class InboxView {
     const current = this.filters.accountId;
     replace(
       this.accountFilter,
-      h("option", { value: "" }, "All accounts"),
+      h("option", { value: "" }, t("inbox.allAccounts")),
       [...this.app.accounts.values()].map((account) => h("option", { value: account.id, selected: account.id === current }, account.name || account.id)),
     );
     this.accountFilter.value = current;
@@ -75,7 +79,7 @@ export class InboxView {
   async load(more = false) {
     if (this.loading) return;
     this.loading = true;
-    this.status.textContent = "Loading chats…";
+    this.status.textContent = t("inbox.loading");
     try {
       const { items, nextCursor } = await this.app.api.page("/chats", {
         limit: 50,
@@ -88,7 +92,7 @@ export class InboxView {
       this.nextCursor = nextCursor;
       this.status.textContent = "";
     } catch (error) {
-      this.status.textContent = `Chats could not be loaded: ${error.message}`;
+      this.status.textContent = t("inbox.loadFailed", { error: error.message });
     } finally {
       this.loading = false;
       this.render();
@@ -102,6 +106,12 @@ export class InboxView {
     this.empty.hidden = chats.length > 0 || this.loading;
     this.more.hidden = !this.nextCursor;
     const unread = [...this.chats.values()].reduce((sum, chat) => sum + (chat.unreadCount || 0), 0);
+    const listedUnread = chats.reduce((sum, chat) => sum + (chat.unreadCount || 0), 0);
+    this.summary.textContent = `${t(this.nextCursor ? "inbox.chatCountMore" : "inbox.chatCount", { count: chats.length })} · ${
+      listedUnread ? t("inbox.unreadCount", { count: listedUnread }) : t("inbox.allRead")
+    }`;
+    this.summary.dataset.chats = String(chats.length);
+    this.summary.dataset.unread = String(listedUnread);
     this.app.setUnreadTotal(unread);
   }
 
@@ -109,7 +119,7 @@ export class InboxView {
     const account = this.app.accounts.get(chat.accountId);
     const isOpen = this.open && this.open.accountId === chat.accountId && this.open.chatId === chat.id;
     const href = `#/inbox/${encodeURIComponent(chat.accountId)}/${encodeURIComponent(chat.id)}`;
-    const name = chat.clientName || "Avito user";
+    const name = chat.clientName || t("chat.avitoUser");
     return h(
       "li",
       { class: `chat-item${isOpen ? " open" : ""}${chat.unreadCount > 0 ? " unread" : ""}`, dataset: { testid: "chat-item", chatId: chat.id, accountId: chat.accountId } },
@@ -120,13 +130,13 @@ export class InboxView {
         h(
           "span",
           { class: "chat-main" },
-          h("span", { class: "row" }, h("strong", { class: "client", dataset: { testid: "chat-client" } }, name), h("time", { datetime: activityOf(chat) }, shortTime(activityOf(chat)))),
+          h("span", { class: "row" }, h("strong", { class: "client", dataset: { testid: "chat-client" } }, name), h("time", { datetime: activityOf(chat), title: fullTime(activityOf(chat)) }, shortTime(activityOf(chat)))),
           h("span", { class: "row" }, h("span", { class: "item-title" }, chat.itemTitle || ""), h("span", { class: "account-tag", dataset: { testid: "chat-account" } }, account?.name || "")),
           h(
             "span",
             { class: "row" },
             h("span", { class: "preview", dataset: { testid: "chat-preview" } }, preview(chat.lastMessage)),
-            chat.unreadCount > 0 ? h("span", { class: "badge", dataset: { testid: "unread-badge" }, title: "Unread messages" }, String(chat.unreadCount)) : null,
+            chat.unreadCount > 0 ? h("span", { class: "badge", dataset: { testid: "unread-badge" }, title: t("inbox.unreadCount", { count: chat.unreadCount }) }, String(chat.unreadCount)) : null,
           ),
         ),
       ),
@@ -165,7 +175,7 @@ export class InboxView {
       const fresh = await this.app.api.get(`/messenger/accounts/${encodeURIComponent(chat.accountId)}/chats/${encodeURIComponent(chat.id)}`);
       if (fresh?.id === chat.id) this.upsert({ ...this.chats.get(key), ...fresh });
     } catch {
-      // the chat shows as "Avito user" until Avito tells more
+      // the chat shows as "Avito user" (in the language) until Avito tells more
     }
   }
 

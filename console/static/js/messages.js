@@ -1,7 +1,8 @@
 // One message as the operator sees it, from the contract's message (Avito's `content` object unchanged):
 // text, image (content.image.sizes), link, item, location, call, voice (content.voice.voice_id), deleted.
 
-import { h, safeUrl, shortTime, fullTime } from "./dom.js";
+import { h, safeUrl } from "./dom.js";
+import { fullTime, has, shortTime, t } from "./i18n.js";
 
 const DELETABLE_FOR_MS = 60 * 60 * 1000; // Avito lets the sender delete a message within an hour
 
@@ -21,22 +22,12 @@ export function canDelete(message, now = Date.now()) {
   return Number.isFinite(sent) && now - sent < DELETABLE_FOR_MS;
 }
 
-/** A one-line summary for the inbox ("Photo", "Voice message", the text...). */
+/** A one-line summary for the inbox ("Фото", "Голосовое сообщение", the text...). */
 export function preview(last) {
   if (!last) return "";
-  const labels = {
-    image: "Photo",
-    voice: "Voice message",
-    item: "Item",
-    location: "Location",
-    call: "Call",
-    deleted: "Message deleted",
-    link: "Link",
-    file: "File",
-    video: "Video",
-  };
-  const text = last.text || labels[last.type] || last.type || "";
-  return last.direction === "out" ? `You: ${text}` : text;
+  const label = last.type && has(`message.type.${last.type}`) ? t(`message.type.${last.type}`) : last.type;
+  const text = last.text || label || "";
+  return last.direction === "out" ? t("message.you", { text }) : text;
 }
 
 function link(url, text, testid) {
@@ -49,11 +40,11 @@ function imageBody(content) {
   const sizes = content?.image?.sizes;
   const src = imageSize(sizes, 320);
   const full = imageSize(sizes, 4000);
-  if (!src) return h("span", { class: "muted" }, "Photo (no preview)");
+  if (!src) return h("span", { class: "muted" }, t("message.photoNoPreview"));
   return h(
     "a",
     { href: full, target: "_blank", rel: "noopener noreferrer" },
-    h("img", { class: "photo", src, alt: "Photo", loading: "lazy", dataset: { testid: "message-image" } }),
+    h("img", { class: "photo", src, alt: t("message.photo"), loading: "lazy", dataset: { testid: "message-image" } }),
   );
 }
 
@@ -64,7 +55,7 @@ function itemBody(content) {
     "div",
     { class: "card", dataset: { testid: "message-item" } },
     picture ? h("img", { class: "thumb", src: picture, alt: "", loading: "lazy" }) : null,
-    h("div", {}, link(item.item_url, item.title || "Item", "item-link"), item.price_string ? h("div", { class: "muted" }, item.price_string) : null),
+    h("div", {}, link(item.item_url, item.title || t("message.type.item"), "item-link"), item.price_string ? h("div", { class: "muted" }, item.price_string) : null),
   );
 }
 
@@ -72,7 +63,7 @@ function locationBody(content) {
   const place = content?.location || {};
   const lat = Number(place.lat);
   const lon = Number(place.lon);
-  const label = place.title || place.text || "Location";
+  const label = place.title || place.text || t("message.type.location");
   const map = Number.isFinite(lat) && Number.isFinite(lon)
     ? `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=16/${lat}/${lon}`
     : null;
@@ -98,7 +89,7 @@ function linkBody(message) {
 
 function voiceBody(message, actions) {
   const voiceId = message.content?.voice?.voice_id;
-  if (!voiceId) return h("span", { class: "muted" }, "Voice message");
+  if (!voiceId) return h("span", { class: "muted" }, t("message.type.voice"));
   const audio = h("audio", { controls: true, preload: "none", hidden: true, dataset: { testid: "voice-audio" } });
   const status = h("span", { class: "muted small" });
   const button = h(
@@ -110,15 +101,15 @@ function voiceBody(message, actions) {
       onclick: async () => {
         // Avito's voice links expire within an hour: ask for a fresh one on every play.
         button.disabled = true;
-        status.textContent = "loading…";
+        status.textContent = t("message.voiceLoading");
         try {
           const url = safeUrl(await actions.voiceUrl(message, voiceId));
-          if (!url) throw new Error("Avito gave no link for this voice message.");
+          if (!url) throw new Error(t("message.voiceNoLink"));
           audio.src = url;
           audio.hidden = false;
           status.textContent = "";
           await audio.play().catch(() => {
-            status.textContent = "press play on the player";
+            status.textContent = t("message.voicePressPlay");
           });
         } catch (error) {
           status.textContent = error.message;
@@ -127,7 +118,7 @@ function voiceBody(message, actions) {
         }
       },
     },
-    "Play voice message",
+    t("message.voicePlay"),
   );
   return h("div", { class: "voice" }, button, status, audio);
 }
@@ -146,12 +137,12 @@ function bodyOf(message, actions) {
     case "link":
       return linkBody(message);
     case "call":
-      return h("span", { class: "muted" }, content.call?.status === "missed" ? "Missed call" : "Call");
+      return h("span", { class: "muted" }, content.call?.status === "missed" ? t("message.missedCall") : t("message.type.call"));
     case "deleted":
-      return h("span", { class: "muted deleted" }, "Message deleted");
+      return h("span", { class: "muted deleted" }, t("message.type.deleted"));
     default:
       if (message.text) return h("span", { class: "text" }, message.text);
-      return h("span", { class: "muted" }, `Unsupported message (${message.type})`);
+      return h("span", { class: "muted" }, t("message.unsupported", { type: message.type }));
   }
 }
 
@@ -164,11 +155,11 @@ export function messageElement(message, actions) {
         {
           type: "button",
           class: "link danger small",
-          title: "Delete this message for both sides (possible within an hour of sending)",
+          title: t("message.deleteTitle"),
           dataset: { testid: "delete-message" },
           onclick: () => actions.remove(message),
         },
-        "Delete",
+        t("message.delete"),
       )
     : null;
   return h(
@@ -182,7 +173,7 @@ export function messageElement(message, actions) {
       "div",
       { class: "meta" },
       h("time", { datetime: message.createdAt, title: fullTime(message.createdAt) }, shortTime(message.createdAt)),
-      own && message.isRead ? h("span", { title: "Read" }, " ✓✓") : null,
+      own && message.isRead ? h("span", { title: t("message.read") }, " ✓✓") : null,
       remove,
     ),
   );

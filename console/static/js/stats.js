@@ -4,11 +4,17 @@
 import { h, replace } from "./dom.js";
 import { enc } from "./api.js";
 import { lineChart } from "./chart.js";
+import { calendarDay, dayKey, number, t } from "./i18n.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 function isoDay(date) {
   return date.toISOString().slice(0, 10);
+}
+
+/** A figure for the table ("1 234"), "—" when there is none. */
+function figure(value) {
+  return value === null || value === undefined ? "—" : number(value);
 }
 
 /** Every day from `first` to `last` (YYYY-MM-DD, inclusive). */
@@ -24,19 +30,19 @@ export class StatsView {
   constructor(app) {
     this.app = app;
     this.accountId = "";
-    const today = new Date();
-    this.account = h("select", { dataset: { testid: "stats-account" }, "aria-label": "Account", onchange: () => this.app.navigate(`#/stats/${enc(this.account.value)}`) });
-    this.from = h("input", { type: "date", value: isoDay(new Date(today.getTime() - 29 * DAY_MS)), dataset: { testid: "stats-from" }, onchange: () => this.load() });
-    this.to = h("input", { type: "date", value: isoDay(today), dataset: { testid: "stats-to" }, onchange: () => this.load() });
+    const today = dayKey(); // the snapshots' days are Moscow days; the default range ends today in the user's zone
+    this.account = h("select", { dataset: { testid: "stats-account" }, "aria-label": t("stats.account"), onchange: () => this.app.navigate(`#/stats/${enc(this.account.value)}`) });
+    this.from = h("input", { type: "date", value: isoDay(new Date(Date.parse(`${today}T00:00:00Z`) - 29 * DAY_MS)), dataset: { testid: "stats-from" }, onchange: () => this.load() });
+    this.to = h("input", { type: "date", value: today, dataset: { testid: "stats-to" }, onchange: () => this.load() });
     this.chart = h("div", { class: "chart-wrap" });
     this.table = h("div", { class: "table-wrap" });
     this.notice = h("div", { class: "notice", hidden: true, dataset: { testid: "stats-notice" } });
     this.element = h(
       "section",
       { class: "page" },
-      h("div", { class: "page-head" }, h("h1", {}, "Statistics"), h("div", { class: "toolbar" }, this.account, h("label", {}, "From ", this.from), h("label", {}, "To ", this.to))),
+      h("div", { class: "page-head" }, h("h1", {}, t("stats.title")), h("div", { class: "toolbar" }, this.account, h("label", {}, t("stats.from"), " ", this.from), h("label", {}, t("stats.to"), " ", this.to))),
       this.notice,
-      h("div", { class: "legend" }, h("span", { class: "key views" }, "Views"), h("span", { class: "key contacts" }, "Contacts")),
+      h("div", { class: "legend" }, h("span", { class: "key views" }, t("stats.views")), h("span", { class: "key contacts" }, t("stats.contacts"))),
       this.chart,
       this.table,
     );
@@ -59,7 +65,7 @@ export class StatsView {
 
   async load() {
     if (!this.accountId) {
-      this.say("No accounts yet.");
+      this.say(t("stats.noAccounts"));
       replace(this.chart);
       replace(this.table);
       return;
@@ -68,29 +74,29 @@ export class StatsView {
     try {
       snapshots = await this.app.api.all(`/accounts/${enc(this.accountId)}/stats/history`, { from: this.from.value, to: this.to.value });
     } catch (error) {
-      this.say(`Statistics could not be loaded: ${error.message}`, "error");
+      this.say(t("stats.loadFailed", { error: error.message }), "error");
       return;
     }
     const byDay = new Map(snapshots.map((snapshot) => [snapshot.date, snapshot]));
     const dates = [...byDay.keys()].sort();
     if (!dates.length) {
-      this.say("No snapshots in this period yet: sync the account's statistics (Accounts) or wait for the daily sync.");
+      this.say(t("stats.noSnapshots"));
     } else {
       this.say("");
     }
     const days = dates.length ? dayRange(dates[0], dates[dates.length - 1]) : [];
     const series = [
-      { name: "views", className: "views", values: days.map((day) => byDay.get(day)?.viewsToday ?? null) },
-      { name: "contacts", className: "contacts", values: days.map((day) => byDay.get(day)?.contactsToday ?? null) },
+      { name: "views", label: t("stats.views"), className: "views", values: days.map((day) => byDay.get(day)?.viewsToday ?? null) },
+      { name: "contacts", label: t("stats.contacts"), className: "contacts", values: days.map((day) => byDay.get(day)?.contactsToday ?? null) },
     ];
     const name = this.app.accounts.get(this.accountId)?.name || "";
-    replace(this.chart, lineChart(days, series, { title: `Views and contacts per day, ${name}` }));
+    replace(this.chart, lineChart(days, series, { title: t("stats.chartTitle", { name }), dayLabel: (day) => calendarDay(day, { short: true }) }));
     replace(
       this.table,
       h(
         "table",
         { class: "table compact", dataset: { testid: "stats-table" } },
-        h("thead", {}, h("tr", {}, h("th", {}, "Day"), h("th", {}, "Views"), h("th", {}, "Contacts"), h("th", {}, "Active items"))),
+        h("thead", {}, h("tr", {}, ["day", "views", "contacts", "items"].map((column) => h("th", {}, t(`stats.col.${column}`))))),
         h(
           "tbody",
           {},
@@ -99,7 +105,14 @@ export class StatsView {
             .reverse()
             .map((day) => {
               const snapshot = byDay.get(day);
-              return h("tr", {}, h("td", {}, day), h("td", {}, snapshot.viewsToday ?? "—"), h("td", {}, snapshot.contactsToday ?? "—"), h("td", {}, snapshot.adsCount ?? "—"));
+              return h(
+                "tr",
+                { dataset: { day } },
+                h("td", {}, h("time", { datetime: day }, calendarDay(day))),
+                h("td", {}, figure(snapshot.viewsToday)),
+                h("td", {}, figure(snapshot.contactsToday)),
+                h("td", {}, figure(snapshot.adsCount)),
+              );
             }),
         ),
       ),

@@ -137,10 +137,19 @@ def rest_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any],
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # One time budget for the whole request: every Avito call, retry and wait draws from it (504 when spent).
-        with deadline.budget(deadline.request_seconds(context, get_settings().avito_request_budget)):
-            return app.resolve(event, context)
+        with deadline.request(context, get_settings().avito_request_budget):
+            return no_store(app.resolve(event, context))
 
     return lambda_handler
+
+
+def no_store(response: dict[str, Any]) -> dict[str, Any]:
+    """``Cache-Control: no-store`` on an API answer (they hold account data: no browser or proxy keeps them)."""
+    if "multiValueHeaders" in response:
+        response["multiValueHeaders"]["Cache-Control"] = ["no-store"]
+    else:
+        response.setdefault("headers", {})["Cache-Control"] = "no-store"
+    return response
 
 
 AccountId = Annotated[str, Path(min_length=1, max_length=64, description="the account's id")]
@@ -242,6 +251,10 @@ def install_error_handlers(app: APIGatewayRestResolver) -> APIGatewayRestResolve
         if _raised_by_body_reader(exc) and content_type and not content_type.startswith("application/json"):
             return _media_type()
         return _unexpected(exc)
+
+    @app.exception_handler(RecursionError)
+    def _too_deep(_: RecursionError) -> Response:  # json.loads of a deeply nested body
+        return error_response(400, "malformed_json", "The request body is nested too deeply to be read.")
 
     @app.exception_handler(UnicodeDecodeError)
     def _undecodable(exc: UnicodeDecodeError) -> Response:

@@ -26,6 +26,8 @@ class Settings:
     tokens_table: str = _setting("", "TOKENS_TABLE", doc="DynamoDB table of cached Avito tokens (Avito callers only)")
     idempotency_table: str = _setting("", "IDEMPOTENCY_TABLE", doc="DynamoDB table of Idempotency-Key answers")
     messenger_table: str = _setting("", "MESSENGER_TABLE", doc="DynamoDB table for stored chats and messages")
+    templates_table: str = _setting("", "TEMPLATES_TABLE", doc="DynamoDB table of quick replies (templates)")
+    search_table: str = _setting("", "SEARCH_TABLE", doc="DynamoDB table of the search index (word prefixes)")
     jwt_secret_arn: str = _setting("", "JWT_SECRET_ARN", doc="Secrets Manager ARN or name of the JWT signing key")
     account_secrets_prefix: str = _setting("avito-service/accounts/", "ACCOUNT_SECRETS_PREFIX")
     avito_api_url: str = _setting("https://api.avito.ru", "AVITO_API_URL", doc="base URL of the Avito API")
@@ -40,6 +42,11 @@ class Settings:
         60.0, "AVITO_BACKGROUND_BUDGET", 0.5, 900, doc="seconds one background unit of work may spend on Avito"
     )
     avito_proxy_ca_bundle: str = _setting("", "AVITO_PROXY_CA_BUNDLE", doc="extra CA bundle trusted for HTTPS proxies")
+    proxy_networks: str = _setting(
+        "public",
+        "PROXY_NETWORKS",
+        doc="proxy hosts allowed: public, private (also private ranges), local (also loopback)",
+    )
     webhook_base_url: str = _setting("", "WEBHOOK_BASE_URL", doc="public base URL of the webhook Function URL")
     console_websocket_url: str = _setting("", "CONSOLE_WEBSOCKET_URL", doc="live-updates WebSocket URL for the console")
 

@@ -57,6 +57,8 @@ class Deadline:
 
 
 _current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("avito_deadline", default=None)
+# Wall-clock time (epoch seconds) at which the running Lambda invocation is cut off, when a handler said so.
+_lambda_ends_at: contextvars.ContextVar[float | None] = contextvars.ContextVar("lambda_ends_at", default=None)
 
 
 def current(default_seconds: float | None = None) -> Deadline:
@@ -81,6 +83,35 @@ def budget(seconds: float) -> Iterator[Deadline]:
         yield deadline
     finally:
         _current.reset(token)
+
+
+@contextlib.contextmanager
+def request(context: Any, configured: float) -> Iterator[Deadline]:
+    """A synchronous request: its budget (:func:`request_seconds`), and the Lambda's own end remembered for
+    :func:`lambda_remaining` (what a lease that must outlive the invocation is sized by)."""
+    remaining = _remaining_seconds(context)
+    token = _lambda_ends_at.set(time.time() + remaining if remaining is not None else None)
+    try:
+        with budget(request_seconds(context, configured)) as active:
+            yield active
+    finally:
+        _lambda_ends_at.reset(token)
+
+
+def lambda_remaining() -> float | None:
+    """Seconds until the running Lambda invocation is cut off (wall clock), or None outside a request."""
+    ends_at = _lambda_ends_at.get()
+    return None if ends_at is None else max(0.0, ends_at - time.time())
+
+
+def _remaining_seconds(context: Any) -> float | None:
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining_ms):
+        return None
+    try:
+        return float(remaining_ms()) / 1000
+    except (TypeError, ValueError):
+        return None
 
 
 def request_seconds(context: Any, configured: float) -> float:

@@ -15,11 +15,20 @@ TITLE = "Avito Service API"
 DESCRIPTION = (
     "Run many Avito business accounts from one place: accounts with credentials in Secrets Manager and "
     "per-account proxies, Avito statistics, Messenger (live and stored), webhooks and eternal online. "
-    "Every endpoint except health, openapi.json and docs needs `Authorization: Bearer <JWT>`."
+    "Every endpoint except health, openapi.json, docs and a recording link needs `Authorization: Bearer <JWT>`."
 )
 # Handler modules that do not serve REST routes (or serve this document) are not merged.
 # Routes that need no token (API Gateway's `Auth: Authorizer: NONE` in template.yaml).
-OPEN_PATHS = frozenset({"/api/v1/health"})
+# The recording link's own token is its credential (calls/service.py), like a presigned URL.
+OPEN_PATHS = frozenset(
+    {
+        "/api/v1/health",
+        "/api/v1/recordings/{token}",
+        "/api/v1/auth/login",
+        "/api/v1/auth/new-password",
+        "/api/v1/auth/refresh",
+    }
+)
 NOT_REST = ["**/docs.py", "**/authorizer.py", "**/webhook_receiver.py", "**/online_tick.py", "**/online_worker.py"]
 
 

@@ -8,7 +8,8 @@ and this worker removes it, each step idempotent, in an order that survives a fa
 1. the webhook subscription at Avito (needs the account's credentials, so before the secret; Avito failing
    is retried ``WEBHOOK_ATTEMPTS`` times, then given up and logged: deliveries to a deleted account's URL
    get 404 and store nothing anyway);
-2. chats and messages (``ChatStore.delete_account_data``: found through the ``byAccount`` index);
+2. chats and messages (``ChatStore.delete_account_data``: found through the ``byAccount`` index), stored
+   reviews and calls (their own partitions, ``reviews.store``/``calls.store``);
 3. the secret (deleted at once, no recovery window);
 4. leftovers under the account's key (snapshots, a cached token).
 
@@ -32,9 +33,11 @@ from avito_service.accounts import service as accounts
 from avito_service.accounts import vault
 from avito_service.avito import tokens as avito_tokens
 from avito_service.base import Model
+from avito_service.calls.store import calls_pk
 from avito_service.errors import ServiceError
 from avito_service.messenger.store import chat_store
 from avito_service.observability import logger
+from avito_service.reviews.store import delete_partition, reviews_pk
 from avito_service.webhooks.subscriptions import unsubscribe_deleted
 
 SETTLE_SECONDS = 60  # well past the index's propagation delay (typically well under a second)
@@ -60,6 +63,7 @@ def clean_up(account_id: str, *, now: float | None = None) -> bool:
     if account.get("webhookSubscribed") and not marker.get("webhookDone"):
         _unsubscribe(account_id, account, int(marker.get("webhookAttempts", 0)))
     deleted = chat_store().delete_account_data(account_id)
+    deleted += delete_partition(reviews_pk(account_id)) + delete_partition(calls_pk(account_id))
     if account.get("secretArn"):
         vault.delete(str(account["secretArn"]))
     deleted += repo.delete_leftovers(account_id)

@@ -19,7 +19,9 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from avito_service.accounts import proxy_hosts
 from avito_service.base import Model
+from avito_service.config import get_settings
 from avito_service.errors import FieldError, ValidationFailed
 
 DEFAULT_INTERVAL = 300
@@ -126,6 +128,11 @@ def check_proxy(values: dict[str, Any]) -> None:
         for name in ("proxyLogin", "proxyPassword"):
             if values.get(name) is not None:
                 errors.append(FieldError(name, "A proxy login or password needs proxyType, proxyHost and proxyPort."))
+    host = values.get("proxyHost")
+    if host:
+        why = proxy_hosts.refusal(str(host), get_settings().proxy_networks)
+        if why:
+            errors.append(FieldError("proxyHost", why))
     if values.get("proxyType") == ProxyType.SOCKS4 and values.get("proxyPassword") is not None:
         errors.append(FieldError("proxyPassword", "SOCKS4 takes a login (user id) but no password."))
     if values.get("proxyPassword") is not None and values.get("proxyLogin") is None and given:

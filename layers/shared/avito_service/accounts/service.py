@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from avito_service import aws, clock
 from avito_service.accounts import vault
 from avito_service.accounts.models import (
+    DEFAULT_INTERVAL,
     PROXY_FIELDS,
     Account,
     AccountContext,
@@ -124,7 +125,8 @@ def update_account(account_id: str, body: AccountUpdate, *, now: float | None = 
         if body.version is not None and int(current["version"]) != body.version:
             raise _stale(current)
         try:
-            return Account.from_item(_apply_update(current, changes, body.version, now))
+            # a copy per attempt: an attempt drops what equals the item it read, which a retry must re-check
+            return Account.from_item(_apply_update(current, dict(changes), body.version, now))
         except ConditionFailed:
             latest = account_store().get(account_id)
             if latest is None:
@@ -184,7 +186,7 @@ def _apply_update(current: dict[str, Any], changes: dict[str, Any], version: int
     if "clientId" in changes:
         set_values["clientId"] = changes["clientId"]
 
-    _apply_online_settings(current, changes, change, timestamp)
+    replan = _apply_online_settings(current, changes, change, timestamp)
 
     # Secrets: rewrite the account's secret when the client secret or proxy password changes.
     if "clientSecret" in changes or "proxyPassword" in proxy_changes:
@@ -203,48 +205,66 @@ def _apply_update(current: dict[str, Any], changes: dict[str, Any], version: int
     set_values["updatedAt"] = clock.iso(timestamp)
     new_client = changes.get("clientId")
     item = account_store().update(current["id"], change, new_client_id=new_client, old_client_id=current["clientId"])
-    if CREDENTIAL_FIELDS & changes.keys():
-        avito_tokens.forget_token(current["id"])  # the cached Avito token belongs to the old credentials
+    _after_update(current["id"], changes, replan=replan, now=timestamp)
     logger.info("Account updated", extra={"account_id": current["id"], "fields": sorted(changes)})
     return item
 
 
-def _apply_online_settings(current: dict[str, Any], changes: dict[str, Any], change: Change, now: float) -> None:
-    enabled = changes.get("eternalOnlineEnabled", current.get("eternalOnlineEnabled", False))
+def _after_update(account_id: str, changes: dict[str, Any], *, replan: bool, now: float) -> None:
+    """What follows a stored update: forget the cached token of old credentials, plan keep-alives anew."""
+    if CREDENTIAL_FIELDS & changes.keys():
+        avito_tokens.forget_token(account_id)  # the cached Avito token belongs to the old credentials
+    if replan:
+        # Imported here: online.schedule imports this module (the account repository).
+        from avito_service.online.schedule import plan_account  # noqa: PLC0415
+
+        plan_account(account_id, now=now)
+
+
+def _apply_online_settings(current: dict[str, Any], changes: dict[str, Any], change: Change, now: float) -> bool:
+    """Put the eternal-online changes into ``change``; True when keep-alives must be planned anew at once.
+
+    A changed interval of an enabled account takes effect at once: a new generation (keep-alives planned for
+    the old interval are skipped by the worker) and ``nextDueAt`` now, planned right after the write
+    (``online.schedule.plan_account``), not at the next tick or the old interval's next due time (3600 s -> 60 s
+    used to leave the account without a keep-alive for up to an hour)."""
+    was_enabled = bool(current.get("eternalOnlineEnabled"))
+    enabled = bool(changes.get("eternalOnlineEnabled", was_enabled))
+    old_interval = int(current.get("onlineKeepAliveInterval") or DEFAULT_INTERVAL)
+    interval_changed = "onlineKeepAliveInterval" in changes and int(changes["onlineKeepAliveInterval"]) != old_interval
     if "onlineKeepAliveInterval" in changes:
         change.set_values["onlineKeepAliveInterval"] = changes["onlineKeepAliveInterval"]
-    if "eternalOnlineEnabled" not in changes:
-        return
-    change.set_values["eternalOnlineEnabled"] = bool(enabled)
-    if enabled and not current.get("eternalOnlineEnabled"):
+    if "eternalOnlineEnabled" in changes:
+        change.set_values["eternalOnlineEnabled"] = enabled
+    if enabled and (not was_enabled or interval_changed):
         change.set_values.update(onlinePk=ONLINE_PK, nextDueAt=int(now))
         change.add["onlineGeneration"] = 1  # keep-alives planned under older settings are skipped
-    elif not enabled:
+        return True
+    if not enabled and was_enabled:
         change.remove.update({"onlinePk", "nextDueAt"})
         change.add["onlineGeneration"] = 1
+    return False
 
 
 def delete_account(account_id: str, *, now: float | None = None) -> None:
     """Delete the account at once and queue the cleanup of everything it had (``avito_service.accounts.cleanup``).
 
     One transaction removes the account and its clientId marker and records a cleanup marker: from then on
-    every writer's condition check fails, so nothing new is written for it, and the marker keeps the cleanup
-    alive whatever happens next (the cleanup function's schedule re-queues every marker it finds). A repeated
-    DELETE while the cleanup is still pending queues it again and answers like the first; afterwards it is 404."""
+    every writer's condition check fails, so nothing new is written for it, every read of stored data leaves it
+    out (``messenger.store``: the cleanup markers name the hidden accounts), and the marker keeps the cleanup
+    alive whatever happens next (the cleanup function's schedule re-queues every marker it finds). A second
+    DELETE of the same id is the contract's 404, whether its cleanup is still running or done."""
     repo = account_store()
     item = repo.get(account_id)
     if item is None:
-        if repo.cleanup_marker(account_id) is None:
-            raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found")
-    else:
-        try:
-            repo.delete_to_cleanup(item, now=clock.now() if now is None else now)
-        except ConditionFailed:
-            if repo.cleanup_marker(account_id) is None:  # changed meanwhile (its clientId): the caller may retry
-                raise Conflict(
-                    "The account changed while it was deleted; try again.", code="concurrent_update"
-                ) from None
-        logger.info("Account deleted", extra={"account_id": account_id})
+        raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found")
+    try:
+        repo.delete_to_cleanup(item, now=clock.now() if now is None else now)
+    except ConditionFailed:
+        if repo.cleanup_marker(account_id) is not None:  # another DELETE won the race: this one is the second
+            raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found") from None
+        raise Conflict("The account changed while it was deleted; try again.", code="concurrent_update") from None
+    logger.info("Account deleted", extra={"account_id": account_id})
     queue_cleanup(account_id)
 
 

@@ -58,7 +58,7 @@ def kopecks(roubles: Any) -> int | None:
 
 
 def history(
-    account_id: str, date_from: date | None, date_to: date | None, *, limit: int = 100, cursor: str | None = None
+    account_id: str, date_from: date | None, date_to: date | None, *, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[Snapshot], str | None]:
     """One page of stored snapshots, oldest first, and the cursor of the next page (None on the last)."""
     accounts.get_item(account_id)  # 404 for an unknown account

@@ -233,6 +233,10 @@ class AccountStore:
                 return items
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def deleted_account_ids(self) -> frozenset[str]:
+        """Accounts deleted whose data the background cleanup has not removed yet (their markers' ids only)."""
+        return deleted_account_ids(self._table)
+
     def update_cleanup_marker(self, account_id: str, values: dict[str, Any]) -> None:
         names = {f"#a{i}": name for i, name in enumerate(values)}
         self._table.update_item(
@@ -299,15 +303,18 @@ class AccountStore:
         pk = f"ACCOUNT#{account_id}"
         query: dict[str, Any] = {
             "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").between(f"STATS#{date_from}", f"STATS#{date_to}"),
-            "Limit": limit,
+            "Limit": limit + 1,  # one more than the page: a last page of exactly ``limit`` has no cursor
         }
         start = decode_cursor(cursor, required_keys=("pk", "sk"))
         if start:
             if start["pk"] != pk or not str(start["sk"]).startswith("STATS#"):
                 raise ValidationFailed.on("cursor", "Not a cursor of this list.")
             query["ExclusiveStartKey"] = start
-        page = self._table.query(**query)
-        return page["Items"], encode_cursor(page.get("LastEvaluatedKey"))
+        items = self._table.query(**query)["Items"]  # snapshots are small: limit + 1 fit in one answer
+        if len(items) <= limit:
+            return items, None
+        items = items[:limit]
+        return items, encode_cursor({"pk": items[-1]["pk"], "sk": items[-1]["sk"]})
 
     def snapshots(self, account_id: str, date_from: str, date_to: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -327,3 +334,23 @@ class AccountStore:
 def account_store() -> AccountStore:
     """The store of the configured AccountsTable (created on first use, not at import)."""
     return AccountStore(get_settings().accounts_table)
+
+
+def deleted_account_ids(table: Any) -> frozenset[str]:
+    """The ids of the deleted accounts whose cleanup is still pending, read from ``table`` (AccountsTable).
+
+    Every read of stored data leaves these accounts out (``messenger.store``), so a deleted account disappears
+    from every answer at once while its chats are still being removed in the background. One strongly
+    consistent Query of the small ``CLEANUP`` partition, only the ids (a marker's account copy is not read)."""
+    ids: set[str] = set()
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(CLEANUP_PK),
+        "ProjectionExpression": "accountId",
+        "ConsistentRead": True,
+    }
+    while True:
+        page = table.query(**query)
+        ids.update(str(i["accountId"]) for i in page["Items"] if "accountId" in i)
+        if "LastEvaluatedKey" not in page:
+            return frozenset(ids)
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -41,6 +41,7 @@ from avito_service.avito.errors import (
     AvitoError,
     AvitoTimeout,
     MessengerNotAvailable,
+    OutcomeUnknown,
     ProxyFailure,
     parse_error_body,
 )
@@ -65,6 +66,7 @@ class Call:
     messenger: bool = False
     auth: bool = True
     reserve: float = 0.0  # seconds of the budget that must be left after this call (to store its result)
+    raw: bool = False  # a successful answer is not JSON (a call recording): the response itself is returned
 
 
 def avito_path(template: str, *segments: Any) -> str:
@@ -280,7 +282,8 @@ class AvitoClient:
         max_wait = min(self.limit_wait, max(0.0, self.deadline.remaining() - call.reserve - 1.0))
         slot = budget.acquire(self.account_id, call.name, max_wait=max_wait)
         try:
-            response = self.session.request(method, url, **kwargs)
+            # never follow a redirect: a 3xx must not carry the token (or a send) anywhere but Avito's API
+            response = self.session.request(method, url, allow_redirects=False, **kwargs)
         finally:
             budget.answered(self.account_id, call.name, slot)  # the slot is held until a window after this
         if response.status_code == 429:
@@ -293,9 +296,22 @@ class AvitoClient:
         status = response.status_code
         if status == 407 and self.uses_proxy:
             raise ProxyFailure(f"The proxy {describe(self.context.proxy)} failed: it rejected the login (HTTP 407).")
+        if 300 <= status < 400:  # not followed (see _within_limits): a redirect is never an answer
+            raise AvitoError(
+                f"Avito answered {call.name} with a redirect (HTTP {status}); redirects are not followed.",
+                http_status=status,
+                endpoint=call.name,
+                code="avito_bad_response",
+            )
+        if status >= 500 and not call.idempotent:
+            raise outcome_unknown(call, f"Avito answered HTTP {status}", http_status=status)
+        if call.raw and status < 400:
+            return response  # the caller reads (or closes) it
         try:
             body = response.json() if response.content else None
         except ValueError:
+            if status < 400 and not call.idempotent:
+                raise outcome_unknown(call, "Avito's answer was not valid JSON", http_status=status) from None
             if status < 400:
                 raise AvitoError(
                     f"Avito sent an answer to {call.name} that is not valid JSON.",
@@ -305,7 +321,7 @@ class AvitoClient:
                 ) from None
             body = None
         avito_code, avito_message = parse_error_body(body)
-        if status < 400 and not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+        if status < 400 and not _error_in_answer(body):
             return body
         detail = f": {avito_message}" if avito_message else ""
         kwargs = {
@@ -334,10 +350,18 @@ class AvitoClient:
         proxy = describe(self.context.proxy)
         reason = self._scrub(_reason(exc))
         connect_timeout, read_timeout = timeout or self.timeout
+        if not call.idempotent and (
+            isinstance(exc, requests.exceptions.ReadTimeout | requests.exceptions.ChunkedEncodingError)
+            or _is_reset(exc)
+        ):  # the request was written: Avito may have acted on it, so it is never repeated blindly
+            what = (
+                f"Avito did not answer within {read_timeout:.3g} s"
+                if isinstance(exc, requests.exceptions.ReadTimeout)
+                else f"the connection failed ({reason})"
+            )
+            return outcome_unknown(call, what)
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            error = AvitoTimeout(f"Avito did not answer {call.name} within {read_timeout:.3g} s.")
-            error.outcome_unknown = not call.idempotent  # Avito may have acted on it: never repeat it blindly
-            return error
+            return AvitoTimeout(f"Avito did not answer {call.name} within {read_timeout:.3g} s.")
         if self.uses_proxy and isinstance(exc, requests.exceptions.ConnectTimeout):
             return ProxyFailure(f"The proxy {proxy} did not answer within {connect_timeout:.3g} s.")
         if (
@@ -402,6 +426,18 @@ class AvitoClient:
                 m.add_dimension(name="endpoint", value=call.name)
 
 
+def outcome_unknown(call: Call, what: str, *, http_status: int | None = None) -> OutcomeUnknown:
+    """The error of a call that may have taken effect at Avito (see ``OutcomeUnknown``)."""
+    sends = "send" in call.name
+    return OutcomeUnknown(
+        f"Avito may or may not have {'sent the message' if sends else f'done {call.name}'}: {what} after the "
+        "request reached it. Look at the chat before trying again; it is not repeated automatically.",
+        http_status=http_status,
+        endpoint=call.name,
+        code="send_outcome_unknown" if sends else "avito_outcome_unknown",
+    )
+
+
 def _messenger_unavailable(error: AvitoError) -> MessengerNotAvailable:
     return MessengerNotAvailable(
         f"This Avito account has no Messenger API access (Avito answered HTTP {error.http_status}); "
@@ -441,6 +477,13 @@ def _reason(exc: BaseException) -> str:
         if marker.lower() in text.lower():
             return reason
     return type(exc).__name__
+
+
+def _error_in_answer(body: Any) -> bool:
+    """An answer that reports an error inside an HTTP 2xx: ``{"error": {...}}`` (CPA, call tracking), except call
+    tracking's ``{"error": {"code": 0}}``, which its documents define as "no error" on every successful answer."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and error.get("code") != 0
 
 
 def _require_ok(body: Any, endpoint: str, failure: str) -> dict[str, Any]:

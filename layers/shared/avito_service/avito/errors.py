@@ -41,6 +41,15 @@ class MessengerNotAvailable(AvitoError):
     code = "messenger_not_available"
 
 
+class OutcomeUnknown(AvitoError):
+    """A call that is not safe to repeat (a send) was written to Avito, and then its answer was lost: a 5xx, a
+    reset connection, a timeout or an unreadable answer. Avito may have acted on it, so it is never repeated
+    automatically (502 ``send_outcome_unknown`` for sends)."""
+
+    code = "send_outcome_unknown"
+    outcome_unknown = True
+
+
 class ProxyFailure(UpstreamError):
     """The account's proxy could not be reached, refused the login or timed out (502, ``proxy_error``)."""
 

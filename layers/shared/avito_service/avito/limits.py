@@ -2,9 +2,10 @@
 worker, the job worker) draws from the same budget.
 
 Avito documents limits per account, not per caller: the items list 25 calls a minute and the CPA balance one a
-minute (``../shared/avito-api.md``); the stats call's 200 ids are a batch size (``AvitoApi.item_stats``). Every
-other endpoint has no documented limit, but a 429 with ``Retry-After`` from any endpoint is remembered here, so
-other containers wait too instead of running into the same 429.
+minute (``../shared/avito-api.md``), call tracking's calls 5 and its recordings 50 a minute (calltracking.json);
+the stats call's 200 ids are a batch size (``AvitoApi.item_stats``). Every other endpoint has no documented limit,
+but a 429 with ``Retry-After`` from any endpoint is remembered here, so other containers wait too instead of
+running into the same 429.
 
 Why not a library: ``pyrate-limiter`` (already pinned, via schemathesis) has in-memory, SQLite, Redis and
 Postgres buckets but no DynamoDB one, and its buckets assume a store with server-side scripts or row locks;
@@ -49,6 +50,11 @@ class Rule:
 RULES: dict[str, Rule] = {
     "core.items": Rule(25, 60.0),
     "cpa.balance": Rule(1, 60.0),
+    # calltracking.json ``x-rate-limiter`` (X-RateLimit-Limit is "requests a minute"): getCalls and getCallById 5,
+    # getRecordByCallId 50
+    "calltracking.calls": Rule(5, 60.0),
+    "calltracking.call": Rule(5, 60.0),
+    "calltracking.record": Rule(50, 60.0),
 }
 MARGIN_SECONDS = 1.0  # added to each window: our clocks and Avito's differ a little
 MIN_MARGIN_SECONDS = 0.1  # the margin's floor when the windows are scaled down (tests)

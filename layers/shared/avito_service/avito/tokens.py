@@ -137,37 +137,45 @@ class TokenStore:
     ) -> Token:
         while True:
             deadline.check("the Avito token was ready")
-            stored = self._read(account_id)
+            item = self._read_item(account_id)
+            stored = _token_of(item)
             now = time.time()
             if stored and stored.fingerprint == fingerprint and stored.value != reject and stored.usable(now):
                 return self._remember(account_id, stored)
-            if self._take_lease(account_id, now, fingerprint, reject):
+            # While another container's lease is live, only read: a waiter's failing conditional write would
+            # still cost a write per wait step.
+            leased = bool(item) and float(item.get("leaseUntil", 0)) >= int(now) and item.get("leaseOwner") != _owner
+            if not leased and self._take_lease(account_id, now, fingerprint, reject):
                 return self._fetch_and_store(account_id, fingerprint, fetch, stored, refresh=reject is not None)
             if deadline.remaining() <= WAIT_STEP:
                 raise _waited_too_long(deadline)
             time.sleep(WAIT_STEP)
 
     def _read(self, account_id: str) -> Token | None:
-        item = self._table.get_item(Key=token_key(account_id), ConsistentRead=True).get("Item")
-        if not item or "accessToken" not in item:
-            return None
-        return Token(
-            str(item["accessToken"]),
-            float(item["expiresAt"]),
-            str(item.get("fingerprint", "")),
-            float(item.get("fetchedAt", 0)),
-            float(item.get("messengerDeniedUntil", 0))
-            if item.get("messengerDeniedFp") == item.get("fingerprint")
-            else 0,
-            bool(item.get("refreshed", False)),
-        )
+        return _token_of(self._read_item(account_id))
+
+    def _read_item(self, account_id: str) -> dict[str, Any] | None:
+        return self._table.get_item(Key=token_key(account_id), ConsistentRead=True).get("Item")
+
+    def _release(self, account_id: str) -> None:
+        """Drop our fetch lease, and only ours (another container may hold the lease by now)."""
+        try:
+            self._table.update_item(
+                Key=token_key(account_id),
+                UpdateExpression="REMOVE leaseUntil, leaseOwner",
+                ConditionExpression="leaseOwner = :me",
+                ExpressionAttributeValues={":me": _owner},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def _take_lease(self, account_id: str, now: float, fingerprint: str, reject: str | None) -> bool:
         """Win the right to fetch, unless someone holds it or a usable token is already stored."""
         stale = "attribute_not_exists(accessToken) OR usableUntil < :now OR fingerprint <> :fp"
         if reject:
             stale += " OR accessToken = :reject"
-        condition = f"(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND ({stale})"
+        condition = f"(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :me) AND ({stale})"
         values: dict[str, Any] = {
             ":now": int(now),
             ":until": int(now + LEASE_SECONDS),
@@ -198,7 +206,7 @@ class TokenStore:
         try:
             value, expires_in = fetch()
         except BaseException:
-            self._table.update_item(Key=token_key(account_id), UpdateExpression="REMOVE leaseUntil, leaseOwner")
+            self._release(account_id)
             raise
         metrics.add_metric(name="AvitoTokenFetched", unit="Count", value=1)
         now = time.time()
@@ -206,24 +214,34 @@ class TokenStore:
         token = Token(value, now + life, fingerprint, now, refreshed=refresh)
         if stored is not None and stored.fingerprint == fingerprint:  # the same credentials: keep the marker
             token = replace(token, messenger_denied_until=stored.messenger_denied_until)
-        # One update that sets the token's fields and drops the lease, leaving the Messenger marker as it is.
-        self._table.update_item(
-            Key=token_key(account_id),
-            UpdateExpression=(
-                "SET accessToken = :t, expiresAt = :e, usableUntil = :u, fingerprint = :fp, fetchedAt = :f, "
-                "refreshed = :r, #ttl = :ttl REMOVE leaseUntil, leaseOwner"
-            ),
-            ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={
-                ":t": token.value,
-                ":e": int(token.expires_at),
-                ":u": int(token.expires_at - _margin(life)),
-                ":fp": fingerprint,
-                ":f": int(now),
-                ":r": refresh,
-                ":ttl": int(token.expires_at) + 3600,
-            },
-        )
+        # One update that sets the token's fields and drops the lease, leaving the Messenger marker as it is; only
+        # while the lease is still ours (it ran out and another container took it: that one stores its token).
+        try:
+            self._table.update_item(
+                Key=token_key(account_id),
+                UpdateExpression=(
+                    "SET accessToken = :t, expiresAt = :e, usableUntil = :u, fingerprint = :fp, fetchedAt = :f, "
+                    "refreshed = :r, #ttl = :ttl REMOVE leaseUntil, leaseOwner"
+                ),
+                ConditionExpression="leaseOwner = :me",
+                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeValues={
+                    ":t": token.value,
+                    ":e": int(token.expires_at),
+                    ":u": int(token.expires_at - _margin(life)),
+                    ":fp": fingerprint,
+                    ":f": int(now),
+                    ":r": refresh,
+                    ":ttl": int(token.expires_at) + 3600,
+                    ":me": _owner,
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            logger.info(
+                "The token lease passed to another container; not storing this token", extra={"account_id": account_id}
+            )
         return self._remember(account_id, token)
 
     def stored(self, account_id: str, fingerprint: str) -> Token | None:
@@ -257,6 +275,19 @@ class TokenStore:
         with _memory_lock:
             _memory[account_id] = token
         return token
+
+
+def _token_of(item: dict[str, Any] | None) -> Token | None:
+    if not item or "accessToken" not in item:
+        return None
+    return Token(
+        str(item["accessToken"]),
+        float(item["expiresAt"]),
+        str(item.get("fingerprint", "")),
+        float(item.get("fetchedAt", 0)),
+        float(item.get("messengerDeniedUntil", 0)) if item.get("messengerDeniedFp") == item.get("fingerprint") else 0,
+        bool(item.get("refreshed", False)),
+    )
 
 
 def _waited_too_long(deadline: Deadline) -> DeadlineExceeded:

@@ -14,6 +14,8 @@ class JobKind(StrEnum):
     SYNC_STATS = "sync-stats"
     SYNC_ALL_STATS = "sync-all-stats"
     CHECK_ALL_CONNECTIONS = "check-all-connections"
+    SYNC_REVIEWS_CALLS = "sync-reviews-calls"  # the daily sync's new reviews and calls (reviews/daily.py)
+    SEARCH_INDEX = "search-index"  # index what is stored for search (issue 26)
 
 
 class JobStatus(StrEnum):
@@ -37,7 +39,7 @@ class Job(Model):
     jobId: str
     kind: JobKind
     status: JobStatus
-    accountIds: list[str]
+    accountIds: list[str] = Field(description="the accounts of this page of outcomes, in order")
     done: int = Field(description="accounts finished successfully")
     failed: int = Field(description="accounts that failed (see outcomes)")
     total: int
@@ -45,7 +47,10 @@ class Job(Model):
     createdAt: str
     updatedAt: str
     trigger: str = Field(description="'api' or 'schedule'")
-    outcomes: list[Outcome] = Field(default_factory=list, description="one per account, in accountIds order")
+    outcomes: list[Outcome] = Field(
+        default_factory=list,
+        description="one page of per-account outcomes (?limit=, ?cursor=; nextCursor beside data), in accountIds order",
+    )
 
 
 class JobAccepted(Model):
@@ -76,3 +81,8 @@ class SyncCursor(Model):
     contactsToday: int = 0
     calls: int = 0  # Avito calls made by the steps (for logs and the benchmark)
     errors: int = 0  # consecutive failed attempts (jobs retry a few times)
+    stalls: int = 0  # consecutive runs that paused without moving the cursor (the task fails after a few)
+
+    def position(self) -> tuple[str, int, int, int]:
+        """Where the steps stand: a run that ends where it started made no progress."""
+        return (self.phase, self.nextPage, self.pages, self.statsPage)

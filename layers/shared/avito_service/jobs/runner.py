@@ -14,17 +14,21 @@ import uuid
 from typing import Any
 
 from avito_service import clock
+from avito_service.accounts import service as accounts
 from avito_service.accounts.connection import check_connection
 from avito_service.avito.errors import AvitoAuthError
+from avito_service.avito.limits import BudgetExhausted
 from avito_service.config import get_settings
 from avito_service.errors import NotFound, ServiceError
 from avito_service.jobs import sync
-from avito_service.jobs.models import FINAL, JobKind, JobStatus
-from avito_service.jobs.service import enqueue, hand_off
+from avito_service.jobs.models import FINAL, JobKind, JobStatus, SyncCursor
+from avito_service.jobs.service import SYNC_LOCK_SECONDS, enqueue, enqueue_setup, hand_off, start_sync
 from avito_service.jobs.store import JobStore, job_store
 from avito_service.observability import logger
 
 MAX_ATTEMPTS = 3  # failed attempts of one step before the account counts as failed
+JOIN_POLL_SECONDS = 30  # a task that joined another job's sync of its account looks again this much later
+MAX_STALLS = 10  # runs in a row that paused without progress (Avito's budget never freed up) before it fails
 RETRY_DELAY = 30  # seconds before a failed step is tried again
 LEASE_MARGIN = 30.0  # a lease outlives the invocation that holds it by this much
 
@@ -46,17 +50,60 @@ class JobPages:
 
 
 def sync_or_hand_off(account_id: str, days: int, *, started_by: str | None = None) -> tuple[Any, bool]:
-    """``(account, True)`` when the sync finished within ``SYNC_INLINE_SECONDS``, else ``(JobAccepted, False)``."""
+    """``(account, True)`` when the sync finished within ``SYNC_INLINE_SECONDS``, else ``(JobAccepted, False)``:
+    the job it continues as, or the job already syncing the account (one sync per account at a time)."""
+    accounts.get_item(account_id)  # 404 before anything is recorded
     settings = get_settings()
+    owner = f"inline-{uuid.uuid4().hex}"
+    job_id, running = start_sync(account_id, days, owner, started_by=started_by)
+    if running is not None:
+        return running, False
+    store = job_store()
     cursor, pages = sync.SyncCursor(days=days), sync.MemoryPages()
     budget = sync.Budget(settings.sync_inline_seconds, max_wait=min(10.0, settings.sync_inline_seconds))
     try:
-        return sync.run(account_id, cursor, pages, budget), True
+        account = sync.run(account_id, cursor, pages, budget)
     except sync.Paused as paused:
-        return hand_off(account_id, cursor, pages.pages, paused.retry_in, started_by=started_by), False
+        return hand_off(account_id, cursor, pages.pages, paused.retry_in, job_id=job_id, owner=owner), False
+    except ServiceError as error:
+        _finish(store, job_id, 0, account_id, JobStatus.FAILED, error.message, sync_lock=True)
+        raise
+    except BaseException:
+        _finish(store, job_id, 0, account_id, JobStatus.FAILED, "The sync failed unexpectedly.", sync_lock=True)
+        raise
+    _finish(store, job_id, 0, account_id, JobStatus.DONE, None, sync_lock=True)
+    return account, True
 
 
 # --- the worker -----------------------------------------------------------------------------------------
+
+SETUP_PAGE = 100  # accounts per set-up step of a bulk job
+
+
+def set_up(job_id: str, cursor: str) -> str:
+    """One set-up step of a bulk job: the page of accounts at ``cursor`` becomes tasks, queued; the next page's
+    step is queued before the job's header moves on, so a crash at any point repeats a step (harmless: tasks
+    are created only once) and never loses one. A step that is not the header's current one is stale."""
+    store = job_store()
+    header = store.header(job_id)
+    if header is None or not header.get("settingUp") or header.get("setupCursor", "") != cursor:
+        return "skipped"
+    page, next_cursor = accounts.list_accounts(SETUP_PAGE, cursor or None)
+    first = int(header.get("total", 0))
+    kind = JobKind(header["kind"])
+    start = SyncCursor(days=int(header.get("days", 30))).model_dump() if kind == JobKind.SYNC_ALL_STATS else None
+    extra = {"cursor": start} if start else {}
+    tasks = [
+        {"order": first + n, "accountId": a.id, "status": JobStatus.QUEUED.value, **extra} for n, a in enumerate(page)
+    ]
+    store.add_tasks(job_id, tasks)
+    enqueue(job_id, [(t["order"], t["accountId"]) for t in tasks])
+    if next_cursor:
+        enqueue_setup(job_id, next_cursor)
+    if store.advance_setup(job_id, cursor, next_cursor, first + len(tasks)) and not next_cursor:
+        store.complete_if_finished(job_id)  # every task may have finished while the last page was set up
+        logger.info("Job set up", extra={"job_id": job_id, "total": first + len(tasks)})
+    return "set up"
 
 
 def run_task(message: dict[str, Any], seconds: float) -> str:
@@ -77,6 +124,12 @@ def run_task(message: dict[str, Any], seconds: float) -> str:
     kind = JobKind(header.get("kind", JobKind.SYNC_STATS.value))
     if kind == JobKind.CHECK_ALL_CONNECTIONS:
         return _check(store, job_id, order, account_id)
+    if kind == JobKind.SYNC_REVIEWS_CALLS:
+        return _reviews_and_calls(store, job_id, order, account_id, owner)
+    if kind == JobKind.SEARCH_INDEX:
+        return _index_for_search(store, job_id, order, account_id, owner, task, seconds)
+    if _joined_another(store, task, job_id, order, account_id, owner):
+        return "joined"
     cursor = sync.SyncCursor.model_validate(task.get("cursor") or {"days": int(header.get("days", 30))})
     settings = get_settings()
     budget = sync.Budget(seconds, max_wait=settings.jobs_max_wait_seconds)
@@ -85,11 +138,19 @@ def run_task(message: dict[str, Any], seconds: float) -> str:
         if not store.save_cursor(job_id, order, account_id, owner, state.model_dump()):
             raise LeaseLost
 
+    started_at = cursor.position()
     try:
         sync.run(account_id, cursor, JobPages(store, job_id, account_id), budget, checkpoint)
     except LeaseLost:
         return "skipped"
     except sync.Paused as paused:
+        # A task that keeps pausing where it stands (Avito's budget for the account stays used up by others, a
+        # step that never fits the time) would loop for ever, one delayed message after another: count such
+        # runs and fail the account with a clear reason after MAX_STALLS of them.
+        cursor.stalls = cursor.stalls + 1 if cursor.position() == started_at else 0
+        if cursor.stalls >= MAX_STALLS:
+            return _finish(store, job_id, order, account_id, JobStatus.FAILED, _stalled(cursor))
+        store.save_cursor(job_id, order, account_id, owner, cursor.model_dump())
         store.release(job_id, order, account_id, owner)
         enqueue(job_id, [(order, account_id)], delay=paused.retry_in)
         return "paused"
@@ -110,6 +171,37 @@ def run_task(message: dict[str, Any], seconds: float) -> str:
     return _finish(store, job_id, order, account_id, JobStatus.DONE, None)
 
 
+def _stalled(cursor: sync.SyncCursor) -> str:
+    return (
+        f"The sync made no progress in {cursor.stalls} attempts in a row (stuck at the '{cursor.phase}' step, "
+        f"items page {cursor.nextPage}): Avito's budget for this account stayed used up. Try again later."
+    )
+
+
+def _joined_another(  # noqa: PLR0917 - the task's key, its lease and what is stored
+    store: JobStore, task: dict[str, Any], job_id: str, order: int, account_id: str, owner: str
+) -> bool:
+    """One sync per account at a time: when another job's task syncs the account now (or did, and this task
+    waited for it), this task takes that sync's outcome instead of syncing again. True when it joined (the
+    outcome is recorded, or it waits in a delayed message); False when this task holds the account's lock."""
+    joined_job, joined_order = task.get("joinedJobId"), int(task.get("joinedOrder", 0))
+    if joined_job:
+        other = store.task(str(joined_job), joined_order, account_id)
+        if other is not None and other.get("status") in FINAL:
+            status = JobStatus(other["status"])
+            error = other.get("error") if status == JobStatus.FAILED else None
+            _finish(store, job_id, order, account_id, status, error)
+            return True
+    holder = store.lock_sync(account_id, job_id, order, until=clock.now() + SYNC_LOCK_SECONDS)
+    if holder is None:
+        return False
+    store.set_task_fields(job_id, order, account_id, {"joinedJobId": holder["jobId"], "joinedOrder": holder["order"]})
+    store.release(job_id, order, account_id, owner)
+    enqueue(job_id, [(order, account_id)], delay=JOIN_POLL_SECONDS)
+    logger.info("Sync joined the running job", extra={"job_id": job_id, "joined_job_id": holder["jobId"]})
+    return True
+
+
 class LeaseLost(Exception):
     """Another worker took the task over (this one outlived its lease)."""
 
@@ -118,16 +210,66 @@ def _check(store: JobStore, job_id: str, order: int, account_id: str) -> str:
     try:
         result = check_connection(account_id)
     except NotFound:
-        return _finish(store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.")
+        return _finish(
+            store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.", sync_lock=False
+        )
     if result.ok:
-        return _finish(store, job_id, order, account_id, JobStatus.DONE, None, result.connectionStatus.value)
+        return _finish(
+            store, job_id, order, account_id, JobStatus.DONE, None, result.connectionStatus.value, sync_lock=False
+        )
     steps = result.steps
     error = next(
         (s.error for s in (steps.proxy, steps.token, steps.account) if s is not None and not s.ok and s.error), None
     )
     return _finish(
-        store, job_id, order, account_id, JobStatus.FAILED, error or "not connected", result.connectionStatus.value
+        store,
+        job_id,
+        order,
+        account_id,
+        JobStatus.FAILED,
+        error or "not connected",
+        result.connectionStatus.value,
+        sync_lock=False,
     )
+
+
+def _reviews_and_calls(store: JobStore, job_id: str, order: int, account_id: str, owner: str) -> str:
+    from avito_service.reviews import daily  # noqa: PLC0415 - only this kind needs it
+
+    try:
+        daily.sync_account(account_id, max_wait=get_settings().jobs_max_wait_seconds)
+    except BudgetExhausted as exhausted:  # call tracking's 5 a minute: continue once a slot is free
+        store.release(job_id, order, account_id, owner)
+        enqueue(job_id, [(order, account_id)], delay=exhausted.retry_in)
+        return "paused"
+    except NotFound:
+        return _finish(store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.")
+    except ServiceError as error:
+        return _finish(store, job_id, order, account_id, JobStatus.FAILED, error.message)
+    return _finish(store, job_id, order, account_id, JobStatus.DONE, None)
+
+
+def _index_for_search(  # noqa: PLR0917 - the task's key, its lease, its state and its time
+    store: JobStore, job_id: str, order: int, account_id: str, owner: str, task: dict[str, Any], seconds: float
+) -> str:
+    """A ``search-index`` task: the account's stored chats into the search index, from its saved position."""
+    from avito_service.search import backfill  # noqa: PLC0415 - only this kind of job indexes
+
+    def checkpoint(key: dict[str, Any] | None) -> None:
+        if not store.save_cursor(job_id, order, account_id, owner, {"searchKey": key or {}}):
+            raise LeaseLost
+
+    start = (task.get("cursor") or {}).get("searchKey") or None
+    try:
+        finished, indexed = backfill.index_account(account_id, start, clock.now() + seconds * 0.8, checkpoint)
+    except LeaseLost:
+        return "skipped"
+    logger.info("Search index step", extra={"job_id": job_id, "account_id": account_id, "documents": indexed})
+    if not finished:
+        store.release(job_id, order, account_id, owner)
+        enqueue(job_id, [(order, account_id)])
+        return "paused"
+    return _finish(store, job_id, order, account_id, JobStatus.DONE, None)
 
 
 def _finish(  # noqa: PLR0917 - the task's key, its outcome and why
@@ -138,6 +280,8 @@ def _finish(  # noqa: PLR0917 - the task's key, its outcome and why
     status: JobStatus,
     error: str | None,
     connection_status: str | None = None,
+    *,
+    sync_lock: bool = True,
 ) -> str:
     fields: dict[str, Any] = {}
     if error:
@@ -146,6 +290,8 @@ def _finish(  # noqa: PLR0917 - the task's key, its outcome and why
     if connection_status:
         fields["connectionStatus"] = connection_status
     store.finish(job_id, order, account_id, status, fields)
+    if sync_lock:  # the sync kinds hold the account's lock (check-all-connections does not)
+        store.unlock_sync(account_id, job_id)
     header = store.complete_if_finished(job_id) or {}
     if header.get("status") in FINAL:
         logger.info("Job finished", extra={"job_id": job_id, "status": header.get("status")})

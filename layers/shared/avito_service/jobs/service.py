@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from avito_service import aws, clock
-from avito_service.accounts import service as accounts
 from avito_service.config import get_settings
 from avito_service.errors import NotFound
 from avito_service.jobs.models import Job, JobAccepted, JobKind, JobStatus, Outcome, SyncCursor
@@ -21,7 +20,6 @@ from avito_service.jobs.store import job_store
 from avito_service.observability import logger
 
 MAX_DELAY = 900  # SQS's longest DelaySeconds
-LIST_PAGE = 100
 
 
 # --- creating jobs --------------------------------------------------------------------------------------
@@ -65,31 +63,57 @@ def enqueue(job_id: str, tasks: list[tuple[int, str]], delay: float = 0) -> None
             raise RuntimeError(f"could not queue {len(answer['Failed'])} task(s) of job {job_id}")
 
 
-def every_account_id() -> list[str]:
-    ids: list[str] = []
-    cursor: str | None = None
-    while True:
-        page, cursor = accounts.list_accounts(LIST_PAGE, cursor)
-        ids.extend(a.id for a in page)
-        if not cursor:
-            return ids
-
-
 def start_bulk(kind: JobKind, *, trigger: str = "api", days: int = 30) -> JobAccepted:
-    """A job over every account: one task each, queued for the worker."""
+    """A job over every account. The request (or the daily schedule) only records the job and queues its set-up:
+    the worker lists the accounts a page at a time and creates and queues their tasks (``runner.set_up``), so
+    starting a job over 10,000 accounts takes two writes, never the 29 s API Gateway allows (a 504 half way used
+    to leave a job whose missing tasks never finished). ``total`` grows as the set-up goes; the job cannot be
+    done before the set-up is."""
     job_id = str(uuid.uuid4())
-    account_ids = every_account_id()
+    header = _header(job_id, kind, 0, trigger, JobStatus.QUEUED, days=days, settingUp=True, setupCursor="")
+    job_store().create(job_id, header, [])
+    enqueue_setup(job_id, "")
+    logger.info("Job started", extra={"job_id": job_id, "kind": kind.value})
+    return JobAccepted(jobId=job_id, status=JobStatus.QUEUED, kind=kind, total=0)
+
+
+def enqueue_setup(job_id: str, cursor: str) -> None:
+    """The set-up step of a bulk job for the page of accounts at ``cursor`` ("" = the first page)."""
+    aws.sqs_client().send_message(
+        QueueUrl=get_settings().jobs_queue_url, MessageBody=json.dumps({"jobId": job_id, "setup": cursor})
+    )
+
+
+SYNC_LOCK_SECONDS = 1500.0  # a sync's hold on its account: a task re-queued for up to 900 s, then a 300 s run
+
+
+def start_sync(
+    account_id: str, days: int, owner: str, *, started_by: str | None = None
+) -> tuple[str, JobAccepted | None]:
+    """Start a synchronous sync-stats as a job of one account: ``(jobId, None)`` when it may run now (the job is
+    recorded as running, its task leased to ``owner``), or ``(jobId, accepted)`` of the sync already running for
+    the account, which this request joins (202 with that job). One sync per account at a time."""
+    job_id = str(uuid.uuid4())
     store = job_store()
-    cursor = SyncCursor(days=days).model_dump() if kind == JobKind.SYNC_ALL_STATS else None
-    tasks = [
-        {"accountId": account_id, "status": JobStatus.QUEUED.value, **({"cursor": cursor} if cursor else {})}
-        for account_id in account_ids
-    ]
-    status = JobStatus.DONE if not account_ids else JobStatus.QUEUED
-    store.create(job_id, _header(job_id, kind, len(account_ids), trigger, status, days=days), tasks)
-    enqueue(job_id, list(enumerate(account_ids)))
-    logger.info("Job started", extra={"job_id": job_id, "kind": kind.value, "total": len(account_ids)})
-    return JobAccepted(jobId=job_id, status=status, kind=kind, total=len(account_ids))
+    holder = store.lock_sync(account_id, job_id, 0, until=clock.now() + SYNC_LOCK_SECONDS)
+    if holder is not None:
+        return holder["jobId"], joined(holder["jobId"])
+    task = {"accountId": account_id, "status": JobStatus.RUNNING.value, "leaseOwner": owner}
+    task["leaseUntil"] = clock.now() + SYNC_LOCK_SECONDS
+    header = _header(job_id, JobKind.SYNC_STATS, 1, "api", JobStatus.RUNNING, days=days)
+    if started_by:
+        header["startedBy"] = started_by  # jobs are visible to their starter, admins and directors
+    store.create(job_id, header, [task])
+    return job_id, None
+
+
+def joined(job_id: str) -> JobAccepted:
+    """The running job a second sync of the same account joins."""
+    header = job_store().header(job_id) or {}  # being written by the request that started it: "running"
+    status = header.get("status", JobStatus.RUNNING.value)
+    kind = JobKind(header.get("kind", JobKind.SYNC_STATS.value))
+    logger.info("Sync joined the running job", extra={"job_id": job_id})
+    return JobAccepted(jobId=job_id, status=status, kind=kind, total=int(header.get("total", 1)))
 
 
 def hand_off(
@@ -98,19 +122,22 @@ def hand_off(
     pages: Mapping[int, list[int]],
     retry_in: float,
     *,
-    started_by: str | None = None,
+    job_id: str | None = None,
+    owner: str | None = None,
 ) -> JobAccepted:
     """A synchronous sync that ran out of time: the same cursor (and the item-id pages collected so far, by page
-    number) becomes a job."""
-    job_id = str(uuid.uuid4())
+    number) goes on as a job: the request's own job (``job_id``, its task leased to ``owner``), or a new one."""
     store = job_store()
+    if job_id is None:
+        job_id = str(uuid.uuid4())
+        task = {"accountId": account_id, "status": JobStatus.RUNNING.value, "cursor": cursor.model_dump()}
+        header = _header(job_id, JobKind.SYNC_STATS, 1, "api", JobStatus.RUNNING, days=cursor.days)
+        store.create(job_id, header, [task])
     for number, ids in pages.items():
         store.put_page(job_id, account_id, number, ids)
-    task = {"accountId": account_id, "status": JobStatus.RUNNING.value, "cursor": cursor.model_dump()}
-    header = _header(job_id, JobKind.SYNC_STATS, 1, "api", JobStatus.RUNNING, days=cursor.days)
-    if started_by:
-        header["startedBy"] = started_by  # jobs are visible to their starter, admins and directors
-    store.create(job_id, header, [task])
+    if owner is not None:
+        store.save_cursor(job_id, 0, account_id, owner, cursor.model_dump())
+        store.release(job_id, 0, account_id, owner)
     enqueue(job_id, [(0, account_id)], delay=retry_in)
     logger.info(
         "Sync continues in the background",
@@ -122,11 +149,17 @@ def hand_off(
 # --- the job resource -----------------------------------------------------------------------------------
 
 
-def get_job(job_id: str, *, visible_to: str | None = None) -> Job:
-    """The job; ``visible_to`` (an operator's sub): a job someone else started answers 404 like an unknown one."""
-    header, tasks = job_store().job(job_id)
+def get_job(
+    job_id: str, limit: int = 50, cursor: str | None = None, *, visible_to: str | None = None
+) -> tuple[Job, str | None]:
+    """The job (status and counts over every account) with one page of its outcomes, in account order, and the
+    cursor of the next page (None on the last): a job over 10,000 accounts is read a page at a time.
+    ``visible_to`` (an operator's sub): a job someone else started answers 404 like an unknown one."""
+    store = job_store()
+    header = store.header(job_id)
     if header is None or (visible_to is not None and header.get("startedBy") != visible_to):
         raise NotFound(f"No job with id {job_id}.")
+    tasks, next_cursor = store.tasks_page(job_id, limit, cursor)
     outcomes = [
         Outcome(
             accountId=t["accountId"],
@@ -134,9 +167,9 @@ def get_job(job_id: str, *, visible_to: str | None = None) -> Job:
             error=t.get("error"),
             connectionStatus=t.get("connectionStatus"),
         )
-        for t in sorted(tasks, key=lambda t: int(t.get("order", 0)))
+        for t in tasks
     ]
-    return Job(
+    job = Job(
         jobId=header["jobId"],
         kind=header["kind"],
         status=header["status"],
@@ -150,3 +183,4 @@ def get_job(job_id: str, *, visible_to: str | None = None) -> Job:
         trigger=header.get("trigger", "api"),
         outcomes=outcomes,
     )
+    return job, next_cursor

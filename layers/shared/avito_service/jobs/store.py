@@ -7,6 +7,7 @@ Access patterns and keys (table ``JobsTable``, keys ``pk``/``sk``, every item ex
 | a job (kind, status, counts)              | pk ``JOB#<jobId>``, sk ``JOB``                                   |
 | its tasks, one per account (outcome, cursor, lease) | pk ``JOB#<jobId>``, sk ``TASK#<order>#<accountId>``    |
 | a sync task's collected item-id pages     | pk ``PAGES#<jobId>#<accountId>``, sk ``<page>`` (zero-padded)     |
+| the one sync running for an account       | pk ``SYNC#<accountId>``, sk ``LOCK`` (``jobId``, ``order``, until) |
 
 A job and its tasks are one query (``GET /jobs/{jobId}``); item-id pages live in their own partition so that
 query never reads them. A task finishes in one transaction with its job's counters (``ADD done``/``failed``),
@@ -24,6 +25,8 @@ from botocore.exceptions import ClientError
 
 from avito_service import aws, clock
 from avito_service.config import get_settings
+from avito_service.cursors import decode_cursor, encode_cursor
+from avito_service.errors import ValidationFailed
 from avito_service.jobs.models import FINAL, JobStatus
 
 HEADER = "JOB"
@@ -36,6 +39,10 @@ def job_key(job_id: str) -> dict[str, str]:
 
 def task_key(job_id: str, order: int, account_id: str) -> dict[str, str]:
     return {"pk": f"JOB#{job_id}", "sk": f"TASK#{order:06d}#{account_id}"}
+
+
+def sync_lock_key(account_id: str) -> dict[str, str]:
+    return {"pk": f"SYNC#{account_id}", "sk": "LOCK"}
 
 
 def _condition_failed(exc: ClientError) -> bool:
@@ -92,6 +99,43 @@ class JobStore:
             Item=dynamo({**job_key(job_id), "ttl": expires, **header}), ConditionExpression="attribute_not_exists(pk)"
         )
 
+    def add_tasks(self, job_id: str, tasks: list[dict[str, Any]], *, now: float | None = None) -> None:
+        """Tasks ``{order, accountId, ...}`` of a job being set up; one already there (a repeated set-up step) is
+        left as it is, so a task that started running is never reset."""
+        expires = int((now or clock.now()) + TTL_SECONDS)
+        for task in tasks:
+            try:
+                self.table.put_item(
+                    Item=dynamo({**task_key(job_id, task["order"], task["accountId"]), "ttl": expires, **task}),
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            except ClientError as exc:
+                if not _condition_failed(exc):
+                    raise
+
+    def advance_setup(self, job_id: str, cursor: str, next_cursor: str | None, total: int) -> bool:
+        """Move the set-up past the page at ``cursor`` (``total`` tasks so far); the last page ends the set-up.
+        False when another run of the same step did it first."""
+        expression = "SET #total = :total, updatedAt = :at, setupCursor = :next"
+        if next_cursor is None:
+            expression = "SET #total = :total, updatedAt = :at REMOVE setupCursor, settingUp"
+        values: dict[str, Any] = {":total": total, ":at": clock.iso(), ":cursor": cursor}
+        if next_cursor is not None:
+            values[":next"] = next_cursor
+        try:
+            self.table.update_item(
+                Key=job_key(job_id),
+                UpdateExpression=expression,
+                ConditionExpression="setupCursor = :cursor",
+                ExpressionAttributeNames={"#total": "total"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
     def job(self, job_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The header and every task, in order (one paginated query)."""
         items: list[dict[str, Any]] = []
@@ -105,6 +149,31 @@ class JobStore:
         header = next((plain(i) for i in items if i["sk"] == HEADER), None)
         tasks = [plain(i) for i in items if i["sk"].startswith("TASK#")]
         return header, tasks
+
+    def tasks_page(self, job_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the job's tasks in order (``limit`` + 1 read, so the last page has no cursor)."""
+        pk = f"JOB#{job_id}"
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with("TASK#"),
+            "ConsistentRead": True,
+            "Limit": limit + 1,
+        }
+        start = decode_cursor(cursor, required_keys=("pk", "sk"))
+        if start:
+            if start["pk"] != pk or not str(start["sk"]).startswith("TASK#"):
+                raise ValidationFailed.on("cursor", "Not a cursor of this job.")
+            query["ExclusiveStartKey"] = {"pk": pk, "sk": str(start["sk"])}
+        items: list[dict[str, Any]] = []
+        while len(items) <= limit:
+            page = self.table.query(**query)
+            items.extend(plain(i) for i in page.get("Items") or [])
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        if len(items) <= limit:
+            return items, None
+        items = items[:limit]
+        return items, encode_cursor({"pk": pk, "sk": items[-1]["sk"]})
 
     def task(self, job_id: str, order: int, account_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key=task_key(job_id, order, account_id), ConsistentRead=True).get("Item")
@@ -241,8 +310,8 @@ class JobStore:
     def complete_if_finished(self, job_id: str) -> dict[str, Any] | None:
         """Once every task is finished, set the job's final status (done, or failed when no account succeeded)."""
         header = self.header(job_id)
-        if header is None or header.get("status") in FINAL:
-            return header
+        if header is None or header.get("status") in FINAL or header.get("settingUp"):
+            return header  # a job still being set up has tasks to come
         done, failed, total = int(header.get("done", 0)), int(header.get("failed", 0)), int(header["total"])
         if done + failed < total:
             return header
@@ -274,6 +343,67 @@ class JobStore:
             Key=job_key(job_id),
             UpdateExpression="SET firstError = if_not_exists(firstError, :error)",
             ExpressionAttributeValues={":error": error[:500]},
+        )
+
+    # --- one sync per account ---------------------------------------------------------------------------
+
+    def lock_sync(self, account_id: str, job_id: str, order: int, until: float) -> dict[str, Any] | None:
+        """Take (or renew) the account's sync lock for the job's task until ``until``; None when this task holds
+        it now, else the holder ``{jobId, order}`` (another job syncs the account right now)."""
+        now = clock.now()
+        for _ in range(3):  # a holder whose lock ran out between our write and our read: try again
+            try:
+                self.table.update_item(
+                    Key=sync_lock_key(account_id),
+                    UpdateExpression="SET jobId = :job, #order = :order, lockUntil = :until, #ttl = :ttl",
+                    ConditionExpression="attribute_not_exists(pk) OR lockUntil < :now OR jobId = :job",
+                    ExpressionAttributeNames={"#order": "order", "#ttl": "ttl"},
+                    ExpressionAttributeValues={
+                        ":job": job_id,
+                        ":order": order,
+                        ":until": Decimal(str(round(until, 3))),
+                        ":now": Decimal(str(round(now, 3))),
+                        ":ttl": int(until + 86400),
+                    },
+                )
+            except ClientError as exc:
+                if not _condition_failed(exc):
+                    raise
+                holder = self.sync_holder(account_id)
+                if holder is not None:
+                    return holder
+                continue
+            return None
+        return self.sync_holder(account_id) or {"jobId": job_id, "order": order}
+
+    def sync_holder(self, account_id: str) -> dict[str, Any] | None:
+        """The job task syncing the account now (its lock not run out), or None."""
+        item = self.table.get_item(Key=sync_lock_key(account_id), ConsistentRead=True).get("Item")
+        if not item or float(item.get("lockUntil", 0)) < clock.now():
+            return None
+        return {"jobId": str(item["jobId"]), "order": int(item.get("order", 0))}
+
+    def unlock_sync(self, account_id: str, job_id: str) -> None:
+        """The job's sync of the account is over (done or failed): the next sync may start."""
+        try:
+            self.table.delete_item(
+                Key=sync_lock_key(account_id),
+                ConditionExpression="jobId = :job",
+                ExpressionAttributeValues={":job": job_id},
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def set_task_fields(self, job_id: str, order: int, account_id: str, fields: dict[str, Any]) -> None:
+        """Set fields of an unfinished task (a hand-off's cursor, the job it joined)."""
+        names = {f"#f{n}": name for n, name in enumerate(fields)}
+        self.table.update_item(
+            Key=task_key(job_id, order, account_id),
+            UpdateExpression="SET " + ", ".join(f"#f{n} = :f{n}" for n in range(len(fields))),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":f{n}": dynamo(v) for n, v in enumerate(fields.values())},
         )
 
     # --- item-id pages of a sync task -------------------------------------------------------------------

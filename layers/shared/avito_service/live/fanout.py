@@ -7,6 +7,8 @@ are ~10-30 ms round trips; a thread pool keeps 1,000 connections to a fraction o
 Failures (Powertools ``BatchProcessor``, partial batch responses):
 
 - a connection that answers 410 (``GoneException``) is gone: it is removed from the table and skipped;
+- a connection whose token expired (``connections.split_connections``) gets no frame: it is closed through the
+  management API and removed;
 - a frame that reached none of its connections for another reason (the management API down, throttled or
   not allowed) fails its record, so Lambda retries the record from there: nobody got it, so a retry
   duplicates nothing. A frame that reached some connections but not others is logged and counted
@@ -98,6 +100,29 @@ def deliver(frame: Frame, audience: Audience) -> int:
     return delivered
 
 
+def close_expired(connection_ids: list[str]) -> None:
+    """Close the connections whose token ran out (or whose two hours passed) and forget them; they got no
+    frame of this batch. A connection API Gateway already closed (410) is only forgotten."""
+    if not connection_ids:
+        return
+    client = aws.connections_client(get_settings().websocket_management_url)
+
+    def close(connection_id: str) -> None:
+        try:
+            client.delete_connection(ConnectionId=connection_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "GoneException":
+                logger.warning("Could not close an expired connection", extra={"error": exc.response["Error"]})
+                return  # kept: the next batch tries again
+        except BotoCoreError as exc:
+            logger.warning("Could not close an expired connection", extra={"error": type(exc).__name__})
+            return
+        connections.close_connection(connection_id)
+
+    list(_pool().map(close, connection_ids))
+    metrics.add_metric(name="ConnectionsExpired", unit="Count", value=len(connection_ids))
+
+
 def announce(record: DynamoDBRecord, audience: Audience) -> int:
     """Deliver the frames of one stream record; returns the number of frames delivered to someone."""
     if audience.failed:
@@ -132,7 +157,10 @@ def handle_batch(event: dict[str, Any], context: Any, audience: Audience | None 
     """The fan-out function's work: announce each record of a DynamoDB stream batch."""
     if not event.get("Records"):
         return {"batchItemFailures": []}
-    audience = audience or Audience(list(connections.open_connections()))
+    if audience is None:
+        live, expired = connections.split_connections()
+        close_expired(expired)
+        audience = Audience(live)
     # A batch whose every record failed is reported like any other (Lambda retries from the first record)
     # rather than raised: the function does not end in an error for what is an outage of the management API.
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)

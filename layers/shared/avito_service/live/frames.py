@@ -2,13 +2,17 @@
 
 | stream record                                      | frames                                                       |
 |----------------------------------------------------|--------------------------------------------------------------|
-| INSERT of a message item (``sk`` starts ``MSG#``)  | ``avito-new-message``; + ``avito-notification`` if ``in``    |
+| INSERT of a message item (``sk`` starts ``MSG#``)  | ``avito-new-message``; + ``avito-notification`` if marked   |
 | INSERT or MODIFY of a chat item (``sk == "CHAT"``) | ``avito-chat-updated``, unless no field of the chat changed  |
+| INSERT of a review marked ``announce`` (``REVIEW#``) | ``avito-new-review`` (``reviews.store``: newer than the rest) |
 | MODIFY of a message, REMOVE, any other ``sk``      | nothing                                                      |
 
 "Field of the chat" means a field of the API's ``Chat``: index keys and ordering marks are not news.
 
-A message is inserted once (its put is conditional), so a repeated delivery or listing announces nothing.
+``avito-notification`` is only for a message stored marked ``notify``: a new incoming unread message (a delivery,
+or one a listing found newer than the chat's last known message), never history a listing discovers
+(``ChatStore.save_messages``). A message is inserted once (its put is conditional), so a repeated delivery or
+listing announces nothing.
 The data are the API's own models (``chat_from_item`` / ``message_from_item``), so a frame holds what
 ``GET /api/v1/chats/...`` would show, and nothing else: no token, no secret.
 """
@@ -22,10 +26,12 @@ from typing import Any
 
 from avito_service.messenger.models import Direction
 from avito_service.messenger.store import CHAT_SK, MESSAGE_PREFIX, chat_from_item, message_from_item
+from avito_service.reviews.store import REVIEW_PREFIX, review_from_item
 
 NEW_MESSAGE = "avito-new-message"
 CHAT_UPDATED = "avito-chat-updated"
 NOTIFICATION = "avito-notification"
+NEW_REVIEW = "avito-new-review"
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,18 @@ def frames_for(
         return []
     if sk.startswith(MESSAGE_PREFIX):
         return _new_message(new_image) if event_name == "INSERT" else []
+    if sk.startswith(REVIEW_PREFIX):
+        return _new_review(new_image) if event_name == "INSERT" and new_image.get("announce") is True else []
     if sk == CHAT_SK and event_name in ("INSERT", "MODIFY"):
         return _chat_updated(old_image, new_image)
     return []
+
+
+def _new_review(item: Mapping[str, Any]) -> list[Frame]:
+    review = review_from_item(dict(item))
+    return [
+        Frame(review.accountId, NEW_REVIEW, {"accountId": review.accountId, "review": review.model_dump(mode="json")})
+    ]
 
 
 def _new_message(item: Mapping[str, Any]) -> list[Frame]:
@@ -64,7 +79,7 @@ def _new_message(item: Mapping[str, Any]) -> list[Frame]:
             {"accountId": account_id, "chatId": chat_id, "message": message.model_dump(mode="json")},
         )
     ]
-    if message.direction == Direction.IN:
+    if message.direction == Direction.IN and item.get("notify"):  # new and unread, not history a listing found
         data = {
             "type": "new_message",
             "accountId": account_id,

@@ -7,10 +7,11 @@
 | every connection, for a fan-out         | Scan (projected): one page holds ~5,000 connections   |
 
 An item holds ``sub`` and ``role`` of the caller who connected, ``accountIds`` (absent: every account),
-``allowedAccountIds`` (a limited operator's accounts, users.scope; absent: every account) and ``ttl``.
-API Gateway closes a WebSocket after two hours at most, so ``ttl`` (two hours and a margin after connecting)
-removes connections whose ``$disconnect`` never ran; readers skip items past their ``ttl``, since DynamoDB
-deletes expired items only eventually. No token is stored.
+``allowedAccountIds`` (a limited operator's accounts, users.scope; absent: every account) and ``ttl``: a
+connection lives no longer than its token, ``ttl = min(token exp, connected + 2 h)`` (API Gateway closes a
+WebSocket after two hours at most). Readers skip items past their ``ttl`` (DynamoDB deletes
+expired items only eventually): an expired connection gets no frame, and the fan-out closes it
+(:func:`split_connections`). No token is stored.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from avito_service.auth import Identity
 from avito_service.config import get_settings
 
 MAX_CONNECTION_SECONDS = 2 * 3600  # API Gateway's limit for one WebSocket connection
-TTL_MARGIN_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def open_connection(connection_id: str, identity: Identity, *, now: float | None
         "sub": identity.sub,
         "role": identity.role,
         "connectedAt": clock.iso(int(connected)),
-        "ttl": int(connected) + MAX_CONNECTION_SECONDS + TTL_MARGIN_SECONDS,
+        "ttl": min(int(identity.exp), int(connected) + MAX_CONNECTION_SECONDS),  # no longer than its token
     }
     allowed = getattr(identity, "account_ids", None)
     if allowed is not None:
@@ -98,22 +98,34 @@ def set_account_filter(connection_id: str, account_ids: Iterable[str] | None) ->
 
 def open_connections(*, now: float | None = None) -> Iterator[Connection]:
     """Every stored connection that has not expired."""
+    live, _ = split_connections(now=now)
+    yield from live
+
+
+def split_connections(*, now: float | None = None) -> tuple[list[Connection], list[str]]:
+    """The stored connections that have not expired, and the ids of those that have (their token ran out, or
+    two hours passed): those get no frames and are to be closed."""
     current = clock.now() if now is None else now
     scan: dict[str, Any] = {"ProjectionExpression": "connectionId, #sub, #role, accountIds, allowedAccountIds, #ttl"}
     scan["ExpressionAttributeNames"] = {"#sub": "sub", "#role": "role", "#ttl": "ttl"}
+    live: list[Connection] = []
+    expired: list[str] = []
     while True:
         page = _table().scan(**scan)
         for item in page.get("Items", []):
             if int(item.get("ttl", 0)) <= current:
+                expired.append(str(item["connectionId"]))
                 continue
             ids, allowed = item.get("accountIds"), item.get("allowedAccountIds")
-            yield Connection(
-                connection_id=str(item["connectionId"]),
-                sub=str(item.get("sub", "")),
-                role=str(item.get("role", "")),
-                account_ids=None if ids is None else frozenset(str(i) for i in ids),
-                allowed=None if allowed is None else frozenset(str(i) for i in allowed),
+            live.append(
+                Connection(
+                    connection_id=str(item["connectionId"]),
+                    sub=str(item.get("sub", "")),
+                    role=str(item.get("role", "")),
+                    account_ids=None if ids is None else frozenset(str(i) for i in ids),
+                    allowed=None if allowed is None else frozenset(str(i) for i in allowed),
+                )
             )
         if "LastEvaluatedKey" not in page:
-            return
+            return live, expired
         scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]

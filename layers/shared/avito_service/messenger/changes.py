@@ -10,7 +10,8 @@ them forward fails (and is retried from what is stored) if a newer one won.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,7 @@ class ChatChange:
     always: dict[str, Any] = field(default_factory=dict)
     if_missing: dict[str, Any] = field(default_factory=dict)
     last: LastMessage | None = None
-    unread_sk: str | None = None  # the sort key of an incoming unread message this change counts
+    unread_sks: tuple[str, ...] = ()  # sort keys of the incoming unread messages this change stores (sorted)
 
     def key(self) -> dict[str, str]:
         return {"pk": chat_pk(self.account_id, self.chat_id), "sk": CHAT_SK}
@@ -68,12 +69,14 @@ class ChatChange:
             return alias
 
         last_sk = sk_of(self.last) if self.last else None
+        unread = sorted(self.unread_sks)
         if observed is GUESS or observed is None:
-            set_activity, set_last, count_unread = True, self.last is not None, self.unread_sk is not None
+            set_activity, set_last, already_read = True, self.last is not None, 0
         else:
             set_activity = int(observed.get("updatedTs", -1)) <= self.updated_ts
             set_last = last_sk is not None and str(observed.get("lastMessageSk", "")) <= last_sk
-            count_unread = self.unread_sk is not None and str(observed.get("readUpTo", "")) < self.unread_sk
+            already_read = bisect.bisect_right(unread, str(observed.get("readUpTo", "")))
+        count_unread = len(unread) - already_read  # the messages newer than the chat's read marker
 
         identity = chat_identity(self.account_id, self.chat_id)
         sets = [f"{n(k)} = {v(val)}" for k, val in {**identity, **self.always}.items() if val is not None]
@@ -92,7 +95,7 @@ class ChatChange:
             ]
         adds = []
         if count_unread:
-            adds.append(f"{n('unreadCount')} {v(1)}")
+            adds.append(f"{n('unreadCount')} {v(count_unread)}")
             sets += [
                 f"{n('unreadAccountPk')} = {v(account_pk(self.account_id))}",
                 f"{n('unreadPk')} = {v(unread_pk(inbox_shard(self.account_id, self.chat_id)))}",
@@ -111,11 +114,12 @@ class ChatChange:
                 )
             else:
                 conditions.append(f"{n('lastMessageSk')} > {v(last_sk)}")
-        if self.unread_sk is not None:
-            if count_unread:
-                conditions.append(f"(attribute_not_exists({n('readUpTo')}) OR {n('readUpTo')} < {v(self.unread_sk)})")
-            else:
-                conditions.append(f"{n('readUpTo')} >= {v(self.unread_sk)}")
+        # the read marker lies where ``observed`` put it among the unread keys: between the last one counted as
+        # read and the first one counted as unread
+        if already_read < len(unread):
+            conditions.append(f"(attribute_not_exists({n('readUpTo')}) OR {n('readUpTo')} < {v(unread[already_read])})")
+        if already_read > 0:
+            conditions.append(f"{n('readUpTo')} >= {v(unread[already_read - 1])}")
 
         update = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
         return {
@@ -141,19 +145,28 @@ class ChatChange:
 
 def message_change(message: Message, *, item_id: str | None = None, chat_type: str | None = None) -> ChatChange:
     """The chat update that goes with storing ``message`` (creating a minimal chat if it is unknown)."""
-    incoming = message.direction is Direction.IN
+    return messages_change([message], item_id=item_id, chat_type=chat_type)
+
+
+def messages_change(
+    messages: Sequence[Message], *, item_id: str | None = None, chat_type: str | None = None
+) -> ChatChange:
+    """The one chat update that goes with storing ``messages`` of one chat together (a listing's new ones)."""
+    ordered = sorted(messages, key=sk_of)
+    first, newest = ordered[0], ordered[-1]
+    client = next((m.authorId for m in ordered if m.direction is Direction.IN and m.authorId), None)
     return ChatChange(
-        account_id=message.accountId,
-        chat_id=message.chatId,
-        updated_ts=int(clock.from_iso(message.createdAt)),
+        account_id=newest.accountId,
+        chat_id=newest.chatId,
+        updated_ts=int(clock.from_iso(newest.createdAt)),
         if_missing={
-            "createdAt": message.createdAt,
+            "createdAt": first.createdAt,
             "itemId": item_id,
             "chatType": chat_type,
-            "clientUserId": message.authorId if incoming else None,
+            "clientUserId": client,
         },
-        last=message.summary(),
-        unread_sk=sk_of(message) if incoming and not message.isRead else None,
+        last=newest.summary(),
+        unread_sks=tuple(sk_of(m) for m in ordered if m.direction is Direction.IN and not m.isRead),
     )
 
 

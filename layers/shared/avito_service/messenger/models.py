@@ -39,6 +39,7 @@ class Chat(Model):
     itemId: str | None = Field(default=None, description="the Avito item the chat is about")
     itemTitle: str | None = None
     itemUrl: str | None = None
+    itemPrice: str | None = Field(default=None, description="the item's price as Avito shows it (e.g. '300 000 ₽')")
     clientName: str | None = None
     clientUserId: str | None = Field(default=None, description="Avito user id of the other party")
     lastMessage: LastMessage | None = None
@@ -161,6 +162,7 @@ def chat_from_avito(account_id: str, user_id: str | None, raw: Mapping[str, Any]
         itemId=_id(item.get("id")),
         itemTitle=item.get("title"),
         itemUrl=item.get("url"),
+        itemPrice=item.get("price_string") if isinstance(item.get("price_string"), str) else None,
         clientName=client.get("name") if client else None,
         clientUserId=_id(client.get("id")) if client else None,
         lastMessage=last_message,

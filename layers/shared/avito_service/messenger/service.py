@@ -11,7 +11,7 @@ from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import AccountContext
 from avito_service.avito.client import AvitoApi
-from avito_service.avito.errors import AvitoError
+from avito_service.avito.errors import AvitoError, OutcomeUnknown
 from avito_service.base import Model
 from avito_service.errors import Conflict, NotFound
 from avito_service.messenger.models import (
@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # only the images function reads uploads (and imports the mul
     from avito_service.messenger.uploads import ImageUpload
 
 DELETE_WINDOW_SECONDS = 3600  # Avito lets an account delete its own message within an hour of sending it
+DELETE_SLACK_SECONDS = 600  # read a little more than that hour (clocks differ), never the chat's whole history
 
 
 class ReadResult(Model):
@@ -98,12 +99,39 @@ def list_messages(account_id: str, chat_id: str, *, limit: int, offset: int) -> 
 
 def send_text(account_id: str, chat_id: str, text: str) -> Message:
     """Send once (never retried after it may have reached Avito) and store it as outgoing."""
+    return store_sent(account_id, chat_id, post_text(account_id, chat_id, text))
+
+
+def post_text(account_id: str, chat_id: str, text: str) -> dict[str, Any]:
+    """The step of a send that must never be repeated: Avito's answer as plain JSON, for :func:`store_sent`
+    (recorded by ``idempotency.once`` before anything is stored)."""
     client, user_id = connect(account_id)
     sent = client.send_text(user_id, chat_id, text)
-    if isinstance(sent, Mapping) and not storable(sent):  # Avito took it: store it, timed when we sent it
-        logger.warning("Avito answered a send with a time we cannot store; using ours", extra={"chat_id": chat_id})
-        sent = {**sent, "created": None}
-    message = chat_store().save_sent_message(account_id, chat_id, sent, user_id=user_id)
+    return _posted(user_id, sent)
+
+
+def _posted(user_id: str, sent: Any) -> dict[str, Any]:
+    # ``sentAt``: our clock when Avito answered, the message's time if Avito gave none (so storing it again on a
+    # retry gives the same message, not a second one timed at the retry)
+    return {"userId": user_id, "message": dict(sent) if isinstance(sent, Mapping) else sent, "sentAt": clock.now()}
+
+
+def store_sent(account_id: str, chat_id: str, posted: Mapping[str, Any]) -> Message:
+    """Store a message Avito took (``post_text``/``post_image``) as outgoing; idempotent."""
+    sent = posted.get("message")
+    if not isinstance(sent, Mapping) or sent.get("id") in (None, ""):
+        raise OutcomeUnknown(
+            "Avito took the message but its answer had no message id, so it cannot be stored here. Look at the "
+            "chat before sending it again.",
+            endpoint="messenger.send",
+            code="send_outcome_unknown",
+        )
+    sent = dict(sent)
+    if not storable(sent) or sent.get("created") in (None, ""):  # Avito took it: timed when we sent it
+        if sent.get("created") not in (None, ""):
+            logger.warning("Avito answered a send with a time we cannot store; using ours", extra={"chat_id": chat_id})
+        sent["created"] = int(posted["sentAt"])
+    message = chat_store().save_sent_message(account_id, chat_id, sent, user_id=str(posted["userId"]))
     logger.info("Message sent", extra={"account_id": account_id, "chat_id": chat_id, "message_id": message.id})
     return message
 
@@ -121,26 +149,22 @@ def mark_read(account_id: str, chat_id: str, message_id: str) -> ReadResult:
 
 def send_image(account_id: str, chat_id: str, image: ImageUpload) -> Message:
     """Upload the image to Avito, send it as an image message (never resent) and store it as outgoing."""
+    return store_sent(account_id, chat_id, post_image(account_id, chat_id, image))
+
+
+def post_image(account_id: str, chat_id: str, image: ImageUpload) -> dict[str, Any]:
+    """Upload and send the image (the step never repeated); Avito's answer as plain JSON for :func:`store_sent`."""
     client, user_id = connect(account_id)
     uploaded = client.upload_image(user_id, image.data, filename=image.filename, content_type=image.content_type)
     image_id, sizes = _uploaded_image(uploaded)
-    sent = dict(client.send_image(user_id, chat_id, image_id) or {})
-    if sent.get("id") in (None, ""):
-        raise AvitoError("Avito's answer to the image message had no message id.", endpoint="messenger.send_image")
-    sent.setdefault("type", "image")
-    if not isinstance(sent.get("content"), Mapping):
-        sent["content"] = {"image": {"sizes": sizes}}
-    if not storable(sent):  # Avito took it: store it, timed when we sent it
-        logger.warning(
-            "Avito answered an image send with a time we cannot store; using ours", extra={"chat_id": chat_id}
-        )
-        sent["created"] = None
-    message = chat_store().save_sent_message(account_id, chat_id, sent, user_id=user_id)
-    logger.info(
-        "Image sent",
-        extra={"account_id": account_id, "chat_id": chat_id, "message_id": message.id, "bytes": len(image.data)},
-    )
-    return message
+    sent = client.send_image(user_id, chat_id, image_id)
+    if isinstance(sent, Mapping):
+        sent = dict(sent)
+        sent.setdefault("type", "image")
+        if not isinstance(sent.get("content"), Mapping):
+            sent["content"] = {"image": {"sizes": sizes}}
+    logger.info("Image sent", extra={"account_id": account_id, "chat_id": chat_id, "bytes": len(image.data)})
+    return _posted(user_id, sent)
 
 
 def _uploaded_image(answer: Any) -> tuple[str, dict[str, Any]]:
@@ -164,7 +188,8 @@ def delete_message(account_id: str, chat_id: str, message_id: str) -> Message:
     The rules are checked on the stored message before Avito is called; a message not stored yet is looked up
     among the chat's newest messages at Avito (a message young enough to delete is among them)."""
     store = chat_store()
-    message = store.get_message(account_id, chat_id, message_id)
+    since = clock.now() - DELETE_WINDOW_SECONDS - DELETE_SLACK_SECONDS  # a deletable message is in its last hour
+    message = store.get_message(account_id, chat_id, message_id, since=since)
     if message is not None:
         _check_deletable(message)
     client, user_id = connect(account_id)
@@ -194,7 +219,7 @@ def delete_message(account_id: str, chat_id: str, message_id: str) -> Message:
                 code="message_not_deletable",
             ) from None
         raise
-    deleted = store.mark_message_deleted(account_id, chat_id, message_id)
+    deleted = store.mark_message_deleted(account_id, chat_id, message_id, since=since)
     logger.info("Message deleted", extra={"account_id": account_id, "chat_id": chat_id, "message_id": message_id})
     return deleted or message.model_copy(update={"type": "deleted", "text": None, "content": {}})
 

@@ -36,19 +36,27 @@ import functools
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from avito_service import aws, clock
-from avito_service.accounts.store import account_key
+from avito_service.accounts.store import account_key, deleted_account_ids
 from avito_service.config import get_settings
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import NotFound, ValidationFailed
 from avito_service.messenger import inbox
-from avito_service.messenger.changes import GUESS, ChatChange, from_wire, message_change, order_fields, wire
+from avito_service.messenger.changes import (
+    GUESS,
+    ChatChange,
+    from_wire,
+    message_change,
+    messages_change,
+    order_fields,
+    wire,
+)
 from avito_service.messenger.items import (
     BY_ACCOUNT,
     BY_ACTIVITY,
@@ -64,6 +72,7 @@ from avito_service.messenger.items import (
     chat_pk,
     message_from_item,
     message_item,
+    message_sk,
     sk_of,
     unread_pk,
 )
@@ -75,6 +84,7 @@ __all__ = ["ChatStore", "StoreContention", "chat_from_item", "chat_store", "mess
 WRITE_ATTEMPTS = 8
 SEEN_CHATS_MAX = 10_000  # chats whose newest known order fields a warm container remembers
 STORED_MESSAGES_MAX = 20_000  # message keys a warm container remembers as stored
+MESSAGES_PER_TRANSACTION = 98  # TransactWriteItems takes 100 items: the messages, their chat and the account
 ALL_CHATS = inbox.ShardedIndex(BY_ACTIVITY, "allPk", all_pk, "all")
 ALL_UNREAD = inbox.ShardedIndex(UNREAD_ALL, "unreadPk", unread_pk, "unread")
 
@@ -97,6 +107,21 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
     if len(cache) >= limit:
         cache.pop(next(iter(cache)))
     cache[key] = value
+
+
+def _message_key(message: Message) -> tuple[str, str, str]:
+    return (message.accountId, message.chatId, sk_of(message))
+
+
+def _account_check(account_id: str) -> dict[str, Any]:
+    """The ConditionCheck every write carries: the account still exists."""
+    return {
+        "ConditionCheck": {
+            "TableName": get_settings().accounts_table,
+            "Key": wire(account_key(account_id)),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
 
 
 def _backoff(attempt: int) -> None:
@@ -137,6 +162,7 @@ class ChatStore:
                     "itemId": chat.itemId,
                     "itemTitle": chat.itemTitle,
                     "itemUrl": chat.itemUrl,
+                    "itemPrice": chat.itemPrice,
                     "clientName": chat.clientName,
                     "clientUserId": chat.clientUserId,
                     "createdAt": chat.createdAt,
@@ -150,7 +176,11 @@ class ChatStore:
     def save_messages(
         self, account_id: str, user_id: str | None, chat_id: str, avito_messages: Iterable[Mapping[str, Any]]
     ) -> list[Message]:
-        """Store messages from an Avito listing; each at most once (one Query finds those already stored)."""
+        """Store messages from an Avito listing; each at most once (one Query finds those already stored), the new
+        ones together with one chat update (``MESSAGES_PER_TRANSACTION`` a transaction).
+
+        Only a new incoming unread message newer than the chat's stored last message is announced
+        (``notify``): opening an old chat stores its history without a chime for each message."""
         messages = [message_from_avito(account_id, user_id, chat_id, raw) for raw in avito_messages]
         if not messages:
             return []
@@ -163,11 +193,22 @@ class ChatStore:
                 ProjectionExpression="sk",
             )
         }
-        new = [m for m in messages if sk_of(m) not in stored]
-        for message in sorted(new, key=sk_of):
-            self._transact(message_change(message), message)
-        if new:
-            logger.info("Messages stored", extra={"chat_id": chat_id, "new": len(new), "seen": len(messages)})
+        new = sorted({sk_of(m): m for m in messages if sk_of(m) not in stored}.values(), key=sk_of)
+        if not new:
+            return messages
+        chat = self._get_chat_item(account_id, chat_id)  # one read: how far the chat was known
+        if chat is not None:
+            self._remember_chat((account_id, chat_id), order_fields(chat))
+        known_last = str((chat or {}).get("lastMessageSk") or "")
+        notify = {
+            sk_of(m)
+            for m in new
+            if known_last and sk_of(m) > known_last and m.direction is Direction.IN and not m.isRead
+        }
+        for start in range(0, len(new), MESSAGES_PER_TRANSACTION):
+            chunk = new[start : start + MESSAGES_PER_TRANSACTION]
+            self._transact(messages_change(chunk), chunk, notify=notify, rebuild=messages_change)
+        logger.info("Messages stored", extra={"chat_id": chat_id, "new": len(new), "seen": len(messages)})
         return messages
 
     def save_sent_message(
@@ -178,13 +219,12 @@ class ChatStore:
         if user_id is not None and raw.get("author_id") is None:
             raw["author_id"] = user_id
         sent = message_from_avito(account_id, user_id, chat_id, raw)
-        self._transact(message_change(sent), sent)
+        self._transact(message_change(sent), [sent])
         return sent
 
     def record_delivery(self, account_id: str, user_id: str, delivery_value: Mapping[str, Any]) -> bool:
-        """Store a webhook delivery's message and update its chat in one transaction.
-
-        Returns False when the message was stored before (a duplicate delivery changes nothing)."""
+        """Store a webhook delivery's message and update its chat in one transaction; an incoming unread one is
+        announced (``notify``). Returns False when the message was stored before (a duplicate changes nothing)."""
         message = message_from_avito(account_id, user_id, str(delivery_value["chat_id"]), delivery_value)
         item_id = delivery_value.get("item_id")
         change = message_change(
@@ -192,7 +232,8 @@ class ChatStore:
             item_id=str(item_id) if item_id not in (None, "", 0) else None,
             chat_type=delivery_value.get("chat_type"),
         )
-        return self._transact(change, message)
+        notify = {sk_of(message)} if message.direction is Direction.IN and not message.isRead else set()
+        return bool(self._transact(change, [message], notify=notify))
 
     def mark_chat_read(self, account_id: str, chat_id: str) -> Chat | None:
         """Every message up to the chat's last one read, ``unreadCount`` 0, off the unread indexes: one
@@ -244,32 +285,45 @@ class ChatStore:
 
     # --- reads ----------------------------------------------------------------------------------------
 
-    def owner_of(self, chat_id: str, account_id: str | None, only: frozenset[str] | None = None) -> str:
+    def hidden_accounts(self) -> frozenset[str]:
+        """Deleted accounts whose chats the background cleanup has not removed yet: every read leaves them out,
+        so a deleted account disappears at once (``accounts.store.deleted_account_ids``)."""
+        return deleted_account_ids(aws.table(get_settings().accounts_table))
+
+    def owner_of(
+        self,
+        chat_id: str,
+        account_id: str | None,
+        hidden: frozenset[str] | None = None,
+        only: frozenset[str] | None = None,
+    ) -> str:
         """The account whose copy of ``chat_id`` is meant: ``account_id`` when given, else the only account
-        holding the chat; 422 on ``accountId`` when several do, 404 ``chat_not_found`` when none does.
-        ``only`` (a limited operator's accounts, users.scope): the other accounts' copies do not exist."""
+        holding the chat; 422 on ``accountId`` when several do, 404 ``chat_not_found`` when none does. A deleted
+        account (cleanup pending) holds nothing, nor does an account outside ``only`` (a limited operator's)."""
+        hidden = self.hidden_accounts() if hidden is None else hidden
         if account_id is not None:
-            if only is not None and account_id not in only:
+            if account_id in hidden or (only is not None and account_id not in only):
                 raise self._not_found(chat_id)
             return account_id
-        query: dict[str, Any] = {
-            "IndexName": BY_CHAT_ID,
-            "KeyConditionExpression": Key("chatLookup").eq(chat_id),
-            "ProjectionExpression": "accountId",
-        }
-        if only is None:
-            query["Limit"] = 2
-        holders = [h for h in self._query_all(**query) if only is None or str(h["accountId"]) in only][:2]
+        holders = [
+            str(item["accountId"])
+            for item in self._query_all(
+                IndexName=BY_CHAT_ID,
+                KeyConditionExpression=Key("chatLookup").eq(chat_id),
+                ProjectionExpression="accountId",
+            )
+            if str(item["accountId"]) not in hidden and (only is None or str(item["accountId"]) in only)
+        ]
         if not holders:
             raise self._not_found(chat_id)
         if len(holders) > 1:
             raise ValidationFailed.on(
                 "accountId", "Several accounts hold this chat: say which one with ?accountId=<account id>."
             )
-        return str(holders[0]["accountId"])
+        return holders[0]
 
     def get_chat(self, chat_id: str, account_id: str | None = None, only: frozenset[str] | None = None) -> Chat:
-        owner = self.owner_of(chat_id, account_id, only)
+        owner = self.owner_of(chat_id, account_id, only=only)
         item = self._get_chat_item(owner, chat_id)
         if item is None:
             raise self._not_found(chat_id)
@@ -283,14 +337,17 @@ class ChatStore:
         cursor: str | None,
         only: frozenset[str] | None = None,
     ) -> tuple[list[Chat], str | None]:
-        """Chats, newest activity first, optionally of one account and/or only unread ones; ``only`` (a limited
-        operator's accounts) leaves every other account's chats out."""
+        """Chats, newest activity first, optionally of one account and/or only unread ones (never a deleted
+        account's, nor, with ``only``, any account outside a limited operator's)."""
         if only is not None and (not only or (account_id is not None and account_id not in only)):
             return [], None
+        hidden = self.hidden_accounts()
         if account_id is None:
             index = ALL_UNREAD if unread_only else ALL_CHATS
-            items, next_cursor = inbox.page(self.table_name, index, limit, cursor, only)
+            items, next_cursor = inbox.page(self.table_name, index, limit, cursor, hidden=hidden, only=only)
             return [chat_from_item(i) for i in items], next_cursor
+        if account_id in hidden:
+            return [], None
         index, pk_attr = (UNREAD_BY_ACCOUNT, "unreadAccountPk") if unread_only else (BY_ACCOUNT, "accountPk")
         pk_value = account_pk(account_id)
         items, next_cursor = self._page(
@@ -311,7 +368,7 @@ class ChatStore:
         only: frozenset[str] | None = None,
     ) -> tuple[list[Message], str | None]:
         """A stored chat's messages, oldest first; 404 ``chat_not_found`` for a chat we do not have."""
-        owner = self.owner_of(chat_id, account_id, only)
+        owner = self.owner_of(chat_id, account_id, only=only)
         chat = self._get_chat_item(owner, chat_id)
         if chat is None:
             raise self._not_found(chat_id)
@@ -388,47 +445,44 @@ class ChatStore:
         items = items[:limit]
         return items, encode_cursor({attr: items[-1][attr] for attr in key_attrs})
 
-    def _transact(self, change: ChatChange, message: Message | None = None) -> bool:
-        """One transaction: put ``message`` if absent (when given), update its chat, and check the account
-        exists. False if the message was stored before; NotFound when the account is gone (nothing written).
+    def _transact(
+        self,
+        change: ChatChange,
+        messages: Sequence[Message] = (),
+        *,
+        notify: Collection[str] = (),
+        rebuild: Callable[[list[Message]], ChatChange] | None = None,
+    ) -> list[Message]:
+        """One transaction: put each of ``messages`` (one chat's) if absent, update their chat once, and check the
+        account exists. Returns the messages stored by this call (a message stored before is left out); NotFound
+        when the account is gone (nothing written). A message whose sort key is in ``notify`` is stored marked
+        ``notify`` (the live updates announce it as an ``avito-notification``).
 
         Usually one TransactWriteItems: a message this store has seen stored is answered without a call, and
         the chat update is picked from what the store last saw of the chat (an older message leaves activity
         and ``lastMessage`` alone under a condition that stays true). If the chat's condition fails anyway
         (another container moved it forward), the cancellation carries the chat as stored (ALL_OLD), so the
-        retry needs no read."""
+        retry needs no read. If some messages were stored meanwhile (a delivery racing a listing), the rest are
+        written again with the chat change ``rebuild`` makes for them."""
         chat_key = (change.account_id, change.chat_id)
-        message_key = (message.accountId, message.chatId, sk_of(message)) if message else None
-        if message_key in self._stored:
-            return False  # stored before, by this container
+        pending = [m for m in messages if _message_key(m) not in self._stored]
+        if messages and not pending:
+            return []  # stored before, by this container
+        if len(pending) != len(messages):
+            if rebuild is None:
+                return []
+            change = rebuild(pending)
         client = aws.dynamodb_low_level_client()  # AttributeValues, serialised here once per value
-        head = []
-        if message is not None:
-            item = wire(message_item(message))
-            head.append(
-                {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-            )
-        chat_at, account_at = len(head), len(head) + 1
-        account_check = {
-            "ConditionCheck": {
-                "TableName": get_settings().accounts_table,
-                "Key": wire(account_key(change.account_id)),
-                "ConditionExpression": "attribute_exists(pk)",
-            }
-        }
+        account_check = _account_check(change.account_id)
         observed: Any = self._seen_chats.get(chat_key, GUESS)
         exact = False  # whether ``observed`` is the chat as read (a failure then means a concurrent change)
         for attempt in range(WRITE_ATTEMPTS):
-            params = change.params(observed)
-            update = {
-                "TableName": self.table_name,
-                **params,
-                "Key": wire(params["Key"]),
-                "ExpressionAttributeValues": wire(params["ExpressionAttributeValues"]),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
+            head = self._puts(pending, notify)
+            chat_at, account_at = len(head), len(head) + 1
             try:
-                client.transact_write_items(TransactItems=[*head, {"Update": update}, account_check])
+                client.transact_write_items(
+                    TransactItems=[*head, {"Update": self._chat_update(change, observed)}, account_check]
+                )
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
@@ -439,9 +493,16 @@ class ChatStore:
                 stored_chat = exc.response["CancellationReasons"][chat_at].get("Item") if chat_failed else None
                 if stored_chat:
                     self._remember_chat(chat_key, order_fields(from_wire(stored_chat)))
-                if message_key and codes and codes[0] == "ConditionalCheckFailed":
-                    self._remember_stored(message_key)
-                    return False  # the message is stored already: a duplicate
+                duplicates = [
+                    m for i, m in enumerate(pending) if i < len(codes) and codes[i] == "ConditionalCheckFailed"
+                ]
+                if duplicates:  # stored already (a repeated delivery, or one that raced this listing)
+                    self._remember_stored(*map(_message_key, duplicates))
+                    pending = [m for m in pending if m not in duplicates]
+                    if not pending or rebuild is None:
+                        return []
+                    change = rebuild(pending)
+                    continue
                 if chat_failed:  # older than what is stored, or a newer write won meanwhile
                     if exact:
                         _backoff(attempt)
@@ -456,17 +517,41 @@ class ChatStore:
                 else:
                     raise
                 continue
-            if message_key:
-                self._remember_stored(message_key)
+            self._remember_stored(*map(_message_key, pending))
             self._remember_chat(chat_key, change.after(observed))
-            return True
+            return pending
         raise StoreContention(f"chat {change.chat_id} kept changing while it was written")
+
+    def _chat_update(self, change: ChatChange, observed: Any) -> dict[str, Any]:
+        """The chat's conditional Update (AttributeValues) for the chat as ``observed``."""
+        params = change.params(observed)
+        return {
+            "TableName": self.table_name,
+            **params,
+            "Key": wire(params["Key"]),
+            "ExpressionAttributeValues": wire(params["ExpressionAttributeValues"]),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def _puts(self, messages: Sequence[Message], notify: Collection[str]) -> list[dict[str, Any]]:
+        """Conditional puts of ``messages`` (each stored at most once), ``notify`` marking those to announce."""
+        return [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": wire(message_item(m) | ({"notify": True} if sk_of(m) in notify else {})),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for m in messages
+        ]
 
     # --- what this container has seen (saves round trips, never decides an outcome) -------------------------
 
-    def _remember_stored(self, key: tuple[str, str, str]) -> None:
+    def _remember_stored(self, *keys: tuple[str, str, str]) -> None:
         with self._lock:
-            _remember(self._stored, key, None, STORED_MESSAGES_MAX)
+            for key in keys:
+                _remember(self._stored, key, None, STORED_MESSAGES_MAX)
 
     def _remember_chat(self, key: tuple[str, str], fields: Mapping[str, Any]) -> None:
         with self._lock:
@@ -479,22 +564,32 @@ class ChatStore:
 
     # --- deleted messages (Messenger, issue 15): a separate method, kept apart from the store's core ---------
 
-    def get_message(self, account_id: str, chat_id: str, message_id: str) -> Message | None:
+    def get_message(
+        self, account_id: str, chat_id: str, message_id: str, *, since: float | None = None
+    ) -> Message | None:
         """The account's stored message by id, or None (a Query of the chat's messages, filtered by id: the id
-        is the tail of the sort key, after the send time the caller does not know)."""
+        is the tail of the sort key, after the send time the caller does not know). ``since`` (unix seconds)
+        reads only the messages sent from then on, not the chat's whole history."""
+        pk = Key("pk").eq(chat_pk(account_id, chat_id))
+        if since is None:
+            condition = pk & Key("sk").begins_with(MESSAGE_PREFIX)
+        else:
+            condition = pk & Key("sk").between(message_sk(max(0, int(since)), ""), MESSAGE_PREFIX + "~")
         for item in self._query_all(
-            KeyConditionExpression=Key("pk").eq(chat_pk(account_id, chat_id)) & Key("sk").begins_with(MESSAGE_PREFIX),
+            KeyConditionExpression=condition,
             FilterExpression=Attr("id").eq(message_id),
             ConsistentRead=True,
         ):
             return message_from_item(item)
         return None
 
-    def mark_message_deleted(self, account_id: str, chat_id: str, message_id: str) -> Message | None:
+    def mark_message_deleted(
+        self, account_id: str, chat_id: str, message_id: str, *, since: float | None = None
+    ) -> Message | None:
         """Store the message as Avito keeps a deleted one (``type: deleted``, empty content, no text); when it is
         the chat's last message, the chat's ``lastMessage`` says so in the same transaction. None if the message
         is not stored (an item removed meanwhile is never recreated); NotFound when the account is gone."""
-        stored = self.get_message(account_id, chat_id, message_id)
+        stored = self.get_message(account_id, chat_id, message_id, since=since)
         if stored is None:
             return None
         deleted = stored.model_copy(update={"type": "deleted", "text": None, "content": {}})

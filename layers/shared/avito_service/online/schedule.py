@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import BotoCoreError, ClientError
 
 from avito_service import aws, clock
 from avito_service.accounts import service as accounts
@@ -109,6 +110,39 @@ def tick(*, now: float | None = None) -> TickResult:
         },
     )
     return result
+
+
+def plan_account(account_id: str, *, now: float | None = None) -> list[PlannedKeepAlive]:
+    """Plan one account's keep-alives of the window starting now, at once (not at the next tick).
+
+    Called when its online settings change (enabled, interval changed): those changes bump ``onlineGeneration``
+    (what was planned before is skipped by the worker) and set ``nextDueAt``; without this the new interval
+    would wait for the next tick, up to ``schedule_window_seconds`` later, and an account whose old interval
+    was 3600 s would have had no keep-alive planned at all until its old ``nextDueAt``. The same claim as the
+    tick's (``nextDueAt`` and the generation unchanged), so a tick running at the same moment plans nothing
+    twice. An SQS failure is logged and counted, never raised: the settings are stored, and the next tick plans
+    from ``nextDueAt`` on."""
+    settings = get_settings()
+    current = int(clock.now() if now is None else now)
+    item = accounts.account_store().get(account_id)
+    if not item or not item.get("eternalOnlineEnabled") or item.get("nextDueAt") is None:
+        return []
+    due = {
+        "id": account_id,
+        "nextDueAt": item["nextDueAt"],
+        "onlineKeepAliveInterval": item.get("onlineKeepAliveInterval"),
+        "onlineGeneration": item.get("onlineGeneration"),
+    }
+    planned = _claim(due, current, current + settings.schedule_window_seconds)
+    if not planned:
+        return []
+    try:
+        _enqueue(planned, current, settings.keepalive_queue_url)
+    except (ClientError, BotoCoreError) as exc:
+        logger.error("Keep-alives could not be enqueued", extra={"account_id": account_id, "reason": str(exc)[:200]})
+        metrics.add_metric(name="KeepAliveEnqueueFailed", unit="Count", value=len(planned))
+    logger.info("Keep-alives planned at once", extra={"account_id": account_id, "keep_alives": len(planned)})
+    return planned
 
 
 def _due_accounts(horizon: int, result: TickResult) -> Iterator[dict[str, Any]]:

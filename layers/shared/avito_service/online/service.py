@@ -44,7 +44,9 @@ class OnlineStatus(Model):
 def enable(account_id: str, interval: int | None = None, *, now: float | None = None) -> Account:
     """Enable eternal online (``interval`` None keeps the current one), then run one keep-alive at once.
 
-    The keep-alive run here counts as the first one: the next is due ``interval`` seconds later.
+    The keep-alive run here counts as the first one: the next is due ``interval`` seconds later, and the rest of
+    the window is planned at once (``schedule.plan_account``): a new interval takes effect now, not at the next
+    tick, and what was planned under the old settings is skipped (a new generation).
     """
     timestamp = clock.now() if now is None else now
     current = accounts.get_item(account_id)
@@ -66,8 +68,10 @@ def enable(account_id: str, interval: int | None = None, *, now: float | None = 
     # Imported here: the keep-alive needs the Avito client (requests, PySocks), which disable and status,
     # also in this module, do not; importing it at the top cost their cold start ~20 ms for nothing.
     from avito_service.online.keepalive import keep_alive  # noqa: PLC0415 - deferred on purpose
+    from avito_service.online.schedule import plan_account  # noqa: PLC0415 - the tick's planning, for one account
 
     keep_alive(account_id, now=now)
+    plan_account(account_id, now=timestamp)
     return accounts.get_account(account_id)
 
 

@@ -1,7 +1,12 @@
 """The SQS worker: run the keep-alives the tick planned, a batch at a time, in parallel.
 
 Each record is ``{accountId, plannedAt, generation}``. A keep-alive is skipped when the account is gone,
-eternal online was disabled, or its settings changed since it was planned (``onlineGeneration`` differs).
+eternal online was disabled, its settings changed since it was planned (``onlineGeneration`` differs), or it
+is more than one interval late (a backlog, a redelivery: a newer keep-alive is planned by then, and running
+old ones in a burst keeps nobody more online). Each keep-alive's Avito budget is what the invocation has left
+(the Lambda context's remaining time, less a margin), at most ``AVITO_BACKGROUND_BUDGET``: a record that
+starts late in a batch never runs past the function's timeout; with no time left it fails and SQS redelivers
+it.
 Avito and proxy failures are recorded on the account by :func:`keep_alive_item` and are *not* retried;
 only unexpected errors (DynamoDB, Secrets Manager, a malformed record) fail the record, which SQS then
 redelivers (up to the queue's maxReceiveCount, then the dead-letter queue).
@@ -22,14 +27,17 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ConfigDict, Field
 
-from avito_service import clock
+from avito_service import clock, deadline
 from avito_service.accounts import service as accounts
+from avito_service.accounts.models import DEFAULT_INTERVAL
 from avito_service.base import Model
+from avito_service.config import get_settings
 from avito_service.errors import NotFound
 from avito_service.observability import logger, metrics
 from avito_service.online.keepalive import keep_alive_item
 
 MAX_PARALLEL = 8
+MIN_BUDGET = 1.0  # seconds: less than this left in the invocation and the keep-alive is not started
 _metrics_lock = threading.Lock()
 
 
@@ -81,20 +89,44 @@ def handle_batch(event: dict[str, Any], context: Any) -> PartialItemFailureRespo
     )
 
 
-def handle_record(record: SQSRecord) -> Outcome:
+class NoTimeLeft(Exception):
+    """The invocation has too little time left to start a keep-alive: the record fails and SQS redelivers it."""
+
+
+def handle_record(record: SQSRecord, lambda_context: Any = None) -> Outcome:
+    """One record (Powertools passes the Lambda context, so the budget follows this invocation's time)."""
     planned = PlannedMessage.model_validate(json.loads(record.body))
-    outcome = run_planned(planned)
+    seconds = keep_alive_budget(lambda_context)
+    with deadline.budget(seconds):
+        outcome = run_planned(planned)
     _count(outcome, planned)
     return outcome
 
 
+def keep_alive_budget(lambda_context: Any) -> float:
+    """Seconds one keep-alive may spend: the invocation's remaining time less ``deadline.LAMBDA_MARGIN``, at
+    most the background budget; NoTimeLeft under ``MIN_BUDGET`` (read when the record starts: a record that
+    waited for a free thread gets what is left then)."""
+    configured = get_settings().avito_background_budget
+    remaining_ms = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    if not callable(remaining_ms):
+        return configured
+    left = float(remaining_ms()) / 1000 - deadline.LAMBDA_MARGIN
+    if left < MIN_BUDGET:
+        raise NoTimeLeft(f"only {max(left, 0):.1f} s left in this invocation")
+    return min(configured, left)
+
+
 def run_planned(planned: PlannedMessage, *, now: float | None = None) -> Outcome:
-    """Run one planned keep-alive unless it is no longer wanted."""
+    """Run one planned keep-alive unless it is no longer wanted (see the module docstring)."""
     item = accounts.account_store().get(planned.accountId)
     if item is None or not item.get("eternalOnlineEnabled"):
         return Outcome.SKIPPED
     if int(item.get("onlineGeneration") or 0) != planned.generation:
         return Outcome.SKIPPED
+    interval = int(item.get("onlineKeepAliveInterval") or DEFAULT_INTERVAL)
+    if (clock.now() if now is None else now) - planned.plannedAt > interval:
+        return Outcome.SKIPPED  # older than one interval: a newer keep-alive is planned already
     try:
         result = keep_alive_item(item, now=now)
     except NotFound:  # deleted while the keep-alive ran

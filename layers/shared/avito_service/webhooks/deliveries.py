@@ -9,7 +9,7 @@ a second one only when another container moved the chat past what this one had s
 |------------------------------------------------------|------------------------------------------|
 | body over 1 MiB (checked by the handler, unparsed)   | 413 ``payload_too_large``                |
 | a token that is not 43 URL-safe characters (no read) | 401 ``invalid_webhook_token``            |
-| unknown account                                      | 404 ``account_not_found``                |
+| unknown account (answered like a wrong token)        | 401 ``invalid_webhook_token``            |
 | missing or wrong token                               | 401 ``invalid_webhook_token``            |
 | body not JSON                                        | 400 ``malformed_json``                   |
 | ``{}`` (a reachability probe)                        | 200 ``{"ok": true, "duplicate": false}``, nothing stored |
@@ -129,9 +129,14 @@ def parse_delivery(body: str | None) -> Delivery | None:
 
 
 def _authenticate(account_id: str, token: str) -> Mapping[str, Any]:
-    if not _ACCOUNT_ID.match(account_id):
-        raise NotFound("No account with this id.", code="account_not_found")
-    account = verified_account(account_id, token)  # reads the account at most once per window (see tokens)
+    """The account, if ``token`` is its webhook secret. An unknown account is answered exactly like a wrong
+    secret (401 ``invalid_webhook_token``), so the URL tells nobody which account ids exist."""
+    account = None
+    if _ACCOUNT_ID.match(account_id):
+        try:
+            account = verified_account(account_id, token)  # reads the account at most once per window (see tokens)
+        except NotFound:
+            account = None
     if account is None:
         raise Unauthorized("This webhook URL is not valid for the account.", code="invalid_webhook_token")
     return account

@@ -1,8 +1,10 @@
 """Webhook subscriptions at Avito: subscribe the account's secret URL, unsubscribe it, report what Avito has.
 
-Subscribing issues a new 256-bit token (only its hash is stored), so subscribing again rotates the secret, in two
-phases (see ``webhooks.tokens``); our earlier URLs for the account are unsubscribed once Avito confirmed the new
-one. Avito's ``{"ok": false}`` is a failure (502). Answers and logs show URLs masked.
+Subscribing first learns the account's Avito user id from Avito (``self``) and stores it (409 when a stored one
+differs), since every delivery is checked against it. Subscribing issues a new 256-bit token (only its hash is
+stored), so subscribing again rotates the secret, in two phases (see ``webhooks.tokens``); our earlier URLs for
+the account are unsubscribed once Avito confirmed the new one. Avito's ``{"ok": false}`` is a failure (502).
+Answers and logs show URLs masked. A deployment without ``WEBHOOK_BASE_URL`` answers a logged 500.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from avito_service.accounts import service as accounts
 from avito_service.avito.client import AvitoApi
 from avito_service.base import Model
 from avito_service.config import get_settings
-from avito_service.errors import ServiceError, ValidationFailed
+from avito_service.errors import Conflict, ServiceError
 from avito_service.observability import logger
 from avito_service.webhooks.tokens import (
     PENDING_HASH_FIELD,
@@ -40,11 +42,37 @@ class WebhookStatus(Model):
     subscriptions: list[Subscription]
 
 
+class WebhookNotConfigured(ServiceError):
+    """The deployment has no ``WEBHOOK_BASE_URL``: our fault, not the caller's (a logged 500)."""
+
+    status, code = 500, "webhook_not_configured"
+
+
 def _base_url() -> str:
     base = get_settings().webhook_base_url.rstrip("/")
     if not base:
-        raise ValidationFailed.on("WEBHOOK_BASE_URL", "The service has no public webhook URL configured.")
+        logger.error("WEBHOOK_BASE_URL is not set: webhooks cannot be subscribed or checked")
+        raise WebhookNotConfigured(
+            "The service has no public webhook URL configured (WEBHOOK_BASE_URL); tell its operator."
+        )
     return base
+
+
+def learn_user_id(account_id: str, item: Mapping[str, Any], client: AvitoApi) -> str:
+    """The account's Avito user id as Avito says (``self``), stored when the account had none; 409
+    ``user_id_mismatch`` when the stored one differs (every delivery would otherwise be refused)."""
+    avito_id = str(client.account_self()["id"])
+    stored = item.get("userId")
+    if stored in (None, ""):
+        accounts.record_fields(account_id, {"userId": avito_id})
+        logger.info("Avito user id learnt", extra={"account_id": account_id})
+    elif str(stored) != avito_id:
+        raise Conflict(
+            f"The account's stored Avito user id ({stored}) is not the one its keys belong to ({avito_id}); "
+            "correct userId before subscribing, or every delivery would be refused.",
+            code="user_id_mismatch",
+        )
+    return avito_id
 
 
 def _ours(url: str, account_id: str) -> bool:
@@ -77,6 +105,7 @@ def subscribe(account_id: str) -> WebhookStatus:
     item = accounts.get_item(account_id)
     client = AvitoApi(accounts.context_from_item(item))
     base = _base_url()
+    learn_user_id(account_id, item, client)  # deliveries are checked against it: known before Avito sends any
     token = issue_token(account_id)  # pending: accepted alongside the current token
     url = base + webhook_path(account_id, token)
     try:

@@ -1,0 +1,550 @@
+# ruff: noqa: RUF001 - the vocabulary is Russian text
+"""Search latency (issue 26): p50/p95 of ``search.service.search`` over 9 accounts, against moto in-process.
+
+The data: ``--chats`` chats spread over ``--accounts`` accounts (each chat's client name and item title indexed)
+and ``--messages`` messages of 3-16 words drawn from a Zipf-distributed Russian vocabulary of a marketplace's
+chats (5 % carry a phone number), indexed exactly as the stream consumer indexes them (``documents`` ->
+``store.entries``), written straight into moto's table objects (the HTTP round trip of 20 M puts would take
+hours, and is not what is measured). Chat items go into MessengerTable, since a search reads the page's chats.
+
+The queries: common words, rare words, two-letter prefixes (the hottest partitions), two-word queries, client
+names, item words and phone numbers in three spellings; each timed end to end (``search()`` as the handler
+calls it, admin scope: all 9 accounts read in parallel) after a warm-up.
+
+moto's Query scans its whole table for every query (``Table.query`` walks ``all_items()``), so stock moto
+measures the emulator: at 20 M entries a single query walks 20 M items. Unless ``--stock-moto``, a query of a
+table without an index reads only its own partition (``items[hash_key]``, what DynamoDB does), though moto still
+sorts and compares every item of that partition per query, where DynamoDB seeks its B-tree and reads at most
+the Limit: moto's time grows with the partition, DynamoDB's does not. The time spent inside moto's Query is
+measured separately, so the service's own share is reported too.
+
+Run: ``PYTHONPATH=.:layers/shared:functions .venv/bin/python -m benchmarks.search --messages 300000``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from benchmarks._common import create_account, moto_stack, percentile, quiet_output, table, write_results
+
+VOCABULARY = [
+    "здравствуйте",
+    "добрый",
+    "день",
+    "вечер",
+    "спасибо",
+    "пожалуйста",
+    "да",
+    "нет",
+    "ещё",
+    "актуально",
+    "продаётся",
+    "объявление",
+    "цена",
+    "торг",
+    "можно",
+    "посмотреть",
+    "сегодня",
+    "завтра",
+    "когда",
+    "где",
+    "адрес",
+    "доставка",
+    "самовывоз",
+    "оплата",
+    "перевод",
+    "наличные",
+    "карта",
+    "скидка",
+    "размер",
+    "цвет",
+    "состояние",
+    "новый",
+    "новая",
+    "отличное",
+    "хорошее",
+    "б/у",
+    "гарантия",
+    "чек",
+    "коробка",
+    "документы",
+    "фото",
+    "видео",
+    "ещё",
+    "диван",
+    "угловой",
+    "кровать",
+    "шкаф",
+    "стол",
+    "стул",
+    "комод",
+    "матрас",
+    "кресло",
+    "тумба",
+    "полка",
+    "зеркало",
+    "люстра",
+    "холодильник",
+    "стиральная",
+    "машина",
+    "телевизор",
+    "ноутбук",
+    "телефон",
+    "айфон",
+    "iphone",
+    "samsung",
+    "xiaomi",
+    "наушники",
+    "планшет",
+    "велосипед",
+    "самокат",
+    "коляска",
+    "детская",
+    "куртка",
+    "пальто",
+    "ботинки",
+    "кроссовки",
+    "платье",
+    "сумка",
+    "часы",
+    "шины",
+    "диски",
+    "запчасти",
+    "квартира",
+    "комната",
+    "аренда",
+    "дом",
+    "дача",
+    "участок",
+    "гараж",
+    "ремонт",
+    "услуги",
+    "мастер",
+    "работа",
+    "вакансия",
+    "подскажите",
+    "скажите",
+    "пришлите",
+    "отправьте",
+    "позвоните",
+    "напишите",
+    "номер",
+    "телефон",
+    "удобно",
+    "время",
+    "приеду",
+    "заберу",
+    "мкад",
+    "метро",
+    "центр",
+    "район",
+    "москва",
+    "питер",
+    "казань",
+    "екатеринбург",
+    "новосибирск",
+    "подъезд",
+    "этаж",
+    "лифт",
+    "хорошо",
+    "отлично",
+    "договорились",
+    "жду",
+    "буду",
+    "через",
+    "час",
+    "минут",
+    "рублей",
+    "тысяч",
+    "последняя",
+    "окончательная",
+    "почему",
+    "сколько",
+    "какой",
+    "какая",
+    "какие",
+    "который",
+    "есть",
+    "нету",
+    "было",
+    "будет",
+    "осталось",
+    "забронировать",
+    "резерв",
+    "вы",
+    "вам",
+    "вас",
+    "мы",
+    "нам",
+    "наш",
+    "ваш",
+    "это",
+    "этот",
+    "эта",
+    "тот",
+    "так",
+    "как",
+    "что",
+    "чем",
+    "для",
+    "при",
+    "про",
+    "без",
+    "над",
+    "под",
+    "из",
+    "от",
+    "до",
+    "по",
+    "на",
+    "the",
+    "price",
+    "available",
+    "still",
+    "delivery",
+    "pickup",
+    "thanks",
+    "hello",
+    "photo",
+    "condition",
+    "new",
+    "used",
+]
+NAMES = [
+    "Анна",
+    "Мария",
+    "Елена",
+    "Ольга",
+    "Наталья",
+    "Ирина",
+    "Татьяна",
+    "Светлана",
+    "Юлия",
+    "Екатерина",
+    "Александр",
+    "Сергей",
+    "Андрей",
+    "Дмитрий",
+    "Алексей",
+    "Михаил",
+    "Иван",
+    "Николай",
+    "Павел",
+    "Владимир",
+    "Артём",
+    "Максим",
+    "Никита",
+    "Егор",
+    "Кирилл",
+    "John",
+    "Alex",
+    "Kate",
+]
+SURNAMES = [
+    "Иванов",
+    "Петров",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Соколов",
+    "Лебедев",
+    "Козлов",
+    "Новиков",
+    "Морозов",
+    "Волков",
+    "Зайцев",
+]
+ITEMS = [
+    "Диван угловой",
+    "Шкаф-купе",
+    "iPhone 13 Pro",
+    "Холодильник Bosch",
+    "Велосипед горный",
+    "Коляска 2в1",
+    "Стол обеденный",
+]
+QUERIES = {
+    "common word": ["здравствуйте", "цена", "доставка", "актуально"],
+    "rare word": ["люстра", "гарантия", "забронировать", "подъезд"],
+    "2-letter prefix": ["пр", "по", "до", "ди"],
+    "3-letter prefix": ["дос", "хол", "кро", "айф"],
+    "two words": ["диван угловой", "цена торг", "можно посмотреть", "стиральная машина"],
+    "client name": ["Анна", "Кузнецов", "john", "Екатерина Морозова"],
+    "phone": ["+7 912 345-67-89", "89161234567", "8 (926) 000-11-22", "912345"],  # + one from the data (build)
+    "english": ["iphone", "price available", "samsung"],
+}
+
+# --- moto: partition reads, and the time spent inside Query -------------------------------------------------
+
+_LOCK = threading.RLock()
+
+
+def patch_moto(partition_reads: bool) -> dict[str, float]:
+    """Count the CPU time moto spends on DynamoDB requests (parsing, the backend, serialising its answer: all of it
+    emulator work a real DynamoDB does elsewhere), and optionally make a table Query read only its partition."""
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    spent = {"seconds": 0.0, "calls": 0}
+    original_query, original_call = Table.query, DynamoHandler.call_action
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if partition_reads and not index_name and self.has_range_key and hash_key is not None:
+            partition = self.items.get(hash_key, {})
+            self.all_items = lambda: iter(list(partition.values()))  # shadows the method for this call
+            try:
+                return original_query(self, hash_key, *args, **kwargs)
+            finally:
+                del self.all_items
+        return original_query(self, hash_key, *args, **kwargs)
+
+    def call_action(self: Any) -> Any:
+        with _LOCK:  # moto is not thread-safe (the test suite serialises it the same way)
+            started = time.thread_time()
+            try:
+                return original_call(self)
+            finally:
+                spent["seconds"] += time.thread_time() - started
+                spent["calls"] += 1
+
+    Table.query = query
+    DynamoHandler.call_action = call_action
+    return spent
+
+
+def moto_table(name: str) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends["123456789012"]["us-east-1"].get_table(name)
+
+
+def _ddb(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: ({"BOOL": v} if isinstance(v, bool) else {"S": str(v)}) for k, v in item.items()}
+
+
+def put(table: Any, item: dict[str, Any]) -> None:
+    """Store ``item`` in a moto table object as its put_item would, without the request's validation."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    attrs = _ddb(item)
+    hash_key, range_key = DynamoType(attrs["pk"]), DynamoType(attrs["sk"])
+    table.items[hash_key][range_key] = Item(hash_key, range_key, attrs)
+
+
+# --- data ------------------------------------------------------------------------------------------------------
+
+
+def zipf_weights(n: int, s: float = 1.07) -> list[float]:
+    return [1 / (rank**s) for rank in range(1, n + 1)]
+
+
+def phone(rng: random.Random) -> str:
+    digits = f"9{rng.randrange(10**9):09d}"
+    spelling = rng.randrange(3)
+    if spelling == 0:
+        return f"+7 {digits[:3]} {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
+    if spelling == 1:
+        return f"8 ({digits[:3]}) {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
+    return "8" + digits
+
+
+def message_text(rng: random.Random, weights: list[float], phones: list[str]) -> str:
+    words = rng.choices(VOCABULARY, weights=weights, k=rng.randint(3, 16))
+    if rng.random() < 0.05:
+        phones.append(phone(rng))
+        words += ["мой", "номер", phones[-1]]
+    if rng.random() < 0.1:
+        words.append(str(rng.choice([500, 1000, 2500, 15000, 120000])))
+    return " ".join(words).capitalize()
+
+
+def build(args: argparse.Namespace, created: dict[str, str]) -> dict[str, Any]:
+    from avito_service import clock
+    from avito_service.search.documents import Document, documents
+    from avito_service.search.store import entries
+
+    rng = random.Random(args.seed)
+    weights = zipf_weights(len(VOCABULARY))
+    accounts = [
+        create_account(f"Shop {n}", client_id=f"bench-{n}", user_id=str(1000 + n)).id for n in range(args.accounts)
+    ]
+    search_table, messenger = moto_table(created["SearchTable"]), moto_table(created["MessengerTable"])
+    messenger.stream_shard = None  # no stream consumer runs here; the shard would only hold 100,000 records
+    started = time.perf_counter()
+    t0 = 1_780_000_000
+    chats: list[tuple[str, str, int]] = []
+    written = 0
+    for n in range(args.chats):
+        account_id, chat_id = accounts[n % len(accounts)], f"u2i-bench-{n}"
+        created_at = t0 + n * 60
+        name = f"{rng.choice(NAMES)} {rng.choice(SURNAMES)}" if rng.random() < 0.6 else rng.choice(NAMES)
+        item = {
+            "pk": f"ACCOUNT#{account_id}#CHAT#{chat_id}",
+            "sk": "CHAT",
+            "accountId": account_id,
+            "chatId": chat_id,
+            "id": chat_id,
+            "clientName": name,
+            "itemTitle": rng.choice(ITEMS),
+            "createdAt": clock.iso(created_at),
+            "updatedAt": clock.iso(created_at),
+        }
+        put(messenger, item)
+        for doc in documents(item):
+            for entry in entries(doc).values():
+                put(search_table, entry)
+                written += 1
+        chats.append((account_id, chat_id, created_at))
+    message_entries = 0
+    phones: list[str] = []
+    for n in range(args.messages):
+        account_id, chat_id, created_at = chats[rng.randrange(len(chats))]
+        at = clock.iso(created_at + rng.randrange(1, 30 * 86400))
+        doc = Document(account_id, chat_id, "message", f"m{n}", message_text(rng, weights, phones), at)
+        for entry in entries(doc).values():
+            put(search_table, entry)
+            message_entries += 1
+        if n and n % 100_000 == 0:
+            print(f"  {n:,} messages, {time.perf_counter() - started:.0f} s", flush=True)
+    written += message_entries
+    if phones:
+        QUERIES["phone"].append(phones[len(phones) // 2])  # a number some message wrote
+    partitions = {key: len(items) for key, items in search_table.items.items()}
+    return {
+        "accounts": accounts,
+        "entries": written,
+        "entries_per_message": message_entries / max(1, args.messages),
+        "largest_partition": max(partitions.values()),
+        "partitions": len(partitions),
+        "build_seconds": time.perf_counter() - started,
+    }
+
+
+# --- measuring -------------------------------------------------------------------------------------------------
+
+
+def queries(rounds: int) -> Iterator[tuple[str, str]]:
+    for _ in range(rounds):
+        for kind, texts in QUERIES.items():
+            for text in texts:
+                yield kind, text
+
+
+def measure(args: argparse.Namespace, spent: dict[str, float], accounts: list[str]) -> dict[str, Any]:
+    from avito_service.search import service
+
+    for _, text in queries(1):  # warm-up: pools, caches, the first import of everything
+        service.search(text, visible=None, account_id=None, limit=20, cursor=None)
+    results: dict[str, list[tuple[float, float, float, int]]] = {}
+    scoped: list[float] = []
+    for kind, text in queries(args.rounds):
+        before, cpu = spent["seconds"], time.process_time()
+        started = time.perf_counter()
+        page, _ = service.search(text, visible=None, account_id=None, limit=20, cursor=None)
+        elapsed = time.perf_counter() - started
+        in_moto = spent["seconds"] - before
+        results.setdefault(kind, []).append((elapsed, time.process_time() - cpu - in_moto, in_moto, len(page)))
+        started = time.perf_counter()
+        service.search(text, visible=frozenset(accounts[:2]), account_id=None, limit=20, cursor=None)
+        scoped.append(time.perf_counter() - started)
+    return {"by_kind": results, "scoped": scoped}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--accounts", type=int, default=9)
+    parser.add_argument("--chats", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=300_000)
+    parser.add_argument("--rounds", type=int, default=8, help="times each query is timed")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--stock-moto", action="store_true", help="moto's own Query (walks the whole table)")
+    parser.add_argument("--results-name", default="search")
+    args = parser.parse_args()
+    spent = patch_moto(partition_reads=not args.stock_moto)
+    with moto_stack() as created, quiet_output():
+        import os
+
+        os.environ["SEARCH_TABLE"] = created["SearchTable"]
+        from avito_service.config import get_settings
+
+        get_settings.cache_clear()
+        built = build(args, created)
+        measured = measure(args, spent, built["accounts"])
+    rows, summary = [], {}
+    every = [v for values in measured["by_kind"].values() for v in values]
+    for kind, values in [*measured["by_kind"].items(), ("all queries", every)]:
+        wall = [v[0] * 1000 for v in values]
+        service_cpu = [v[1] * 1000 for v in values]
+        moto_cpu = [v[2] * 1000 for v in values]
+        entry = {
+            "n": len(wall),
+            "p50_ms": round(statistics.median(wall), 1),
+            "p95_ms": round(percentile(wall, 95), 1),
+            "service_cpu_p50_ms": round(statistics.median(service_cpu), 1),
+            "service_cpu_p95_ms": round(percentile(service_cpu, 95), 1),
+            "moto_cpu_p50_ms": round(statistics.median(moto_cpu), 1),
+            "mean_results": round(statistics.fmean(v[3] for v in values), 1),
+        }
+        summary[kind] = entry
+        rows.append([kind, *entry.values()])
+    scoped = [t * 1000 for t in measured["scoped"]]
+    rows.append(
+        [
+            "all, operator with 2 accounts",
+            len(scoped),
+            round(statistics.median(scoped), 1),
+            round(percentile(scoped, 95), 1),
+            round(max(scoped), 1),
+            None,
+            None,
+            None,
+        ]
+    )
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"\n{args.accounts} accounts, {args.chats:,} chats, {args.messages:,} messages -> {built['entries']:,} index "
+        f"entries ({built['entries_per_message']:.2f} per message), {built['partitions']:,} partitions, largest "
+        f"{built['largest_partition']:,}; built in {built['build_seconds']:.0f} s; max RSS {rss_mb:,.0f} MB; "
+        f"{'stock moto' if args.stock_moto else 'moto reading one partition per Query'}\n"
+    )
+    print(
+        table(
+            [
+                "queries",
+                "n",
+                "wall p50 ms",
+                "wall p95 ms",
+                "service CPU p50",
+                "service CPU p95",
+                "moto CPU p50",
+                "results",
+            ],
+            rows,
+        )
+    )
+    path = write_results(
+        args.results_name,
+        {
+            "args": vars(args),
+            "built": {k: v for k, v in built.items() if k != "accounts"},
+            "max_rss_mb": round(rss_mb),
+            "summary": summary,
+            "scoped_2_accounts": {
+                "p50_ms": round(statistics.median(scoped), 1),
+                "p95_ms": round(percentile(scoped, 95), 1),
+            },
+        },
+    )
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""GET /api/v1/chats/{chatId}/client: the client card of a stored chat (any role; from storage, never Avito)."""
+
+from avito_service.api import (
+    ChatAccountId,
+    Envelope,
+    StoredChatId,
+    any_role,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
+from avito_service.clients import service
+from avito_service.clients.models import ClientCard
+from avito_service.cors import cors_config
+from avito_service.scope import authorizer_context, visible_account_ids
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
+install_error_handlers(app)
+
+
+@app.get(
+    "/api/v1/chats/<chatId>/client",
+    summary="The client card of a stored chat",
+    description="The client's name and Avito user id, the phone numbers found in their messages (Russian formats, "
+    "normalised to +7XXXXXXXXXX), the item with its price and city, and the same Avito user's chats on the other "
+    "accounts the caller may see. `accountId` as for GET /chats/{chatId}.",
+    tags=["Stored chats"],
+    responses=doc(Envelope[ClientCard], 404),
+    middlewares=[any_role],
+)
+def client_card(chatId: StoredChatId, account_id: ChatAccountId = None):
+    visible = visible_account_ids(current_caller(app).role, authorizer_context(app))
+    return ok(service.client_card(chatId, account_id, visible))
+
+
+lambda_handler = rest_handler(app)

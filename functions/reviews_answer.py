@@ -1,0 +1,44 @@
+"""POST and DELETE /api/v1/accounts/{id}/reviews/{reviewId}/answer: answer a review, or remove the answer.
+
+Every role: operators answer clients all day, and a quick answer to a bad review is part of that work (README,
+"Reviews and calls")."""
+
+from typing import Annotated
+
+from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.cors import cors_config
+from avito_service.reviews import service
+from avito_service.reviews.models import AnswerDeleted, AnswerRequest, ReviewAnswer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
+install_error_handlers(app)
+
+ReviewId = Annotated[str, Path(pattern=r"^[1-9][0-9]{0,18}$", description="Avito's review id (digits)")]
+
+
+@app.post(
+    "/api/v1/accounts/<id>/reviews/<reviewId>/answer",
+    summary="Answer a review (Avito moderates it first; one answer per review)",
+    tags=["Reviews and calls"],
+    responses=doc(Envelope[ReviewAnswer], 400, 404, 429, 502, 504),
+    middlewares=[any_role],
+)
+def answer_review(id: AccountId, reviewId: ReviewId, body: AnswerRequest):
+    return ok(service.answer(id, reviewId, body.text))
+
+
+@app.delete(
+    "/api/v1/accounts/<id>/reviews/<reviewId>/answer",
+    summary="Remove the account's answer to a review (404 answer_not_found when it has none)",
+    tags=["Reviews and calls"],
+    responses=doc(Envelope[AnswerDeleted], 404, 429, 502, 504),
+    middlewares=[any_role],
+)
+def delete_answer(id: AccountId, reviewId: ReviewId):
+    service.delete_answer(id, reviewId)
+    return ok(AnswerDeleted(reviewId=reviewId, deleted=True))
+
+
+lambda_handler = rest_handler(app)

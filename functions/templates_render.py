@@ -1,0 +1,54 @@
+"""POST /api/v1/templates/{id}/render?accountId=&chatId=: a quick reply filled in for a stored chat (any role)."""
+
+from typing import Annotated
+
+from avito_service.api import (
+    AVITO_ID_PATTERN,
+    Envelope,
+    any_role,
+    current_caller,
+    doc,
+    install_error_handlers,
+    ok,
+    rest_handler,
+)
+from avito_service.cors import cors_config
+from avito_service.scope import authorizer_context, visible_account_ids
+from avito_service.templates import service
+from avito_service.templates.models import Rendered
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
+install_error_handlers(app)
+TemplateId = Annotated[str, Path(min_length=1, max_length=64, description="the template's id")]
+AccountQuery = Annotated[str, Query(alias="accountId", min_length=1, max_length=64, description="the chat's account")]
+ChatQuery = Annotated[
+    str, Query(alias="chatId", min_length=1, max_length=200, pattern=AVITO_ID_PATTERN, description="the stored chat")
+]
+
+
+@app.post(
+    "/api/v1/templates/<id>/render",
+    summary="Fill in a quick reply for a chat",
+    description="Placeholders {client_name}, {item_title}, {item_price}, {operator_name} and {account_name} are "
+    "replaced from the stored chat, its account and the caller; a value that is not known becomes an empty string.",
+    tags=["Quick replies"],
+    responses=doc(Envelope[Rendered], 404),
+    middlewares=[any_role],
+)
+def render_template(id: TemplateId, account_id: AccountQuery, chat_id: ChatQuery):
+    caller = current_caller(app)
+    context = authorizer_context(app)
+    text = service.render_for_chat(
+        caller.sub,
+        id,
+        account_id,
+        chat_id,
+        operator_name=str(context.get("name") or "") or None,
+        visible=visible_account_ids(caller.role, context),
+    )
+    return ok(Rendered(text=text))
+
+
+lambda_handler = rest_handler(app)

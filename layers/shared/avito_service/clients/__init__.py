@@ -1,0 +1,1 @@
+"""The client card (issue 26): who the client is, their phone numbers, the item, their other chats."""

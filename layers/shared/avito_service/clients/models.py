@@ -1,0 +1,30 @@
+"""The client card as the contract shows it."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from avito_service.base import Model
+
+
+class CardItem(Model):
+    id: str
+    title: str | None = None
+    url: str | None = None
+    price: str | None = Field(default=None, description="as Avito shows it, e.g. '12 500 ₽'")
+    city: str | None = Field(default=None, description="from the item's address on Avito (its region part)")
+
+
+class OtherChat(Model):
+    accountId: str
+    chatId: str
+    itemTitle: str | None = None
+    lastMessageAt: str | None = None
+
+
+class ClientCard(Model):
+    clientName: str | None = None
+    clientUserId: str | None = None
+    phones: list[str] = Field(description="numbers found in the client's messages, +7XXXXXXXXXX, newest first")
+    item: CardItem | None = None
+    otherChats: list[OtherChat] = Field(description="the same Avito user's chats on the other accounts the caller sees")

@@ -1,0 +1,87 @@
+"""The client card of a stored chat: the client, the phone numbers they wrote, the item, their other chats."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+from avito_service.clients import store
+from avito_service.clients.models import CardItem, ClientCard, OtherChat
+from avito_service.errors import NotFound
+from avito_service.messenger.store import chat_store
+from avito_service.phones import find_phones
+
+# Avito's item addresses start with the region: https://www.avito.ru/<region>/<category>/<slug>_<id>. The biggest
+# regions by name; any other slug is shown as it is (Avito's chat context carries no city of its own).
+_REGIONS = {
+    "moskva": "Москва",
+    "moskovskaya_oblast": "Московская область",
+    "sankt-peterburg": "Санкт-Петербург",
+    "leningradskaya_oblast": "Ленинградская область",
+    "novosibirsk": "Новосибирск",
+    "ekaterinburg": "Екатеринбург",
+    "kazan": "Казань",
+    "nizhniy_novgorod": "Нижний Новгород",
+    "chelyabinsk": "Челябинск",
+    "samara": "Самара",
+    "omsk": "Омск",
+    "rostov-na-donu": "Ростов-на-Дону",
+    "ufa": "Уфа",
+    "krasnoyarsk": "Красноярск",
+    "voronezh": "Воронеж",
+    "perm": "Пермь",
+    "volgograd": "Волгоград",
+    "krasnodar": "Краснодар",
+}
+_SLUG = re.compile(r"^[a-z][a-z_\-]*$")
+
+
+def city_of(url: str | None) -> str | None:
+    """The region of an Avito item address (``https://www.avito.ru/moskva/...`` -> ``Москва``), or None."""
+    if not url:
+        return None
+    parsed = urlparse(url)
+    if not parsed.hostname or not parsed.hostname.endswith("avito.ru"):
+        return None
+    parts = [part for part in parsed.path.split("/") if part]
+    if len(parts) < 2 or not _SLUG.match(parts[0]):
+        return None
+    return _REGIONS.get(parts[0], parts[0])
+
+
+def client_card(chat_id: str, account_id: str | None, visible: frozenset[str] | None) -> ClientCard:
+    """The card of the stored chat (404 for a chat on an account the caller may not see)."""
+    owner = chat_store().owner_of(chat_id, account_id)
+    if visible is not None and owner not in visible:
+        raise NotFound(f"No stored chat with id '{chat_id[:200]}'.", code="chat_not_found")
+    chat = chat_store().get_chat(chat_id, owner)
+    phones: dict[str, None] = {}
+    for text in store.incoming_texts(owner, chat_id):
+        for number in find_phones(text):
+            phones.setdefault(number, None)
+    others = []
+    if chat.clientUserId:
+        for item in store.chats_of_client(chat.clientUserId):
+            other_account = str(item.get("accountId", ""))
+            if other_account == owner or (visible is not None and other_account not in visible):
+                continue
+            last = item.get("lastMessage") or {}
+            others.append(
+                OtherChat(
+                    accountId=other_account,
+                    chatId=str(item.get("chatId", "")),
+                    itemTitle=item.get("itemTitle"),
+                    lastMessageAt=(last.get("createdAt") if isinstance(last, dict) else None) or item.get("updatedAt"),
+                )
+            )
+    others.sort(key=lambda other: other.lastMessageAt or "", reverse=True)
+    item = (
+        CardItem(
+            id=chat.itemId, title=chat.itemTitle, url=chat.itemUrl, price=chat.itemPrice, city=city_of(chat.itemUrl)
+        )
+        if chat.itemId
+        else None
+    )
+    return ClientCard(
+        clientName=chat.clientName, clientUserId=chat.clientUserId, phones=list(phones), item=item, otherChats=others
+    )

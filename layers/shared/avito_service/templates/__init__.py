@@ -1,0 +1,1 @@
+"""Quick replies (issue 26): shared and personal answer templates with placeholders, rendered for a chat."""

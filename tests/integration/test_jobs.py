@@ -542,7 +542,7 @@ def test_job_outcomes_are_paged(env: dict[str, str]) -> None:
 
     def page(**query: str) -> dict[str, Any]:
         status, body = call_route(
-            jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": accepted.jobId}, query=query, role="operator"
+            jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": accepted.jobId}, query=query, role="director"
         )
         assert status == 200, body
         return body

@@ -19,6 +19,7 @@ import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from .deliveries import delivery
 from .errors import ApiError, Family, error_body, family_for_path
 from .faults import Fault
 from .handlers import Context, Route, find_route, image_type
@@ -498,12 +499,7 @@ class AvitoSimulator:
 
     def deliver(self, user_id: int, message_value: dict) -> list[Delivery]:
         """POST a raw delivery for ``user_id`` to its subscribed URLs; returns [(url, status or None)]."""
-        payload = {
-            "id": str(uuid.uuid4()),
-            "version": "v1.1",
-            "timestamp": now_ts(),
-            "payload": {"type": "message", "value": message_value},
-        }
+        payload = delivery(message_value, timestamp=now_ts(), version="v1.1")
         results: list[Delivery] = []
         with requests.Session() as session:
             session.trust_env = False

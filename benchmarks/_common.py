@@ -14,6 +14,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.support.caches import reset_caches
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -92,25 +94,6 @@ def set_lambda_env(**extra: str) -> None:
     os.environ.update(extra)
 
 
-def reset_caches() -> None:
-    """The same cache reset as tests/conftest.py."""
-    from avito_service import aws
-    from avito_service.accounts import service as accounts_service
-    from avito_service.accounts import vault
-    from avito_service.config import get_settings
-    from aws_lambda_powertools.utilities import parameters
-
-    get_settings.cache_clear()
-    aws.clear_caches()
-    vault.clear_cache()
-    accounts_service.account_store.cache_clear()
-    parameters.clear_caches()
-    with contextlib.suppress(Exception):
-        from avito_service.messenger.store import chat_store
-
-        chat_store.cache_clear()
-
-
 def apply_created(created: dict[str, str]) -> None:
     os.environ["ACCOUNTS_TABLE"] = created["AccountsTable"]
     os.environ["MESSENGER_TABLE"] = created["MessengerTable"]
@@ -125,7 +108,8 @@ def moto_stack() -> Iterator[dict[str, str]]:
     import boto3
     from moto import mock_aws
 
-    from local_runtime.template import create_resources, load_template
+    from local_runtime.resources import create_resources
+    from local_runtime.template import load_template
 
     set_lambda_env()
     with mock_aws():

@@ -8,33 +8,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from avito_sim import deliveries
+from avito_sim.deliveries import message_value
+
 _SAMPLE = json.loads((Path(__file__).resolve().parent.parent / "events" / "webhook_delivery.json").read_text())
 
 
 def delivery_body(message_id: str, chat_id: str, *, user_id: int, author_id: int, created: int, text: str) -> str:
-    return json.dumps(
-        {
-            "id": str(uuid.uuid4()),
-            "version": "v3.0.0",
-            "timestamp": created,
-            "payload": {
-                "type": "message",
-                "value": {
-                    "id": message_id,
-                    "chat_id": chat_id,
-                    "chat_type": "u2i",
-                    "user_id": user_id,
-                    "author_id": author_id,
-                    "created": created,
-                    "type": "text",
-                    "content": {"text": text},
-                    "item_id": 4012345678,
-                    "read": None,
-                },
-            },
-        },
-        ensure_ascii=False,
-    )
+    value = message_value(message_id, chat_id, user_id=user_id, author_id=author_id, created=created, text=text)
+    return deliveries.delivery_body(value, timestamp=created)
 
 
 def function_url_event(account_id: str, token: str, body: str) -> dict[str, Any]:

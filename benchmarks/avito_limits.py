@@ -51,7 +51,8 @@ def main() -> None:
     )
     from avito_sim import AvitoSimulator
     from local_runtime.moto_process import MotoProcess
-    from local_runtime.template import create_resources, load_template
+    from local_runtime.resources import create_resources
+    from local_runtime.template import load_template
 
     moto = MotoProcess()
     moto.spawn()
@@ -85,7 +86,7 @@ def run(sim: Any) -> dict[str, Any]:
     from avito_service.accounts.models import AccountCreate
     from avito_service.avito.client import AvitoApi
 
-    from tests.conftest import reset_caches
+    from tests.support.caches import reset_caches
 
     reset_caches()
     sim.add_account("limits-bench", "limits-bench-secret", UID, name="Busy")

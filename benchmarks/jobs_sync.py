@@ -48,9 +48,10 @@ def main() -> None:
     moto_fast_tx.install()
 
     from avito_sim import AvitoSimulator
-    from local_runtime.template import create_resources, load_template
-    from tests.conftest import reset_caches
+    from local_runtime.resources import create_resources
+    from local_runtime.template import load_template
     from tests.integration import test_jobs as harness
+    from tests.support.caches import reset_caches
 
     results: dict[str, Any] = {"machine": platform.platform(), "python": platform.python_version()}
     results["date"] = datetime.now(UTC).isoformat(timespec="seconds")

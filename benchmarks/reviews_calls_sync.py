@@ -61,7 +61,8 @@ def main() -> None:
 def run(sim: Any) -> dict[str, Any]:
     import boto3
 
-    from local_runtime.template import create_resources, load_template
+    from local_runtime.resources import create_resources
+    from local_runtime.template import load_template
 
     created = create_resources(load_template(ROOT / "template.yaml"))
     for variable, resource in (

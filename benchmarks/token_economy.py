@@ -17,11 +17,11 @@ from benchmarks._common import (
     TEMPLATE,
     apply_created,
     create_account,
-    reset_caches,
     set_lambda_env,
     table,
     write_results,
 )
+from tests.support.caches import reset_caches
 
 CLIENT_ID, CLIENT_SECRET, USER_ID = "bench-client", "bench-secret", 1001
 
@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     from moto.server import ThreadedMotoServer
 
     from avito_sim import AvitoSimulator
-    from local_runtime.template import create_resources, load_template
+    from local_runtime.resources import create_resources
+    from local_runtime.template import load_template
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's access log
     port = free_port()

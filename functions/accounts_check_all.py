@@ -1,13 +1,10 @@
 """POST /api/v1/accounts/check-all-connections: a job that checks every account's connection (admin)."""
 
-from avito_service.api import Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import Envelope, admin_only, doc, ok, rest_app, rest_handler
 from avito_service.jobs.models import JobAccepted, JobKind
 from avito_service.jobs.service import start_bulk
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

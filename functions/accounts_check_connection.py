@@ -1,12 +1,9 @@
 """POST /api/v1/accounts/{id}/check-connection: proxy, token and account steps, stored as the account's status."""
 
 from avito_service.accounts.connection import CheckResult, check_connection
-from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from avito_service.api import AccountId, Envelope, any_role, doc, ok, rest_app, rest_handler
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

@@ -2,14 +2,11 @@
 
 from avito_service.accounts import service
 from avito_service.accounts.models import Account, AccountCreate
-from avito_service.api import Envelope, admin_only, current_caller, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import Envelope, admin_only, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.audit import service as audit
-from avito_service.cors import cors_config
 from avito_service.observability import metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

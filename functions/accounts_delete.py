@@ -1,23 +1,11 @@
 """DELETE /api/v1/accounts/{id}: the account at once; its secret, chats, messages and webhook in the background."""
 
 from avito_service.accounts import service
-from avito_service.api import (
-    AccountId,
-    Envelope,
-    admin_only,
-    current_caller,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
+from avito_service.api import AccountId, Envelope, admin_only, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.audit import service as audit
 from avito_service.base import Model
-from avito_service.cors import cors_config
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 class Deleted(Model):

@@ -2,12 +2,9 @@
 
 from avito_service.accounts import service
 from avito_service.accounts.models import Account
-from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from avito_service.api import AccountId, Envelope, any_role, doc, ok, rest_app, rest_handler
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.get(

@@ -5,10 +5,8 @@ from datetime import date
 from typing import Annotated
 
 from avito_service.accounts.stats import Snapshot, history
-from avito_service.api import AccountId, Cursor, Page, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import AccountId, Cursor, Page, any_role, doc, ok, rest_app, rest_handler
 from avito_service.errors import ValidationFailed
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BeforeValidator
 
@@ -22,8 +20,7 @@ def _iso_day(value: object) -> object:
 
 Day = Annotated[date, BeforeValidator(_iso_day)]
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.get(

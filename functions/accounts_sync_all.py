@@ -3,18 +3,15 @@
 from typing import Annotated
 
 from avito_service.accounts.stats import MAX_DAYS
-from avito_service.api import Envelope, admin_only, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import Envelope, admin_only, doc, ok, rest_app, rest_handler
 from avito_service.base import Model
-from avito_service.cors import cors_config
 from avito_service.errors import ValidationFailed
 from avito_service.jobs.models import JobAccepted, JobKind
 from avito_service.jobs.service import start_bulk
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import ConfigDict, Field
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 class SyncAllRequest(Model):

@@ -8,26 +8,14 @@ from typing import Annotated
 
 from avito_service.accounts.models import Account
 from avito_service.accounts.stats import MAX_DAYS
-from avito_service.api import (
-    AccountId,
-    Envelope,
-    any_role,
-    current_caller,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
+from avito_service.api import AccountId, Envelope, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.base import Model
-from avito_service.cors import cors_config
 from avito_service.jobs.models import JobAccepted
 from avito_service.jobs.runner import sync_or_hand_off
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import ConfigDict, Field
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 class SyncStatsRequest(Model):

@@ -1,22 +1,10 @@
 """DELETE /api/v1/accounts/{id}/webhook: unsubscribe the account's webhook URL at Avito (admin)."""
 
-from avito_service.api import (
-    AccountId,
-    Envelope,
-    admin_only,
-    current_caller,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
+from avito_service.api import AccountId, Envelope, admin_only, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.audit import service as audit
-from avito_service.cors import cors_config
 from avito_service.webhooks import subscriptions
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.delete(

@@ -1,13 +1,10 @@
 """GET /api/v1/audit: who did what, newest first, paginated (admin, director)."""
 
-from avito_service.api import Cursor, Limit, Page, doc, install_error_handlers, ok, rest_handler, supervisors
+from avito_service.api import Cursor, Limit, Page, doc, ok, rest_app, rest_handler, supervisors
 from avito_service.audit import service
 from avito_service.audit.models import AuditEntry
-from avito_service.cors import cors_config
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.get(

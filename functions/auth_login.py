@@ -1,14 +1,11 @@
 """POST /api/v1/auth/login: e-mail and password -> tokens, or the NEW_PASSWORD_REQUIRED challenge (no token)."""
 
-from avito_service.api import Envelope, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import Envelope, doc, ok, rest_app, rest_handler
 from avito_service.observability import metrics
 from avito_service.users import service
 from avito_service.users.models import Challenge, LoginRequest, Tokens
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

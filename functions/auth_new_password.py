@@ -1,13 +1,10 @@
 """POST /api/v1/auth/new-password: the first sign-in's new password -> tokens (no token)."""
 
-from avito_service.api import Envelope, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import Envelope, doc, ok, rest_app, rest_handler
 from avito_service.users import service
 from avito_service.users.models import NewPasswordRequest, Tokens
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

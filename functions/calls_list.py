@@ -6,16 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from avito_service import clock
-from avito_service.api import AccountId, Cursor, Page, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import AccountId, Cursor, Page, any_role, doc, ok, rest_app, rest_handler
 from avito_service.calls import service
 from avito_service.calls.models import TrackedCall
-from avito_service.cors import cors_config
 from avito_service.errors import ValidationFailed
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 DEFAULT_SPAN = timedelta(days=7)
 From = Annotated[datetime | None, Query(alias="from", description="ISO 8601; default: 7 days before `to`")]

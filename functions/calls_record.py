@@ -4,15 +4,12 @@
 
 from typing import Annotated
 
-from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import AccountId, Envelope, any_role, doc, ok, rest_app, rest_handler
 from avito_service.calls import service
 from avito_service.calls.models import RecordingLink
-from avito_service.cors import cors_config
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 CallId = Annotated[str, Path(pattern=r"^[1-9][0-9]{0,18}$", description="Avito's callId (digits)")]
 

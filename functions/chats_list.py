@@ -2,25 +2,12 @@
 
 from typing import Annotated
 
-from avito_service.api import (
-    Cursor,
-    Limit,
-    Page,
-    any_role,
-    current_caller,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
-from avito_service.cors import cors_config
+from avito_service.api import Cursor, Limit, Page, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.messenger.models import Chat
 from avito_service.messenger.store import chat_store
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 AccountFilter = Annotated[
     str | None, Query(alias="accountId", min_length=1, max_length=64, description="only this account's chats")

@@ -9,17 +9,14 @@ from avito_service.api import (
     any_role,
     current_caller,
     doc,
-    install_error_handlers,
     ok,
+    rest_app,
     rest_handler,
 )
-from avito_service.cors import cors_config
 from avito_service.messenger.models import Message
 from avito_service.messenger.store import chat_store
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.get(

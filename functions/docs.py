@@ -13,16 +13,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from avito_service.api import install_error_handlers, no_store
-from avito_service.cors import cors_config
+from avito_service.api import no_store, rest_app
 from avito_service.observability import logger
 from avito_service.openapi import build_document
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-app = APIGatewayRestResolver(cors=cors_config())
-install_error_handlers(app)
+app = rest_app(validation=False)
 
 _SWAGGER_UI = Path(__import__("aws_lambda_powertools").__file__).parent / "event_handler" / "openapi" / "swagger_ui"
 

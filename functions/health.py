@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from avito_service.api import Envelope, doc, install_error_handlers, no_store, ok
+from avito_service.api import Envelope, doc, no_store, ok, rest_app
 from avito_service.base import Model
 from avito_service.config import get_settings
-from avito_service.cors import cors_config
 from avito_service.observability import logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 class Health(Model):

@@ -3,18 +3,15 @@
 
 from typing import Annotated, Literal
 
-from avito_service.api import Cursor, Limit, any_role, current_caller, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import Cursor, Limit, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.base import Model
-from avito_service.cors import cors_config
 from avito_service.jobs.models import Job
 from avito_service.jobs.service import get_job
 from avito_service.roles import Role
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import Field
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 class JobPage(Model):

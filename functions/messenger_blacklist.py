@@ -2,15 +2,12 @@
 
 from typing import Annotated
 
-from avito_service.api import ApiModel, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import ApiModel, Envelope, PathAccountId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger import service as messenger
 from avito_service.messenger.models import BlacklistReason, BlacklistResult
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import Field, StringConstraints
 
-app = APIGatewayRestResolver(cors=cors_config(), enable_validation=True)
-install_error_handlers(app)
+app = rest_app()
 
 # Avito's user and item ids are int64 (addBlacklistRequestBody): positive decimals of up to 18 digits fit.
 AvitoId = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,17}$")]

@@ -2,15 +2,12 @@
 
 from typing import Annotated
 
-from avito_service.api import Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import Envelope, PathAccountId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger import service as messenger
 from avito_service.messenger.models import CHAT_TYPES_PATTERN, DEFAULT_CHAT_TYPES, Chat, chat_types_param
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.get(

@@ -1,23 +1,10 @@
 """DELETE /api/v1/messenger/accounts/{accountId}/chats/{chatId}/messages/{messageId}: delete an own message."""
 
-from avito_service.api import (
-    ChatId,
-    Envelope,
-    MessageId,
-    PathAccountId,
-    any_role,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
-from avito_service.cors import cors_config
+from avito_service.api import ChatId, Envelope, MessageId, PathAccountId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(cors=cors_config(), enable_validation=True)
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.delete(

@@ -16,22 +16,20 @@ from avito_service.api import (
     any_role,
     current_caller,
     doc,
-    install_error_handlers,
+    idempotency_key_header,
     ok,
+    rest_app,
     rest_handler,
 )
-from avito_service.cors import cors_config
-from avito_service.idempotency import key_header, once, validate_key
+from avito_service.idempotency import once, validate_key
 from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
 from avito_service.messenger.uploads import FILE_FIELD, MAX_IMAGE_BYTES, read_image_upload
 from avito_service.observability import metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(cors=cors_config(), enable_validation=True)
-install_error_handlers(app)
+app = rest_app()
 
-IdempotencyKey = key_header("image", "image or chat")
+IdempotencyKey = idempotency_key_header("image", "image or chat")
 
 REQUEST_BODY = {
     "required": True,

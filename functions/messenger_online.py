@@ -1,12 +1,9 @@
 """POST /api/v1/messenger/accounts/{accountId}/status/online: one keep-alive now (see README, eternal online)."""
 
-from avito_service.api import Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import Envelope, PathAccountId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.online.keepalive import KeepAliveResult, keep_alive
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

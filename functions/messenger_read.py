@@ -1,22 +1,9 @@
 """POST /api/v1/messenger/accounts/{accountId}/chats/{chatId}/messages/{messageId}/read: mark the chat read."""
 
-from avito_service.api import (
-    ChatId,
-    Envelope,
-    MessageId,
-    PathAccountId,
-    any_role,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
-from avito_service.cors import cors_config
+from avito_service.api import ChatId, Envelope, MessageId, PathAccountId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger import service as messenger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

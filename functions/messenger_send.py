@@ -14,23 +14,21 @@ from avito_service.api import (
     any_role,
     current_caller,
     doc,
-    install_error_handlers,
+    idempotency_key_header,
     ok,
+    rest_app,
     rest_handler,
 )
 from avito_service.base import Model
-from avito_service.cors import cors_config
-from avito_service.idempotency import key_header, once, validate_key
+from avito_service.idempotency import once, validate_key
 from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message
 from avito_service.observability import metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import ConfigDict, StringConstraints
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
-IdempotencyKey = key_header("body")
+IdempotencyKey = idempotency_key_header("body")
 
 
 class SendRequest(Model):

@@ -2,14 +2,11 @@
 
 from typing import Annotated
 
-from avito_service.api import ApiModel, Envelope, PathAccountId, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import ApiModel, Envelope, PathAccountId, any_role, doc, ok, rest_app, rest_handler
 from avito_service.messenger import service as messenger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import Field, StringConstraints
 
-app = APIGatewayRestResolver(cors=cors_config(), enable_validation=True)
-install_error_handlers(app)
+app = rest_app()
 
 VoiceId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:~=+/-]+$")]
 

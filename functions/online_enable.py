@@ -3,25 +3,13 @@
 from typing import Annotated
 
 from avito_service.accounts.models import Account
-from avito_service.api import (
-    Envelope,
-    PathAccountId,
-    admin_only,
-    current_caller,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
+from avito_service.api import Envelope, PathAccountId, admin_only, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.audit import service as audit
-from avito_service.cors import cors_config
 from avito_service.online import service as online
 from avito_service.online.service import EnableRequest
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

@@ -1,12 +1,9 @@
 """POST /api/v1/eternal-online/accounts/{accountId}/set-online: one keep-alive now, enabled or not (admin)."""
 
-from avito_service.api import Envelope, PathAccountId, admin_only, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import Envelope, PathAccountId, admin_only, doc, ok, rest_app, rest_handler
 from avito_service.online import keepalive
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

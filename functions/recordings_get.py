@@ -6,14 +6,12 @@ The audio is fetched from Avito through the account's proxy for this request and
 
 from typing import Annotated
 
-from avito_service.api import doc, install_error_handlers, rest_handler
+from avito_service.api import doc, rest_app, rest_handler
 from avito_service.calls import service
-from avito_service.cors import cors_config
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 LinkToken = Annotated[str, Path(min_length=20, max_length=2048, pattern=r"^[A-Za-z0-9_\-.]+$")]
 AUDIO = {200: {"description": "The recording (audio/mpeg)", "content": {"audio/mpeg": {}}}}

@@ -5,15 +5,12 @@ Every role: operators answer clients all day, and a quick answer to a bad review
 
 from typing import Annotated
 
-from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import AccountId, Envelope, any_role, doc, ok, rest_app, rest_handler
 from avito_service.reviews import service
 from avito_service.reviews.models import AnswerDeleted, AnswerRequest, ReviewAnswer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 ReviewId = Annotated[str, Path(pattern=r"^[1-9][0-9]{0,18}$", description="Avito's review id (digits)")]
 

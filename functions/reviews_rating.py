@@ -1,13 +1,10 @@
 """GET /api/v1/accounts/{id}/rating: the account's rating at Avito (any role)."""
 
-from avito_service.api import AccountId, Envelope, any_role, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import AccountId, Envelope, any_role, doc, ok, rest_app, rest_handler
 from avito_service.reviews import service
 from avito_service.reviews.models import Rating
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.get(

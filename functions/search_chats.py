@@ -2,26 +2,13 @@
 
 from typing import Annotated
 
-from avito_service.api import (
-    Cursor,
-    Limit,
-    Page,
-    any_role,
-    current_caller,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
-from avito_service.cors import cors_config
+from avito_service.api import Cursor, Limit, Page, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.scope import authorizer_context, visible_account_ids
 from avito_service.search import service
 from avito_service.search.models import SearchResult
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 SearchQuery = Annotated[
     str, Query(alias="q", min_length=2, max_length=100, description="words or word beginnings, Russian or English")
 ]

@@ -1,13 +1,10 @@
 """POST /api/v1/templates: a personal quick reply (any role) or a shared one (admin, director)."""
 
-from avito_service.api import Envelope, any_role, current_caller, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import Envelope, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.templates import service
 from avito_service.templates.models import Template, TemplateCreate
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

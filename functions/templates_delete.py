@@ -2,15 +2,12 @@
 
 from typing import Annotated
 
-from avito_service.api import Envelope, any_role, current_caller, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import Envelope, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.base import Model
-from avito_service.cors import cors_config
 from avito_service.templates import service
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 TemplateId = Annotated[str, Path(min_length=1, max_length=64, description="the template's id")]
 
 

@@ -1,24 +1,11 @@
 """GET /api/v1/templates: the shared quick replies and the caller's own (any role)."""
 
-from avito_service.api import (
-    Cursor,
-    Limit,
-    Page,
-    any_role,
-    current_caller,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
-from avito_service.cors import cors_config
+from avito_service.api import Cursor, Limit, Page, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.templates import service
 from avito_service.templates.models import Template
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.get(

@@ -2,25 +2,13 @@
 
 from typing import Annotated
 
-from avito_service.api import (
-    AVITO_ID_PATTERN,
-    Envelope,
-    any_role,
-    current_caller,
-    doc,
-    install_error_handlers,
-    ok,
-    rest_handler,
-)
-from avito_service.cors import cors_config
+from avito_service.api import AVITO_ID_PATTERN, Envelope, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.scope import authorizer_context, visible_account_ids
 from avito_service.templates import service
 from avito_service.templates.models import Rendered
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 TemplateId = Annotated[str, Path(min_length=1, max_length=64, description="the template's id")]
 AccountQuery = Annotated[str, Query(alias="accountId", min_length=1, max_length=64, description="the chat's account")]
 ChatQuery = Annotated[

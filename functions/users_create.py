@@ -1,14 +1,11 @@
 """POST /api/v1/users: invite a user to the pool (admin); the first password is shown once."""
 
-from avito_service.api import Envelope, admin_only, current_caller, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import Envelope, admin_only, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.audit import service as audit
-from avito_service.cors import cors_config
 from avito_service.users import service
 from avito_service.users.models import CreatedUser, UserCreate
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.post(

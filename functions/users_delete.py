@@ -1,14 +1,11 @@
 """DELETE /api/v1/users/{id}: remove a user from the pool (admin; never the last enabled admin)."""
 
-from avito_service.api import Envelope, admin_only, current_caller, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import Envelope, UserId, admin_only, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.audit import service as audit
-from avito_service.cors import cors_config
 from avito_service.users import service
-from avito_service.users.models import User, UserId
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from avito_service.users.models import User
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.delete(

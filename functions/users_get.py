@@ -1,15 +1,12 @@
 """GET /api/v1/users/{id}: one user (admin, director, or the user themself)."""
 
-from avito_service.api import Envelope, any_role, current_caller, doc, install_error_handlers, ok, rest_handler
-from avito_service.cors import cors_config
+from avito_service.api import Envelope, UserId, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.errors import Forbidden
 from avito_service.roles import Role
 from avito_service.users import service
-from avito_service.users.models import User, UserId
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from avito_service.users.models import User
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.get(

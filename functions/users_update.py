@@ -1,15 +1,12 @@
 """PUT /api/v1/users/{id}: name, role, assigned accounts, enabled (admin). A role change or a disable revokes
 the user's tokens; the last enabled admin cannot be demoted or disabled (409)."""
 
-from avito_service.api import Envelope, admin_only, current_caller, doc, install_error_handlers, ok, rest_handler
+from avito_service.api import Envelope, UserId, admin_only, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.audit import service as audit
-from avito_service.cors import cors_config
 from avito_service.users import service
-from avito_service.users.models import User, UserId, UserUpdate
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from avito_service.users.models import User, UserUpdate
 
-app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
-install_error_handlers(app)
+app = rest_app()
 
 
 @app.put(

@@ -13,7 +13,8 @@ Programmatic use::
 
 Without servers (e.g. under moto's `mock_aws`)::
 
-    from local_runtime.template import load_template, create_resources
+    from local_runtime.resources import create_resources
+    from local_runtime.template import load_template
     create_resources(load_template("template.yaml"))  # -> {logical id: table name / queue URL / secret ARN}
 
 CLI: `python -m local_runtime run|token|invoke` (see `local_runtime.cli`).

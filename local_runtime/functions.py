@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local_runtime.iam import function_statements, worker_environment
 from local_runtime.intrinsics import Resolver
 from local_runtime.template import FUNCTION_TYPE, LAYER_TYPE, TemplateError
 
@@ -28,6 +29,7 @@ class FunctionSpec:
     environment: dict[str, str]
     events: dict[str, dict[str, Any]] = field(default_factory=dict)  # raw (unresolved) event definitions
     function_url: bool = False
+    iam_env: dict[str, str] = field(default_factory=dict)  # its IAM statements for the worker to enforce
 
     @property
     def log_group_name(self) -> str:
@@ -71,7 +73,18 @@ def _function_spec(resolver: Resolver, logical_id: str) -> FunctionSpec:
         environment={key: resolver.localize(_env_value(value)) for key, value in variables.items()},
         events=events,
         function_url=bool(props.get("FunctionUrlConfig")),
+        iam_env=_iam_env(resolver, logical_id),
     )
+
+
+def _iam_env(resolver: Resolver, logical_id: str) -> dict[str, str]:
+    """The worker refuses the AWS calls the function's policies do not grant, as AWS does (local_runtime.iam)."""
+    try:
+        statements = function_statements(resolver, logical_id)
+    except TemplateError as error:
+        print(f"[local_runtime] {logical_id}: IAM not enforced locally: {error}", file=sys.stderr)
+        return {}
+    return worker_environment(logical_id, statements, resolver.context.region)
 
 
 def _layer_dirs(resolver: Resolver, logical_id: str, layers: list[Any]) -> list[Path]:

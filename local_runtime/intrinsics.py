@@ -251,6 +251,12 @@ class Resolver:
             return f"{self.context.region}_{name}"
         if resource_type in ("AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup"):
             return name
+        if resource_type == "AWS::KMS::Key":  # its id once created and registered (register_physical_id)
+            return name
+        if resource_type in ("AWS::ApiGateway::Account", "AWS::IAM::Role", "AWS::Logs::LogGroup"):
+            return name  # not emulated: their Ref is only an identifier (a role's or log group's name)
+        if resource_type == "AWS::SNS::Topic":
+            return self.context.arn("sns", f"{self.context.stack_name}-{name}")
         if resource_type == SECRET_TYPE:
             raise TemplateError(f"{where}: Ref {name} (a secret) is only known once the secret is created")
         if resource_type is None:
@@ -275,6 +281,9 @@ class Resolver:
             (FUNCTION_TYPE, "Arn"): lambda: self.function_arn(logical_id),
             (SECRET_TYPE, "Id"): lambda: self._ref(logical_id, where),
             (API_TYPE, "RootResourceId"): lambda: "root",
+            ("AWS::Logs::LogGroup", "Arn"): lambda: self.context.arn("logs", f"log-group:{logical_id}:*"),
+            ("AWS::KMS::Key", "Arn"): lambda: self.context.arn("kms", f"key/{self._ref(logical_id, where)}"),
+            ("AWS::KMS::Key", "KeyId"): lambda: self._ref(logical_id, where),
             (WS_API_TYPE, "ApiId"): lambda: api_id(logical_id),
             (WS_API_TYPE, "ApiEndpoint"): lambda: "wss://" + self.context.execute_api_host(api_id(logical_id)),
             ("AWS::Cognito::UserPool", "Arn"): lambda: self.context.arn(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import Mapping
@@ -75,8 +76,12 @@ class LocalStack:
         secret_env_map: Mapping[str, str] | None = None,
         parameter_env_map: Mapping[str, str] | None = None,
         max_workers_per_function: int = DEFAULT_MAX_WORKERS,
+        enforce_iam: bool = True,
     ) -> None:
         self.template_path = Path(template_path).resolve()
+        # Each worker refuses the AWS calls its function's template policies do not grant (local_runtime.iam);
+        # off only for templates that model no IAM at all (the local runtime's own fixtures).
+        self._enforce_iam = enforce_iam
         self._ports = {"api": api_port, "webhook": webhook_port, "moto": moto_port, "ws": ws_port}
         self.host = host
         self.env: dict[str, str] = {**os.environ, **(env_overrides or {})}
@@ -156,6 +161,8 @@ class LocalStack:
             template, self.moto_url, resolver=resolver, secret_values=self._secret_values(template)
         )
         self.functions = load_function_specs(resolver)
+        if not self._enforce_iam:
+            self.functions = {lid: dataclasses.replace(spec, iam_env={}) for lid, spec in self.functions.items()}
         runtime = self.runtime = LambdaRuntime(
             self.functions, self._function_env, self._sink, self._max_workers, override_env=self._worker_env()
         )

@@ -1,4 +1,5 @@
-"""SAM template model: YAML loading (with CloudFormation short-form tags), parameters and Globals.
+"""SAM template model: YAML loading (with CloudFormation short-form tags), ``Fn::ForEach`` expansion
+(``AWS::LanguageExtensions``), parameters and Globals.
 
 Only the *structure* of the template lives here; turning intrinsic functions into values is the job of
 :mod:`local_runtime.intrinsics`, and creating AWS resources is the job of :mod:`local_runtime.resources`.
@@ -7,6 +8,7 @@ Only the *structure* of the template lives here; turning intrinsic functions int
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +95,91 @@ for _tag in (
 def parse_yaml(text: str) -> Any:
     """Parse CloudFormation YAML (short-form tags become `{"Ref": ...}` / `{"Fn::X": ...}`)."""
     return yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - _CfnLoader is a SafeLoader subclass
+
+
+_FOR_EACH = "Fn::ForEach::"
+_LOOP_SECTIONS = ("Resources", "Outputs", "Conditions")
+
+
+def expand_language_extensions(document: dict[str, Any], parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``document`` with every ``Fn::ForEach::<Loop>`` of Resources, Outputs and Conditions expanded, as the
+    ``AWS::LanguageExtensions`` transform does before SAM's (CloudFormation, ``sam build``, cfn-lint do the same).
+
+    ``[Identifier, Collection, {OutputKey: Fragment}]``: for each value of the collection (a list, or a ``Ref`` to a
+    CommaDelimitedList parameter), ``${Identifier}`` / ``&{Identifier}`` are replaced in the output keys and in
+    ``Fn::Sub`` strings, ``Ref Identifier`` becomes the value and ``Ref: !Sub "${Identifier}X"`` a Ref to the
+    logical id it names. Loops nest. Hand-written because no library
+    here exposes the transform (cfn-lint's is private API); ``tests/integration/test_template_snapshot.py``
+    checks what it yields.
+    """
+    expanded = dict(document)
+    for section in _LOOP_SECTIONS:
+        if isinstance(document.get(section), dict):
+            expanded[section] = _expand_section(document[section], dict(parameters or {}), section)
+    transform = expanded.get("Transform")
+    if isinstance(transform, list):
+        remaining = [name for name in transform if name != "AWS::LanguageExtensions"]
+        expanded["Transform"] = remaining[0] if len(remaining) == 1 else remaining
+    return expanded
+
+
+def _expand_section(section: dict[str, Any], parameters: dict[str, str], where: str) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in section.items():
+        if not key.startswith(_FOR_EACH):
+            if key in result:
+                raise TemplateError(f"{where}.{key} is also made by a Fn::ForEach loop")
+            result[key] = value
+            continue
+        if not (isinstance(value, list) and len(value) == 3 and isinstance(value[2], dict)):
+            raise TemplateError(f"{where}.{key}: expected [Identifier, Collection, {{OutputKey: Fragment}}]")
+        identifier, collection, fragment = value
+        for item in _collection(collection, parameters, f"{where}.{key}"):
+            produced = _expand_section(_substitute(fragment, identifier, item), parameters, where)
+            clash = sorted(set(produced) & set(result))
+            if clash:
+                raise TemplateError(f"{where}.{key}: {clash} defined twice")
+            result.update(produced)
+    return result
+
+
+def _collection(value: Any, parameters: dict[str, str], where: str) -> list[str]:
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
+        return [item.strip() for item in parameters[value["Ref"]].split(",") if item.strip()]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise TemplateError(f"{where}: the collection must be a list of strings or a Ref to a list parameter")
+
+
+def _substitute(value: Any, identifier: str, item: str) -> Any:
+    pattern = re.compile(r"[$&]\{" + re.escape(identifier) + r"\}")
+
+    alphanumeric = re.sub(r"[^A-Za-z0-9]", "", item)  # &{Identifier}: the value without its other characters
+
+    def text(string: str) -> str:
+        return pattern.sub(lambda match: item if match.group(0)[0] == "$" else alphanumeric, string)
+
+    if isinstance(value, list):
+        return [_substitute(element, identifier, item) for element in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] == identifier:
+        return item
+    if set(value) == {"Ref"} and isinstance(value["Ref"], dict):  # Ref: !Sub "${Identifier}Function"
+        target = _substitute(value["Ref"], identifier, item)
+        return {"Ref": _literal(target)}
+    if set(value) == {"Fn::Sub"}:
+        sub = value["Fn::Sub"]
+        if isinstance(sub, str):
+            return {"Fn::Sub": text(sub)}
+        return {"Fn::Sub": [text(sub[0]), _substitute(sub[1], identifier, item)]}
+    return {text(key): _substitute(element, identifier, item) for key, element in value.items()}
+
+
+def _literal(value: Any) -> Any:
+    """A ``Fn::Sub`` left without variables is its string (as the transform does for Ref/GetAtt arguments)."""
+    text = value.get("Fn::Sub") if isinstance(value, dict) and set(value) == {"Fn::Sub"} else None
+    return text if isinstance(text, str) and "${" not in text else value
 
 
 @dataclass
@@ -193,14 +280,8 @@ def load_template(path: str | Path, parameter_overrides: Mapping[str, str] | Non
             values[name] = ",".join(map(str, default)) if isinstance(default, list) else str(default)
         else:
             raise TemplateError(f"parameter {name!r} has no Default; pass it as an override")
+    document = expand_language_extensions(document, values)
     return Template(path=template_path, document=document, parameters=values)
-
-
-def create_resources(template: Template, boto3_session_or_endpoint: Any = None, **kwargs: Any) -> dict[str, str]:
-    """Create the template's tables, queues and secrets; see :func:`local_runtime.resources.create_resources`."""
-    from local_runtime.resources import create_resources as _create  # noqa: PLC0415 - resources imports us
-
-    return _create(template, boto3_session_or_endpoint, **kwargs)
 
 
 def function_url_ids(template: Template) -> list[str]:

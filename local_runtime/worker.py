@@ -104,6 +104,9 @@ def main() -> None:
     os.dup2(2, 1)  # handler stdout -> log stream, never the protocol channel
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    from local_runtime.iam import enforce_in_worker  # noqa: PLC0415 - before the handler's paths replace ours
+
+    enforce_in_worker(os.environ)  # IAM as AWS enforces it: the function's template statements
     _isolate_sys_path()
     try:
         handler = _load_handler(os.environ["_HANDLER"])

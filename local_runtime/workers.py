@@ -339,4 +339,4 @@ def _function_env(spec: FunctionSpec, base_env: Mapping[str, str], override_env:
         "AWS_XRAY_SDK_ENABLED": "false",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
-    return {**lambda_env, **base_env, **spec.environment, **override_env}
+    return {**lambda_env, **base_env, **spec.environment, **override_env, **spec.iam_env}

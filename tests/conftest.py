@@ -10,19 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from avito_service import auth, aws
-from avito_service.accounts import service as accounts_service
-from avito_service.accounts import vault
-from avito_service.avito import limits
-from avito_service.config import get_settings
-from avito_service.messenger.store import chat_store
-from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from local_runtime.template import create_resources, load_template
+from local_runtime.resources import create_resources
+from local_runtime.template import load_template
+from tests.support import iam
+from tests.support.caches import reset_caches
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+# Every AWS call a handler makes is checked against its function's statements in template.yaml (moto enforces
+# no IAM): installed before any test module imports a handler. See tests/support/iam.py.
+IAM = iam.install(TEMPLATE)
 JWT_TEST_KEY = "test-signing-key-0123456789abcdef0123456789abcdef"
 USERS_ENV = {
     "USERS_TABLE": "UsersTable",
@@ -31,18 +30,6 @@ USERS_ENV = {
     "USER_POOL_CLIENT_ID": "UserPoolClient",
 }
 MANAGEMENT_URL = "https://testwsapi.execute-api.us-east-1.amazonaws.com/prod"
-
-
-def reset_caches() -> None:
-    get_settings.cache_clear()
-    aws.clear_caches()
-    vault.clear_cache()
-    accounts_service.account_store.cache_clear()
-    parameters.clear_caches()
-    chat_store.cache_clear()
-    limits.clear_cache()
-    auth.user_cache.clear()
-    auth.pool_keys.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +64,17 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_caches()
     yield
     reset_caches()
+
+
+@pytest.fixture(autouse=True)
+def iam_check() -> Iterator[None]:
+    """Fails the test when a handler made an AWS call its function's template policies do not allow."""
+    IAM.take_violations()
+    yield
+    violations = IAM.take_violations()
+    if violations:
+        listed = "\n".join(f"  {line}" for line in dict.fromkeys(violations))
+        pytest.fail(f"AWS calls template.yaml does not allow (IAM, tests/support/iam.py):\n{listed}", pytrace=False)
 
 
 _MOTO_WRITE_LOCK = threading.RLock()

@@ -203,7 +203,13 @@ def seeded(stack: LocalStack, token: str, proxy: ProxyServer) -> dict[str, list[
         create(f"Disposable {n}", {"clientId": f"fz-disposable-{n}", "clientSecret": "d"}, userId=str(9000 + n))
         for n in range(4)
     ]
+    # quick replies: the fuzzing changes, renders and deletes them (DELETE needs several to reach a 2xx)
+    templates = [
+        call("POST", "/templates", 201, json={"title": f"Шаблон {n}", "text": "{client_name}, здравствуйте!"})["id"]
+        for n in range(6)
+    ]
     return {
+        "templates": templates,
         "accounts": [live, proxied, no_messenger, bad_secret, dead_proxy],
         "disposable": disposable,
         "jobs": jobs,
@@ -259,6 +265,18 @@ def api_schema(stack: LocalStack, token: str, seeded: dict[str, list[str]]) -> s
                         "path.id": bound("live", 0.9),
                         "path.reviewId": bound("reviews", 0.9),
                         "path.callId": bound("calls", 0.9),
+                    },
+                },
+                {  # quick replies by their own ids; a render for a chat of the live account
+                    "include-name": [
+                        "PUT /api/v1/templates/{id}",
+                        "DELETE /api/v1/templates/{id}",
+                        "POST /api/v1/templates/{id}/render",
+                    ],
+                    "parameters": {
+                        "path.id": bound("templates", 0.9),
+                        "query.accountId": bound("live", 0.9),
+                        "query.chatId": bound("live_chats", 0.9),
                     },
                 },
                 {

@@ -17,7 +17,7 @@ import pytest
 from avito_service.accounts import store as accounts_store_module
 from avito_service.accounts import vault
 
-from tests.conftest import reset_caches
+from tests.support.caches import reset_caches
 from tests.support.cleanup import finish_cleanup
 from tests.support.events import call
 

@@ -18,8 +18,8 @@ from avito_service.avito.client import AvitoApi
 from avito_service.avito.errors import AvitoError
 
 from avito_sim import AvitoSimulator
-from tests.conftest import reset_caches
 from tests.support.accounts import create_account
+from tests.support.caches import reset_caches
 from tests.support.events import call, call_route
 from tests.support.proxies import ProxyServer, start_proxies
 

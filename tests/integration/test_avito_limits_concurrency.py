@@ -21,7 +21,7 @@ from avito_service.avito import limits
 
 from avito_sim import AvitoSimulator
 from local_runtime.moto_process import MotoProcess
-from tests.conftest import reset_caches
+from tests.support.caches import reset_caches
 
 SCALE = 0.03  # one Avito "minute" = 1.8 s
 MINUTE = 60 * SCALE

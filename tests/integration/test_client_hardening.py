@@ -36,8 +36,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from avito_sim import AvitoSimulator
 from avito_sim.faults import ODD_ANSWERS
-from tests.conftest import reset_caches
 from tests.support.accounts import create_account
+from tests.support.caches import reset_caches
 from tests.support.events import FakeContext, api_event, call, call_route
 
 USER_ID = 7070

@@ -38,6 +38,7 @@ from avito_service.messenger import store as store_module
 from avito_service.observability import metrics
 from avito_service.webhooks import tokens
 
+from avito_sim.deliveries import delivery, message_value
 from tests.integration.test_webhook import url_event  # Function URL events shaped like events/webhook_*.json
 from tests.support.events import FakeContext, call_route
 
@@ -245,26 +246,16 @@ def test_deliveries_with_duplicates_from_8_threads(
 
     def deliver(message: tuple[str, str, int, int]) -> tuple[int, dict[str, Any]]:
         message_id, chat_id, author, created = message
-        body = {
-            "id": f"delivery-{uuid.uuid4()}",
-            "version": "v3.0.0",
-            "timestamp": created + 1,
-            "payload": {
-                "type": "message",
-                "value": {
-                    "id": message_id,
-                    "chat_id": chat_id,
-                    "chat_type": "u2i",
-                    "user_id": int(USER_ID),
-                    "author_id": author,
-                    "created": created,
-                    "type": "text",
-                    "content": {"text": f"text of {message_id}"},
-                    "item_id": 4_000_000,
-                    "read": None,
-                },
-            },
-        }
+        value = message_value(
+            message_id,
+            chat_id,
+            user_id=int(USER_ID),
+            author_id=author,
+            created=created,
+            text=f"text of {message_id}",
+            item_id=4_000_000,
+        )
+        body = delivery(value, delivery_id=f"delivery-{uuid.uuid4()}", timestamp=created + 1)
         result = webhook_receiver.lambda_handler(url_event(path, json.dumps(body)), FakeContext())
         return result["statusCode"], json.loads(result["body"])
 

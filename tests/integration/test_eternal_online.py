@@ -31,8 +31,8 @@ from avito_service.online import keepalive, schedule, worker
 from avito_service.online.schedule import PlannedKeepAlive, TickResult, plan_window, tick
 
 from avito_sim import AvitoSimulator
-from tests.conftest import reset_caches
 from tests.support.accounts import create_account
+from tests.support.caches import reset_caches
 from tests.support.events import FakeContext, call
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -32,7 +32,8 @@ from avito_service.webhooks import tokens
 
 from avito_sim import AvitoSimulator
 from local_runtime.template import load_template
-from tests.conftest import JWT_TEST_KEY, reset_caches
+from tests.conftest import JWT_TEST_KEY
+from tests.support.caches import reset_caches
 from tests.support.events import FakeContext
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -35,10 +35,10 @@ from avito_service.avito import tokens as avito_tokens
 from avito_service.messenger.store import chat_store
 
 from avito_sim import AvitoSimulator
-from tests.conftest import reset_caches
 from tests.integration import test_avito_client as avito_client_tests
 from tests.integration.test_avito_client import check
 from tests.support.accounts import create_account
+from tests.support.caches import reset_caches
 from tests.support.events import call
 from tests.support.proxies import ProxyServer
 

@@ -35,7 +35,7 @@ from avito_service.avito.limits import BudgetExhausted
 from avito_service.config import get_settings
 from avito_service.jobs import runner
 from avito_service.jobs import service as jobs_service
-from avito_service.jobs.models import JobKind, SyncCursor
+from avito_service.jobs.models import JobKind, JobStatus, SyncCursor
 from avito_service.jobs.store import job_key, job_store
 
 from avito_sim import AvitoSimulator
@@ -43,8 +43,8 @@ from local_runtime.functions import load_function_specs
 from local_runtime.intrinsics import Resolver, StackContext
 from local_runtime.schedules import load_schedules, scheduled_event
 from local_runtime.template import load_template
-from tests.conftest import reset_caches
 from tests.support.accounts import create_account
+from tests.support.caches import reset_caches
 from tests.support.events import FakeContext, call_route
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -580,3 +580,49 @@ def test_a_task_that_pauses_without_progress_fails_with_a_clear_error(env: dict[
     assert data["status"] == "failed" and data["outcomes"][0]["status"] == "failed"
     assert "no progress" in data["error"] and "items" in data["error"]
     assert runner.run_task(message, 5.0) == "skipped"  # over: a late message does nothing
+
+
+def test_a_sync_whose_request_died_half_way_is_resumed_by_the_worker(
+    env: dict[str, str], sim: AvitoSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 504 (or a crash) mid-request must not leave a job that never finishes, nor the account locked."""
+    monkeypatch.setattr(jobs_service, "INLINE_LEASE_SECONDS", 0.5)
+    monkeypatch.setattr(jobs_service, "INLINE_WATCHDOG_SECONDS", 1)
+    account_id = new_account("small-cid", "small-secret", SMALL_UID)
+    job_id, running = jobs_service.start_sync(account_id, 3, "inline-request-that-died")  # ... and nothing more
+    assert running is None and job(job_id)["status"] == "running"
+    status, body = sync(account_id)  # meanwhile the account's sync is that job
+    assert status == 202 and body["data"]["jobId"] == job_id
+    assert run_workers(finished(job_id), workers=1) == []
+    assert job(job_id)["status"] == "done" and service.get_account(account_id).adsCount == 1_000
+    assert job_store().sync_holder(account_id) is None  # the lock is released
+
+
+def test_a_joined_task_takes_the_outcome_even_when_the_lock_is_free_again(
+    env: dict[str, str], sim: AvitoSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The joined sync finishes and lets the account's lock go between two looks of the task that joined it:
+    the task takes the outcome; it does not take the free lock and sync the account a second time."""
+    account_id = new_account("small-cid", "small-secret", SMALL_UID)
+    first = jobs_service.hand_off(account_id, SyncCursor(days=3), {}, 0)
+    store = job_store()
+    assert store.lock_sync(account_id, first.jobId, 0, until=time.time() + 100) is None
+    bulk = jobs_service.start_bulk(JobKind.SYNC_ALL_STATS, days=3)
+    assert runner.set_up(bulk.jobId, "") == "set up"
+    message = {"jobId": bulk.jobId, "order": 0, "accountId": account_id}
+    assert runner.run_task(message, 5.0) == "joined"
+    real_task = store.task
+
+    def look_then_the_other_ends(*args: Any) -> Any:
+        seen = real_task(*args)  # "running" ...
+        store.finish(first.jobId, 0, account_id, JobStatus.DONE, {})  # ... and right after, the joined sync ends
+        store.unlock_sync(account_id, first.jobId)  # and lets the lock go
+        monkeypatch.setattr(store, "task", real_task)
+        return seen
+
+    monkeypatch.setattr(store, "task", look_then_the_other_ends)
+    sim.clear_requests()
+    assert runner.run_task(message, 5.0) == "joined"  # it saw "running": it waits, it does not take the free lock
+    assert runner.run_task(message, 5.0) == "finished"  # and then takes the outcome
+    assert sim.requests == [] and job(bulk.jobId)["outcomes"][0]["status"] == "done"
+    assert store.sync_holder(account_id) is None

@@ -21,7 +21,7 @@ from avito_service.accounts import service
 from avito_service.accounts.models import AccountCreate
 
 from avito_sim import AvitoSimulator
-from tests.conftest import reset_caches
+from tests.support.caches import reset_caches
 from tests.support.events import call
 from tests.support.proxies import ProxyServer
 

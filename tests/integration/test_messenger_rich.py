@@ -34,7 +34,7 @@ from avito_service.accounts import service
 from avito_service.accounts.models import AccountCreate
 
 from avito_sim import AvitoSimulator
-from tests.conftest import reset_caches
+from tests.support.caches import reset_caches
 from tests.support.events import FakeContext, api_event, call_route
 from tests.support.proxies import ProxyServer, start_proxies
 

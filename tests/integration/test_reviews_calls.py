@@ -26,8 +26,8 @@ from avito_service.reviews import daily
 from avito_service.reviews.store import partition, put_once, review_key, review_store, reviews_pk
 
 from avito_sim import AvitoSimulator
-from tests.conftest import reset_caches
 from tests.support.accounts import create_account
+from tests.support.caches import reset_caches
 from tests.support.events import FakeContext, api_event, call, call_route
 
 USER, NO_ACCESS, PAYWALLED = 7101, 7102, 7103

@@ -23,8 +23,8 @@ from avito_service.messenger.store import ChatStore, chat_store
 from botocore.exceptions import ClientError
 
 from avito_sim import AvitoSimulator
-from tests.conftest import reset_caches
 from tests.support.accounts import create_account
+from tests.support.caches import reset_caches
 from tests.support.events import FakeContext, api_event
 
 USER_ID = 7171

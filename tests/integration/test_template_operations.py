@@ -11,16 +11,18 @@ from typing import Any
 
 import health
 import pytest
+import yaml
 
 from local_runtime.apigw import ApiGatewayApp
 from local_runtime.apigw_config import load_api_configs
 from local_runtime.functions import load_function_specs
 from local_runtime.intrinsics import Resolver, StackContext
-from local_runtime.template import load_template, parse_yaml
+from local_runtime.template import load_template
 from tests.support.events import FakeContext, api_event
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = parse_yaml((ROOT / "template.yaml").read_text(encoding="utf-8"))
+# The template as CloudFormation sees it: Fn::ForEach loops (AWS::LanguageExtensions) expanded.
+TEMPLATE = load_template(ROOT / "template.yaml").document
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FUNCTIONS = {lid: r["Properties"] for lid, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
 AVITO_CLIENT = "avito_service.avito.client"
@@ -31,10 +33,13 @@ ALARM_ACTION = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "A
 
 
 def statements(function_id: str) -> list[dict[str, Any]]:
+    """Inline statements and those of the template's managed policies the function refers to."""
     found = []
     for policy in FUNCTIONS[function_id].get("Policies") or []:
         if isinstance(policy, dict) and "Statement" in policy:
             found.extend(policy["Statement"])
+        elif isinstance(policy, dict) and set(policy) == {"Ref"}:
+            found.extend(RESOURCES[policy["Ref"]]["Properties"]["PolicyDocument"]["Statement"])
     return found
 
 
@@ -144,11 +149,11 @@ def tokens_table() -> str:
     return reference["Ref"]
 
 
-def limits_policy_holders() -> set[str]:
+def avito_policy_holders() -> set[str]:
     return {
         function_id
         for function_id, props in FUNCTIONS.items()
-        if {"Ref": "AvitoLimitsAccessPolicy"} in (props.get("Policies") or [])
+        if {"Ref": "AvitoCallerPolicy"} in (props.get("Policies") or [])
     }
 
 
@@ -170,16 +175,29 @@ def test_only_functions_that_call_avito_can_read_the_tokens() -> None:
             assert table_actions(function_id, table) <= {"dynamodb:DeleteItem"}, f"{function_id} may read {table}"
 
 
-def test_the_avito_limits_go_with_the_tokens() -> None:
-    """Every function that may use an Avito token also takes Avito's shared per-account budget, and no other."""
+def test_one_policy_gives_every_avito_caller_the_token_the_limits_and_the_secret() -> None:
+    """What every Avito call needs comes from AvitoCallerPolicy, and only from it: no function reads a token, takes
+    an Avito budget or reads an account's credentials through an inline statement of its own."""
     table = tokens_table()
     readers = {f for f in FUNCTIONS if table_actions(f, table) & {"dynamodb:GetItem"}}
-    assert limits_policy_holders() == readers
+    assert avito_policy_holders() == readers
+    assert avito_policy_holders() <= avito_calling_functions()
     assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["AVITO_LIMITS_TABLE"] == {
         "Ref": "AvitoLimitsTable"
     }
-    policy = RESOURCES["AvitoLimitsAccessPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert [s["Resource"] for s in policy] == [{"Fn::GetAtt": ["AvitoLimitsTable", "Arn"]}]
+    policy = RESOURCES["AvitoCallerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    granted = {json.dumps(s["Resource"], sort_keys=True) for s in policy}
+    assert json.dumps({"Fn::GetAtt": ["AvitoLimitsTable", "Arn"]}) in granted
+    assert json.dumps({"Fn::GetAtt": [table, "Arn"]}) in granted
+    for function_id, props in FUNCTIONS.items():
+        for policy_entry in props.get("Policies") or []:
+            for statement in policy_entry.get("Statement", []) if isinstance(policy_entry, dict) else []:
+                used = referenced_resources(statement["Resource"])
+                actions = set(statement["Action"])
+                assert "AvitoLimitsTable" not in used, f"{function_id}: the limits come from AvitoCallerPolicy"
+                assert not ({table} & used and actions & {"dynamodb:GetItem", "dynamodb:UpdateItem"}), function_id
+                if function_id in avito_policy_holders():
+                    assert "secretsmanager:GetSecretValue" not in actions, f"{function_id}: from AvitoCallerPolicy"
 
 
 # --- operations ------------------------------------------------------------------------------------------------
@@ -190,10 +208,12 @@ def resources_of(resource_type: str) -> dict[str, dict[str, Any]]:
 
 
 def test_every_function_has_a_log_group_with_the_retention_parameter() -> None:
-    groups = {json.dumps(props["LogGroupName"]): props for props in resources_of("AWS::Logs::LogGroup").values()}
-    for function_id in FUNCTIONS:
-        name = json.dumps({"Fn::Sub": f"/aws/lambda/${{{function_id}}}"})
-        assert name in groups, f"{function_id} has no log group"
+    groups = {
+        json.dumps(props.get("LogGroupName")): props for props in resources_of("AWS::Logs::LogGroup").values()
+    }
+    for function_id in FUNCTIONS:  # as Fn::ForEach::FunctionOperations writes it
+        name = json.dumps({"Fn::Join": ["", ["/aws/lambda/", {"Ref": function_id}]]})
+        assert name in groups, f"{function_id} has no log group: add it to Fn::ForEach::FunctionOperations"
         assert groups[name]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
@@ -214,6 +234,24 @@ def test_every_alarm_notifies_the_topic_parameter_or_the_created_topic() -> None
         assert props["AlarmActions"] == [ALARM_ACTION], alarm_id
     assert RESOURCES["AlarmTopic"]["Condition"] == "CreateAlarmTopic"
     assert TEMPLATE["Conditions"]["CreateAlarmTopic"] == {"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}
+
+
+def test_cloudwatch_can_publish_to_the_created_alarm_topic() -> None:
+    """An SNS topic under alias/aws/sns (or any key whose policy does not let cloudwatch.amazonaws.com use it)
+    silently drops every alarm: the created topic is unencrypted, or its key's policy allows CloudWatch."""
+    topic = RESOURCES["AlarmTopic"]["Properties"]
+    key = topic.get("KmsMasterKeyId")
+    if key is None:
+        return
+    assert isinstance(key, dict), f"AlarmTopic's key {key!r} is an AWS managed key CloudWatch cannot use"
+    (key_id,) = referenced_resources(key)
+    assert RESOURCES[key_id]["Type"] == "AWS::KMS::Key"
+    allowed = [
+        s
+        for s in RESOURCES[key_id]["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert allowed and {"kms:Decrypt", "kms:GenerateDataKey*"} <= {a for s in allowed for a in s["Action"]}
 
 
 def test_every_function_has_error_and_throttle_alarms() -> None:
@@ -277,6 +315,55 @@ def test_webhook_receiver_is_not_capped_unless_asked_since_avito_does_not_retry(
     assert parameter["MaxValue"] < 1000 and "no retry" in parameter["Description"]
     text = (ROOT / "template.yaml").read_text().lower()
     assert "avito retries" not in text and "delivers them again" not in text
+
+
+# What Avito and the operators cannot give back is recoverable; everything else is listed here with why not.
+REBUILDABLE_TABLES = {
+    "TokensTable": "cached Avito tokens: fetched again",
+    "IdempotencyTable": "the first answers of sends, kept 24 h",
+    "AvitoLimitsTable": "the last minute of Avito calls",
+    "JobsTable": "background jobs' progress: a lost job is started again",
+    "ConnectionsTable": "open WebSocket connections: browsers reconnect",
+    "SearchTable": "the search index: POST /search/reindex rebuilds it from MessengerTable",
+}
+
+
+def test_tables_that_hold_what_cannot_be_given_back_have_point_in_time_recovery() -> None:
+    """Every table has point-in-time recovery and survives a stack deletion, unless it is listed as rebuildable
+    (so a new table, users or audit, must choose). The Checkov skip of CKV_AWS_28 names exactly those."""
+    tables = resources_of("AWS::DynamoDB::Table")
+    assert {"AccountsTable", "MessengerTable"} <= tables.keys()
+    assert REBUILDABLE_TABLES.keys() <= tables.keys()
+    for table_id, props in tables.items():
+        if table_id in REBUILDABLE_TABLES:
+            continue
+        assert props.get("PointInTimeRecoverySpecification") == {"PointInTimeRecoveryEnabled": True}, table_id
+        assert RESOURCES[table_id].get("DeletionPolicy") == "Retain", table_id
+        assert RESOURCES[table_id].get("UpdateReplacePolicy") == "Retain", table_id
+    skips = yaml.safe_load((ROOT / "checkov-skips.yaml").read_text(encoding="utf-8"))
+    assert sorted(skips["CKV_AWS_28"]["resources"]) == sorted(REBUILDABLE_TABLES)
+
+
+def _access_log(setting: dict[str, Any]) -> dict[str, Any]:
+    (group,) = referenced_resources(setting["DestinationArn"])
+    assert RESOURCES[group]["Type"] == "AWS::Logs::LogGroup"
+    assert RESOURCES[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    line = json.loads(setting["Format"].replace('"$context.status"', '"200"'))  # one JSON object per request
+    assert {"requestId", "status", "ip"} <= line.keys()
+    for secretive in ("authorizationToken", "querystring", "header", "$input", "$context.authorizer.token"):
+        assert secretive.lower() not in setting["Format"].lower(), f"{secretive} in an access log"
+    return line
+
+
+def test_the_rest_and_websocket_stages_write_access_logs_without_tokens() -> None:
+    rest = RESOURCES["ServiceApi"]["Properties"]["AccessLogSetting"]
+    assert {"method", "resource", "sub"} <= _access_log(rest).keys()
+    websocket = RESOURCES["WebSocketStage"]["Properties"]["AccessLogSettings"]
+    assert {"routeKey", "eventType", "connectionId"} <= _access_log(websocket).keys()
+    # API Gateway writes them with the account's CloudWatch role: created (and waited for) unless one is given
+    assert RESOURCES["ApiGatewayAccount"]["Condition"] == "CreateApiGatewayLogsRole"
+    for stage in ("ServiceApi", "WebSocketStage"):
+        assert RESOURCES[stage]["Properties"]["Tags"]["logsRole"]["Fn::If"][1] == {"Ref": "ApiGatewayAccount"}
 
 
 # --- API Gateway: stage, gateway responses, CORS -----------------------------------------------------------------

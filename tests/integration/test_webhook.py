@@ -23,6 +23,8 @@ from avito_service.observability import logger
 from avito_service.webhooks import tokens
 from moto.dynamodb.models import DynamoDBBackend
 
+from avito_sim import deliveries
+from avito_sim.deliveries import message_value
 from tests.support.events import FakeContext, call
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -72,27 +74,10 @@ def delivery(
     user_id: int | str = int(USER_ID),
     **value: Any,
 ) -> dict[str, Any]:
-    return {
-        "id": f"delivery-{message_id}",
-        "version": "v3.0.0",
-        "timestamp": 1_795_773_600,
-        "payload": {
-            "type": "message",
-            "value": {
-                "id": message_id,
-                "chat_id": chat_id,
-                "chat_type": "u2i",
-                "user_id": user_id,
-                "author_id": author_id,
-                "created": created,
-                "type": "text",
-                "content": {"text": f"hello {message_id}"},
-                "item_id": 4012345678,
-                "read": None,
-                **value,
-            },
-        },
-    }
+    value = message_value(
+        message_id, chat_id, user_id=user_id, author_id=author_id, created=created, text=f"hello {message_id}", **value
+    )
+    return deliveries.delivery(value, delivery_id=f"delivery-{message_id}", timestamp=1_795_773_600)
 
 
 def post(account: dict[str, str], body: Any, *, token: str | None = None) -> tuple[int, dict[str, Any]]:

@@ -15,8 +15,8 @@ from avito_service.avito import tokens as avito_tokens
 from avito_service.webhooks import tokens as webhook_tokens
 
 from avito_sim import AvitoSimulator
-from tests.conftest import reset_caches
 from tests.support.accounts import create_account
+from tests.support.caches import reset_caches
 from tests.support.events import FakeContext, call_route
 
 USER_ID = 7272

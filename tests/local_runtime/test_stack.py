@@ -40,6 +40,7 @@ def stack(log_file: Path, log_dir: Path) -> Iterator[LocalStack]:
         schedule_seconds=1,
         log_file=log_file,
         log_dir=log_dir,
+        enforce_iam=False,  # the fixture's functions declare no policies: this tests the runtime, not IAM
     )
     with local:
         yield local

@@ -14,8 +14,9 @@ from local_runtime.apigw_config import Route, _segments, split_path
 from local_runtime.authorizer import policy_effect
 from local_runtime.cli import main as cli_main
 from local_runtime.intrinsics import Resolver, StackContext
+from local_runtime.resources import create_resources
 from local_runtime.schedules import period_of
-from local_runtime.template import TemplateError, create_resources, load_template, parse_yaml
+from local_runtime.template import TemplateError, load_template, parse_yaml
 
 FIXTURE = Path(__file__).parent / "fixture" / "template.yaml"
 
@@ -181,3 +182,63 @@ def test_cron_schedules_fire_at_their_next_time_in_their_time_zone() -> None:
     assert Schedule("F", "Daily", "cron(0 4 * * ? *)", 2.0, "rule", overridden=True).seconds_until_next(at) == 2.0
     with pytest.raises(TemplateError):
         next_cron_time("cron(0 4 L * ? *)")
+
+
+FOR_EACH = """
+Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]
+Parameters:
+  Names: {Type: CommaDelimitedList, Default: "a.b,c"}
+Resources:
+  Fn::ForEach::Outer:
+    - Name
+    - [Health, Docs]
+    - ${Name}LogGroup:
+        Type: AWS::Logs::LogGroup
+        Properties:
+          LogGroupName: !Join ["", [/aws/lambda/, {Ref: !Sub "${Name}Function"}]]
+          Tags: [{Key: name, Value: !Ref Name}, {Key: sub, Value: !Sub "${AWS::StackName}-${Name}"}]
+      Fn::ForEach::Inner:
+        - Metric
+        - [Errors, Throttles]
+        - ${Name}${Metric}Alarm:
+            Type: AWS::CloudWatch::Alarm
+            Properties:
+              MetricName: !Ref Metric
+              Dimensions: [{Name: FunctionName, Value: {Ref: !Sub "${Name}Function"}}]
+  Fn::ForEach::FromParameter:
+    - Item
+    - !Ref Names
+    - Queue&{Item}:
+        Type: AWS::SQS::Queue
+        Properties: {QueueName: !Sub "${Item}"}
+"""
+
+
+def test_for_each_loops_expand_as_the_language_extensions_transform_does(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(FOR_EACH, encoding="utf-8")
+    template = load_template(path)
+    resources = template.resources
+    assert template.document["Transform"] == "AWS::Serverless-2016-10-31"
+    assert sorted(resources) == [
+        "DocsErrorsAlarm", "DocsLogGroup", "DocsThrottlesAlarm", "HealthErrorsAlarm", "HealthLogGroup",
+        "HealthThrottlesAlarm", "Queueab", "Queuec",
+    ]  # fmt: skip
+    health = resources["HealthLogGroup"]["Properties"]
+    assert health["LogGroupName"] == {"Fn::Join": ["", ["/aws/lambda/", {"Ref": "HealthFunction"}]]}
+    assert health["Tags"] == [
+        {"Key": "name", "Value": "Health"},
+        {"Key": "sub", "Value": {"Fn::Sub": "${AWS::StackName}-Health"}},
+    ]
+    assert resources["DocsThrottlesAlarm"]["Properties"] == {
+        "MetricName": "Throttles",
+        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "DocsFunction"}}],
+    }
+    assert resources["Queueab"]["Properties"] == {"QueueName": {"Fn::Sub": "a.b"}}
+
+
+def test_a_resource_also_made_by_a_loop_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(FOR_EACH + "  HealthLogGroup: {Type: AWS::Logs::LogGroup}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match="HealthLogGroup"):
+        load_template(path)

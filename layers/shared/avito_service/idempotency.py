@@ -40,12 +40,11 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Header
 from botocore.exceptions import ClientError
 
-from avito_service import aws
+from avito_service import aws, dynamo
 from avito_service.avito.errors import OutcomeUnknown
 from avito_service.config import get_settings
 from avito_service.deadline import current as current_deadline
@@ -67,27 +66,6 @@ def validate_key(value: str | None) -> str | None:
     if not KEY_PATTERN.match(value):
         raise ValidationFailed.on(HEADER, "Must be 1-255 visible ASCII characters (no spaces).")
     return value
-
-
-def key_header(same_request: str, another: str | None = None) -> Any:
-    """The optional ``Idempotency-Key`` header of a route, as its OpenAPI document states it.
-
-    ``same_request`` names what a retry must repeat ("body", "image"), ``another`` what makes a reuse of the key a
-    422 (default: another ``same_request``). The pattern is what ``validate_key`` enforces.
-    """
-    return Annotated[
-        str | None,
-        Header(
-            alias=HEADER,
-            pattern=KEY_PATTERN.pattern,
-            description=(
-                f"optional, 1-255 visible ASCII characters: a retry with the same key and the same {same_request} "
-                "returns the first answer and never sends twice; the same key with another "
-                f"{another or same_request} is 422 idempotency_key_reused, a key whose first request is still "
-                "running is 409 idempotency_in_progress (kept 24 h)"
-            ),
-        ),
-    ]
 
 
 def fingerprint_of(values: Mapping[str, Any]) -> str:
@@ -148,7 +126,7 @@ def once(
             ConditionExpression="attribute_not_exists(pk)",
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not dynamo.condition_failed(exc):
             raise
         return _replay(table, item_key, digest, store)
     try:
@@ -196,7 +174,7 @@ def _release(table: Any, item_key: dict[str, str], owner: str) -> None:
             ExpressionAttributeValues={":owner": owner, ":busy": IN_PROGRESS},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not dynamo.condition_failed(exc):
             raise
 
 
@@ -219,7 +197,7 @@ def _finish(table: Any, item_key: dict[str, str], outcome: dict[str, Any], *, ex
             ExpressionAttributeValues=values,
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not dynamo.condition_failed(exc):
             raise
         return False
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ DESCRIPTION = (
     "per-account proxies, Avito statistics, Messenger (live and stored), webhooks and eternal online. "
     "Every endpoint except health, openapi.json, docs and a recording link needs `Authorization: Bearer <JWT>`."
 )
-# Handler modules that do not serve REST routes (or serve this document) are not merged.
 # Routes that need no token (API Gateway's `Auth: Authorizer: NONE` in template.yaml).
 # The recording link's own token is its credential (calls/service.py), like a presigned URL.
 OPEN_PATHS = frozenset(
@@ -29,7 +29,30 @@ OPEN_PATHS = frozenset(
         "/api/v1/auth/refresh",
     }
 )
-NOT_REST = ["**/docs.py", "**/authorizer.py", "**/webhook_receiver.py", "**/online_tick.py", "**/online_worker.py"]
+# Handler modules that serve this document (not merged into it).
+NOT_MERGED = frozenset({"docs.py"})
+
+
+def rest_modules(functions_dir: Path) -> list[Path]:
+    """The handler modules with a module-level ``app = rest_app(...)``: the REST functions.
+
+    Powertools' own ``OpenAPIMerge.discover`` finds only ``app = APIGatewayRestResolver(...)`` written out, so
+    the modules are picked here, by the same kind of look at the source, and handed to it one by one."""
+    found = []
+    for path in sorted(functions_dir.glob("*.py")):
+        if path.name in NOT_MERGED:
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(target, ast.Name) and target.id == "app" for target in node.targets)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name)
+                and node.value.func.id == "rest_app"
+            ):
+                found.append(path.resolve())
+                break
+    return found
 
 
 def build_document(functions_dir: Path) -> dict[str, Any]:
@@ -42,7 +65,8 @@ def build_document(functions_dir: Path) -> dict[str, Any]:
         security=[{"bearerAuth": []}],
         on_conflict="error",
     )
-    merge.discover(path=str(functions_dir), pattern="*.py", exclude=NOT_REST, resolver_name="app")
+    for module in rest_modules(functions_dir):
+        merge.add_file(module, resolver_name="app")
     document = json.loads(merge.get_openapi_json_schema())
     for path in OPEN_PATHS & set(document.get("paths", {})):
         for operation in document["paths"][path].values():

@@ -215,7 +215,7 @@ def _after_update(account_id: str, changes: dict[str, Any], *, replan: bool, now
     if CREDENTIAL_FIELDS & changes.keys():
         avito_tokens.forget_token(account_id)  # the cached Avito token belongs to the old credentials
     if replan:
-        # Imported here: online.schedule imports this module (the account repository).
+        # Imported here: only a change of the interval needs the planner (and its SQS client).
         from avito_service.online.schedule import plan_account  # noqa: PLC0415
 
         plan_account(account_id, now=now)

@@ -18,16 +18,16 @@ under a condition, so concurrent updates of different fields both land.
 from __future__ import annotations
 
 import functools
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from avito_service import aws
+from avito_service import aws, dynamo
 from avito_service.config import get_settings
-from avito_service.cursors import decode_cursor, encode_cursor
-from avito_service.errors import ValidationFailed
 
 PROFILE = "PROFILE"
 LIST_PK = "ACCOUNTS"
@@ -35,6 +35,9 @@ ONLINE_PK = "ONLINE"
 BY_CREATED = "byCreatedAt"
 BY_ONLINE_DUE = "byOnlineDue"
 CLEANUP_PK = "CLEANUP"
+ONLINE_CURSOR_KEYS = ("onlinePk", "nextDueAt", "pk", "sk")
+BATCH_GET = 100
+UNPROCESSED_BACKOFF = 0.05
 
 
 def account_key(account_id: str) -> dict[str, str]:
@@ -65,57 +68,35 @@ class Change:
     bump_version: bool = True
 
     def expression(self) -> dict[str, Any]:
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-
-        def name(attr: str) -> str:
-            alias = f"#a{len(names)}"
-            names[alias] = attr
-            return alias
-
-        def value(v: Any) -> str:
-            alias = f":v{len(values)}"
-            values[alias] = v
-            return alias
-
-        sets = [f"{name(k)} = {value(v)}" for k, v in self.set_values.items()]
-        adds = [f"{name(k)} {value(v)}" for k, v in self.add.items()]
+        expression = dynamo.Expression()
+        add = dict(self.add)
         if self.bump_version:
-            adds.append(f"{name('version')} {value(1)}")
-        removes = [name(k) for k in sorted(self.remove - set(self.set_values))]
-        conditions = [f"attribute_exists({name('pk')})"]
+            add["version"] = 1
+        conditions = [f"attribute_exists({expression.name('pk')})"]
         if self.expected_version is not None:
-            conditions.append(f"{name('version')} = {value(self.expected_version)}")
+            conditions.append(f"{expression.name('version')} = {expression.value(self.expected_version)}")
         for attr, expected in self.expected_values.items():
             if expected is None:
-                conditions.append(f"attribute_not_exists({name(attr)})")
+                conditions.append(f"attribute_not_exists({expression.name(attr)})")
             else:
-                conditions.append(f"{name(attr)} = {value(expected)}")
-        parts = []
-        if sets:
-            parts.append("SET " + ", ".join(sets))
-        if adds:
-            parts.append("ADD " + ", ".join(adds))
-        if removes:
-            parts.append("REMOVE " + ", ".join(removes))
-        expression = {
-            "UpdateExpression": " ".join(parts),
-            "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": names,
-        }
-        if values:
-            expression["ExpressionAttributeValues"] = values
-        return expression
+                conditions.append(f"{expression.name(attr)} = {expression.value(expected)}")
+        return dynamo.update_expression(
+            set_values=self.set_values, add=add, remove=self.remove, conditions=conditions, expression=expression
+        )
 
 
 def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response["Error"]["Code"] in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+    # Any cancelled transaction counts: the callers re-read and decide (404, 409 or retry) either way.
+    return dynamo.condition_failed(exc, any_cancellation=True)
 
 
 class AccountStore:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
-        self._table = aws.table(table_name)
+
+    @property
+    def _table(self) -> Any:
+        return aws.table(self.table_name)  # this thread's Table (aws.dynamodb_resource: one per thread)
 
     # --- accounts ---------------------------------------------------------------------------------------
 
@@ -224,27 +205,18 @@ class AccountStore:
 
     def cleanup_markers(self) -> list[dict[str, Any]]:
         """Every pending cleanup (deleted accounts are few: one partition is plenty)."""
-        items: list[dict[str, Any]] = []
-        query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(CLEANUP_PK), "ConsistentRead": True}
-        while True:
-            page = self._table.query(**query)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(
+            dynamo.query_all(self._table.query, KeyConditionExpression=Key("pk").eq(CLEANUP_PK), ConsistentRead=True)
+        )
 
     def deleted_account_ids(self) -> frozenset[str]:
         """Accounts deleted whose data the background cleanup has not removed yet (their markers' ids only)."""
         return deleted_account_ids(self._table)
 
     def update_cleanup_marker(self, account_id: str, values: dict[str, Any]) -> None:
-        names = {f"#a{i}": name for i, name in enumerate(values)}
         self._table.update_item(
             Key=cleanup_key(account_id),
-            UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":v{i}": value for i, value in enumerate(values.values())},
+            **dynamo.update_expression(set_values=values, conditions=["attribute_exists(pk)"]),
         )
 
     def delete_cleanup_marker(self, account_id: str) -> None:
@@ -253,18 +225,15 @@ class AccountStore:
     def delete_leftovers(self, account_id: str) -> int:
         """Delete every item still under the deleted account's key (snapshots, cached token); idempotent.
         Returns how many there were. Never the profile of a live account: callers run it after the delete."""
-        keys: list[dict[str, str]] = []
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(f"ACCOUNT#{account_id}"),
-            "ProjectionExpression": "pk, sk",
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**query)
-            keys.extend({"pk": i["pk"], "sk": i["sk"]} for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        keys = [
+            {"pk": i["pk"], "sk": i["sk"]}
+            for i in dynamo.query_all(
+                self._table.query,
+                KeyConditionExpression=Key("pk").eq(f"ACCOUNT#{account_id}"),
+                ProjectionExpression="pk, sk",
+                ConsistentRead=True,
+            )
+        ]
         with self._table.batch_writer() as batch:
             for key in keys:
                 batch.delete_item(Key=key)
@@ -273,20 +242,57 @@ class AccountStore:
     def list_page(
         self, limit: int, cursor: str | None, *, only: frozenset[str] | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        query: dict[str, Any] = {
-            "IndexName": BY_CREATED,
-            "KeyConditionExpression": Key("listPk").eq(LIST_PK),
-            "Limit": limit,
-        }
+        request: dict[str, Any] = {"IndexName": BY_CREATED, "KeyConditionExpression": Key("listPk").eq(LIST_PK)}
         if only is not None:  # at most 100 ids (users.models.MAX_ASSIGNED_ACCOUNTS): DynamoDB's IN takes 100
-            query["FilterExpression"] = Attr("id").is_in(sorted(only))
-        start = decode_cursor(cursor, required_keys=("pk", "sk", "listPk", "listSk"))
-        if start:
-            if start["listPk"] != LIST_PK:
-                raise ValidationFailed.on("cursor", "Not a cursor of this list.")
-            query["ExclusiveStartKey"] = start
-        page = self._table.query(**query)
-        return page["Items"], encode_cursor(page.get("LastEvaluatedKey"))
+            request["FilterExpression"] = Attr("id").is_in(sorted(only))
+        return dynamo.query_page(
+            self._table.query,
+            request,
+            limit=limit,
+            cursor=cursor,
+            key_attrs=("pk", "sk", "listPk", "listSk"),
+            belongs=lambda start: start["listPk"] == LIST_PK,
+        )
+
+    # --- eternal online (the sparse index ``byOnlineDue``) ------------------------------------------------
+
+    def online_due(self, horizon: int) -> Iterator[dict[str, Any]]:
+        """Projected index items (id, nextDueAt, interval, generation) with ``nextDueAt < horizon``, soonest first."""
+        condition = Key("onlinePk").eq(ONLINE_PK) & Key("nextDueAt").lt(horizon)
+        return dynamo.query_all(self._table.query, IndexName=BY_ONLINE_DUE, KeyConditionExpression=condition)
+
+    def online_page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the enabled accounts' index items, soonest due first."""
+        return dynamo.query_page(
+            self._table.query,
+            {"IndexName": BY_ONLINE_DUE, "KeyConditionExpression": Key("onlinePk").eq(ONLINE_PK)},
+            limit=limit,
+            cursor=cursor,
+            key_attrs=ONLINE_CURSOR_KEYS,
+            belongs=lambda start: start["onlinePk"] == ONLINE_PK and isinstance(start["nextDueAt"], int),
+        )
+
+    def get_many(self, account_ids: list[str], fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        """Account items by id, only ``fields`` (``id`` among them), 100 keys per BatchGetItem."""
+        expression = dynamo.Expression()
+        projection = ", ".join(expression.name(name) for name in fields)
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(account_ids), BATCH_GET):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [account_key(a) for a in account_ids[start : start + BATCH_GET]],
+                    "ProjectionExpression": projection,
+                    "ExpressionAttributeNames": expression.names,
+                },
+            }
+            while request:
+                answer = aws.dynamodb_resource().batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table_name, []):
+                    found[str(item["id"])] = item
+                request = answer.get("UnprocessedKeys") or {}
+                if request:
+                    time.sleep(UNPROCESSED_BACKOFF)  # throttled: DynamoDB hands the rest back
+        return found
 
     def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
         return {"TableName": self.table_name, "Item": item, "ConditionExpression": condition}
@@ -301,33 +307,18 @@ class AccountStore:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of the account's snapshots between two days, oldest first, and the next page's cursor."""
         pk = f"ACCOUNT#{account_id}"
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").between(f"STATS#{date_from}", f"STATS#{date_to}"),
-            "Limit": limit + 1,  # one more than the page: a last page of exactly ``limit`` has no cursor
-        }
-        start = decode_cursor(cursor, required_keys=("pk", "sk"))
-        if start:
-            if start["pk"] != pk or not str(start["sk"]).startswith("STATS#"):
-                raise ValidationFailed.on("cursor", "Not a cursor of this list.")
-            query["ExclusiveStartKey"] = start
-        items = self._table.query(**query)["Items"]  # snapshots are small: limit + 1 fit in one answer
-        if len(items) <= limit:
-            return items, None
-        items = items[:limit]
-        return items, encode_cursor({"pk": items[-1]["pk"], "sk": items[-1]["sk"]})
+        return dynamo.query_page(
+            self._table.query,
+            {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").between(f"STATS#{date_from}", f"STATS#{date_to}")},
+            limit=limit,
+            cursor=cursor,
+            key_attrs=("pk", "sk"),
+            belongs=lambda start: start["pk"] == pk and str(start["sk"]).startswith("STATS#"),
+        )
 
     def snapshots(self, account_id: str, date_from: str, date_to: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(f"ACCOUNT#{account_id}")
-            & Key("sk").between(f"STATS#{date_from}", f"STATS#{date_to}"),
-        }
-        while True:
-            page = self._table.query(**query)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        condition = Key("pk").eq(f"ACCOUNT#{account_id}") & Key("sk").between(f"STATS#{date_from}", f"STATS#{date_to}")
+        return list(dynamo.query_all(self._table.query, KeyConditionExpression=condition))
 
 
 @functools.cache
@@ -342,15 +333,10 @@ def deleted_account_ids(table: Any) -> frozenset[str]:
     Every read of stored data leaves these accounts out (``messenger.store``), so a deleted account disappears
     from every answer at once while its chats are still being removed in the background. One strongly
     consistent Query of the small ``CLEANUP`` partition, only the ids (a marker's account copy is not read)."""
-    ids: set[str] = set()
-    query: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(CLEANUP_PK),
-        "ProjectionExpression": "accountId",
-        "ConsistentRead": True,
-    }
-    while True:
-        page = table.query(**query)
-        ids.update(str(i["accountId"]) for i in page["Items"] if "accountId" in i)
-        if "LastEvaluatedKey" not in page:
-            return frozenset(ids)
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = dynamo.query_all(
+        table.query,
+        KeyConditionExpression=Key("pk").eq(CLEANUP_PK),
+        ProjectionExpression="accountId",
+        ConsistentRead=True,
+    )
+    return frozenset(str(i["accountId"]) for i in items if "accountId" in i)

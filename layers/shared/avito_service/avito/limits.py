@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from avito_service import aws, clock
+from avito_service import aws, clock, dynamo
 from avito_service.config import get_settings
 from avito_service.errors import TooManyRequests
 
@@ -136,7 +136,7 @@ class DynamoStore:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if dynamo.condition_failed(exc):
                 return False
             raise
         return True
@@ -151,7 +151,7 @@ class DynamoStore:
                 ExpressionAttributeValues={":until": Decimal(str(round(until, 3))), ":ttl": int(expires)},
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not dynamo.condition_failed(exc):
                 raise  # a later block is already recorded otherwise
 
 

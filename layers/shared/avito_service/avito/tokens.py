@@ -31,7 +31,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from avito_service import aws, snapstart
+from avito_service import aws, dynamo, snapstart
 from avito_service.config import get_settings
 from avito_service.deadline import Deadline, DeadlineExceeded
 from avito_service.observability import logger, metrics
@@ -167,7 +167,7 @@ class TokenStore:
                 ExpressionAttributeValues={":me": _owner},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not dynamo.condition_failed(exc):
                 raise
 
     def _take_lease(self, account_id: str, now: float, fingerprint: str, reject: str | None) -> bool:
@@ -193,7 +193,7 @@ class TokenStore:
                 ExpressionAttributeValues={**values, ":ttl": int(now + 86400 * 2)},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if dynamo.condition_failed(exc):
                 return False
             raise
         if reject:
@@ -237,7 +237,7 @@ class TokenStore:
                 },
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not dynamo.condition_failed(exc):
                 raise
             logger.info(
                 "The token lease passed to another container; not storing this token", extra={"account_id": account_id}
@@ -261,7 +261,7 @@ class TokenStore:
                 ExpressionAttributeValues={":until": int(until), ":fp": token.fingerprint},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not dynamo.condition_failed(exc):
                 raise
         logger.info("Messenger refused a fresh token; not refreshing for a while", extra={"account_id": account_id})
 

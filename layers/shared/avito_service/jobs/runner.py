@@ -128,8 +128,8 @@ def run_task(message: dict[str, Any], seconds: float) -> str:
         return _reviews_and_calls(store, job_id, order, account_id, owner)
     if kind == JobKind.SEARCH_INDEX:
         return _index_for_search(store, job_id, order, account_id, owner, task, seconds)
-    if _joined_another(store, task, job_id, order, account_id, owner):
-        return "joined"
+    if (joined := _joined_another(store, task, job_id, order, account_id, owner)) is not None:
+        return joined
     cursor = sync.SyncCursor.model_validate(task.get("cursor") or {"days": int(header.get("days", 30))})
     settings = get_settings()
     budget = sync.Budget(seconds, max_wait=settings.jobs_max_wait_seconds)
@@ -180,26 +180,28 @@ def _stalled(cursor: sync.SyncCursor) -> str:
 
 def _joined_another(  # noqa: PLR0917 - the task's key, its lease and what is stored
     store: JobStore, task: dict[str, Any], job_id: str, order: int, account_id: str, owner: str
-) -> bool:
+) -> str | None:
     """One sync per account at a time: when another job's task syncs the account now (or did, and this task
-    waited for it), this task takes that sync's outcome instead of syncing again. True when it joined (the
-    outcome is recorded, or it waits in a delayed message); False when this task holds the account's lock."""
+    waited for it), this task takes that sync's outcome instead of syncing again. Returns what happened when it
+    joined (``finished``/``failed``: the outcome is taken; ``joined``: it waits in a delayed message), None when
+    this task holds the account's lock and runs the sync itself."""
+    holder = store.lock_sync(account_id, job_id, order, until=clock.now() + SYNC_LOCK_SECONDS)
     joined_job, joined_order = task.get("joinedJobId"), int(task.get("joinedOrder", 0))
     if joined_job:
+        # Looked at after the lock attempt: the joined sync finishes before it lets the lock go, so a lock that is
+        # free now never means "sync again" for a task whose joined sync is over.
         other = store.task(str(joined_job), joined_order, account_id)
         if other is not None and other.get("status") in FINAL:
             status = JobStatus(other["status"])
             error = other.get("error") if status == JobStatus.FAILED else None
-            _finish(store, job_id, order, account_id, status, error)
-            return True
-    holder = store.lock_sync(account_id, job_id, order, until=clock.now() + SYNC_LOCK_SECONDS)
+            return _finish(store, job_id, order, account_id, status, error)  # and lets the lock go if it took it
     if holder is None:
-        return False
+        return None
     store.set_task_fields(job_id, order, account_id, {"joinedJobId": holder["jobId"], "joinedOrder": holder["order"]})
     store.release(job_id, order, account_id, owner)
     enqueue(job_id, [(order, account_id)], delay=JOIN_POLL_SECONDS)
     logger.info("Sync joined the running job", extra={"job_id": job_id, "joined_job_id": holder["jobId"]})
-    return True
+    return "joined"
 
 
 class LeaseLost(Exception):
@@ -243,10 +245,12 @@ def _reviews_and_calls(store: JobStore, job_id: str, order: int, account_id: str
         enqueue(job_id, [(order, account_id)], delay=exhausted.retry_in)
         return "paused"
     except NotFound:
-        return _finish(store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.")
+        return _finish(
+            store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.", sync_lock=False
+        )
     except ServiceError as error:
-        return _finish(store, job_id, order, account_id, JobStatus.FAILED, error.message)
-    return _finish(store, job_id, order, account_id, JobStatus.DONE, None)
+        return _finish(store, job_id, order, account_id, JobStatus.FAILED, error.message, sync_lock=False)
+    return _finish(store, job_id, order, account_id, JobStatus.DONE, None, sync_lock=False)
 
 
 def _index_for_search(  # noqa: PLR0917 - the task's key, its lease, its state and its time
@@ -269,7 +273,7 @@ def _index_for_search(  # noqa: PLR0917 - the task's key, its lease, its state a
         store.release(job_id, order, account_id, owner)
         enqueue(job_id, [(order, account_id)])
         return "paused"
-    return _finish(store, job_id, order, account_id, JobStatus.DONE, None)
+    return _finish(store, job_id, order, account_id, JobStatus.DONE, None, sync_lock=False)
 
 
 def _finish(  # noqa: PLR0917 - the task's key, its outcome and why

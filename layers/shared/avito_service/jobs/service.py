@@ -85,6 +85,8 @@ def enqueue_setup(job_id: str, cursor: str) -> None:
 
 
 SYNC_LOCK_SECONDS = 1500.0  # a sync's hold on its account: a task re-queued for up to 900 s, then a 300 s run
+INLINE_LEASE_SECONDS = 60.0  # the request's own hold on its sync's task (API Gateway cuts the request at 29 s)
+INLINE_WATCHDOG_SECONDS = 90  # then the task's queued message resumes it, should the request have died
 
 
 def start_sync(
@@ -99,11 +101,15 @@ def start_sync(
     if holder is not None:
         return holder["jobId"], joined(holder["jobId"])
     task = {"accountId": account_id, "status": JobStatus.RUNNING.value, "leaseOwner": owner}
-    task["leaseUntil"] = clock.now() + SYNC_LOCK_SECONDS
+    task["leaseUntil"] = clock.now() + INLINE_LEASE_SECONDS
     header = _header(job_id, JobKind.SYNC_STATS, 1, "api", JobStatus.RUNNING, days=days)
     if started_by:
         header["startedBy"] = started_by  # jobs are visible to their starter, admins and directors
     store.create(job_id, header, [task])
+    # A watchdog: should the request die half way (a timeout, a crash), this message resumes the task once the
+    # request's lease is over, so the job (and the account's lock) never hang; it does nothing for a sync that
+    # finished, and waits its turn behind a hand-off's own message.
+    enqueue(job_id, [(0, account_id)], delay=INLINE_WATCHDOG_SECONDS)
     return job_id, None
 
 

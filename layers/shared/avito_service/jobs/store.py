@@ -23,10 +23,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from avito_service import aws, clock
+from avito_service import aws, clock, dynamo
 from avito_service.config import get_settings
-from avito_service.cursors import decode_cursor, encode_cursor
-from avito_service.errors import ValidationFailed
 from avito_service.jobs.models import FINAL, JobStatus
 
 HEADER = "JOB"
@@ -43,36 +41,6 @@ def task_key(job_id: str, order: int, account_id: str) -> dict[str, str]:
 
 def sync_lock_key(account_id: str) -> dict[str, str]:
     return {"pk": f"SYNC#{account_id}", "sk": "LOCK"}
-
-
-def _condition_failed(exc: ClientError) -> bool:
-    code = exc.response.get("Error", {}).get("Code")
-    if code == "TransactionCanceledException":
-        reasons = exc.response.get("CancellationReasons") or []
-        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
-    return code == "ConditionalCheckFailedException"
-
-
-def plain(value: Any) -> Any:
-    """DynamoDB's Decimals back to ints/floats, at any depth."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def dynamo(value: Any) -> Any:
-    """Floats to Decimals, at any depth (boto3 refuses floats)."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [dynamo(v) for v in value]
-    return value
 
 
 class JobStore:
@@ -93,10 +61,13 @@ class JobStore:
         with self.table.batch_writer() as batch:
             for order, task in enumerate(tasks):
                 batch.put_item(
-                    Item=dynamo({**task_key(job_id, order, task["accountId"]), "order": order, "ttl": expires, **task})
+                    Item=dynamo.to_dynamo(
+                        {**task_key(job_id, order, task["accountId"]), "order": order, "ttl": expires, **task}
+                    )
                 )
         self.table.put_item(
-            Item=dynamo({**job_key(job_id), "ttl": expires, **header}), ConditionExpression="attribute_not_exists(pk)"
+            Item=dynamo.to_dynamo({**job_key(job_id), "ttl": expires, **header}),
+            ConditionExpression="attribute_not_exists(pk)",
         )
 
     def add_tasks(self, job_id: str, tasks: list[dict[str, Any]], *, now: float | None = None) -> None:
@@ -106,11 +77,13 @@ class JobStore:
         for task in tasks:
             try:
                 self.table.put_item(
-                    Item=dynamo({**task_key(job_id, task["order"], task["accountId"]), "ttl": expires, **task}),
+                    Item=dynamo.to_dynamo(
+                        {**task_key(job_id, task["order"], task["accountId"]), "ttl": expires, **task}
+                    ),
                     ConditionExpression="attribute_not_exists(pk)",
                 )
             except ClientError as exc:
-                if not _condition_failed(exc):
+                if not dynamo.condition_failed(exc):
                     raise
 
     def advance_setup(self, job_id: str, cursor: str, next_cursor: str | None, total: int) -> bool:
@@ -131,57 +104,43 @@ class JobStore:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if dynamo.condition_failed(exc):
                 return False
             raise
         return True
 
     def job(self, job_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The header and every task, in order (one paginated query)."""
-        items: list[dict[str, Any]] = []
-        query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"JOB#{job_id}"), "ConsistentRead": True}
-        while True:
-            page = self.table.query(**query)
-            items.extend(page.get("Items") or [])
-            if not page.get("LastEvaluatedKey"):
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        header = next((plain(i) for i in items if i["sk"] == HEADER), None)
-        tasks = [plain(i) for i in items if i["sk"].startswith("TASK#")]
+        items = list(
+            dynamo.query_all(
+                self.table.query, KeyConditionExpression=Key("pk").eq(f"JOB#{job_id}"), ConsistentRead=True
+            )
+        )
+        header = next((dynamo.to_python(i) for i in items if i["sk"] == HEADER), None)
+        tasks = [dynamo.to_python(i) for i in items if i["sk"].startswith("TASK#")]
         return header, tasks
 
     def tasks_page(self, job_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """One page of the job's tasks in order (``limit`` + 1 read, so the last page has no cursor)."""
         pk = f"JOB#{job_id}"
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with("TASK#"),
-            "ConsistentRead": True,
-            "Limit": limit + 1,
-        }
-        start = decode_cursor(cursor, required_keys=("pk", "sk"))
-        if start:
-            if start["pk"] != pk or not str(start["sk"]).startswith("TASK#"):
-                raise ValidationFailed.on("cursor", "Not a cursor of this job.")
-            query["ExclusiveStartKey"] = {"pk": pk, "sk": str(start["sk"])}
-        items: list[dict[str, Any]] = []
-        while len(items) <= limit:
-            page = self.table.query(**query)
-            items.extend(plain(i) for i in page.get("Items") or [])
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        if len(items) <= limit:
-            return items, None
-        items = items[:limit]
-        return items, encode_cursor({"pk": pk, "sk": items[-1]["sk"]})
+        return dynamo.query_page(
+            self.table.query,
+            {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with("TASK#"), "ConsistentRead": True},
+            limit=limit,
+            cursor=cursor,
+            key_attrs=("pk", "sk"),
+            belongs=lambda start: start["pk"] == pk and str(start["sk"]).startswith("TASK#"),
+            convert=dynamo.to_python,
+            refusal="Not a cursor of this job.",
+        )
 
     def task(self, job_id: str, order: int, account_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key=task_key(job_id, order, account_id), ConsistentRead=True).get("Item")
-        return plain(item) if item else None
+        return dynamo.to_python(item) if item else None
 
     def header(self, job_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key=job_key(job_id), ConsistentRead=True).get("Item")
-        return plain(item) if item else None
+        return dynamo.to_python(item) if item else None
 
     # --- running a task ---------------------------------------------------------------------------------
 
@@ -209,11 +168,11 @@ class JobStore:
                 ReturnValues="ALL_NEW",
             )["Attributes"]
         except ClientError as exc:
-            if _condition_failed(exc):
+            if dynamo.condition_failed(exc):
                 return None
             raise
         self._mark_job_running(job_id, now)
-        return plain(item)
+        return dynamo.to_python(item)
 
     def _mark_job_running(self, job_id: str, now: float) -> None:
         try:
@@ -229,7 +188,7 @@ class JobStore:
                 },
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not dynamo.condition_failed(exc):
                 raise
 
     def save_cursor(self, job_id: str, order: int, account_id: str, owner: str, cursor: dict[str, Any]) -> bool:
@@ -240,10 +199,10 @@ class JobStore:
                 UpdateExpression="SET #cursor = :cursor, updatedAt = :at",
                 ConditionExpression="leaseOwner = :owner",
                 ExpressionAttributeNames={"#cursor": "cursor"},
-                ExpressionAttributeValues={":cursor": dynamo(cursor), ":owner": owner, ":at": clock.iso()},
+                ExpressionAttributeValues={":cursor": dynamo.to_dynamo(cursor), ":owner": owner, ":at": clock.iso()},
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if dynamo.condition_failed(exc):
                 return False
             raise
         return True
@@ -258,25 +217,22 @@ class JobStore:
                 ExpressionAttributeValues={":owner": owner},
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not dynamo.condition_failed(exc):
                 raise
 
     def finish(self, job_id: str, order: int, account_id: str, status: JobStatus, fields: dict[str, Any]) -> bool:
         """The task's outcome and the job's counter, in one transaction; False when it was finished already."""
         now = clock.iso()
         counter = "done" if status == JobStatus.DONE else "failed"
-        names: dict[str, str] = {"#status": "status"}
-        values: dict[str, Any] = {
-            ":status": status.value,
-            ":at": now,
-            ":done": JobStatus.DONE.value,
-            ":failed": JobStatus.FAILED.value,
-        }
-        sets = ["#status = :status", "updatedAt = :at"]
-        for index, (name, value) in enumerate(fields.items()):
-            names[f"#f{index}"] = name
-            values[f":f{index}"] = dynamo(value)
-            sets.append(f"#f{index} = :f{index}")
+        expression = dynamo.Expression()
+        done, failed = expression.value(JobStatus.DONE.value), expression.value(JobStatus.FAILED.value)
+        condition = f"attribute_exists(pk) AND NOT {expression.name('status')} IN ({done}, {failed})"
+        task_update = dynamo.update_expression(
+            set_values={"status": status.value, "updatedAt": now, **dynamo.to_dynamo(fields)},
+            remove={"leaseOwner", "leaseUntil"},
+            conditions=[condition],
+            expression=expression,
+        )
         try:
             aws.dynamodb_client().transact_write_items(
                 TransactItems=[
@@ -284,10 +240,7 @@ class JobStore:
                         "Update": {
                             "TableName": self.table_name,
                             "Key": task_key(job_id, order, account_id),
-                            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE leaseOwner, leaseUntil",
-                            "ConditionExpression": "attribute_exists(pk) AND NOT #status IN (:done, :failed)",
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
+                            **task_update,
                         }
                     },
                     {
@@ -302,7 +255,7 @@ class JobStore:
                 ]
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if dynamo.condition_failed(exc):
                 return False
             raise
         return True
@@ -334,7 +287,7 @@ class JobStore:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not dynamo.condition_failed(exc):
                 raise
         return self.header(job_id)
 
@@ -367,7 +320,7 @@ class JobStore:
                     },
                 )
             except ClientError as exc:
-                if not _condition_failed(exc):
+                if not dynamo.condition_failed(exc):
                     raise
                 holder = self.sync_holder(account_id)
                 if holder is not None:
@@ -392,18 +345,14 @@ class JobStore:
                 ExpressionAttributeValues={":job": job_id},
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not dynamo.condition_failed(exc):
                 raise
 
     def set_task_fields(self, job_id: str, order: int, account_id: str, fields: dict[str, Any]) -> None:
         """Set fields of an unfinished task (a hand-off's cursor, the job it joined)."""
-        names = {f"#f{n}": name for n, name in enumerate(fields)}
         self.table.update_item(
             Key=task_key(job_id, order, account_id),
-            UpdateExpression="SET " + ", ".join(f"#f{n} = :f{n}" for n in range(len(fields))),
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":f{n}": dynamo(v) for n, v in enumerate(fields.values())},
+            **dynamo.update_expression(set_values=dynamo.to_dynamo(fields), conditions=["attribute_exists(pk)"]),
         )
 
     # --- item-id pages of a sync task -------------------------------------------------------------------

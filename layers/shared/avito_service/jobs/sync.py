@@ -21,7 +21,7 @@ from avito_service.accounts import service as accounts
 from avito_service.accounts.models import Account
 from avito_service.accounts.stats import MAX_KOPECKS, Snapshot, avito_today, kopecks
 from avito_service.avito.client import AvitoApi
-from avito_service.avito.errors import AvitoError
+from avito_service.avito.errors import AvitoError, AvitoTimeout
 from avito_service.avito.limits import BudgetExhausted
 from avito_service.config import get_settings
 from avito_service.deadline import DeadlineExceeded
@@ -30,6 +30,7 @@ from avito_service.observability import logger
 
 PER_PAGE = 100  # the items list's largest page
 STATS_BATCH = 200  # Avito's most item ids per stats call
+STEP_SLACK = 1.0  # an Avito timeout with less than this left of the budget is the budget running out
 CPA_MAX_WAIT = 2.0  # the CPA balance (1 call a minute) is not worth a longer wait: the stored value is kept
 
 
@@ -97,6 +98,11 @@ def run(
             raise Paused(exc.retry_in) from None
         except DeadlineExceeded:
             raise Paused(0.0) from None  # the step's reads did not finish in time: the cursor did not move
+        except AvitoTimeout:
+            if budget.remaining() > STEP_SLACK:
+                raise  # Avito itself was slow: a failed attempt (retried a few times)
+            # the read timeout was cut short by what was left of the budget: the time ran out, not Avito
+            raise Paused(0.0) from None
         cursor.errors = 0
         checkpoint(cursor)
     return account or accounts.get_account(account_id)

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from avito_service import aws, clock
+from avito_service import aws, clock, dynamo
 from avito_service.auth import Identity
 from avito_service.config import get_settings
 
@@ -90,7 +90,7 @@ def set_account_filter(connection_id: str, account_ids: Iterable[str] | None) ->
             Key={"connectionId": connection_id}, ConditionExpression="attribute_exists(connectionId)", **update
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if dynamo.condition_failed(exc):
             return False
         raise
     return True
@@ -106,26 +106,25 @@ def split_connections(*, now: float | None = None) -> tuple[list[Connection], li
     """The stored connections that have not expired, and the ids of those that have (their token ran out, or
     two hours passed): those get no frames and are to be closed."""
     current = clock.now() if now is None else now
-    scan: dict[str, Any] = {"ProjectionExpression": "connectionId, #sub, #role, accountIds, allowedAccountIds, #ttl"}
-    scan["ExpressionAttributeNames"] = {"#sub": "sub", "#role": "role", "#ttl": "ttl"}
+    items = dynamo.scan_all(
+        _table().scan,
+        ProjectionExpression="connectionId, #sub, #role, accountIds, allowedAccountIds, #ttl",
+        ExpressionAttributeNames={"#sub": "sub", "#role": "role", "#ttl": "ttl"},
+    )
     live: list[Connection] = []
     expired: list[str] = []
-    while True:
-        page = _table().scan(**scan)
-        for item in page.get("Items", []):
-            if int(item.get("ttl", 0)) <= current:
-                expired.append(str(item["connectionId"]))
-                continue
-            ids, allowed = item.get("accountIds"), item.get("allowedAccountIds")
-            live.append(
-                Connection(
-                    connection_id=str(item["connectionId"]),
-                    sub=str(item.get("sub", "")),
-                    role=str(item.get("role", "")),
-                    account_ids=None if ids is None else frozenset(str(i) for i in ids),
-                    allowed=None if allowed is None else frozenset(str(i) for i in allowed),
-                )
+    for item in items:
+        if int(item.get("ttl", 0)) <= current:
+            expired.append(str(item["connectionId"]))
+            continue
+        ids, allowed = item.get("accountIds"), item.get("allowedAccountIds")
+        live.append(
+            Connection(
+                connection_id=str(item["connectionId"]),
+                sub=str(item.get("sub", "")),
+                role=str(item.get("role", "")),
+                account_ids=None if ids is None else frozenset(str(i) for i in ids),
+                allowed=None if allowed is None else frozenset(str(i) for i in allowed),
             )
-        if "LastEvaluatedKey" not in page:
-            return live, expired
-        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        )
+    return live, expired

@@ -15,9 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-from avito_service import clock
+from avito_service import clock, dynamo
 from avito_service.messenger.items import (
     CHAT_SK,
     account_pk,
@@ -32,8 +30,6 @@ from avito_service.messenger.models import Direction, LastMessage, Message
 
 GUESS = object()  # "assume our write is the newest"; the actual state is looked at only when that guess is wrong
 ORDER_FIELDS = ("updatedTs", "lastMessageSk", "readUpTo")
-_DESERIALIZER = TypeDeserializer()
-_SERIALIZER = TypeSerializer()
 
 
 @dataclass
@@ -55,18 +51,8 @@ class ChatChange:
         """UpdateItem parameters (Python values) for the chat as ``observed``: an item as read (or lower bounds of
         its order fields), None (no item), or GUESS. ``observed`` only picks which fields to set; the condition
         makes the write fail, never go wrong, when it does not match what is stored."""
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-
-        def n(attr: str) -> str:
-            alias = f"#{attr}"
-            names[alias] = attr
-            return alias
-
-        def v(value: Any) -> str:
-            alias = f":v{len(values)}"
-            values[alias] = value
-            return alias
+        expression = dynamo.Expression()
+        n, v = expression.name, expression.value
 
         last_sk = sk_of(self.last) if self.last else None
         unread = sorted(self.unread_sks)
@@ -122,13 +108,7 @@ class ChatChange:
             conditions.append(f"{n('readUpTo')} >= {v(unread[already_read - 1])}")
 
         update = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
-        return {
-            "Key": self.key(),
-            "UpdateExpression": update,
-            "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+        return {"Key": self.key(), **expression.render(update, " AND ".join(conditions))}
 
     def after(self, observed: Any) -> dict[str, Any]:
         """Lower bounds of the chat's order fields after this change was applied on top of ``observed``."""
@@ -168,15 +148,6 @@ def messages_change(
         last=newest.summary(),
         unread_sks=tuple(sk_of(m) for m in ordered if m.direction is Direction.IN and not m.isRead),
     )
-
-
-def wire(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Python values -> DynamoDB AttributeValues (what the resource's client would send for them)."""
-    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
-
-
-def from_wire(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
 
 
 def order_fields(item: Mapping[str, Any]) -> dict[str, Any]:

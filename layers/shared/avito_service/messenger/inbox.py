@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from avito_service import aws
+from avito_service import aws, dynamo
 from avito_service.cursors import decode_cursor, encode_cursor
+from avito_service.dynamo import from_wire, to_wire
 from avito_service.errors import ValidationFailed
-from avito_service.messenger.changes import from_wire, wire
 from avito_service.messenger.items import INBOX_SHARDS
 
 
@@ -70,19 +70,12 @@ def page(
             "IndexName": index.name,
             "KeyConditionExpression": condition,
             "ExpressionAttributeNames": {"#pk": index.pk_attr},
-            "ExpressionAttributeValues": wire(values),
+            "ExpressionAttributeValues": to_wire(values),
             "ScanIndexForward": False,
-            "Limit": limit + 1,
         }
-        items: list[dict[str, Any]] = []
-        while True:
-            answer = client.query(**query)
-            items.extend(item for item in map(from_wire, answer["Items"]) if _shown(item, hidden, only))
-            if len(items) > limit:
-                return items[: limit + 1], True
-            if "LastEvaluatedKey" not in answer:
-                return items, False
-            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return dynamo.first_items(
+            client.query, limit + 1, convert=from_wire, keep=lambda item: _shown(item, hidden, only), **query
+        )
 
     with ThreadPoolExecutor(max_workers=INBOX_SHARDS) as pool:
         fetched = list(pool.map(fetch, range(INBOX_SHARDS)))

@@ -42,21 +42,13 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from avito_service import aws, clock
+from avito_service import aws, clock, dynamo
 from avito_service.accounts.store import account_key, deleted_account_ids
 from avito_service.config import get_settings
-from avito_service.cursors import decode_cursor, encode_cursor
+from avito_service.dynamo import from_wire, to_wire
 from avito_service.errors import NotFound, ValidationFailed
 from avito_service.messenger import inbox
-from avito_service.messenger.changes import (
-    GUESS,
-    ChatChange,
-    from_wire,
-    message_change,
-    messages_change,
-    order_fields,
-    wire,
-)
+from avito_service.messenger.changes import GUESS, ChatChange, message_change, messages_change, order_fields
 from avito_service.messenger.items import (
     BY_ACCOUNT,
     BY_ACTIVITY,
@@ -97,10 +89,6 @@ def _account_gone() -> NotFound:
     return NotFound("No account with this id.", code="account_not_found")
 
 
-def _cancellation_codes(exc: ClientError) -> list[str]:
-    return [str(reason.get("Code", "None")) for reason in exc.response.get("CancellationReasons", [])]
-
-
 def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
     """Insert into a bounded dict, dropping the oldest entry when full (callers hold the store's lock)."""
     cache.pop(key, None)
@@ -118,7 +106,7 @@ def _account_check(account_id: str) -> dict[str, Any]:
     return {
         "ConditionCheck": {
             "TableName": get_settings().accounts_table,
-            "Key": wire(account_key(account_id)),
+            "Key": to_wire(account_key(account_id)),
             "ConditionExpression": "attribute_exists(pk)",
         }
     }
@@ -251,7 +239,7 @@ class ChatStore:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not dynamo.condition_failed(exc):
                 raise
             return None
         item = answer["Attributes"]
@@ -410,12 +398,7 @@ class ChatStore:
         return [chat_from_item(found[c]) for c in chat_ids if c in found]
 
     def _query_all(self, **query: Any) -> Iterator[dict[str, Any]]:
-        while True:
-            page = self._table().query(**query)
-            yield from page["Items"]
-            if "LastEvaluatedKey" not in page:
-                return
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return dynamo.query_all(self._table().query, **query)
 
     def _page(
         self,
@@ -426,24 +409,17 @@ class ChatStore:
         limit: int,
         cursor: str | None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of one partition; asks for one item more than ``limit`` so the last page has no cursor."""
-        start = decode_cursor(cursor, required_keys=key_attrs)
-        if start:
-            if start[partition[0]] != partition[1] or not all(isinstance(v, str) for v in start.values()):
-                raise ValidationFailed.on("cursor", "Not a cursor of this list.")
-            query["ExclusiveStartKey"] = start
-        items: list[dict[str, Any]] = []
-        query["Limit"] = limit + 1
-        while len(items) <= limit:
-            page = self._table().query(**query)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        if len(items) <= limit:
-            return items, None
-        items = items[:limit]
-        return items, encode_cursor({attr: items[-1][attr] for attr in key_attrs})
+        """One page of one partition (limit+1: the last page has no cursor)."""
+        return dynamo.query_page(
+            self._table().query,
+            query,
+            limit=limit,
+            cursor=cursor,
+            key_attrs=key_attrs,
+            belongs=lambda start: (
+                start[partition[0]] == partition[1] and all(isinstance(v, str) for v in start.values())
+            ),
+        )
 
     def _transact(
         self,
@@ -484,17 +460,17 @@ class ChatStore:
                     TransactItems=[*head, {"Update": self._chat_update(change, observed)}, account_check]
                 )
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                if dynamo.error_code(exc) != dynamo.TRANSACTION_CANCELED:
                     raise
-                codes = _cancellation_codes(exc)
-                if len(codes) > account_at and codes[account_at] == "ConditionalCheckFailed":
+                codes = dynamo.cancellation_codes(exc)
+                if len(codes) > account_at and codes[account_at] == dynamo.ITEM_CONDITION_FAILED:
                     raise _account_gone() from None
-                chat_failed = len(codes) > chat_at and codes[chat_at] == "ConditionalCheckFailed"
+                chat_failed = len(codes) > chat_at and codes[chat_at] == dynamo.ITEM_CONDITION_FAILED
                 stored_chat = exc.response["CancellationReasons"][chat_at].get("Item") if chat_failed else None
                 if stored_chat:
                     self._remember_chat(chat_key, order_fields(from_wire(stored_chat)))
                 duplicates = [
-                    m for i, m in enumerate(pending) if i < len(codes) and codes[i] == "ConditionalCheckFailed"
+                    m for i, m in enumerate(pending) if i < len(codes) and codes[i] == dynamo.ITEM_CONDITION_FAILED
                 ]
                 if duplicates:  # stored already (a repeated delivery, or one that raced this listing)
                     self._remember_stored(*map(_message_key, duplicates))
@@ -528,8 +504,8 @@ class ChatStore:
         return {
             "TableName": self.table_name,
             **params,
-            "Key": wire(params["Key"]),
-            "ExpressionAttributeValues": wire(params["ExpressionAttributeValues"]),
+            "Key": to_wire(params["Key"]),
+            "ExpressionAttributeValues": to_wire(params["ExpressionAttributeValues"]),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
 
@@ -539,7 +515,7 @@ class ChatStore:
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": wire(message_item(m) | ({"notify": True} if sk_of(m) in notify else {})),
+                    "Item": to_wire(message_item(m) | ({"notify": True} if sk_of(m) in notify else {})),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
@@ -598,26 +574,28 @@ class ChatStore:
         message_update = {
             "Update": {
                 "TableName": self.table_name,
-                "Key": wire({"pk": pk, "sk": sk}),
+                "Key": to_wire({"pk": pk, "sk": sk}),
                 "UpdateExpression": "SET #type = :deleted, contentJson = :empty REMOVE #text",
                 "ConditionExpression": "attribute_exists(pk) AND id = :id",
                 "ExpressionAttributeNames": {"#type": "type", "#text": "text"},
-                "ExpressionAttributeValues": wire({":deleted": "deleted", ":empty": "{}", ":id": message_id}),
+                "ExpressionAttributeValues": to_wire({":deleted": "deleted", ":empty": "{}", ":id": message_id}),
             }
         }
         chat_update = {
             "Update": {
                 "TableName": self.table_name,
-                "Key": wire({"pk": pk, "sk": CHAT_SK}),
+                "Key": to_wire({"pk": pk, "sk": CHAT_SK}),
                 "UpdateExpression": "SET lastMessage = :summary",
                 "ConditionExpression": "attribute_exists(pk) AND lastMessageSk = :sk",
-                "ExpressionAttributeValues": wire({":summary": deleted.summary().model_dump(mode="json"), ":sk": sk}),
+                "ExpressionAttributeValues": to_wire(
+                    {":summary": deleted.summary().model_dump(mode="json"), ":sk": sk}
+                ),
             }
         }
         account_check = {
             "ConditionCheck": {
                 "TableName": get_settings().accounts_table,
-                "Key": wire(account_key(account_id)),
+                "Key": to_wire(account_key(account_id)),
                 "ConditionExpression": "attribute_exists(pk)",
             }
         }
@@ -628,14 +606,14 @@ class ChatStore:
             try:
                 aws.dynamodb_low_level_client().transact_write_items(TransactItems=items)
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                if dynamo.error_code(exc) != dynamo.TRANSACTION_CANCELED:
                     raise
-                codes = _cancellation_codes(exc)
-                if codes and codes[-1] == "ConditionalCheckFailed":
+                codes = dynamo.cancellation_codes(exc)
+                if codes and codes[-1] == dynamo.ITEM_CONDITION_FAILED:
                     raise _account_gone() from None
-                if codes and codes[0] == "ConditionalCheckFailed":
+                if codes and codes[0] == dynamo.ITEM_CONDITION_FAILED:
                     return None  # the message is gone (its account's data deleted meanwhile)
-                if is_last and len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                if is_last and len(codes) > 1 and codes[1] == dynamo.ITEM_CONDITION_FAILED:
                     is_last = False  # a newer message became the chat's last meanwhile: only the message changes
                     continue
                 if "TransactionConflict" in codes:

@@ -14,13 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
 from avito_service import aws, clock
-from avito_service.accounts import service as accounts
 from avito_service.accounts.models import DEFAULT_INTERVAL, MIN_INTERVAL
-from avito_service.accounts.store import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed
+from avito_service.accounts.store import Change, ConditionFailed, account_store
 from avito_service.config import get_settings
 from avito_service.observability import logger, metrics
 
@@ -124,7 +122,7 @@ def plan_account(account_id: str, *, now: float | None = None) -> list[PlannedKe
     from ``nextDueAt`` on."""
     settings = get_settings()
     current = int(clock.now() if now is None else now)
-    item = accounts.account_store().get(account_id)
+    item = account_store().get(account_id)
     if not item or not item.get("eternalOnlineEnabled") or item.get("nextDueAt") is None:
         return []
     due = {
@@ -133,7 +131,10 @@ def plan_account(account_id: str, *, now: float | None = None) -> list[PlannedKe
         "onlineKeepAliveInterval": item.get("onlineKeepAliveInterval"),
         "onlineGeneration": item.get("onlineGeneration"),
     }
-    planned = _claim(due, current, current + settings.schedule_window_seconds)
+    horizon = current + settings.schedule_window_seconds
+    if int(item["nextDueAt"]) >= horizon:
+        return []  # nothing due in this window (enable just ran one, and the interval is long): the tick's job
+    planned = _claim(due, current, horizon)
     if not planned:
         return []
     try:
@@ -146,19 +147,10 @@ def plan_account(account_id: str, *, now: float | None = None) -> list[PlannedKe
 
 
 def _due_accounts(horizon: int, result: TickResult) -> Iterator[dict[str, Any]]:
-    """Projected GSI items (id, nextDueAt, interval, generation) with ``nextDueAt < horizon``, soonest first."""
-    query: dict[str, Any] = {
-        "IndexName": BY_ONLINE_DUE,
-        "KeyConditionExpression": Key("onlinePk").eq(ONLINE_PK) & Key("nextDueAt").lt(horizon),
-    }
-    table = aws.table(get_settings().accounts_table)
-    while True:
-        page = table.query(**query)
-        result.accounts_read += len(page["Items"])
-        yield from page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    """The accounts due before ``horizon``, soonest first (index items: id, nextDueAt, interval, generation)."""
+    for item in account_store().online_due(horizon):
+        result.accounts_read += 1
+        yield item
 
 
 def _claim(due: dict[str, Any], now: int, horizon: int) -> list[PlannedKeepAlive] | None:
@@ -174,7 +166,7 @@ def _claim(due: dict[str, Any], now: int, horizon: int) -> list[PlannedKeepAlive
         bump_version=False,
     )
     try:
-        accounts.account_store().update(str(due["id"]), change)
+        account_store().update(str(due["id"]), change)
     except ConditionFailed:
         return None
     return [PlannedKeepAlive(str(due["id"]), moment, int(generation or 0)) for moment in moments]

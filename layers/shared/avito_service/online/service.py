@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import time
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from pydantic import Field
 
-from avito_service import aws, clock
+from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import DEFAULT_INTERVAL, Account, Interval
-from avito_service.accounts.store import BY_ONLINE_DUE, ONLINE_PK, Change, ConditionFailed, account_key
+from avito_service.accounts.store import ONLINE_PK, Change, ConditionFailed
 from avito_service.base import ApiModel, Model
-from avito_service.config import get_settings
-from avito_service.cursors import decode_cursor, encode_cursor
-from avito_service.errors import NotFound, ValidationFailed
+from avito_service.errors import NotFound
 from avito_service.observability import logger
 
 STATUS_FIELDS = ("id", "name", "onlineKeepAliveInterval", "isOnline", "lastOnlineCheck", "lastOnlineError")
-CURSOR_KEYS = ("onlinePk", "nextDueAt", "pk", "sk")
-BATCH_GET = 100
-UNPROCESSED_BACKOFF = 0.05
 
 
 class EnableRequest(ApiModel):
@@ -96,19 +88,10 @@ def _update(account_id: str, change: Change) -> dict[str, Any]:
 
 def status(limit: int = 50, cursor: str | None = None) -> tuple[list[OnlineStatus], str | None]:
     """Enabled accounts, soonest due first, from the sparse index (plus one batch read of their items)."""
-    query: dict[str, Any] = {
-        "IndexName": BY_ONLINE_DUE,
-        "KeyConditionExpression": Key("onlinePk").eq(ONLINE_PK),
-        "Limit": limit,
-    }
-    start = decode_cursor(cursor, required_keys=CURSOR_KEYS)
-    if start:
-        if start["onlinePk"] != ONLINE_PK or not isinstance(start["nextDueAt"], int):
-            raise ValidationFailed.on("cursor", "Not a cursor of this list.")
-        query["ExclusiveStartKey"] = start
-    page = aws.table(get_settings().accounts_table).query(**query)
-    due = {str(i["id"]): int(i["nextDueAt"]) for i in page["Items"]}
-    items = _batch_get(list(due))
+    store = accounts.account_store()
+    page, next_cursor = store.online_page(limit, cursor)
+    due = {str(i["id"]): int(i["nextDueAt"]) for i in page}
+    items = store.get_many(list(due), STATUS_FIELDS)
     statuses = [
         OnlineStatus(
             accountId=account_id,
@@ -122,30 +105,4 @@ def status(limit: int = 50, cursor: str | None = None) -> tuple[list[OnlineStatu
         for account_id, next_due in due.items()
         if (item := items.get(account_id)) is not None
     ]
-    last = page.get("LastEvaluatedKey")
-    if last:
-        last = {k: int(v) if isinstance(v, Decimal) else v for k, v in last.items()}
-    return statuses, encode_cursor(last)
-
-
-def _batch_get(account_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Account items by id (only the fields the status shows), 100 keys per request."""
-    table_name = get_settings().accounts_table
-    names = {f"#f{n}": name for n, name in enumerate(STATUS_FIELDS)}
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(account_ids), BATCH_GET):
-        request: dict[str, Any] = {
-            table_name: {
-                "Keys": [account_key(a) for a in account_ids[start : start + BATCH_GET]],
-                "ProjectionExpression": ", ".join(names),
-                "ExpressionAttributeNames": names,
-            },
-        }
-        while request:
-            answer = aws.dynamodb_resource().batch_get_item(RequestItems=request)
-            for item in answer["Responses"].get(table_name, []):
-                found[str(item["id"])] = item
-            request = answer.get("UnprocessedKeys") or {}
-            if request:
-                time.sleep(UNPROCESSED_BACKOFF)  # throttled: DynamoDB hands the rest back
-    return found
+    return statuses, next_cursor

@@ -21,7 +21,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from avito_service import aws, clock
+from avito_service import aws, clock, dynamo
 from avito_service.accounts.store import account_key
 from avito_service.config import get_settings
 from avito_service.reviews.models import Review, ReviewAnswer
@@ -65,7 +65,7 @@ def put_once(item: dict[str, Any], account_id: str) -> bool:
             ]
         )
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+        if dynamo.condition_failed(exc, any_cancellation=True):
             return False
         raise
     return True
@@ -74,14 +74,7 @@ def put_once(item: dict[str, Any], account_id: str) -> bool:
 def partition(account_id_pk: str) -> list[dict[str, Any]]:
     """Every item of one partition (an account's reviews or calls: hundreds at most)."""
     table = aws.table(get_settings().messenger_table)
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(account_id_pk)}
-    while True:
-        page = table.query(**kwargs)
-        items.extend(page.get("Items") or [])
-        if not page.get("LastEvaluatedKey"):
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return list(dynamo.query_all(table.query, KeyConditionExpression=Key("pk").eq(account_id_pk)))
 
 
 def delete_partition(account_id_pk: str) -> int:
@@ -148,7 +141,7 @@ class ReviewStore:
                 ExpressionAttributeValues={":json": review.model_dump_json()},
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not dynamo.condition_failed(exc):
                 raise
 
 

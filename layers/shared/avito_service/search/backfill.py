@@ -15,7 +15,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from avito_service import aws, clock
+from avito_service import aws, clock, dynamo
 from avito_service.config import get_settings
 from avito_service.messenger.items import BY_ACCOUNT, account_pk
 from avito_service.search.documents import documents
@@ -25,14 +25,7 @@ CHATS_PER_PAGE = 25
 
 
 def _chat_items(table: Any, pk: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk)}
-    while True:
-        page = table.query(**query)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return items
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return list(dynamo.query_all(table.query, KeyConditionExpression=Key("pk").eq(pk)))
 
 
 def index_account(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints
 
 from avito_service.base import Model
 
@@ -14,7 +14,7 @@ PERSONAL_MAX = 200  # personal templates per user
 SHARED_MAX = 500  # shared templates of the whole service
 PLACEHOLDERS = ("client_name", "item_title", "item_price", "operator_name", "account_name")
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=r"\S")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=TEXT_MAX)]
 
 
@@ -35,14 +35,15 @@ class Template(Model):
 class TemplateCreate(_Body):
     title: Title
     text: Text
-    shared: bool = False
+    shared: StrictBool = False  # JSON true/false only: 0, 1 and "yes" are 422
 
 
 class TemplateUpdate(_Body):
     """A partial change; whether a template is shared is fixed when it is created (delete and create to move it)."""
 
-    title: Title | None = None
-    text: Text | None = None
+    # absent means unchanged; null is refused (a template always has a title and a text)
+    title: Title = Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
+    text: Text = Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
 
 
 class Rendered(Model):

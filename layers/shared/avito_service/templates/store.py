@@ -20,7 +20,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from avito_service import aws
+from avito_service import aws, dynamo
 from avito_service.config import get_settings
 
 SHARED_PK = "SHARED"
@@ -52,16 +52,8 @@ class TemplateStore:
         return aws.table(self.table_name)
 
     def list_scope(self, owner_id: str | None) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(scope_pk(owner_id)) & Key("sk").begins_with(PREFIX)
-        }
-        while True:
-            page = self._table().query(**query)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        condition = Key("pk").eq(scope_pk(owner_id)) & Key("sk").begins_with(PREFIX)
+        return list(dynamo.query_all(self._table().query, KeyConditionExpression=condition))
 
     def get(self, owner_id: str | None, template_id: str) -> dict[str, Any] | None:
         return self._table().get_item(Key=template_key(owner_id, template_id), ConsistentRead=True).get("Item")
@@ -91,7 +83,7 @@ class TemplateStore:
                 ]
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+            if dynamo.condition_failed(exc, any_cancellation=True):
                 raise LimitReached from None
             raise
 
@@ -108,7 +100,7 @@ class TemplateStore:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if dynamo.condition_failed(exc):
                 raise Missing from None
             raise
         return answer["Attributes"]
@@ -136,7 +128,7 @@ class TemplateStore:
                 ]
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+            if dynamo.condition_failed(exc, any_cancellation=True):
                 raise Missing from None
             raise
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import AfterValidator, ConfigDict, Field, SecretStr
 
 from avito_service.base import Model
@@ -114,6 +113,3 @@ class Refreshed(Model):
 
 class LoggedOut(Model):
     loggedOut: Literal[True] = True
-
-
-UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$", description="the user's id")]

@@ -1,6 +1,6 @@
 """CORS for the REST functions: Powertools' ``CORSConfig`` with the origins of ``CORS_ALLOW_ORIGINS``.
 
-Every REST handler builds its resolver with ``cors=cors_config()``. An allowed origin gets
+Every REST handler gets it through ``rest_app()`` (``api.app``). An allowed origin gets
 ``Access-Control-Allow-Origin`` naming it (``*`` when any origin is allowed), on every answer, errors
 included; any other origin gets no CORS header at all, so a browser on it cannot read the answer.
 Preflights never reach the functions: API Gateway answers them (the template's ``Cors``).

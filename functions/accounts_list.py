@@ -2,7 +2,7 @@
 
 from avito_service.accounts import service
 from avito_service.accounts.models import Account
-from avito_service.api import Cursor, Limit, Page, any_role, doc, ok, rest_app, rest_handler
+from avito_service.api import Cursor, Limit, Page, any_role, current_caller, doc, ok, rest_app, rest_handler
 
 app = rest_app()
 
@@ -11,7 +11,7 @@ app = rest_app()
     "/api/v1/accounts", summary="List accounts", tags=["Accounts"], responses=doc(Page[Account]), middlewares=[any_role]
 )
 def list_accounts(limit: Limit = 50, cursor: Cursor = None):
-    accounts, next_cursor = service.list_accounts(limit, cursor)
+    accounts, next_cursor = service.list_accounts(limit, cursor, only=current_caller(app).account_ids)
     return ok(accounts, next_cursor=next_cursor)
 
 

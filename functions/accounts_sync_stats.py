@@ -8,7 +8,7 @@ from typing import Annotated
 
 from avito_service.accounts.models import Account
 from avito_service.accounts.stats import MAX_DAYS
-from avito_service.api import AccountId, Envelope, any_role, doc, ok, rest_app, rest_handler
+from avito_service.api import AccountId, Envelope, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.base import Model
 from avito_service.jobs.models import JobAccepted
 from avito_service.jobs.runner import sync_or_hand_off
@@ -39,7 +39,7 @@ RESPONSES[202] = {
     middlewares=[any_role],
 )
 def sync(id: AccountId, body: Annotated[SyncStatsRequest | None, Body()] = None):
-    result, finished = sync_or_hand_off(id, (body or SyncStatsRequest()).days)
+    result, finished = sync_or_hand_off(id, (body or SyncStatsRequest()).days, started_by=current_caller(app).sub)
     return ok(result) if finished else ok(result, status=202)
 
 

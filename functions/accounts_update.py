@@ -2,7 +2,8 @@
 
 from avito_service.accounts import service
 from avito_service.accounts.models import Account, AccountUpdate
-from avito_service.api import AccountId, Envelope, admin_only, doc, ok, rest_app, rest_handler
+from avito_service.api import AccountId, Envelope, admin_only, current_caller, doc, ok, rest_app, rest_handler
+from avito_service.audit import service as audit
 
 app = rest_app()
 
@@ -15,7 +16,14 @@ app = rest_app()
     middlewares=[admin_only],
 )
 def update_account(id: AccountId, body: AccountUpdate):
-    return ok(service.update_account(id, body))
+    account = service.update_account(id, body)
+    audited("account.update", f"account:{id}", body.model_dump(mode="json", exclude_unset=True))
+    return ok(account)
+
+
+def audited(action: str, target: str, details: dict | None = None) -> None:
+    caller = current_caller(app)
+    audit.record(caller.sub, caller.name, action, target, details)
 
 
 lambda_handler = rest_handler(app)

@@ -1,6 +1,7 @@
 """POST /api/v1/accounts/{id}/webhook: subscribe (or rotate) the account's secret webhook URL at Avito (admin)."""
 
-from avito_service.api import AccountId, Envelope, admin_only, doc, ok, rest_app, rest_handler
+from avito_service.api import AccountId, Envelope, admin_only, current_caller, doc, ok, rest_app, rest_handler
+from avito_service.audit import service as audit
 from avito_service.webhooks import subscriptions
 
 app = rest_app()
@@ -14,7 +15,14 @@ app = rest_app()
     middlewares=[admin_only],
 )
 def subscribe(id: AccountId):
-    return ok(subscriptions.subscribe(id))
+    status = subscriptions.subscribe(id)
+    audited("webhook.subscribe", f"account:{id}")
+    return ok(status)
+
+
+def audited(action: str, target: str, details: dict | None = None) -> None:
+    caller = current_caller(app)
+    audit.record(caller.sub, caller.name, action, target, details)
 
 
 lambda_handler = rest_handler(app)

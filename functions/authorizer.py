@@ -1,4 +1,6 @@
-"""API Gateway TOKEN authorizer: verifies the caller's JWT and hands ``sub`` and ``role`` to the handlers.
+"""API Gateway TOKEN authorizer: verifies the caller's token (a Cognito access token of the pool or an HS256
+token, ``avito_service.auth``) and hands ``sub``, ``role``, ``accountIds`` (the accounts a limited operator may
+see, JSON; empty: every account) and ``name`` to the handlers.
 
 Unknown roles are let through on purpose: the handlers answer them 403 in the contract's error shape,
 while a bad or missing token is a 401 ("Unauthorized" is what API Gateway maps to 401).
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from avito_service.auth import InvalidToken, authenticate, bearer_token
+from avito_service.auth import InvalidToken, authenticate, bearer_token, context_of
 from avito_service.observability import logger, metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -38,5 +40,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         raise Exception("Unauthorized") from None
     logger.append_keys(caller=identity.sub, role=identity.role)
     response = _policy(identity.sub, "Allow", event.get("methodArn", ""))
-    response["context"] = {"sub": identity.sub, "role": identity.role}
+    response["context"] = context_of(identity)
     return response

@@ -1,6 +1,16 @@
 """GET /api/v1/chats/{chatId}: one stored chat (any role; from storage, never Avito)."""
 
-from avito_service.api import ChatAccountId, Envelope, StoredChatId, any_role, doc, ok, rest_app, rest_handler
+from avito_service.api import (
+    ChatAccountId,
+    Envelope,
+    StoredChatId,
+    any_role,
+    current_caller,
+    doc,
+    ok,
+    rest_app,
+    rest_handler,
+)
 from avito_service.messenger.models import Chat
 from avito_service.messenger.store import chat_store
 
@@ -17,7 +27,7 @@ app = rest_app()
     middlewares=[any_role],
 )
 def get_chat(chatId: StoredChatId, account_id: ChatAccountId = None):
-    return ok(chat_store().get_chat(chatId, account_id))
+    return ok(chat_store().get_chat(chatId, account_id, current_caller(app).account_ids))
 
 
 lambda_handler = rest_handler(app)

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from avito_service.api import Cursor, Limit, Page, any_role, doc, ok, rest_app, rest_handler
+from avito_service.api import Cursor, Limit, Page, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.messenger.models import Chat
 from avito_service.messenger.store import chat_store
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -25,7 +25,9 @@ UnreadOnly = Annotated[bool, Query(alias="unreadOnly", description="only chats w
 def list_chats(
     account_id: AccountFilter = None, unread_only: UnreadOnly = False, limit: Limit = 50, cursor: Cursor = None
 ):
-    chats, next_cursor = chat_store().list_chats(account_id, unread_only, limit, cursor)
+    chats, next_cursor = chat_store().list_chats(
+        account_id, unread_only, limit, cursor, current_caller(app).account_ids
+    )
     return ok(chats, next_cursor=next_cursor)
 
 

@@ -7,6 +7,7 @@ from avito_service.api import (
     Page,
     StoredChatId,
     any_role,
+    current_caller,
     doc,
     ok,
     rest_app,
@@ -28,7 +29,9 @@ app = rest_app()
     middlewares=[any_role],
 )
 def list_messages(chatId: StoredChatId, account_id: ChatAccountId = None, limit: Limit = 50, cursor: Cursor = None):
-    messages, next_cursor = chat_store().list_messages(chatId, limit, cursor, account_id)
+    messages, next_cursor = chat_store().list_messages(
+        chatId, limit, cursor, account_id, current_caller(app).account_ids
+    )
     return ok(messages, next_cursor=next_cursor)
 
 

@@ -3,10 +3,11 @@
 
 from typing import Annotated, Literal
 
-from avito_service.api import Cursor, Limit, any_role, doc, ok, rest_app, rest_handler
+from avito_service.api import Cursor, Limit, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.base import Model
 from avito_service.jobs.models import Job
 from avito_service.jobs.service import get_job
+from avito_service.roles import Role
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import Field
 
@@ -30,7 +31,9 @@ JobId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]
     middlewares=[any_role],
 )
 def get(jobId: JobId, limit: Limit = 50, cursor: Cursor = None):
-    job, next_cursor = get_job(jobId, limit, cursor)
+    caller = current_caller(app)
+    visible_to = caller.sub if caller.role == Role.OPERATOR else None
+    job, next_cursor = get_job(jobId, limit, cursor, visible_to=visible_to)
     return ok(job, next_cursor=next_cursor)
 
 

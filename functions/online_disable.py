@@ -1,7 +1,8 @@
 """POST /api/v1/eternal-online/accounts/{accountId}/disable: stop keeping the account online (admin)."""
 
 from avito_service.accounts.models import Account
-from avito_service.api import Envelope, PathAccountId, admin_only, doc, ok, rest_app, rest_handler
+from avito_service.api import Envelope, PathAccountId, admin_only, current_caller, doc, ok, rest_app, rest_handler
+from avito_service.audit import service as audit
 from avito_service.online import service as online
 
 app = rest_app()
@@ -15,7 +16,14 @@ app = rest_app()
     middlewares=[admin_only],
 )
 def disable(accountId: PathAccountId):
-    return ok(online.disable(accountId))
+    account = online.disable(accountId)
+    audited("online.disable", f"account:{accountId}")
+    return ok(account)
+
+
+def audited(action: str, target: str, details: dict | None = None) -> None:
+    caller = current_caller(app)
+    audit.record(caller.sub, caller.name, action, target, details)
 
 
 lambda_handler = rest_handler(app)

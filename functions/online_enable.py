@@ -3,7 +3,8 @@
 from typing import Annotated
 
 from avito_service.accounts.models import Account
-from avito_service.api import Envelope, PathAccountId, admin_only, doc, ok, rest_app, rest_handler
+from avito_service.api import Envelope, PathAccountId, admin_only, current_caller, doc, ok, rest_app, rest_handler
+from avito_service.audit import service as audit
 from avito_service.online import service as online
 from avito_service.online.service import EnableRequest
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -19,7 +20,14 @@ app = rest_app()
     middlewares=[admin_only],
 )
 def enable(accountId: PathAccountId, body: Annotated[EnableRequest | None, Body()] = None):
-    return ok(online.enable(accountId, body.interval if body else None))
+    account = online.enable(accountId, body.interval if body else None)
+    audited("online.enable", f"account:{accountId}", {"interval": account.onlineKeepAliveInterval})
+    return ok(account)
+
+
+def audited(action: str, target: str, details: dict | None = None) -> None:
+    caller = current_caller(app)
+    audit.record(caller.sub, caller.name, action, target, details)
 
 
 lambda_handler = rest_handler(app)

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -13,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import jwt
 
@@ -68,6 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     stack.start()
     try:
         _print_summary(stack, args.template)
+        _print_first_admin(stack)
         stopping.wait()
     finally:
         print("stopping...", file=sys.stderr)
@@ -112,6 +115,42 @@ def _print_summary(stack: LocalStack, template: str) -> None:
     if stack.log_dir:
         print(f"Logs: one line per request below; every function's JSON logs and metrics in {stack.log_dir}/")
     sys.stdout.flush()
+
+
+def first_admin(stack: LocalStack) -> dict[str, Any] | None:
+    """Create the pool's first admin when it has no user (scripts/first_admin.py, the service's own code, run in a
+    child process with the functions' environment); None when the template has no user pool."""
+    ids = stack.physical_ids
+    if not {"UserPool", "UserPoolClient", "UsersTable"} <= set(ids):
+        return None
+    root = Path(stack.template_path).parent
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": stack.moto_url,
+        "AWS_REGION": stack.region,
+        "AWS_DEFAULT_REGION": stack.region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "USERS_TABLE": ids["UsersTable"],
+        "USER_POOL_ID": ids["UserPool"],
+        "USER_POOL_CLIENT_ID": ids["UserPoolClient"],
+        "PYTHONPATH": os.pathsep.join([str(root / "layers" / "shared"), str(root)]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.first_admin"], env=env, cwd=root, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _print_first_admin(stack: LocalStack) -> None:
+    admin = first_admin(stack)
+    if admin is None:
+        return
+    if admin["created"]:
+        print(f"First admin of the user pool: {admin['email']} / {admin['password']}")
+        print(f"    sign in at {stack.api_url}/console/ or POST {stack.api_url}/api/v1/auth/login")
+    else:
+        print("The user pool has users already (LOCAL_ADMIN_EMAIL/LOCAL_ADMIN_PASSWORD apply to an empty pool only).")
 
 
 def _serves_console(stack: LocalStack) -> bool:

@@ -136,7 +136,14 @@ _SQS_BATCH = {  # SQS authorizes a batch as its single-message action
     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
 }
 _CONNECTION_METHODS = {"PostToConnection": "POST", "DeleteConnection": "DELETE", "GetConnection": "GET"}
-_NO_PERMISSION = {("sts", "GetCallerIdentity")}  # AWS answers these to anyone
+_NO_PERMISSION = {
+    ("sts", "GetCallerIdentity"),  # AWS answers these to anyone
+    # Cognito's public sign-in calls: the app client id (and the user's password or token) is the credential
+    ("cognito-idp", "InitiateAuth"),
+    ("cognito-idp", "RespondToAuthChallenge"),
+    ("cognito-idp", "RevokeToken"),
+    ("cognito-idp", "GlobalSignOut"),
+}
 
 
 def aws_requests(
@@ -184,6 +191,8 @@ def aws_requests(
         return [("execute-api:ManageConnections", arn("execute-api", connection))]
     if service == "kms":
         return [(f"kms:{operation}", _kms_key(params, arn))]
+    if service == "cognito-idp" and "UserPoolId" in params:  # the Admin* calls: authorized on the user pool
+        return [(f"cognito-idp:{operation}", arn("cognito-idp", f"userpool/{params['UserPoolId']}"))]
     raise UnknownRequest(f"local_runtime/iam.py cannot tell the IAM resource of {service}.{operation}: teach it")
 
 

@@ -247,6 +247,10 @@ class Resolver:
             return self.context.arn("lambda", f"layer:{name}:1")
         if resource_type == "AWS::IAM::ManagedPolicy":
             return f"arn:aws:iam::{self.context.account_id}:policy/{name}"
+        if resource_type == "AWS::Cognito::UserPool":  # the real id once created (register_physical_id)
+            return f"{self.context.region}_{name}"
+        if resource_type in ("AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup"):
+            return name
         if resource_type == "AWS::KMS::Key":  # its id once created and registered (register_physical_id)
             return name
         if resource_type in ("AWS::ApiGateway::Account", "AWS::IAM::Role", "AWS::Logs::LogGroup"):
@@ -282,6 +286,9 @@ class Resolver:
             ("AWS::KMS::Key", "KeyId"): lambda: self._ref(logical_id, where),
             (WS_API_TYPE, "ApiId"): lambda: api_id(logical_id),
             (WS_API_TYPE, "ApiEndpoint"): lambda: "wss://" + self.context.execute_api_host(api_id(logical_id)),
+            ("AWS::Cognito::UserPool", "Arn"): lambda: self.context.arn(
+                "cognito-idp", f"userpool/{self._ref(logical_id, where)}"
+            ),
         }
         handler = handlers.get((resource_type, attribute))
         if handler is None:

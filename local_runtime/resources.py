@@ -1,4 +1,5 @@
-"""Create a template's DynamoDB tables, SQS queues and Secrets Manager secrets with plain boto3.
+"""Create a template's DynamoDB tables, SQS queues, Secrets Manager secrets and Cognito user pools (with their
+app clients and groups) with plain boto3.
 
 Works against any endpoint: the local moto server, or (endpoint None) default boto3 clients, which moto's
 `mock_aws` intercepts in unit tests.
@@ -33,6 +34,29 @@ _QUEUE_ATTRIBUTES = (
     "FifoThroughputLimit",
 )
 _DEFAULT_THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+USER_POOL_TYPE = "AWS::Cognito::UserPool"
+USER_POOL_CLIENT_TYPE = "AWS::Cognito::UserPoolClient"
+USER_POOL_GROUP_TYPE = "AWS::Cognito::UserPoolGroup"
+_USER_POOL_KEYS = (
+    "UsernameAttributes",
+    "AliasAttributes",
+    "AutoVerifiedAttributes",
+    "AdminCreateUserConfig",
+    "Policies",
+    "AccountRecoverySetting",
+    "Schema",
+    "MfaConfiguration",
+)
+_USER_POOL_CLIENT_KEYS = (
+    "ExplicitAuthFlows",
+    "GenerateSecret",
+    "PreventUserExistenceErrors",
+    "EnableTokenRevocation",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "RefreshTokenValidity",
+    "TokenValidityUnits",
+)
 
 
 class ClientFactory:
@@ -84,6 +108,50 @@ def create_resources(
     for logical_id in _active(template, resolver, SECRET_TYPE):
         value = (secret_values or {}).get(logical_id)
         created[logical_id] = create_secret(secretsmanager, resolver, logical_id, value)
+        resolver.register_physical_id(logical_id, created[logical_id])
+    if template.ids_of_type(USER_POOL_TYPE):
+        created.update(create_user_pools(template, resolver, factory.client("cognito-idp")))
+    return created
+
+
+def create_user_pools(template: Template, resolver: Resolver, cognito: Any) -> dict[str, str]:
+    """Every user pool, then its app clients and groups; a pool of the same name is reused (a restarted runtime
+    against a long-lived moto). ``Ref`` of a pool is then its id, of a client the client id."""
+    created: dict[str, str] = {}
+    for logical_id in _active(template, resolver, USER_POOL_TYPE):
+        props = resolver.resolve(template.properties(logical_id), logical_id)
+        name = str(props.get("UserPoolName", logical_id))
+        existing = [p["Id"] for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == name]
+        if existing:
+            pool_id = existing[0]
+        else:
+            request = {key: props[key] for key in _USER_POOL_KEYS if key in props}
+            pool_id = cognito.create_user_pool(PoolName=name, **request)["UserPool"]["Id"]
+        created[logical_id] = pool_id
+        resolver.register_physical_id(logical_id, pool_id)
+    for logical_id in _active(template, resolver, USER_POOL_CLIENT_TYPE):
+        props = resolver.resolve(template.properties(logical_id), logical_id)
+        pool_id, name = str(props["UserPoolId"]), str(props.get("ClientName", logical_id))
+        clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+        existing = [c["ClientId"] for c in clients if c["ClientName"] == name]
+        if existing:
+            client_id = existing[0]
+        else:
+            request = {key: props[key] for key in _USER_POOL_CLIENT_KEYS if key in props}
+            client_id = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName=name, **request)[
+                "UserPoolClient"
+            ]["ClientId"]
+        created[logical_id] = client_id
+        resolver.register_physical_id(logical_id, client_id)
+    for logical_id in _active(template, resolver, USER_POOL_GROUP_TYPE):
+        props = resolver.resolve(template.properties(logical_id), logical_id)
+        request = {key: props[key] for key in ("Description", "Precedence") if key in props}
+        try:
+            cognito.create_group(UserPoolId=str(props["UserPoolId"]), GroupName=str(props["GroupName"]), **request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "GroupExistsException":
+                raise
+        created[logical_id] = str(props["GroupName"])
         resolver.register_physical_id(logical_id, created[logical_id])
     return created
 

@@ -154,6 +154,8 @@ class LocalStack:
                 context.local_endpoints[management_prefix(context, api)] = f"{management_server.url}/{api}"
                 # clients' address of the API (wss://<api>.execute-api...), e.g. in the console's config
                 context.local_endpoints[f"wss://{context.execute_api_host(api)}"] = self._gateway.url
+        # the Cognito user pool's keys (COGNITO_JWKS_URL) are served by moto
+        context.local_endpoints[f"https://cognito-idp.{self.region}.amazonaws.com"] = self.moto_url
         resolver = self.resolver = Resolver(template, context)
         self.physical_ids = create_resources(
             template, self.moto_url, resolver=resolver, secret_values=self._secret_values(template)

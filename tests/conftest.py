@@ -23,6 +23,12 @@ TEMPLATE = ROOT / "template.yaml"
 # no IAM): installed before any test module imports a handler. See tests/support/iam.py.
 IAM = iam.install(TEMPLATE)
 JWT_TEST_KEY = "test-signing-key-0123456789abcdef0123456789abcdef"
+USERS_ENV = {
+    "USERS_TABLE": "UsersTable",
+    "AUDIT_TABLE": "AuditTable",
+    "USER_POOL_ID": "UserPool",
+    "USER_POOL_CLIENT_ID": "UserPoolClient",
+}
 MANAGEMENT_URL = "https://testwsapi.execute-api.us-east-1.amazonaws.com/prod"
 
 
@@ -40,6 +46,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "WEBSOCKET_MANAGEMENT_URL",
             "TOKENS_TABLE",
             "IDEMPOTENCY_TABLE",
+            "USERS_TABLE",
+            "AUDIT_TABLE",
+            "USER_POOL_ID",
+            "USER_POOL_CLIENT_ID",
+            "COGNITO_JWKS_URL",
             "TEMPLATES_TABLE",
             "SEARCH_TABLE",
         }:
@@ -108,6 +119,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv("AVITO_LIMITS_TABLE", created["AvitoLimitsTable"])
         monkeypatch.setenv("JOBS_TABLE", created["JobsTable"])
         monkeypatch.setenv("JOBS_QUEUE_URL", created["JobsQueue"])
+        for env_name, logical_id in USERS_ENV.items():
+            if logical_id in created:
+                monkeypatch.setenv(env_name, created[logical_id])
         for logical_id, variable in (("TemplatesTable", "TEMPLATES_TABLE"), ("SearchTable", "SEARCH_TABLE")):
             if logical_id in created:
                 monkeypatch.setenv(variable, created[logical_id])

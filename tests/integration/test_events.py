@@ -26,6 +26,8 @@ from avito_service.messenger import store as store_module
 from avito_service.search import backfill
 from avito_service.search.store import search_index
 from avito_service.templates.store import template_store
+from avito_service.users import service as users_service
+from avito_service.users.models import UserCreate
 from avito_service.webhooks import tokens
 
 from avito_sim import AvitoSimulator
@@ -40,6 +42,8 @@ TEMPLATE = load_template(ROOT / "template.yaml")
 
 PLACEHOLDER_ACCOUNT = "00000000-0000-4000-8000-000000000001"
 PLACEHOLDER_WEBHOOK_TOKEN = "SAMPLE-webhook-token-replace-me-0123456789ab"
+PLACEHOLDER_USER = "SAMPLE-user-id-replace-me"  # the users_* samples' user (an invited operator)
+SAMPLE_ADMIN, SAMPLE_ADMIN_PASSWORD = "admin@example.com", "Sample-Admin-Password-1"
 PLACEHOLDER_JWT = "SAMPLE-JWT-replace-me"  # the ?token= of the WebSocket $connect sample
 SAMPLE_CONNECTION = "L0SM9cOFvHcCIhw="  # the connection id of the WebSocket samples
 SAMPLE_BEARER = "Bearer eyJhbGciOiJIUzI1NiJ9.sample.signature"
@@ -102,10 +106,12 @@ def sim() -> Iterator[AvitoSimulator]:
 class World:
     account_id: str
     webhook_token: str
+    user_id: str = ""
 
     def load(self, path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
         text = text.replace(PLACEHOLDER_ACCOUNT, self.account_id).replace(PLACEHOLDER_WEBHOOK_TOKEN, self.webhook_token)
+        text = text.replace(PLACEHOLDER_USER, self.user_id)
         text = text.replace(PLACEHOLDER_JWT, mint(JWT_TEST_KEY, sub="operator@example.com", role="operator"))
         return json.loads(text)
 
@@ -134,7 +140,10 @@ def world(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
         SAMPLE_CONNECTION, Identity(sub="operator@example.com", role="operator", exp=4_000_000_000)
     )
     seed_answering(account.id)
-    yield World(account.id, tokens.issue_token(account.id))
+    # the users_* and auth_* samples: the pool's first admin and an invited operator
+    users_service.ensure_first_admin(SAMPLE_ADMIN, SAMPLE_ADMIN_PASSWORD)
+    invited = users_service.create_user(UserCreate(email="ira@example.com", name="Ира", role="operator"))
+    yield World(account.id, tokens.issue_token(account.id), invited.id)
     store_module.chat_store.cache_clear()
 
 
@@ -230,12 +239,23 @@ def _ws_default(name: str, status: int, body: Any, world: World) -> None:
         assert connection.account_ids == {world.account_id}
 
 
+def _refused(code: str) -> Check:
+    """Samples that carry what only a live sign-in has (a session, a refresh token): the contract's 401."""
+
+    def check(name: str, status: int, body: Any, world: World) -> None:
+        assert status == 401 and body["error"]["code"] == code, (name, status, body)
+
+    return check
+
+
 def _generic(name: str, status: int, body: Any, world: World) -> None:
     """Functions whose samples others maintain (eternal online...): a 2xx contract envelope."""
     envelope(status, body, {200, 201})
 
 
 EXPECTED: dict[str, Check] = {
+    "auth_new_password": _refused("invalid_session"),
+    "auth_refresh": _refused("invalid_refresh_token"),
     "health": expect({200}, lambda d, w: (d["status"] == "ok" and d["version"]) or pytest.fail(str(d))),
     "docs": _docs,
     "console_site": _console,

@@ -97,7 +97,7 @@ def new_account(client_id: str, secret: str, user_id: int | None) -> str:
     return create_account(name=f"Shop {client_id}", clientId=client_id, clientSecret=secret, userId=user_id)
 
 
-def job(job_id: str, role: str = "operator") -> dict[str, Any]:
+def job(job_id: str, role: str = "director") -> dict[str, Any]:
     status, body = call_route(jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": job_id}, role=role)
     assert status == 200, body
     return body["data"]
@@ -542,7 +542,7 @@ def test_job_outcomes_are_paged(env: dict[str, str]) -> None:
 
     def page(**query: str) -> dict[str, Any]:
         status, body = call_route(
-            jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": accepted.jobId}, query=query, role="operator"
+            jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": accepted.jobId}, query=query, role="director"
         )
         assert status == 200, body
         return body

@@ -47,6 +47,24 @@ ADDED: dict[str, set[str]] = {
     "TemplatesRenderFunction": {f"dynamodb:Query {DYNAMO}AccountsTable"},
     "ChatsClientFunction": {f"dynamodb:Query {DYNAMO}AccountsTable"},
     "JobsGetFunction": {f"dynamodb:GetItem {DYNAMO}JobsTable"},  # the job before its paged outcomes
+    # people (issue 24): the operator's assigned accounts and tokensValidAfter (users/store.py), read by the
+    # authorizer and the WebSocket connect; a connection's allowed accounts, read when it changes its filter
+    "AuthorizerFunction": {f"dynamodb:GetItem {DYNAMO}UsersTable"},
+    "WsConnectFunction": {f"dynamodb:GetItem {DYNAMO}UsersTable"},
+    "WsDefaultFunction": {f"dynamodb:GetItem {DYNAMO}ConnectionsTable"},
+    # people (issue 24): every change of accounts, webhooks and eternal online is audited (AuditWritePolicy)
+    **{
+        f"{name}Function": {f"dynamodb:PutItem {DYNAMO}AuditTable"}
+        for name in (
+            "AccountsCreate",
+            "AccountsUpdate",
+            "AccountsDelete",
+            "AccountsWebhookSubscribe",
+            "AccountsWebhookUnsubscribe",
+            "OnlineEnable",
+            "OnlineDisable",
+        )
+    },
 }
 # SAM's SQSSendMessagePolicy grants sqs:SendMessage* (SendMessageBatch is authorized as SendMessage): replaced by
 # the one action on the one queue.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def reset_caches() -> None:
-    from avito_service import aws
+    from avito_service import auth, aws
     from avito_service.accounts import vault
     from avito_service.accounts.store import account_store
     from avito_service.avito import limits
@@ -20,3 +20,5 @@ def reset_caches() -> None:
     parameters.clear_caches()
     chat_store.cache_clear()
     limits.clear_cache()
+    auth.user_cache.clear()
+    auth.pool_keys.cache_clear()

@@ -84,6 +84,11 @@ def sqs_client() -> Any:
     return boto3.client("sqs", config=_CONFIG)
 
 
+@_created_once
+def cognito_client() -> Any:
+    return boto3.client("cognito-idp", config=_CONFIG)
+
+
 # The fan-out posts to many connections at once from a thread pool: one pooled HTTP connection per thread.
 _MANAGEMENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5, max_pool_connections=32
@@ -101,5 +106,5 @@ def clear_caches() -> None:
     """Forget every cached client (tests switch endpoints between cases)."""
     with _CREATING:
         _generation[0] += 1
-    for cached in (dynamodb_low_level_client, secrets_client, sqs_client, connections_client):
+    for cached in (dynamodb_low_level_client, secrets_client, sqs_client, connections_client, cognito_client):
         cached.cache_clear()

@@ -73,6 +73,12 @@ class Settings:
         20.0, "JOBS_MAX_WAIT_SECONDS", 0, 600, doc="a job waits this long for Avito's budget, else re-queues itself"
     )
 
+    users_table: str = _setting("", "USERS_TABLE", doc="DynamoDB table of users (assignments, revocation, logins)")
+    audit_table: str = _setting("", "AUDIT_TABLE", doc="DynamoDB table of the audit log")
+    user_pool_id: str = _setting("", "USER_POOL_ID", doc="Cognito user pool id (its access tokens are accepted)")
+    user_pool_client_id: str = _setting("", "USER_POOL_CLIENT_ID", doc="the pool's app client id (sign-in)")
+    cognito_jwks_url: str = _setting("", "COGNITO_JWKS_URL", doc="the pool's keys; empty: derived from the pool id")
+
     @property
     def cors_origins(self) -> frozenset[str]:
         """The allowed origins: ``CORS_ALLOW_ORIGINS`` split on commas, blanks dropped."""

@@ -20,7 +20,15 @@ DESCRIPTION = (
 )
 # Routes that need no token (API Gateway's `Auth: Authorizer: NONE` in template.yaml).
 # The recording link's own token is its credential (calls/service.py), like a presigned URL.
-OPEN_PATHS = frozenset({"/api/v1/health", "/api/v1/recordings/{token}"})
+OPEN_PATHS = frozenset(
+    {
+        "/api/v1/health",
+        "/api/v1/recordings/{token}",
+        "/api/v1/auth/login",
+        "/api/v1/auth/new-password",
+        "/api/v1/auth/refresh",
+    }
+)
 # Handler modules that serve this document (not merged into it).
 NOT_MERGED = frozenset({"docs.py"})
 

@@ -107,8 +107,13 @@ def get_account(account_id: str) -> Account:
     return Account.from_item(get_item(account_id))
 
 
-def list_accounts(limit: int, cursor: str | None) -> tuple[list[Account], str | None]:
-    items, next_cursor = account_store().list_page(limit, cursor)
+def list_accounts(
+    limit: int, cursor: str | None, *, only: frozenset[str] | None = None
+) -> tuple[list[Account], str | None]:
+    """Accounts in creation order; ``only`` (a limited operator's accounts, users.scope) leaves the others out."""
+    if only is not None and not only:
+        return [], None
+    items, next_cursor = account_store().list_page(limit, cursor, only=only)
     return [Account.from_item(i) for i in items], next_cursor
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from avito_service import aws, dynamo
@@ -239,10 +239,15 @@ class AccountStore:
                 batch.delete_item(Key=key)
         return len(keys)
 
-    def list_page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def list_page(
+        self, limit: int, cursor: str | None, *, only: frozenset[str] | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        request: dict[str, Any] = {"IndexName": BY_CREATED, "KeyConditionExpression": Key("listPk").eq(LIST_PK)}
+        if only is not None:  # at most 100 ids (users.models.MAX_ASSIGNED_ACCOUNTS): DynamoDB's IN takes 100
+            request["FilterExpression"] = Attr("id").is_in(sorted(only))
         return dynamo.query_page(
             self._table.query,
-            {"IndexName": BY_CREATED, "KeyConditionExpression": Key("listPk").eq(LIST_PK)},
+            request,
             limit=limit,
             cursor=cursor,
             key_attrs=("pk", "sk", "listPk", "listSk"),

@@ -6,7 +6,8 @@
   a route's OpenAPI responses;
 - :mod:`.parameters`: path and query parameters (``AccountId``, ``ChatId``, ``Limit``, ``Cursor``...);
 - :mod:`.errors`: domain errors, validation errors and the unexpected -> the contract's error shape;
-- :mod:`.roles`: the caller and the ``require_role`` middleware (``admin_only``, ``any_role``).
+- :mod:`.roles`: the caller and the ``require_role`` middleware (``admin_only``, ``supervisors``, ``any_role``) and
+  the per-operator account scope (``check_route_scope``).
 
 A handler module::
 
@@ -32,6 +33,7 @@ from avito_service.api.parameters import (
     MessageId,
     PathAccountId,
     StoredChatId,
+    UserId,
     idempotency_key_header,
 )
 from avito_service.api.responses import (
@@ -44,7 +46,16 @@ from avito_service.api.responses import (
     error_response,
     ok,
 )
-from avito_service.api.roles import Caller, admin_only, any_role, check_route_roles, current_caller, require_role
+from avito_service.api.roles import (
+    Caller,
+    admin_only,
+    any_role,
+    check_route_roles,
+    check_route_scope,
+    current_caller,
+    require_role,
+    supervisors,
+)
 from avito_service.base import ApiModel
 
 __all__ = [
@@ -64,9 +75,11 @@ __all__ = [
     "Page",
     "PathAccountId",
     "StoredChatId",
+    "UserId",
     "admin_only",
     "any_role",
     "check_route_roles",
+    "check_route_scope",
     "current_caller",
     "doc",
     "error_response",
@@ -77,5 +90,6 @@ __all__ = [
     "require_role",
     "rest_app",
     "rest_handler",
+    "supervisors",
     "validation_error_response",
 ]

@@ -14,8 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from avito_service.api.responses import error_response
-from avito_service.api.roles import check_route_roles
-from avito_service.errors import Forbidden, ServiceError, field_name, human_message
+from avito_service.api.roles import check_route_roles, check_route_scope
+from avito_service.errors import ServiceError, field_name, human_message
 from avito_service.observability import logger
 
 
@@ -37,8 +37,9 @@ def install_error_handlers(app: APIGatewayRestResolver) -> APIGatewayRestResolve
         # the route gets its 403, not a 422 describing a body it may not send anyway.
         try:
             check_route_roles(app)
-        except Forbidden as forbidden:
-            return error_response(forbidden.status, forbidden.code, forbidden.message)
+            check_route_scope(app)  # an account the caller may not see is a 404 whatever else is wrong
+        except ServiceError as refused:
+            return error_response(refused.status, refused.code, refused.message)
         return validation_error_response(exc)
 
     @app.exception_handler(ServiceError)

@@ -30,6 +30,8 @@ MessageId = Annotated[
     ),
 ]
 # A stored chat's id (``/api/v1/chats/{chatId}``): any id a delivery or a listing stored, so no pattern here.
+# A console user's id (Cognito's sub, or an HS256 token's subject): users_get/update/delete.
+UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$", description="the user's id")]
 StoredChatId = Annotated[str, Path(min_length=1, max_length=200, description="Avito's chat id (u2i-..., u2u-...)")]
 ChatAccountId = Annotated[
     str | None,

@@ -49,13 +49,13 @@ class JobPages:
 # --- a synchronous sync ---------------------------------------------------------------------------------
 
 
-def sync_or_hand_off(account_id: str, days: int) -> tuple[Any, bool]:
+def sync_or_hand_off(account_id: str, days: int, *, started_by: str | None = None) -> tuple[Any, bool]:
     """``(account, True)`` when the sync finished within ``SYNC_INLINE_SECONDS``, else ``(JobAccepted, False)``:
     the job it continues as, or the job already syncing the account (one sync per account at a time)."""
     accounts.get_item(account_id)  # 404 before anything is recorded
     settings = get_settings()
     owner = f"inline-{uuid.uuid4().hex}"
-    job_id, running = start_sync(account_id, days, owner)
+    job_id, running = start_sync(account_id, days, owner, started_by=started_by)
     if running is not None:
         return running, False
     store = job_store()

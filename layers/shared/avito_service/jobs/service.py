@@ -89,7 +89,9 @@ INLINE_LEASE_SECONDS = 60.0  # the request's own hold on its sync's task (API Ga
 INLINE_WATCHDOG_SECONDS = 90  # then the task's queued message resumes it, should the request have died
 
 
-def start_sync(account_id: str, days: int, owner: str) -> tuple[str, JobAccepted | None]:
+def start_sync(
+    account_id: str, days: int, owner: str, *, started_by: str | None = None
+) -> tuple[str, JobAccepted | None]:
     """Start a synchronous sync-stats as a job of one account: ``(jobId, None)`` when it may run now (the job is
     recorded as running, its task leased to ``owner``), or ``(jobId, accepted)`` of the sync already running for
     the account, which this request joins (202 with that job). One sync per account at a time."""
@@ -100,7 +102,10 @@ def start_sync(account_id: str, days: int, owner: str) -> tuple[str, JobAccepted
         return holder["jobId"], joined(holder["jobId"])
     task = {"accountId": account_id, "status": JobStatus.RUNNING.value, "leaseOwner": owner}
     task["leaseUntil"] = clock.now() + INLINE_LEASE_SECONDS
-    store.create(job_id, _header(job_id, JobKind.SYNC_STATS, 1, "api", JobStatus.RUNNING, days=days), [task])
+    header = _header(job_id, JobKind.SYNC_STATS, 1, "api", JobStatus.RUNNING, days=days)
+    if started_by:
+        header["startedBy"] = started_by  # jobs are visible to their starter, admins and directors
+    store.create(job_id, header, [task])
     # A watchdog: should the request die half way (a timeout, a crash), this message resumes the task once the
     # request's lease is over, so the job (and the account's lock) never hang; it does nothing for a sync that
     # finished, and waits its turn behind a hand-off's own message.
@@ -150,12 +155,15 @@ def hand_off(
 # --- the job resource -----------------------------------------------------------------------------------
 
 
-def get_job(job_id: str, limit: int = 50, cursor: str | None = None) -> tuple[Job, str | None]:
+def get_job(
+    job_id: str, limit: int = 50, cursor: str | None = None, *, visible_to: str | None = None
+) -> tuple[Job, str | None]:
     """The job (status and counts over every account) with one page of its outcomes, in account order, and the
-    cursor of the next page (None on the last): a job over 10,000 accounts is read a page at a time."""
+    cursor of the next page (None on the last): a job over 10,000 accounts is read a page at a time.
+    ``visible_to`` (an operator's sub): a job someone else started answers 404 like an unknown one."""
     store = job_store()
     header = store.header(job_id)
-    if header is None:
+    if header is None or (visible_to is not None and header.get("startedBy") != visible_to):
         raise NotFound(f"No job with id {job_id}.")
     tasks, next_cursor = store.tasks_page(job_id, limit, cursor)
     outcomes = [

@@ -9,7 +9,8 @@
 ``"accountIds": null`` subscribes the connection to every account again (the default).
 
 Error codes: ``invalid_json`` (not a JSON object), ``unknown_action``, ``invalid_subscription`` (the
-message names the field), ``not_connected`` (the connection is not stored, e.g. expired).
+message names the field), ``not_connected`` (the connection is not stored, e.g. expired),
+``account_not_found`` (an account the caller may not see, or that does not exist for them).
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def _subscribe(connection_id: str, message: dict[str, Any]) -> dict[str, Any]:
         where = ".".join(str(part) for part in first["loc"]) or "frame"
         return error("invalid_subscription", f"{where}: {human_message(first)}")
     ids = sorted(set(request.accountIds)) if request.accountIds is not None else None
+    stored, allowed = connections.allowed_accounts(connection_id)
+    if not stored:
+        return error("not_connected", "This connection is not known any more; reconnect.")
+    hidden = [i for i in ids or () if allowed is not None and i not in allowed]
+    if hidden:  # as for an account that does not exist (users.scope)
+        return error("account_not_found", f"No account with id '{hidden[0][:64]}'.")
     if not connections.set_account_filter(connection_id, ids):
         return error("not_connected", "This connection is not known any more; reconnect.")
     return frame("subscribed", {"accountIds": ids})

@@ -3,12 +3,13 @@
 | access pattern                          | how                                                   |
 |-----------------------------------------|-------------------------------------------------------|
 | a connection opens / closes             | PutItem / DeleteItem on ``connectionId``              |
-| a connection changes its account filter | UpdateItem, only while the connection is stored       |
+| a connection changes its account filter | GetItem (allowed accounts), then UpdateItem while stored |
 | every connection, for a fan-out         | Scan (projected): one page holds ~5,000 connections   |
 
-An item holds ``sub`` and ``role`` of the caller who connected, ``accountIds`` (absent: every account)
-and ``ttl``: a connection lives no longer than its token, ``ttl = min(token exp, connected + 2 h)`` (API
-Gateway closes a WebSocket after two hours at most). Readers skip items past their ``ttl`` (DynamoDB deletes
+An item holds ``sub`` and ``role`` of the caller who connected, ``accountIds`` (absent: every account),
+``allowedAccountIds`` (a limited operator's accounts, users.scope; absent: every account) and ``ttl``: a
+connection lives no longer than its token, ``ttl = min(token exp, connected + 2 h)`` (API Gateway closes a
+WebSocket after two hours at most). Readers skip items past their ``ttl`` (DynamoDB deletes
 expired items only eventually): an expired connection gets no frame, and the fan-out closes it
 (:func:`split_connections`). No token is stored.
 """
@@ -34,8 +35,11 @@ class Connection:
     sub: str
     role: str
     account_ids: frozenset[str] | None = None  # None: every account
+    allowed: frozenset[str] | None = None  # a limited operator's accounts (users.scope); None: every account
 
     def wants(self, account_id: str) -> bool:
+        if self.allowed is not None and account_id not in self.allowed:
+            return False  # frames about an account the caller may not see are never sent
         return self.account_ids is None or account_id in self.account_ids
 
 
@@ -45,16 +49,27 @@ def _table() -> Any:
 
 def open_connection(connection_id: str, identity: Identity, *, now: float | None = None) -> Connection:
     connected = clock.now() if now is None else now
-    _table().put_item(
-        Item={
-            "connectionId": connection_id,
-            "sub": identity.sub,
-            "role": identity.role,
-            "connectedAt": clock.iso(int(connected)),
-            "ttl": min(int(identity.exp), int(connected) + MAX_CONNECTION_SECONDS),  # no longer than its token
-        }
-    )
-    return Connection(connection_id, identity.sub, identity.role)
+    item: dict[str, Any] = {
+        "connectionId": connection_id,
+        "sub": identity.sub,
+        "role": identity.role,
+        "connectedAt": clock.iso(int(connected)),
+        "ttl": min(int(identity.exp), int(connected) + MAX_CONNECTION_SECONDS),  # no longer than its token
+    }
+    allowed = getattr(identity, "account_ids", None)
+    if allowed is not None:
+        item["allowedAccountIds"] = sorted(allowed)
+    _table().put_item(Item=item)
+    return Connection(connection_id, identity.sub, identity.role, allowed=allowed)
+
+
+def allowed_accounts(connection_id: str) -> tuple[bool, frozenset[str] | None]:
+    """(stored?, the accounts the connection's caller may see; None: every account)."""
+    item = _table().get_item(Key={"connectionId": connection_id}, ProjectionExpression="allowedAccountIds").get("Item")
+    if item is None:
+        return False, None
+    ids = item.get("allowedAccountIds")
+    return True, None if ids is None else frozenset(str(i) for i in ids)
 
 
 def close_connection(connection_id: str) -> None:
@@ -93,7 +108,7 @@ def split_connections(*, now: float | None = None) -> tuple[list[Connection], li
     current = clock.now() if now is None else now
     items = dynamo.scan_all(
         _table().scan,
-        ProjectionExpression="connectionId, #sub, #role, accountIds, #ttl",
+        ProjectionExpression="connectionId, #sub, #role, accountIds, allowedAccountIds, #ttl",
         ExpressionAttributeNames={"#sub": "sub", "#role": "role", "#ttl": "ttl"},
     )
     live: list[Connection] = []
@@ -102,13 +117,14 @@ def split_connections(*, now: float | None = None) -> tuple[list[Connection], li
         if int(item.get("ttl", 0)) <= current:
             expired.append(str(item["connectionId"]))
             continue
-        ids = item.get("accountIds")
+        ids, allowed = item.get("accountIds"), item.get("allowedAccountIds")
         live.append(
             Connection(
                 connection_id=str(item["connectionId"]),
                 sub=str(item.get("sub", "")),
                 role=str(item.get("role", "")),
                 account_ids=None if ids is None else frozenset(str(i) for i in ids),
+                allowed=None if allowed is None else frozenset(str(i) for i in allowed),
             )
         )
     return live, expired

@@ -33,13 +33,25 @@ class ShardedIndex:
     kind: str  # written into cursors, so a cursor of one list is refused by another
 
 
+def _shown(item: dict[str, Any], hidden: frozenset[str], only: frozenset[str] | None) -> bool:
+    account_id = item.get("accountId")
+    return account_id not in hidden and (only is None or account_id in only)
+
+
 def page(
-    table_name: str, index: ShardedIndex, limit: int, cursor: str | None, *, hidden: frozenset[str] = frozenset()
+    table_name: str,
+    index: ShardedIndex,
+    limit: int,
+    cursor: str | None,
+    *,
+    hidden: frozenset[str] = frozenset(),
+    only: frozenset[str] | None = None,
 ) -> tuple[list[dict], str | None]:
     """One page of the merged index: items newest first, and the cursor of the next page (None at the end).
 
     Chats of the accounts in ``hidden`` (deleted, cleanup pending) are skipped as if they were not there: a shard
-    reads on until it has ``limit + 1`` others, so pages keep their length and the limit+1 rule."""
+    reads on until it has ``limit + 1`` others, so pages keep their length and the limit+1 rule. ``only`` (a limited
+    operator's accounts, users.scope) skips every other account's chats the same way."""
     start = decode_cursor(cursor, required_keys=("list", "before"))
     if start and (start["list"] != index.kind or not isinstance(start["before"], str)):
         raise ValidationFailed.on("cursor", "Not a cursor of this list.")
@@ -62,7 +74,7 @@ def page(
             "ScanIndexForward": False,
         }
         return dynamo.first_items(
-            client.query, limit + 1, convert=from_wire, keep=lambda item: item.get("accountId") not in hidden, **query
+            client.query, limit + 1, convert=from_wire, keep=lambda item: _shown(item, hidden, only), **query
         )
 
     with ThreadPoolExecutor(max_workers=INBOX_SHARDS) as pool:

@@ -278,13 +278,19 @@ class ChatStore:
         so a deleted account disappears at once (``accounts.store.deleted_account_ids``)."""
         return deleted_account_ids(aws.table(get_settings().accounts_table))
 
-    def owner_of(self, chat_id: str, account_id: str | None, hidden: frozenset[str] | None = None) -> str:
+    def owner_of(
+        self,
+        chat_id: str,
+        account_id: str | None,
+        hidden: frozenset[str] | None = None,
+        only: frozenset[str] | None = None,
+    ) -> str:
         """The account whose copy of ``chat_id`` is meant: ``account_id`` when given, else the only account
         holding the chat; 422 on ``accountId`` when several do, 404 ``chat_not_found`` when none does. A deleted
-        account (cleanup pending) holds nothing."""
+        account (cleanup pending) holds nothing, nor does an account outside ``only`` (a limited operator's)."""
         hidden = self.hidden_accounts() if hidden is None else hidden
         if account_id is not None:
-            if account_id in hidden:
+            if account_id in hidden or (only is not None and account_id not in only):
                 raise self._not_found(chat_id)
             return account_id
         holders = [
@@ -294,7 +300,7 @@ class ChatStore:
                 KeyConditionExpression=Key("chatLookup").eq(chat_id),
                 ProjectionExpression="accountId",
             )
-            if str(item["accountId"]) not in hidden
+            if str(item["accountId"]) not in hidden and (only is None or str(item["accountId"]) in only)
         ]
         if not holders:
             raise self._not_found(chat_id)
@@ -304,22 +310,29 @@ class ChatStore:
             )
         return holders[0]
 
-    def get_chat(self, chat_id: str, account_id: str | None = None) -> Chat:
-        owner = self.owner_of(chat_id, account_id)
+    def get_chat(self, chat_id: str, account_id: str | None = None, only: frozenset[str] | None = None) -> Chat:
+        owner = self.owner_of(chat_id, account_id, only=only)
         item = self._get_chat_item(owner, chat_id)
         if item is None:
             raise self._not_found(chat_id)
         return chat_from_item(item)
 
     def list_chats(
-        self, account_id: str | None, unread_only: bool, limit: int, cursor: str | None
+        self,
+        account_id: str | None,
+        unread_only: bool,
+        limit: int,
+        cursor: str | None,
+        only: frozenset[str] | None = None,
     ) -> tuple[list[Chat], str | None]:
         """Chats, newest activity first, optionally of one account and/or only unread ones (never a deleted
-        account's)."""
+        account's, nor, with ``only``, any account outside a limited operator's)."""
+        if only is not None and (not only or (account_id is not None and account_id not in only)):
+            return [], None
         hidden = self.hidden_accounts()
         if account_id is None:
             index = ALL_UNREAD if unread_only else ALL_CHATS
-            items, next_cursor = inbox.page(self.table_name, index, limit, cursor, hidden=hidden)
+            items, next_cursor = inbox.page(self.table_name, index, limit, cursor, hidden=hidden, only=only)
             return [chat_from_item(i) for i in items], next_cursor
         if account_id in hidden:
             return [], None
@@ -335,10 +348,15 @@ class ChatStore:
         return [chat_from_item(i) for i in items], next_cursor
 
     def list_messages(
-        self, chat_id: str, limit: int, cursor: str | None, account_id: str | None = None
+        self,
+        chat_id: str,
+        limit: int,
+        cursor: str | None,
+        account_id: str | None = None,
+        only: frozenset[str] | None = None,
     ) -> tuple[list[Message], str | None]:
         """A stored chat's messages, oldest first; 404 ``chat_not_found`` for a chat we do not have."""
-        owner = self.owner_of(chat_id, account_id)
+        owner = self.owner_of(chat_id, account_id, only=only)
         chat = self._get_chat_item(owner, chat_id)
         if chat is None:
             raise self._not_found(chat_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -102,10 +103,13 @@ def test_check_connection_through_each_proxy(avito: AvitoSimulator, proxies: Any
 
 
 def test_stopped_proxy_is_a_proxy_error_never_direct(avito: AvitoSimulator) -> None:
-    dead = ProxyServer("socks5", "u", "DEADPROXYPASS").start()
-    dead.stop()
-    account_id = new_account(**dead.settings())
-    status, body = check(account_id)
+    # A port held bound but not listening refuses connections, and no other test's proxy can take it meanwhile
+    # (a started-then-stopped proxy's port was once reused by a parallel worker's proxy: a 407, not a refusal).
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        dead = ProxyServer("socks5", "u", "DEADPROXYPASS", port=holder.getsockname()[1])
+        account_id = new_account(**dead.settings())
+        status, body = check(account_id)
     assert status == 200
     data = body["data"]
     assert data["connectionStatus"] == "proxy_error" and data["proxyStatus"] == "failed"

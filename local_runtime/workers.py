@@ -169,9 +169,10 @@ class Worker:
             if self._process.stdin:
                 self._process.stdin.close()
         if self._replies >= 0:
+            replies, self._replies = self._replies, -1
             self._selector.close()
-            os.close(self._replies)
-            self._replies = -1
+            with contextlib.suppress(OSError):  # already closed by a racing close at shutdown (EBADF seen in CI)
+                os.close(replies)
 
 
 def _error(error_type: str, message: str) -> dict[str, Any]:

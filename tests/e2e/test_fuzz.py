@@ -208,7 +208,15 @@ def seeded(stack: LocalStack, token: str, proxy: ProxyServer) -> dict[str, list[
         call("POST", "/templates", 201, json={"title": f"Шаблон {n}", "text": "{client_name}, здравствуйте!"})["id"]
         for n in range(6)
     ]
+    # users: the fuzzing changes and deletes them (DELETE needs several to reach a 2xx)
+    users = [
+        call(
+            "POST", "/users", 201, json={"email": f"fuzz{n}@example.com", "name": f"Оператор {n}", "role": "operator"}
+        )["id"]
+        for n in range(6)
+    ]
     return {
+        "users": users,
         "templates": templates,
         "accounts": [live, proxied, no_messenger, bad_secret, dead_proxy],
         "disposable": disposable,
@@ -278,6 +286,10 @@ def api_schema(stack: LocalStack, token: str, seeded: dict[str, list[str]]) -> s
                         "query.accountId": bound("live", 0.9),
                         "query.chatId": bound("live_chats", 0.9),
                     },
+                },
+                {  # users by their own ids
+                    "include-name": ["GET /api/v1/users/{id}", "PUT /api/v1/users/{id}", "DELETE /api/v1/users/{id}"],
+                    "parameters": {"path.id": bound("users", 0.9)},
                 },
                 {
                     "include-name": ["PUT /api/v1/accounts/{id}", "DELETE /api/v1/accounts/{id}"],
@@ -350,7 +362,8 @@ def no_server_error_but_documented_upstream_failures(
 # - the proxy fields come together (any one alone is 422; a login or password needs a proxy; SOCKS4 takes no
 #   password; PUT merges them with the stored proxy);
 # - a `cursor` must be one the service issued (it is opaque, so any other string is 422);
-# - stats history: `from` must not be after `to`.
+# - stats history: `from` must not be after `to`;
+# - a user's `accountIds` must name stored accounts (a rule against the data, not the shape: 422 for unknown ones).
 PROXY_FIELDS = frozenset({"proxyType", "proxyHost", "proxyPort", "proxyLogin", "proxyPassword"})
 
 
@@ -362,6 +375,8 @@ CONTENT_RULES = {415: "unsupported_image_type", 413: "payload_too_large"}
 def _under_cross_field_rule(field: str, case: schemathesis.Case) -> bool:
     query = case.query or {}
     if field in PROXY_FIELDS or field == "cursor":
+        return True
+    if field == "accountIds" and case.operation.path.startswith("/api/v1/users"):
         return True
     if field == "from" and "to" in query:
         return str(query["from"]) > str(query["to"])  # YYYY-MM-DD strings sort like the dates

@@ -363,3 +363,14 @@ def test_audit_records_account_changes_without_secrets(aws_env: dict[str, str]) 
     assert entries[2]["userName"] == "Boss" and entries[2]["details"]["proxyPassword"] == "(changed)"
     text = json.dumps(answer)
     assert "cs-TOP-SECRET-1" not in text and "cs-NEW-SECRET-3" not in text and "pp-2" not in text
+
+
+def test_an_email_cognito_refuses_is_a_422_naming_the_field(aws_env: dict[str, str]) -> None:
+    """Found by the fuzzing: the pattern lets through what Cognito refuses (a numeric top-level domain, a username
+    over Cognito's 128 characters); both were 500s."""
+    token = admin_token()
+    for email in ("0@0." + "0" * 124, "anna@" + "x" * 121 + ".ru"):
+        body = {"email": email, "name": "Anna", "role": "operator", "temporaryPassword": "Temp-Password-1"}
+        status, answer = as_user(users_create, "POST", "/api/v1/users", token, body=body)
+        assert status == 422, answer
+        assert [d["field"] for d in answer["error"]["details"]] == ["email"]

@@ -16,9 +16,10 @@ def _lower(value: str) -> str:
     return value.strip().lower()
 
 
+# The e-mail is the Cognito username, which AWS caps at 128 characters (botocore refuses longer ones before sending).
 Email = Annotated[
     str,
-    Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["anna@example.com"]),
+    Field(min_length=3, max_length=128, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["anna@example.com"]),
     AfterValidator(_lower),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
@@ -86,7 +87,7 @@ class LoginRequest(_In):
 
 class NewPasswordRequest(_In):
     email: Email
-    session: Annotated[str, Field(min_length=20, max_length=4096)]
+    session: Annotated[str, Field(min_length=20, max_length=2048)]  # Cognito's bounds
     newPassword: Password
 
 

@@ -164,6 +164,8 @@ def create_user(email: str, name: str, temporary_password: str, *, permanent: bo
             raise EmailTaken from None
         if code == "InvalidPasswordException":
             raise ValidationFailed.on("temporaryPassword", _policy_message()) from None
+        if code == "InvalidParameterException":  # the pool signs users in by e-mail and checks it is one
+            raise ValidationFailed.on("email", "Amazon Cognito does not accept this as an e-mail address.") from None
         raise _throttled_or(exc) from None
     attributes = {a["Name"]: a["Value"] for a in answer["User"].get("Attributes", [])}
     sub = attributes.get("sub") or answer["User"]["Username"]

@@ -166,11 +166,13 @@ def test_a_retried_send_stores_the_sender_recorded_with_avitos_answer(
 
 
 def test_a_sent_message_stored_first_by_avitos_echo_or_a_listing_gets_its_sender(
-    sim: AvitoSimulator, account_id: str
+    sim: AvitoSimulator, account_id: str, aws_env: dict[str, str]
 ) -> None:
     """Avito's webhook echo of the account's own message (or a listing) may store it before the send stores it:
-    the sender is added to the stored message; a message listed with a time a little off the one stored at send
-    (Avito answered the send without a time) is joined by its id."""
+    the sender is added to the stored message and the message is announced again with it; a message listed with a
+    time a little off the one stored at send (Avito answered the send without a time) is joined by its id."""
+    stream = Stream(aws_env["MessengerTable"])
+    connections.open_connection("watcher", Identity("boss", "admin", FAR_EXP))
     store = chat_store()
     olga = SentBy(userId="u-olga", name="Ольга")
     echo = {"id": "echo-1", "chat_id": CHAT, "author_id": USER_ID, "created": 1_796_001_000, "type": "text"}
@@ -183,6 +185,10 @@ def test_a_sent_message_stored_first_by_avitos_echo_or_a_listing_gets_its_sender
     store.save_sent_message(account_id, CHAT, {**echo, "content": {"text": "эхо"}}, user_id=str(USER_ID), sent_by=other)
     stored, _ = store.list_messages(CHAT, 100, None, account_id=account_id)
     assert by_id([m.model_dump(mode="json") for m in stored])["echo-1"] == olga.model_dump()
+    assert ws_fanout.lambda_handler(stream.new_event(), FakeContext()) == {"batchItemFailures": []}
+    echoes = [f for f in posted()["watcher"] if f["data"].get("message", {}).get("id") == "echo-1"]
+    assert [f["data"]["message"]["sentBy"] for f in echoes] == [None, olga.model_dump()]  # stored, then its sender
+    assert all(f["event"] == "avito-new-message" for f in echoes)
 
     store.save_sent_message(
         account_id,

@@ -6,7 +6,15 @@ import importlib
 import sys
 import time
 
-NAMES = ("cold_start", "webhook_throughput", "warm_latency", "token_economy", "eternal_online", "live_updates")
+NAMES = (
+    "cold_start",
+    "webhook_throughput",
+    "warm_latency",
+    "token_economy",
+    "eternal_online",
+    "live_updates",
+    "authorizer",
+)
 
 
 def main() -> int:

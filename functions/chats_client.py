@@ -13,7 +13,6 @@ from avito_service.api import (
 )
 from avito_service.clients import service
 from avito_service.clients.models import ClientCard
-from avito_service.scope import authorizer_context, visible_account_ids
 
 app = rest_app()
 
@@ -29,8 +28,7 @@ app = rest_app()
     middlewares=[any_role],
 )
 def client_card(chatId: StoredChatId, account_id: ChatAccountId = None):
-    visible = visible_account_ids(current_caller(app).role, authorizer_context(app))
-    return ok(service.client_card(chatId, account_id, visible))
+    return ok(service.client_card(chatId, account_id, current_caller(app).account_ids))
 
 
 lambda_handler = rest_handler(app)

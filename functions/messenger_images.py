@@ -23,7 +23,7 @@ from avito_service.api import (
 )
 from avito_service.idempotency import once, validate_key
 from avito_service.messenger import service as messenger
-from avito_service.messenger.models import Message
+from avito_service.messenger.models import Message, SentBy
 from avito_service.messenger.uploads import FILE_FIELD, MAX_IMAGE_BYTES, read_image_upload
 from avito_service.observability import metrics
 
@@ -72,6 +72,7 @@ REQUEST_BODY = {
 )
 def images(accountId: PathAccountId, chatId: ChatId, idempotency_key: IdempotencyKey = None):
     key = validate_key(idempotency_key)
+    caller = current_caller(app)
     event = app.current_event
     image = read_image_upload(
         event.body, is_base64=event.is_base64_encoded, content_type=event.headers.get("content-type")
@@ -87,9 +88,9 @@ def images(accountId: PathAccountId, chatId: ChatId, idempotency_key: Idempotenc
         "messenger.images",
         key,
         fingerprint,
-        lambda: messenger.post_image(accountId, chatId, image),
+        lambda: messenger.post_image(accountId, chatId, image, sent_by=SentBy(userId=caller.sub, name=caller.name)),
         store,
-        caller=current_caller(app).sub,
+        caller=caller.sub,
     )
     return ok(answer)
 

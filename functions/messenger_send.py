@@ -22,7 +22,7 @@ from avito_service.api import (
 from avito_service.base import Model
 from avito_service.idempotency import once, validate_key
 from avito_service.messenger import service as messenger
-from avito_service.messenger.models import Message
+from avito_service.messenger.models import Message, SentBy
 from avito_service.observability import metrics
 from pydantic import ConfigDict, StringConstraints
 
@@ -46,6 +46,7 @@ class SendRequest(Model):
 )
 def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest, idempotency_key: IdempotencyKey = None):
     key = validate_key(idempotency_key)
+    caller = current_caller(app)
 
     def store(posted: dict) -> dict:
         message = messenger.store_sent(accountId, chatId, posted)
@@ -56,9 +57,9 @@ def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest, idempotenc
         "messenger.send",
         key,
         {"accountId": accountId, "chatId": chatId, "text": body.text},
-        lambda: messenger.post_text(accountId, chatId, body.text),
+        lambda: messenger.post_text(accountId, chatId, body.text, sent_by=SentBy(userId=caller.sub, name=caller.name)),
         store,
-        caller=current_caller(app).sub,
+        caller=caller.sub,
     )
     return ok(answer)
 

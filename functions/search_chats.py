@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from avito_service.api import Cursor, Limit, Page, any_role, current_caller, doc, ok, rest_app, rest_handler
-from avito_service.scope import authorizer_context, visible_account_ids
 from avito_service.search import service
 from avito_service.search.models import SearchResult
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -28,8 +27,7 @@ AccountFilter = Annotated[
     middlewares=[any_role],
 )
 def search(q: SearchQuery, account_id: AccountFilter = None, limit: Limit = 50, cursor: Cursor = None):
-    caller = current_caller(app)
-    visible = visible_account_ids(caller.role, authorizer_context(app))
+    visible = current_caller(app).account_ids
     results, next_cursor = service.search(q, visible=visible, account_id=account_id, limit=limit, cursor=cursor)
     return ok(results, next_cursor=next_cursor)
 

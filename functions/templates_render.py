@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from avito_service.api import AVITO_ID_PATTERN, Envelope, any_role, current_caller, doc, ok, rest_app, rest_handler
-from avito_service.scope import authorizer_context, visible_account_ids
 from avito_service.templates import service
 from avito_service.templates.models import Rendered
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -27,14 +26,8 @@ ChatQuery = Annotated[
 )
 def render_template(id: TemplateId, account_id: AccountQuery, chat_id: ChatQuery):
     caller = current_caller(app)
-    context = authorizer_context(app)
     text = service.render_for_chat(
-        caller.sub,
-        id,
-        account_id,
-        chat_id,
-        operator_name=str(context.get("name") or "") or None,
-        visible=visible_account_ids(caller.role, context),
+        caller.sub, id, account_id, chat_id, operator_name=caller.name, visible=caller.account_ids
     )
     return ok(Rendered(text=text))
 

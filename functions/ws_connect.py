@@ -1,6 +1,9 @@
 """WebSocket ``$connect``: the ``?token=`` JWT is checked as the REST authorizer checks it (one verifier,
 ``avito_service.auth.authenticate``); a bad token is refused at the handshake with 401, an unknown role with
-403, and nothing is stored. An accepted connection is stored with its caller and role (never the token)."""
+403, and nothing is stored. An accepted connection is stored with its caller and role (never the token).
+
+A Cognito user's record is read afresh here (not from the authorizer's 25 s cache): a socket closed because the
+user signed out or was disabled (``live.revocation``) cannot reconnect with a token revoked a moment ago."""
 
 import json
 from typing import Any
@@ -21,7 +24,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
     token = (event.get("queryStringParameters") or {}).get("token")
     try:
-        identity = authenticate(token)
+        identity = authenticate(token, fresh=True)
     except InvalidToken as exc:
         logger.info("WebSocket token rejected", extra={"reason": str(exc)})
         metrics.add_metric(name="TokenRejected", unit="Count", value=1)

@@ -142,15 +142,20 @@ def first_admin(stack: LocalStack) -> dict[str, Any] | None:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def first_admin_lines(admin: dict[str, Any], api_url: str) -> list[str]:
+    """What ``make run`` prints about :func:`first_admin`'s answer."""
+    if admin["created"]:
+        return [
+            f"First admin of the user pool: {admin['email']} / {admin['password']}",
+            f"    sign in at {api_url}/console/ or POST {api_url}/api/v1/auth/login",
+        ]
+    return ["The user pool has users already (LOCAL_ADMIN_EMAIL/LOCAL_ADMIN_PASSWORD apply to an empty pool only)."]
+
+
 def _print_first_admin(stack: LocalStack) -> None:
     admin = first_admin(stack)
-    if admin is None:
-        return
-    if admin["created"]:
-        print(f"First admin of the user pool: {admin['email']} / {admin['password']}")
-        print(f"    sign in at {stack.api_url}/console/ or POST {stack.api_url}/api/v1/auth/login")
-    else:
-        print("The user pool has users already (LOCAL_ADMIN_EMAIL/LOCAL_ADMIN_PASSWORD apply to an empty pool only).")
+    if admin is not None:
+        print("\n".join(first_admin_lines(admin, stack.api_url)))
 
 
 def _serves_console(stack: LocalStack) -> bool:

@@ -1,21 +1,26 @@
 """``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-<view>.png for the sign-in page,
-the inbox, a chat, the accounts and the reviews (``--only reviews``: the reviews view alone).
+the inbox, a chat, the accounts, the reviews and the users (``--only reviews``: the reviews view alone; ``--only
+people``: the sign-in page, the users page and who sent each message alone).
 
 Starts the demo (simulator + local stack on free ports, see scripts/demo.py), opens the console in headless
-Chromium (tests/support/browser.py) and saves the sign-in page, then, signed in as the demo admin, the inbox, one
-open chat and the accounts, in Russian (the console's default language; the pictures wait for <html lang="ru">).
+Chromium (tests/support/browser.py) and saves the sign-in page with the demo's first admin typed in, then signs in
+through that form with the admin's password and saves the inbox, one open chat, the accounts, the reviews and the
+users page (a few invited users first), in Russian (the console's default language; the pictures wait for
+<html lang="ru">).
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+import requests
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from scripts.demo import DEMO_CHAT, setup
-from tests.support.browser import all_of, chromium, tid, visible, wait_for
+from scripts.demo import DEMO_CHAT, Demo, setup
+from tests.support.browser import all_of, chromium, click, tid, visible, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -31,8 +36,84 @@ def reviews(driver: WebDriver, base: str, account_id: str) -> None:
     driver.save_screenshot(str(DOCS / "console-reviews.png"))
 
 
+FIRST_PASSWORD, OLGA_PASSWORD = "Screenshot-First-1", "Screenshot-Olga-1"
+# Users the users page shows besides the admin: (e-mail, name, role, on the demo account, enabled).
+PEOPLE = (
+    ("olga.smirnova@example.com", "Ольга Смирнова", "operator", True, True),
+    ("kirill.ivanov@example.com", "Кирилл Иванов", "operator", True, True),
+    ("timur.aliev@example.com", "Тимур Алиев", "operator", False, False),
+    ("marina.petrova@example.com", "Марина Петрова", "director", False, True),
+)
+
+
+def sign_in_page(driver: WebDriver, base: str, demo: Demo) -> None:
+    """The sign-in page with the demo admin's e-mail and password typed in; then signs in through it."""
+    driver.get(base)
+    wait_for(driver, lambda d: d.execute_script("return document.documentElement.lang") == "ru", "ru")
+    visible(driver, tid("email-input")).send_keys(demo.admin["email"])
+    visible(driver, tid("password-input")).send_keys(demo.admin["password"])
+    driver.save_screenshot(str(DOCS / "console-sign-in.png"))
+    click(driver, tid("login-submit"))
+    visible(driver, tid("who"))
+
+
+def users(driver: WebDriver, base: str, demo: Demo) -> None:
+    """The users page after the admin invited a few people (one of them disabled)."""
+    api = demo.stack.api_url + "/api/v1"
+    headers = {"Authorization": f"Bearer {demo.token}"}
+    for email, name, role, assigned, enabled in PEOPLE:
+        body = {
+            "email": email,
+            "name": name,
+            "role": role,
+            "accountIds": [demo.account["id"]] if assigned else [],
+            "temporaryPassword": FIRST_PASSWORD,
+        }
+        created = requests.post(f"{api}/users", json=body, headers=headers, timeout=30)
+        created.raise_for_status()
+        if not enabled:
+            user_id = created.json()["data"]["id"]
+            disabled = requests.put(f"{api}/users/{user_id}", json={"enabled": False}, headers=headers, timeout=30)
+            disabled.raise_for_status()
+    driver.set_window_size(1280, 720)
+    driver.get(f"{base}#/users")
+    wait_for(driver, lambda d: len(d.find_elements("css selector", tid("user-row"))) == len(PEOPLE) + 1, "users")
+    driver.save_screenshot(str(DOCS / "console-users.png"))
+
+
+def operator_token(api: str, email: str) -> str:
+    """The invited operator's access token: the first sign-in and its new-password step, as the console does."""
+    challenge = requests.post(f"{api}/auth/login", json={"email": email, "password": FIRST_PASSWORD}, timeout=30)
+    challenge.raise_for_status()
+    body = {"email": email, "session": challenge.json()["data"]["session"], "newPassword": OLGA_PASSWORD}
+    tokens = requests.post(f"{api}/auth/new-password", json=body, timeout=30)
+    tokens.raise_for_status()
+    return tokens.json()["data"]["accessToken"]
+
+
+def sent_by(driver: WebDriver, base: str, demo: Demo) -> None:
+    """A chat where an operator and the admin answered: each outgoing message with its sender's name under it."""
+    api = demo.stack.api_url + "/api/v1"
+    send = f"{api}/messenger/accounts/{demo.account['id']}/chats/{DEMO_CHAT}/send"
+    olga = {"Authorization": "Bearer " + operator_token(api, PEOPLE[0][0])}
+    admin = {"Authorization": f"Bearer {demo.token}"}
+    for headers, text in ((olga, "Здравствуйте! Да, диван в наличии."), (admin, "Доставим завтра до 18:00.")):
+        requests.post(send, json={"text": text}, headers=headers, timeout=30).raise_for_status()
+        time.sleep(1.1)  # Avito's times are whole seconds: one second apart, they show in the order sent
+    driver.set_window_size(1280, 720)
+    driver.get("about:blank")
+    driver.get(f"{base}#/inbox/{demo.account['id']}/{DEMO_CHAT}")
+    stored = len(requests.get(f"{api}/chats/{DEMO_CHAT}/messages", headers=admin, timeout=30).json()["data"])
+    wait_for(driver, lambda d: len(d.find_elements("css selector", tid("message"))) >= stored, "every message")
+    wait_for(driver, lambda d: len(d.find_elements("css selector", tid("message-sender"))) >= 2, "the senders")
+    open_item = tid("chat-item", chatId=DEMO_CHAT) + " " + tid("unread-badge")
+    wait_for(driver, lambda d: not d.find_elements("css selector", open_item), "the chat marked read")
+    driver.save_screenshot(str(DOCS / "console-sent-by.png"))
+
+
 def main() -> int:
     only_reviews = sys.argv[1:] == ["--only", "reviews"]
+    only_people = sys.argv[1:] == ["--only", "people"]
     demo = setup(0, 0, 0, schedule_seconds=3600)
     try:
         with tempfile.TemporaryDirectory() as profile:
@@ -41,16 +122,15 @@ def main() -> int:
                 base = f"{demo.stack.api_url}/console/"
                 DOCS.mkdir(exist_ok=True)
                 if only_reviews:
-                    driver.get(f"{base}#token={demo.token}")
+                    driver.get(f"{base}#token={demo.console_token}")
                     wait_for(driver, lambda d: d.execute_script("return document.documentElement.lang") == "ru", "ru")
                     reviews(driver, base, demo.account["id"])
                     return 0
-                driver.get(base)
-                visible(driver, tid("email-input")).send_keys("operator@example.com")
-                driver.save_screenshot(str(DOCS / "console-sign-in.png"))
-                driver.get("about:blank")  # the #token= address below then loads the page afresh
-                driver.get(f"{base}#token={demo.token}")
-                wait_for(driver, lambda d: d.execute_script("return document.documentElement.lang") == "ru", "ru")
+                sign_in_page(driver, base, demo)
+                if only_people:
+                    users(driver, base, demo)
+                    sent_by(driver, base, demo)
+                    return 0
                 wait_for(driver, lambda d: len(d.find_elements("css selector", tid("chat-item"))) >= 3, "chats")
                 driver.save_screenshot(str(DOCS / "console-inbox.png"))
                 driver.get(f"{base}#/inbox/{demo.account['id']}/{DEMO_CHAT}")
@@ -63,11 +143,13 @@ def main() -> int:
                 wait_for(driver, lambda d: all_of(d, tid("account-row")), "the accounts table")
                 driver.save_screenshot(str(DOCS / "console-accounts.png"))
                 reviews(driver, base, demo.account["id"])
+                users(driver, base, demo)
+                sent_by(driver, base, demo)
             finally:
                 driver.quit()
     finally:
         demo.stop()
-    views = ("sign-in", "inbox", "chat", "accounts", "reviews")
+    views = ("sign-in", "inbox", "chat", "accounts", "reviews", "users", "sent-by")
     print(f"wrote {', '.join(str(DOCS / f'console-{view}.png') for view in views)}")
     return 0
 

@@ -6,6 +6,11 @@ pointing at the simulator and a short schedule (LOCAL_SCHEDULE_SECONDS, default 
 account through the API, checks its connection, syncs its statistics, loads its chats (so the stored-chat
 endpoints have data) and subscribes its webhook, then prints an admin token and ready ``curl`` lines and
 runs until Ctrl-C. :func:`setup` does all of it for any ports (tests use ephemeral ones).
+
+It works as the user pool's first admin: created as ``make run`` creates it (``local_runtime.cli.first_admin``,
+LOCAL_ADMIN_EMAIL / LOCAL_ADMIN_PASSWORD or admin@example.com and a generated password), signed in with its
+password (``POST /auth/login``), so the demo's changes are the admin's in the audit log; the console is opened by
+signing in with the printed e-mail and password. A template without a user pool falls back to an HS256 token.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import requests
 from avito_sim import AvitoSimulator
 from avito_sim.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_USER_ID, seed_demo
 from local_runtime import LocalStack
-from local_runtime.cli import make_token  # plain PyJWT: runs without layers/shared on sys.path
+from local_runtime.cli import first_admin, make_token  # plain PyJWT: runs without layers/shared on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CHAT = "u2i-demo0000"
@@ -39,7 +44,9 @@ class DemoError(RuntimeError):
 class Demo:
     sim: AvitoSimulator
     stack: LocalStack
-    token: str
+    token: str  # the admin's Cognito access token (an HS256 token without a user pool)
+    console_token: str = ""  # a 12 h HS256 admin token for the console's #token= link
+    admin: dict[str, Any] = field(default_factory=dict)  # {"created", "email", "password"} of the first admin
     account: dict[str, Any] = field(default_factory=dict)
     check: dict[str, Any] = field(default_factory=dict)
     chats: list[dict[str, Any]] = field(default_factory=list)
@@ -111,12 +118,18 @@ def setup(
         stack.start()
         if not stack.jwt_secret:  # the stack generates one when JWT_SECRET is unset
             raise DemoError("the local stack has no JWT secret")
-        token = make_token(stack.jwt_secret, "admin", "demo-admin@example.com", TOKEN_TTL_SECONDS)
-        demo = Demo(sim=sim, stack=stack, token=token)
+        console_token = make_token(stack.jwt_secret, "admin", "demo-admin@example.com", TOKEN_TTL_SECONDS)
+        demo = Demo(sim=sim, stack=stack, token=console_token, console_token=console_token)
         with requests.Session() as session:
             session.trust_env = False  # loopback only: no corporate proxy in the way
-            session.headers["Authorization"] = f"Bearer {token}"
             api = stack.api_url + "/api/v1"
+            demo.admin = first_admin(stack) or {}
+            password = demo.admin.get("password") or os.environ.get("LOCAL_ADMIN_PASSWORD")
+            if demo.admin and password:
+                demo.admin["password"] = password
+                login = {"email": demo.admin["email"], "password": password}
+                demo.token = _call(session, "POST", f"{api}/auth/login", json=login)["accessToken"]
+            session.headers["Authorization"] = f"Bearer {demo.token}"
             body = {"name": "Demo Shop", "clientId": DEMO_CLIENT_ID, "clientSecret": DEMO_CLIENT_SECRET}
             demo.account = _call(session, "POST", f"{api}/accounts", 201, json=body)
             account_id = demo.account["id"]
@@ -140,13 +153,21 @@ def _print_summary(demo: Demo) -> None:
     print(f"Avito simulator:   {demo.sim.base_url} (demo user {DEMO_USER_ID})")
     print(f"API:               {demo.stack.api_url}/api/v1   (Swagger UI: {demo.stack.api_url}/api/v1/docs)")
     print(f"Webhook URL base:  {demo.stack.webhook_url}/")
-    print(f"Operator console:  {demo.stack.api_url}/console/#token={demo.token}")
+    if demo.token != demo.console_token:
+        admin = demo.admin
+        print(f"Operator console:  {demo.stack.api_url}/console/  (sign in as {admin['email']} / {admin['password']})")
+        print(f"                   or with a 12 h token: {demo.stack.api_url}/console/#token={demo.console_token}")
+    else:
+        print(f"Operator console:  {demo.stack.api_url}/console/#token={demo.console_token}")
     print(
         f"Demo account:      {account['id']} ({account['name']}, {demo.check.get('connectionStatus')}, "
         f"{len(demo.chats)} chats, webhook subscribed: {demo.webhook.get('subscribed')})"
     )
     print()
-    print("Admin token (12 h):")
+    if demo.token != demo.console_token:
+        print(f"The admin's access token (Cognito, 60 min; `make token` prints a 12 h one), {demo.admin['email']}:")
+    else:
+        print("Admin token (12 h):")
     print(f"  export TOKEN={demo.token}")
     print()
     print("Try:")

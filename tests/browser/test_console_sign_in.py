@@ -14,7 +14,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from local_runtime import LocalStack
 from tests.browser.conftest import FURNITURE_USER, TECH_USER, Seeded, api, sign_in
-from tests.browser.test_console import chat_ids, wait_for_chats
+from tests.browser.test_console import chat_ids, open_chat, wait_for_chats
 from tests.support.browser import click, tid, visible, wait_for
 
 pytestmark = pytest.mark.browser
@@ -197,3 +197,43 @@ def test_an_admin_invites_an_operator_who_signs_in_and_gets_another_account(
     click(page, tid("sign-out"))
     submit_login(page, email, NEW_PASSWORD)
     assert visible(page, tid("sign-in-error")).text == "Пользователь отключён, обратитесь к администратору."
+
+
+# --- who sent each outgoing message (sentBy) ---------------------------------------------------------------------
+
+
+_SENDERS_JS = """return [...document.querySelectorAll('[data-testid="message"]')].map((el) => [
+  el.dataset.messageId, el.dataset.direction,
+  el.querySelector('[data-testid="message-sender"]')?.textContent ?? null])"""
+
+
+def senders(driver: WebDriver) -> dict[str, tuple[str, str | None]]:
+    """message id -> (direction, the sender's name under the bubble or None)."""
+    return {row[0]: (row[1], row[2]) for row in driver.execute_script(_SENDERS_JS)}
+
+
+def test_an_operators_message_shows_their_name_to_them_and_to_an_admin(
+    page: WebDriver, stack: LocalStack, seeded: Seeded
+) -> None:
+    email = invite(stack, seeded, "Вероника", [FURNITURE_USER])
+    page.get(f"{stack.api_url}/console/")
+    submit_login(page, email, FIRST_PASSWORD)
+    choose_password(page, NEW_PASSWORD)
+    wait_for_chats(page, {"u2i-b-xss"})
+    open_chat(page, seeded, "u2i-b-xss")
+    box = visible(page, tid("composer-input"))
+    box.send_keys("Отвечает Вероника")
+    click(page, tid("send"))
+    sent = wait_for(page, lambda d: next((m for m, (_, s) in senders(d).items() if s == "Вероника"), None), "sender")
+    shown = senders(page)
+    assert shown[sent] == ("out", "Вероника")
+    assert all(name is None for direction, name in shown.values() if direction == "in")  # the buyer's: no sender
+    stored = api(stack, "GET", "/chats/u2i-b-xss/messages", params={"limit": 100})
+    assert [m["sentBy"]["name"] for m in stored if m["id"] == sent] == ["Вероника"]
+
+    sign_in(page, stack, "admin")  # another user opening the chat sees who answered
+    wait_for_chats(page, {"u2i-b-xss"})
+    open_chat(page, seeded, "u2i-b-xss")
+    wait_for(page, lambda d: senders(d).get(sent) == ("out", "Вероника"), "the sender for the admin")
+    title = visible(page, tid("message", messageId=sent) + " " + tid("message-sender")).get_attribute("title")
+    assert title.startswith("Отправил") and title.endswith(": Вероника"), title

@@ -67,6 +67,15 @@ class LiveClient:
         self.send(frame)
         return self.wait_for(lambda f: f.get("event") in events, timeout, after=start)
 
+    def wait_closed(self, timeout: float) -> float:
+        """Seconds until the server closed the connection (the reader saw its end); AssertionError after
+        ``timeout`` seconds with the connection still open."""
+        start = time.monotonic()
+        self._reader.join(timeout)
+        if self._reader.is_alive():
+            raise AssertionError(f"{self.name}: still connected after {timeout} s")
+        return time.monotonic() - start
+
     def close(self) -> None:
         self.connection.close()
         self._reader.join(timeout=5)

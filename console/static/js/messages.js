@@ -146,6 +146,18 @@ function bodyOf(message, actions) {
   }
 }
 
+/** Who sent an outgoing message through the service (`sentBy`: its name, or the token's id when it has none);
+ * nothing for a message sent from Avito's own app or stored before the service recorded senders. */
+function senderElement(sentBy) {
+  if (!sentBy || !sentBy.userId) return null;
+  const name = sentBy.name || sentBy.userId;
+  return h(
+    "span",
+    { class: "sender", title: t("message.sentBy", { name }), dataset: { testid: "message-sender", userId: sentBy.userId } },
+    name,
+  );
+}
+
 /** The message element; `actions` gives voiceUrl(message, voiceId) and remove(message). */
 export function messageElement(message, actions) {
   const own = message.direction === "out";
@@ -172,6 +184,7 @@ export function messageElement(message, actions) {
     h(
       "div",
       { class: "meta" },
+      own ? senderElement(message.sentBy) : null,
       h("time", { datetime: message.createdAt, title: fullTime(message.createdAt) }, shortTime(message.createdAt)),
       own && message.isRead ? h("span", { title: t("message.read") }, " ✓✓") : null,
       remove,

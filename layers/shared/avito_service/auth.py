@@ -164,11 +164,12 @@ class _UserCache:
         self._entries: dict[str, tuple[float, UserState | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, sub: str, lookup: UserLookup) -> UserState | None:
+    def get(self, sub: str, lookup: UserLookup, *, fresh: bool = False) -> UserState | None:
+        """The cached state, or a read of it (always a read when ``fresh``; the cache keeps what it read)."""
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(sub)
-        if entry and entry[0] > now:
+        if entry and entry[0] > now and not fresh:
             return entry[1]
         state = lookup(sub)
         with self._lock:
@@ -189,7 +190,9 @@ def _default_lookup(sub: str) -> UserState | None:
     return store.auth_state(sub)
 
 
-def verify_cognito(token: str, *, lookup: UserLookup | None = None) -> Identity:
+def verify_cognito(token: str, *, lookup: UserLookup | None = None, fresh: bool = False) -> Identity:
+    """A Cognito access token of the pool; ``fresh`` reads the user's record now rather than from the cache (the
+    WebSocket handshake: a socket a revocation closed must not reconnect on a state cached before it)."""
     settings = get_settings()
     pool_id, client_id = settings.user_pool_id, settings.user_pool_client_id
     if not pool_id or not client_id:
@@ -217,7 +220,7 @@ def verify_cognito(token: str, *, lookup: UserLookup | None = None) -> Identity:
     if not isinstance(sub, str) or not sub:
         raise InvalidToken("sub must be a non-empty string")
     role = _role_of(claims.get("cognito:groups"))
-    state = user_cache.get(sub, lookup or _default_lookup)
+    state = user_cache.get(sub, lookup or _default_lookup, fresh=fresh)
     if state is not None:
         if not state.enabled:
             raise InvalidToken("the user is disabled")
@@ -236,7 +239,7 @@ def verify_cognito(token: str, *, lookup: UserLookup | None = None) -> Identity:
     )
 
 
-def authenticate(token: str | None, *, lookup: UserLookup | None = None) -> Identity:
+def authenticate(token: str | None, *, lookup: UserLookup | None = None, fresh: bool = False) -> Identity:
     """The caller behind ``token`` (the bare JWT): a Cognito access token of the pool, or an HS256 token.
 
     Raises InvalidToken for a missing, malformed, expired, revoked or badly signed token."""
@@ -248,7 +251,7 @@ def authenticate(token: str | None, *, lookup: UserLookup | None = None) -> Iden
     except jwt.PyJWTError as exc:
         raise InvalidToken(type(exc).__name__) from None
     if algorithm == COGNITO_ALGORITHM:
-        return verify_cognito(token, lookup=lookup)
+        return verify_cognito(token, lookup=lookup, fresh=fresh)
     if algorithm == ALGORITHM:
         return verify(token, signing_key())
     raise InvalidToken("unsupported algorithm")

@@ -143,6 +143,7 @@ export default {
   "message.voicePressPlay": "press play on the player",
   "message.delete": "Delete",
   "message.deleteTitle": "Delete this message for both sides (possible within an hour of sending)",
+  "message.sentBy": "Sent by {name}",
   "message.read": "Read",
   "accounts.title": "Accounts",
   "accounts.col.account": "Account",

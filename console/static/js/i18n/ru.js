@@ -143,6 +143,7 @@ export default {
   "message.voicePressPlay": "нажмите «воспроизвести» в плеере",
   "message.delete": "Удалить",
   "message.deleteTitle": "Удалить сообщение у обоих собеседников (можно в течение часа после отправки)",
+  "message.sentBy": "Отправил(а): {name}",
   "message.read": "Прочитано",
   "accounts.title": "Аккаунты",
   "accounts.col.account": "Аккаунт",

@@ -10,6 +10,7 @@ from avito_service.clients.models import CardItem, ClientCard, OtherChat
 from avito_service.errors import NotFound
 from avito_service.messenger.store import chat_store
 from avito_service.phones import find_phones
+from avito_service.users import scope
 
 # Avito's item addresses start with the region: https://www.avito.ru/<region>/<category>/<slug>_<id>. The biggest
 # regions by name; any other slug is shown as it is (Avito's chat context carries no city of its own).
@@ -52,7 +53,7 @@ def city_of(url: str | None) -> str | None:
 def client_card(chat_id: str, account_id: str | None, visible: frozenset[str] | None) -> ClientCard:
     """The card of the stored chat (404 for a chat on an account the caller may not see)."""
     owner = chat_store().owner_of(chat_id, account_id)
-    if visible is not None and owner not in visible:
+    if not scope.can_see(visible, owner):
         raise NotFound(f"No stored chat with id '{chat_id[:200]}'.", code="chat_not_found")
     chat = chat_store().get_chat(chat_id, owner)
     phones: dict[str, None] = {}
@@ -63,7 +64,7 @@ def client_card(chat_id: str, account_id: str | None, visible: frozenset[str] | 
     if chat.clientUserId:
         for item in store.chats_of_client(chat.clientUserId):
             other_account = str(item.get("accountId", ""))
-            if other_account == owner or (visible is not None and other_account not in visible):
+            if other_account == owner or not scope.can_see(visible, other_account):
                 continue
             last = item.get("lastMessage") or {}
             others.append(

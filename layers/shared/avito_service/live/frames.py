@@ -5,7 +5,8 @@
 | INSERT of a message item (``sk`` starts ``MSG#``)  | ``avito-new-message``; + ``avito-notification`` if marked   |
 | INSERT or MODIFY of a chat item (``sk == "CHAT"``) | ``avito-chat-updated``, unless no field of the chat changed  |
 | INSERT of a review marked ``announce`` (``REVIEW#``) | ``avito-new-review`` (``reviews.store``: newer than the rest) |
-| MODIFY of a message, REMOVE, any other ``sk``      | nothing                                                      |
+| MODIFY of a message that gains ``sentBy``          | ``avito-new-message`` again: the same id, with its sender    |
+| any other MODIFY of a message, REMOVE, other ``sk`` | nothing                                                      |
 
 "Field of the chat" means a field of the API's ``Chat``: index keys and ordering marks are not news.
 
@@ -54,7 +55,9 @@ def frames_for(
     if new_image is None or event_name == "REMOVE":
         return []
     if sk.startswith(MESSAGE_PREFIX):
-        return _new_message(new_image) if event_name == "INSERT" else []
+        if event_name == "INSERT":
+            return _new_message(new_image)
+        return _sender_added(old_image, new_image)
     if sk.startswith(REVIEW_PREFIX):
         return _new_review(new_image) if event_name == "INSERT" and new_image.get("announce") is True else []
     if sk == CHAT_SK and event_name in ("INSERT", "MODIFY"):
@@ -90,6 +93,14 @@ def _new_message(item: Mapping[str, Any]) -> list[Frame]:
         }
         frames.append(Frame(account_id, NOTIFICATION, data))
     return frames
+
+
+def _sender_added(old_item: Mapping[str, Any] | None, new_item: Mapping[str, Any]) -> list[Frame]:
+    """A message Avito's echo (or a listing) stored before the send stored it gets its sender afterwards
+    (``ChatStore.save_sent_message``): the message again, so a console shows who sent it (clients key by id)."""
+    if not new_item.get("sentBy") or (old_item or {}).get("sentBy"):
+        return []
+    return _new_message(new_item)[:1]  # the message only: never a second notification
 
 
 def _chat_updated(old_item: Mapping[str, Any] | None, new_item: Mapping[str, Any]) -> list[Frame]:

@@ -48,6 +48,13 @@ class Chat(Model):
     updatedAt: str | None = None
 
 
+class SentBy(Model):
+    """The service's user who sent a message (contract, "People and sign-in")."""
+
+    userId: str = Field(description="the user's id (Cognito sub, or an HS256 token's sub)")
+    name: str | None = Field(default=None, description="the user's name; null for a token of no known user")
+
+
 class Message(Model):
     """A stored message of a chat."""
 
@@ -61,6 +68,11 @@ class Message(Model):
     content: Any = Field(default=None, description="Avito's content object, as Avito sent it")
     isRead: bool = False
     createdAt: str
+    sentBy: SentBy | None = Field(
+        default=None,
+        description="who sent it through the service; null for messages from Avito or its app and for "
+        "automatic replies",
+    )
 
     def summary(self) -> LastMessage:
         return LastMessage(

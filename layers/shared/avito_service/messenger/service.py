@@ -22,6 +22,7 @@ from avito_service.messenger.models import (
     Chat,
     Direction,
     Message,
+    SentBy,
     storable,
 )
 from avito_service.messenger.store import chat_store
@@ -97,23 +98,29 @@ def list_messages(account_id: str, chat_id: str, *, limit: int, offset: int) -> 
     return chat_store().save_messages(account_id, user_id, chat_id, _storable_only(account_id, "message", messages))
 
 
-def send_text(account_id: str, chat_id: str, text: str) -> Message:
+def send_text(account_id: str, chat_id: str, text: str, *, sent_by: SentBy | None = None) -> Message:
     """Send once (never retried after it may have reached Avito) and store it as outgoing."""
-    return store_sent(account_id, chat_id, post_text(account_id, chat_id, text))
+    return store_sent(account_id, chat_id, post_text(account_id, chat_id, text, sent_by=sent_by))
 
 
-def post_text(account_id: str, chat_id: str, text: str) -> dict[str, Any]:
+def post_text(account_id: str, chat_id: str, text: str, *, sent_by: SentBy | None = None) -> dict[str, Any]:
     """The step of a send that must never be repeated: Avito's answer as plain JSON, for :func:`store_sent`
-    (recorded by ``idempotency.once`` before anything is stored)."""
+    (recorded by ``idempotency.once`` before anything is stored), with the user who sent it."""
     client, user_id = connect(account_id)
     sent = client.send_text(user_id, chat_id, text)
-    return _posted(user_id, sent)
+    return _posted(user_id, sent, sent_by)
 
 
-def _posted(user_id: str, sent: Any) -> dict[str, Any]:
+def _posted(user_id: str, sent: Any, sent_by: SentBy | None) -> dict[str, Any]:
     # ``sentAt``: our clock when Avito answered, the message's time if Avito gave none (so storing it again on a
-    # retry gives the same message, not a second one timed at the retry)
-    return {"userId": user_id, "message": dict(sent) if isinstance(sent, Mapping) else sent, "sentAt": clock.now()}
+    # retry gives the same message, not a second one timed at the retry); ``sentBy`` rides in the idempotency
+    # record with Avito's answer, so a retry that stores it stores the first request's sender
+    return {
+        "userId": user_id,
+        "message": dict(sent) if isinstance(sent, Mapping) else sent,
+        "sentAt": clock.now(),
+        "sentBy": sent_by.model_dump(mode="json") if sent_by is not None else None,
+    }
 
 
 def store_sent(account_id: str, chat_id: str, posted: Mapping[str, Any]) -> Message:
@@ -131,7 +138,8 @@ def store_sent(account_id: str, chat_id: str, posted: Mapping[str, Any]) -> Mess
         if sent.get("created") not in (None, ""):
             logger.warning("Avito answered a send with a time we cannot store; using ours", extra={"chat_id": chat_id})
         sent["created"] = int(posted["sentAt"])
-    message = chat_store().save_sent_message(account_id, chat_id, sent, user_id=str(posted["userId"]))
+    sent_by = SentBy.model_validate(posted["sentBy"]) if posted.get("sentBy") else None
+    message = chat_store().save_sent_message(account_id, chat_id, sent, user_id=str(posted["userId"]), sent_by=sent_by)
     logger.info("Message sent", extra={"account_id": account_id, "chat_id": chat_id, "message_id": message.id})
     return message
 
@@ -147,12 +155,12 @@ def mark_read(account_id: str, chat_id: str, message_id: str) -> ReadResult:
 # --- images, voice files, deleting, blacklist (issue 15) ----------------------------------------------------
 
 
-def send_image(account_id: str, chat_id: str, image: ImageUpload) -> Message:
+def send_image(account_id: str, chat_id: str, image: ImageUpload, *, sent_by: SentBy | None = None) -> Message:
     """Upload the image to Avito, send it as an image message (never resent) and store it as outgoing."""
-    return store_sent(account_id, chat_id, post_image(account_id, chat_id, image))
+    return store_sent(account_id, chat_id, post_image(account_id, chat_id, image, sent_by=sent_by))
 
 
-def post_image(account_id: str, chat_id: str, image: ImageUpload) -> dict[str, Any]:
+def post_image(account_id: str, chat_id: str, image: ImageUpload, *, sent_by: SentBy | None = None) -> dict[str, Any]:
     """Upload and send the image (the step never repeated); Avito's answer as plain JSON for :func:`store_sent`."""
     client, user_id = connect(account_id)
     uploaded = client.upload_image(user_id, image.data, filename=image.filename, content_type=image.content_type)
@@ -164,7 +172,7 @@ def post_image(account_id: str, chat_id: str, image: ImageUpload) -> dict[str, A
         if not isinstance(sent.get("content"), Mapping):
             sent["content"] = {"image": {"sizes": sizes}}
     logger.info("Image sent", extra={"account_id": account_id, "chat_id": chat_id, "bytes": len(image.data)})
-    return _posted(user_id, sent)
+    return _posted(user_id, sent, sent_by)
 
 
 def _uploaded_image(answer: Any) -> tuple[str, dict[str, Any]]:

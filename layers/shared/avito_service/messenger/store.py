@@ -68,7 +68,7 @@ from avito_service.messenger.items import (
     sk_of,
     unread_pk,
 )
-from avito_service.messenger.models import Chat, Direction, Message, chat_from_avito, message_from_avito
+from avito_service.messenger.models import Chat, Direction, Message, SentBy, chat_from_avito, message_from_avito
 from avito_service.observability import logger
 
 __all__ = ["ChatStore", "StoreContention", "chat_from_item", "chat_store", "message_from_item"]
@@ -77,6 +77,9 @@ WRITE_ATTEMPTS = 8
 SEEN_CHATS_MAX = 10_000  # chats whose newest known order fields a warm container remembers
 STORED_MESSAGES_MAX = 20_000  # message keys a warm container remembers as stored
 MESSAGES_PER_TRANSACTION = 98  # TransactWriteItems takes 100 items: the messages, their chat and the account
+# A listed message is joined to its stored sender by id within this many seconds of its time: a send Avito answered
+# without a time was stored at our clock's time (``messenger.service.store_sent``), a little off Avito's.
+SENT_TIME_SLACK = 120
 ALL_CHATS = inbox.ShardedIndex(BY_ACTIVITY, "allPk", all_pk, "all")
 ALL_UNREAD = inbox.ShardedIndex(UNREAD_ALL, "unreadPk", unread_pk, "unread")
 
@@ -110,6 +113,18 @@ def _account_check(account_id: str) -> dict[str, Any]:
             "ConditionExpression": "attribute_exists(pk)",
         }
     }
+
+
+def _with_senders(messages: list[Message], stored_items: Iterable[Mapping[str, Any]]) -> list[Message]:
+    """``messages`` of an Avito listing with the ``sentBy`` stored for the same message id (a message sent through
+    the service was stored with its sender when it was sent; Avito's listing does not know the sender)."""
+    senders = {str(item.get("id")): item["sentBy"] for item in stored_items if item.get("sentBy")}
+    if not senders:
+        return messages
+    return [
+        m.model_copy(update={"sentBy": SentBy.model_validate(senders[m.id])}) if m.id in senders else m
+        for m in messages
+    ]
 
 
 def _backoff(attempt: int) -> None:
@@ -172,15 +187,19 @@ class ChatStore:
         messages = [message_from_avito(account_id, user_id, chat_id, raw) for raw in avito_messages]
         if not messages:
             return []
-        keys = sorted(sk_of(m) for m in messages)
-        stored = {
-            item["sk"]
-            for item in self._query_all(
+        times = sorted(int(clock.from_iso(m.createdAt)) for m in messages)
+        stored_items = list(
+            self._query_all(
                 KeyConditionExpression=Key("pk").eq(chat_pk(account_id, chat_id))
-                & Key("sk").between(keys[0], keys[-1]),
-                ProjectionExpression="sk",
+                & Key("sk").between(
+                    message_sk(max(0, times[0] - SENT_TIME_SLACK), ""), message_sk(times[-1] + SENT_TIME_SLACK, "~")
+                ),
+                ProjectionExpression="sk, #id, sentBy",
+                ExpressionAttributeNames={"#id": "id"},
             )
-        }
+        )
+        stored = {item["sk"] for item in stored_items}
+        messages = _with_senders(messages, stored_items)
         new = sorted({sk_of(m): m for m in messages if sk_of(m) not in stored}.values(), key=sk_of)
         if not new:
             return messages
@@ -200,15 +219,37 @@ class ChatStore:
         return messages
 
     def save_sent_message(
-        self, account_id: str, chat_id: str, message: Mapping[str, Any], *, user_id: str | None = None
+        self,
+        account_id: str,
+        chat_id: str,
+        message: Mapping[str, Any],
+        *,
+        user_id: str | None = None,
+        sent_by: SentBy | None = None,
     ) -> Message:
-        """Store the answer of Avito's send call as an outgoing message and make it the chat's last message."""
+        """Store the answer of Avito's send call as an outgoing message and make it the chat's last message,
+        with the user who sent it (``sentBy``). When the message is stored already (Avito's webhook echo or a
+        listing got there first) without a sender, the sender is added to it."""
         raw = {**message, "direction": Direction.OUT.value}
         if user_id is not None and raw.get("author_id") is None:
             raw["author_id"] = user_id
-        sent = message_from_avito(account_id, user_id, chat_id, raw)
-        self._transact(message_change(sent), [sent])
+        sent = message_from_avito(account_id, user_id, chat_id, raw).model_copy(update={"sentBy": sent_by})
+        if not self._transact(message_change(sent), [sent]) and sent_by is not None:
+            self._add_sender(sent, sent_by)
         return sent
+
+    def _add_sender(self, message: Message, sent_by: SentBy) -> None:
+        """``sentBy`` on a message stored before without one (a MODIFY: the live updates announce nothing)."""
+        try:
+            self._table().update_item(
+                Key={"pk": chat_pk(message.accountId, message.chatId), "sk": sk_of(message)},
+                UpdateExpression="SET sentBy = :by",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(sentBy)",
+                ExpressionAttributeValues={":by": sent_by.model_dump(mode="json")},
+            )
+        except ClientError as exc:
+            if not dynamo.condition_failed(exc):
+                raise
 
     def record_delivery(self, account_id: str, user_id: str, delivery_value: Mapping[str, Any]) -> bool:
         """Store a webhook delivery's message and update its chat in one transaction; an incoming unread one is

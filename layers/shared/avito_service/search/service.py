@@ -20,11 +20,12 @@ from typing import Any
 
 from avito_service import aws
 from avito_service.cursors import decode_cursor, encode_cursor
-from avito_service.errors import NotFound, ValidationFailed
+from avito_service.errors import ValidationFailed
 from avito_service.messenger.items import CHAT_SK, chat_pk
 from avito_service.search import tokens
 from avito_service.search.models import SearchResult
 from avito_service.search.store import Hit, search_index
+from avito_service.users import scope
 
 CANDIDATES = 200  # index entries read per account per search
 SNIPPET = 160
@@ -51,8 +52,7 @@ def _every_account_id() -> list[str]:
 
 def _accounts(visible: frozenset[str] | None, account_id: str | None) -> list[str]:
     if account_id is not None:
-        if visible is not None and account_id not in visible:
-            raise NotFound("No account with this id.", code="account_not_found")
+        scope.require_account(visible, account_id)
         return [account_id]
     return sorted(visible) if visible is not None else _every_account_id()
 

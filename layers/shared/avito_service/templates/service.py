@@ -23,6 +23,7 @@ from avito_service.templates.models import (
     TemplateUpdate,
 )
 from avito_service.templates.store import LimitReached, Missing, template_store
+from avito_service.users import scope
 
 SHARED_EDITORS = frozenset({Role.ADMIN.value, Role.DIRECTOR.value})
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
@@ -144,7 +145,7 @@ def render_for_chat(
     from avito_service.messenger.store import chat_store  # noqa: PLC0415
 
     template = get_template(sub, template_id)
-    if visible is not None and account_id not in visible:
+    if not scope.can_see(visible, account_id):
         raise NotFound(f"No stored chat with id '{chat_id[:200]}'.", code="chat_not_found")
     chat = chat_store().get_chat(chat_id, account_id)
     account = accounts.get_account(account_id)

@@ -24,6 +24,7 @@ class Settings:
 
     accounts_table: str = _setting("", "ACCOUNTS_TABLE", doc="DynamoDB table for accounts and snapshots")
     tokens_table: str = _setting("", "TOKENS_TABLE", doc="DynamoDB table of cached Avito tokens (Avito callers only)")
+    tokens_key_id: str = _setting("", "TOKENS_KEY_ID", doc="KMS key that seals Avito tokens (Avito callers only)")
     idempotency_table: str = _setting("", "IDEMPOTENCY_TABLE", doc="DynamoDB table of Idempotency-Key answers")
     messenger_table: str = _setting("", "MESSENGER_TABLE", doc="DynamoDB table for stored chats and messages")
     templates_table: str = _setting("", "TEMPLATES_TABLE", doc="DynamoDB table of quick replies (templates)")

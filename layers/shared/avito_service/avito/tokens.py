@@ -9,18 +9,22 @@ credentials it belongs to, a short fetch lease and the Messenger-denied marker. 
    Avito and stores it; the others wait for the stored token instead of fetching their own. The wait draws
    from the caller's time budget (``avito_service.deadline``).
 
-After a 401/403 the caller asks for a refresh *of the token it used*: the condition ``accessToken = :bad``
+After a 401/403 the caller asks for a refresh *of the token it used*: the condition ``tokenId = :bad``
 makes sure one refresh happens however many containers saw the rejection. The client refreshes a token at
 most once (a token fetched moments ago is not refreshed again), and a Messenger 403 on a fresh token sets
 ``messengerDeniedUntil`` (:meth:`TokenStore.deny_messenger`), so later 403s within ``MESSENGER_DENIED_SECONDS``
 are answered ``messenger_not_available`` at once instead of fetching a token per call and per keep-alive.
 
-The token is a secret: it is never logged or returned (DynamoDB encrypts it at rest; the item expires
-through the table's TTL).
+The token is a secret: it is never logged or returned, and it is stored sealed (``sealedToken``, envelope
+encryption under the stack's KMS key that only Avito callers may use, ``avito.sealing``) beside ``tokenId``, a
+SHA-256 digest that the conditions compare (a sealed value differs on every write). An item of the first rounds
+that holds the token in plain text (``accessToken``) is treated as absent: the token is fetched again and the
+plain attribute removed by the write that stores the sealed one. The item expires through the table's TTL.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -32,6 +36,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from avito_service import aws, dynamo, snapstart
+from avito_service.avito import sealing
 from avito_service.config import get_settings
 from avito_service.deadline import Deadline, DeadlineExceeded
 from avito_service.observability import logger, metrics
@@ -107,6 +112,15 @@ def token_key(account_id: str) -> dict[str, str]:
     return {"accountId": account_id}
 
 
+SEALED_FIELD = "accessToken"  # the field name bound into the sealed value (sealing's associated data)
+
+
+def token_id(value: str) -> str:
+    """What the conditions compare instead of the token (a bearer token has far more entropy than a digest
+    could leak)."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
 class TokenStore:
     def __init__(self, table_name: str | None = None) -> None:
         self._table = aws.table(table_name or get_settings().tokens_table)
@@ -172,9 +186,9 @@ class TokenStore:
 
     def _take_lease(self, account_id: str, now: float, fingerprint: str, reject: str | None) -> bool:
         """Win the right to fetch, unless someone holds it or a usable token is already stored."""
-        stale = "attribute_not_exists(accessToken) OR usableUntil < :now OR fingerprint <> :fp"
+        stale = "attribute_not_exists(sealedToken) OR usableUntil < :now OR fingerprint <> :fp"
         if reject:
-            stale += " OR accessToken = :reject"
+            stale += " OR tokenId = :reject"
         condition = f"(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :me) AND ({stale})"
         values: dict[str, Any] = {
             ":now": int(now),
@@ -183,7 +197,7 @@ class TokenStore:
             ":fp": fingerprint,
         }
         if reject:
-            values[":reject"] = reject
+            values[":reject"] = token_id(reject)
         try:
             self._table.update_item(
                 Key=token_key(account_id),
@@ -220,13 +234,14 @@ class TokenStore:
             self._table.update_item(
                 Key=token_key(account_id),
                 UpdateExpression=(
-                    "SET accessToken = :t, expiresAt = :e, usableUntil = :u, fingerprint = :fp, fetchedAt = :f, "
-                    "refreshed = :r, #ttl = :ttl REMOVE leaseUntil, leaseOwner"
+                    "SET sealedToken = :t, tokenId = :id, expiresAt = :e, usableUntil = :u, fingerprint = :fp, "
+                    "fetchedAt = :f, refreshed = :r, #ttl = :ttl REMOVE leaseUntil, leaseOwner, accessToken"
                 ),
                 ConditionExpression="leaseOwner = :me",
                 ExpressionAttributeNames={"#ttl": "ttl"},
                 ExpressionAttributeValues={
-                    ":t": token.value,
+                    ":t": sealing.seal(token.value, account_id=account_id, field=SEALED_FIELD),
+                    ":id": token_id(token.value),
                     ":e": int(token.expires_at),
                     ":u": int(token.expires_at - _margin(life)),
                     ":fp": fingerprint,
@@ -257,7 +272,7 @@ class TokenStore:
             self._table.update_item(
                 Key=token_key(account_id),
                 UpdateExpression="SET messengerDeniedUntil = :until, messengerDeniedFp = :fp",
-                ConditionExpression="attribute_exists(accessToken)",
+                ConditionExpression="attribute_exists(sealedToken)",
                 ExpressionAttributeValues={":until": int(until), ":fp": token.fingerprint},
             )
         except ClientError as exc:
@@ -278,10 +293,17 @@ class TokenStore:
 
 
 def _token_of(item: dict[str, Any] | None) -> Token | None:
-    if not item or "accessToken" not in item:
+    """The stored token; None when there is none, or only a plain-text one of the first rounds (re-fetched)."""
+    if not item or not sealing.is_sealed(item.get("sealedToken")):
+        return None
+    account_id = str(item["accountId"])
+    try:
+        value = sealing.open_sealed(str(item["sealedToken"]), account_id=account_id, field=SEALED_FIELD)
+    except sealing.SealError:
+        logger.warning("A stored Avito token did not open; fetching a new one", extra={"account_id": account_id})
         return None
     return Token(
-        str(item["accessToken"]),
+        value,
         float(item["expiresAt"]),
         str(item.get("fingerprint", "")),
         float(item.get("fetchedAt", 0)),

@@ -38,6 +38,7 @@ REMOVED: dict[str, set[str]] = {
     "OnlineStatusFunction": TOKEN_READ | LIMITS,
 }
 ADDED: dict[str, set[str]] = {
+    "WebhookFunction": {f"dynamodb:UpdateItem {DYNAMO}AccountsTable"},  # lastWebhookAt (issue 28)
     "MessengerMessagesFunction": {f"dynamodb:Query {DYNAMO}MessengerTable"} | USER_ID,
     "MessengerOnlineFunction": USER_ID,
     "MessengerChatsFunction": USER_ID,
@@ -85,9 +86,16 @@ NOW = template_facts()
 SEAL = {
     f"kms:{action} arn:aws:kms:eu-central-1:123456789012:key/TokensKey" for action in ("GenerateDataKey", "Decrypt")
 }
+# Issue 28: every Avito caller may refresh an oauth account's token (the partner app's secret, the rotated refresh
+# token) and records the account's health (tokenExpiresAt, messengerAvailable) and a refused refresh's auth_error.
+SEAL |= {
+    "secretsmanager:GetSecretValue arn:aws:secretsmanager:eu-central-1:123456789012:secret:stack/avito-app-secret-*",
+    "secretsmanager:PutSecretValue arn:aws:secretsmanager:eu-central-1:123456789012:secret:stack/accounts/*/oauth-*",
+    f"dynamodb:UpdateItem {DYNAMO}AccountsTable",
+}
 for _function, _facts in BEFORE["functions"].items():
     if set(_facts["grants"]) >= TOKEN_READ and not REMOVED.get(_function, set()) >= TOKEN_READ:
-        ADDED.setdefault(_function, set()).update(SEAL)
+        ADDED.setdefault(_function, set()).update(SEAL - set(_facts["grants"]))
 
 
 @pytest.mark.parametrize("function_id", sorted(BEFORE["functions"]))

@@ -21,5 +21,8 @@ def reset_caches() -> None:
     chat_store.cache_clear()
     limits.clear_cache()
     sealing.forget_keys()
+    from avito_service.webhooks import deliveries
+
+    deliveries._last_noted.clear()
     auth.user_cache.clear()
     auth.pool_keys.cache_clear()

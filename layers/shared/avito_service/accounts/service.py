@@ -37,7 +37,7 @@ UPDATE_ATTEMPTS = 5
 CREDENTIAL_FIELDS = frozenset({"clientId", "clientSecret"})
 
 
-def _secret_name(account_id: str) -> str:
+def secret_name(account_id: str) -> str:
     return f"{get_settings().account_secrets_prefix}{account_id}"
 
 
@@ -84,7 +84,7 @@ def create_account(body: AccountCreate, *, now: float | None = None) -> Account:
     repo = account_store()
     if repo.client_owner(body.clientId):
         raise Conflict("An account with this clientId already exists.", code="duplicate_client_id")
-    item["secretArn"], item["secretVersionId"] = vault.create(_secret_name(account_id), secrets, account_id=account_id)
+    item["secretArn"], item["secretVersionId"] = vault.create(secret_name(account_id), secrets, account_id=account_id)
     try:
         repo.create(item)
     except BaseException as exc:
@@ -301,7 +301,9 @@ def context_from_item(item: dict[str, Any]) -> AccountContext:
             login=account.proxyLogin,
             password=secrets.proxyPassword,
         )
-    return AccountContext(account=account, clientSecret=secrets.clientSecret, proxy=proxy)
+    return AccountContext(
+        account=account, clientSecret=secrets.clientSecret, proxy=proxy, refreshSecretArn=item.get("refreshSecretArn")
+    )
 
 
 def record_fields(

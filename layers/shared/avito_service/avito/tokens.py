@@ -87,25 +87,37 @@ class Token:
 
 
 Fetcher = Callable[[], tuple[str, Any]]  # -> (access_token, expires_in as Avito sent it)
+Fetched = Callable[[Token], None]  # told of every token this container fetched and stored (account health)
 
-_memory: dict[str, Token] = {}
-_memory_lock = threading.Lock()
-_owner = uuid.uuid4().hex  # this container
+
+class Container:
+    """What one Lambda container keeps: its lease owner id, its tokens in memory, a lock per account for its
+    threads. One per process; the tests give threads their own (``threading.local`` subclasses) to play several
+    containers against one table."""
+
+    def __init__(self) -> None:
+        self.owner = uuid.uuid4().hex
+        self.memory: dict[str, Token] = {}
+        self.memory_lock = threading.Lock()
+        self.account_locks: dict[str, threading.Lock] = {}
+
+
+container = Container()
+
+
+def _owner() -> str:
+    return container.owner
 
 
 @snapstart.after_restore
 def _new_owner() -> None:
     """Every copy restored from one SnapStart snapshot is another container: it gets its own lease owner id."""
-    global _owner  # noqa: PLW0603 - one id per container, replaced only here
-    _owner = uuid.uuid4().hex
-
-
-_account_locks: dict[str, threading.Lock] = {}
+    container.owner = uuid.uuid4().hex
 
 
 def _account_lock(account_id: str) -> threading.Lock:
-    with _memory_lock:
-        return _account_locks.setdefault(account_id, threading.Lock())
+    with container.memory_lock:
+        return container.account_locks.setdefault(account_id, threading.Lock())
 
 
 def token_key(account_id: str) -> dict[str, str]:
@@ -122,8 +134,9 @@ def token_id(value: str) -> str:
 
 
 class TokenStore:
-    def __init__(self, table_name: str | None = None) -> None:
+    def __init__(self, table_name: str | None = None, *, on_fetched: Fetched | None = None) -> None:
         self._table = aws.table(table_name or get_settings().tokens_table)
+        self._on_fetched = on_fetched
 
     def get_token(
         self, account_id: str, fingerprint: str, fetch: Fetcher, *, deadline: Deadline, reject: str | None = None
@@ -142,8 +155,8 @@ class TokenStore:
 
     @staticmethod
     def remembered(account_id: str, fingerprint: str) -> Token | None:
-        with _memory_lock:
-            cached = _memory.get(account_id)
+        with container.memory_lock:
+            cached = container.memory.get(account_id)
         return cached if cached and cached.fingerprint == fingerprint else None
 
     def _shared_token(
@@ -158,7 +171,7 @@ class TokenStore:
                 return self._remember(account_id, stored)
             # While another container's lease is live, only read: a waiter's failing conditional write would
             # still cost a write per wait step.
-            leased = bool(item) and float(item.get("leaseUntil", 0)) >= int(now) and item.get("leaseOwner") != _owner
+            leased = bool(item) and float(item.get("leaseUntil", 0)) >= int(now) and item.get("leaseOwner") != _owner()
             if not leased and self._take_lease(account_id, now, fingerprint, reject):
                 return self._fetch_and_store(account_id, fingerprint, fetch, stored, refresh=reject is not None)
             if deadline.remaining() <= WAIT_STEP:
@@ -178,7 +191,7 @@ class TokenStore:
                 Key=token_key(account_id),
                 UpdateExpression="REMOVE leaseUntil, leaseOwner",
                 ConditionExpression="leaseOwner = :me",
-                ExpressionAttributeValues={":me": _owner},
+                ExpressionAttributeValues={":me": _owner()},
             )
         except ClientError as exc:
             if not dynamo.condition_failed(exc):
@@ -193,7 +206,7 @@ class TokenStore:
         values: dict[str, Any] = {
             ":now": int(now),
             ":until": int(now + LEASE_SECONDS),
-            ":me": _owner,
+            ":me": _owner(),
             ":fp": fingerprint,
         }
         if reject:
@@ -248,7 +261,7 @@ class TokenStore:
                     ":f": int(now),
                     ":r": refresh,
                     ":ttl": int(token.expires_at) + 3600,
-                    ":me": _owner,
+                    ":me": _owner(),
                 },
             )
         except ClientError as exc:
@@ -257,6 +270,8 @@ class TokenStore:
             logger.info(
                 "The token lease passed to another container; not storing this token", extra={"account_id": account_id}
             )
+        if self._on_fetched is not None:
+            self._on_fetched(token)
         return self._remember(account_id, token)
 
     def stored(self, account_id: str, fingerprint: str) -> Token | None:
@@ -287,8 +302,8 @@ class TokenStore:
 
     @staticmethod
     def _remember(account_id: str, token: Token) -> Token:
-        with _memory_lock:
-            _memory[account_id] = token
+        with container.memory_lock:
+            container.memory[account_id] = token
         return token
 
 
@@ -325,8 +340,8 @@ def forget_token(account_id: str) -> None:
 
 
 def forget_in_memory(account_id: str | None = None) -> None:
-    with _memory_lock:
+    with container.memory_lock:
         if account_id is None:
-            _memory.clear()
+            container.memory.clear()
         else:
-            _memory.pop(account_id, None)
+            container.memory.pop(account_id, None)

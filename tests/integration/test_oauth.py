@@ -344,3 +344,24 @@ def test_messenger_not_available_is_remembered_on_the_account(avito: AvitoSimula
     )
     assert status == 502 and body["error"]["code"] == "messenger_not_available"
     assert account(created["id"])["messengerAvailable"] is False
+
+
+def test_an_oauth_account_given_its_keys_switches_to_them(avito: AvitoSimulator) -> None:
+    """CPA and call tracking need keys (Avito's rule): an admin adds them, and the consent's refresh token goes."""
+    import accounts_update
+
+    created = connect(avito)
+    arn = item(created["id"])["refreshSecretArn"]
+    resource = "/api/v1/accounts/{id}"
+    status, body = call_route(accounts_update, "PUT", resource, {"id": created["id"]}, body={"clientSecret": "x"})
+    assert status == 422 and {d["field"] for d in body["error"]["details"]} == {"clientId", "clientSecret"}
+    keys = {"clientId": "own-keys-6001", "clientSecret": "never-given"}
+    status, body = call_route(accounts_update, "PUT", resource, {"id": created["id"]}, body=keys)
+    assert status == 200, body
+    assert body["data"]["authType"] == "client_credentials" and body["data"]["hasClientSecret"] is True
+    assert "refreshSecretArn" not in item(created["id"])
+    with pytest.raises(boto3.client("secretsmanager").exceptions.ResourceNotFoundException):
+        boto3.client("secretsmanager").get_secret_value(SecretId=arn)
+    avito.clear_requests()
+    assert check(created["id"])["ok"] is True
+    assert [r.body.get("grant_type") for r in avito.requests if r.path == "/token"] == ["client_credentials"]

@@ -67,6 +67,10 @@ ADDED: dict[str, set[str]] = {
         )
     },
 }
+# Issue 28: an oauth account given keys drops its refresh token's secret.
+ADDED["AccountsUpdateFunction"] = ADDED.get("AccountsUpdateFunction", set()) | {
+    "secretsmanager:DeleteSecret arn:aws:secretsmanager:eu-central-1:123456789012:secret:stack/accounts/*/oauth-*"
+}
 # SAM's SQSSendMessagePolicy grants sqs:SendMessage* (SendMessageBatch is authorized as SendMessage): replaced by
 # the one action on the one queue.
 SEND_STAR = {

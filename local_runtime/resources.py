@@ -118,6 +118,11 @@ def create_resources(
     return created
 
 
+def local_key_alias(stack_name: str, logical_id: str) -> str:
+    """The alias the local runtime gives a template's KMS key (KMS takes an alias wherever it takes a key id)."""
+    return f"alias/local-runtime/{stack_name}/{logical_id}"
+
+
 def create_kms_keys(template: Template, resolver: Resolver, kms: Any) -> dict[str, str]:
     """Every KMS key (its policy stored as given: moto does not enforce key policies, the IAM check of the
     local runtime and the tests does, local_runtime/iam.py), then its aliases. A key is found again by a
@@ -126,7 +131,7 @@ def create_kms_keys(template: Template, resolver: Resolver, kms: Any) -> dict[st
     created: dict[str, str] = {}
     for logical_id in _active(template, resolver, KMS_KEY_TYPE):
         props = resolver.resolve(template.properties(logical_id), logical_id)
-        marker = f"alias/local-runtime/{resolver.context.stack_name}/{logical_id}"
+        marker = local_key_alias(resolver.context.stack_name, logical_id)
         try:
             key_id = kms.describe_key(KeyId=marker)["KeyMetadata"]["KeyId"]
         except ClientError as error:

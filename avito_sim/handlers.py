@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import MultiDict
 
-from . import inbound
+from . import inbound, oauth
 from .errors import ApiError
 from .models import (
     Account,
@@ -143,10 +143,13 @@ def parse_day(value: Any, name: str) -> date:
 
 
 def token(ctx: Context) -> Result:
-    """``POST /token``: client credentials grant."""
+    """``POST /token``: client credentials grant; a partner app's authorization_code and refresh_token grants
+    (oauth.py)."""
     form = ctx.body if isinstance(ctx.body, dict) else {}
     grant_type = form.get("grant_type")
     client_id, client_secret = form.get("client_id"), form.get("client_secret")
+    if grant_type in ("authorization_code", "refresh_token"):
+        return 200, oauth.token_grant(ctx.sim, form)
     if grant_type != "client_credentials":
         raise ApiError(
             400, body={"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"}

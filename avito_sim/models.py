@@ -262,6 +262,7 @@ class Token:
     user_id: int
     expires_at: float
     revoked: bool = False
+    app: str | None = None  # the partner app's client id for a token of the consent flow (oauth.py)
 
 
 @dataclass

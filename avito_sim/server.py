@@ -39,6 +39,7 @@ from .models import (
     iso_utc,
     now_ts,
 )
+from .oauth import App, OAuthState, consent_page, withdraw
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 VOICE_LINK_SECONDS = 3600  # getVoiceFiles: "a link is valid for one hour" (messenger.json)
@@ -131,6 +132,7 @@ class AvitoSimulator:
         self._lock = threading.RLock()
         self._accounts: dict[int, Account] = {}
         self._tokens: dict[str, Token] = {}
+        self.oauth = OAuthState()  # partner apps, codes, refresh tokens (oauth.py)
         self._faults: list[Fault] = []
         self._requests: list[RecordedRequest] = []
         self._sent: list[SentMessage] = []
@@ -618,9 +620,33 @@ class AvitoSimulator:
             account = next((a for a in self._accounts.values() if a.client_id == client_id), None)
             if account is None or not secrets.compare_digest(account.client_secret, client_secret):
                 return None
-            token = Token(secrets.token_urlsafe(24), account.user_id, time.time() + self.token_ttl)
+            return self._issue(account.user_id)
+
+    def _issue(self, user_id: int, app: str | None = None) -> Token:
+        with self._lock:
+            token = Token(secrets.token_urlsafe(24), user_id, time.time() + self.token_ttl, app=app)
             self._tokens[token.value] = token
             return token
+
+    # ------------------------------------------------------------ consent flow (oauth.py)
+
+    def add_app(self, client_id: str, client_secret: str, redirect_uri: str) -> None:
+        """Register a partner app (developers.avito.ru/applications) and the redirect URI Avito sends users to."""
+        with self._lock:
+            self.oauth.apps[client_id] = App(client_id, client_secret, redirect_uri)
+
+    def sign_in(self, user_id: int | None, *, refuse: bool = False) -> None:
+        """The Avito user on the consent page (None: nobody signed in); ``refuse``: they press refuse."""
+        with self._lock:
+            self.oauth.consenting_user, self.oauth.refuse = user_id, refuse
+
+    def withdraw_consent(self, user_id: int, client_id: str) -> None:
+        """The owner withdraws the app's access: its refresh tokens are refused, its access tokens answer 403."""
+        withdraw(self, user_id, client_id)
+
+    def consent_url(self) -> str:
+        """Where a partner app sends account owners (Avito's https://avito.ru/oauth)."""
+        return f"{self.base_url}/oauth"
 
     def issue_token(self, user_id: int) -> str:
         """Issue a token for an account directly (test helper, no HTTP)."""
@@ -708,6 +734,9 @@ class AvitoSimulator:
         return response(environ, start_response)
 
     def _respond(self, record: RecordedRequest, request: Request, environ: dict[str, Any]) -> Response:
+        if record.method == "GET" and record.path.rstrip("/") == "/oauth":
+            status, page, headers = consent_page(self, record.query)
+            return Response(page, status=status, headers=headers, content_type="text/html; charset=utf-8")
         file_match = _FILE_PATH.fullmatch(record.path) if record.method == "GET" else None
         if file_match is not None:
             return self._serve_file(request, file_match)

@@ -66,6 +66,7 @@ def main() -> None:
         for name, key in (
             ("ACCOUNTS_TABLE", "AccountsTable"),
             ("TOKENS_TABLE", "TokensTable"),
+            ("TOKENS_KEY_ID", "TokensKey"),
             ("AVITO_LIMITS_TABLE", "AvitoLimitsTable"),
         ):
             os.environ[name] = created[key]

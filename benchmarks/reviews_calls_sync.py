@@ -69,6 +69,7 @@ def run(sim: Any) -> dict[str, Any]:
         ("ACCOUNTS_TABLE", "AccountsTable"),
         ("MESSENGER_TABLE", "MessengerTable"),
         ("TOKENS_TABLE", "TokensTable"),
+        ("TOKENS_KEY_ID", "TokensKey"),
         ("AVITO_LIMITS_TABLE", "AvitoLimitsTable"),
         ("JWT_SECRET_ARN", "JwtSecret"),
     ):

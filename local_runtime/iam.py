@@ -47,25 +47,49 @@ _SAM_POLICY_TEMPLATES: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Statement:
-    """One Allow statement: IAM action patterns and resource ARN patterns (``*`` and ``?`` wildcards)."""
+    """One statement: IAM action patterns and resource ARN patterns (``*`` and ``?`` wildcards). An Allow grants
+    them; a Deny (only made from KMS key policies, :func:`key_policy_statements`) refuses the actions that match
+    ``actions`` but not ``not_actions`` whatever an Allow says."""
 
     actions: tuple[str, ...]
     resources: tuple[str, ...]
     source: str  # where it comes from: "inline", a managed policy's logical id, a SAM policy template's name
+    effect: str = "Allow"
+    not_actions: tuple[str, ...] = ()
 
     def allows(self, action: str, resource: str) -> bool:
-        return bool(self._action_pattern.match(action.lower()) and self._resource_pattern.match(resource))
+        """The statement applies to this action on this resource (grants it for an Allow, refuses it for a Deny)."""
+        if not (self._action_pattern.match(action.lower()) and self._resource_pattern.match(resource)):
+            return False
+        return not (self.not_actions and self._not_action_pattern.match(action.lower()))
 
     @functools.cached_property
     def _action_pattern(self) -> re.Pattern[str]:
         return _wildcards(pattern.lower() for pattern in self.actions)
 
     @functools.cached_property
+    def _not_action_pattern(self) -> re.Pattern[str]:
+        return _wildcards(pattern.lower() for pattern in self.not_actions)
+
+    @functools.cached_property
     def _resource_pattern(self) -> re.Pattern[str]:
         return _wildcards(self.resources)
 
     def as_json(self) -> dict[str, Any]:
-        return {"source": self.source, "actions": sorted(self.actions), "resources": sorted(self.resources)}
+        found = {"source": self.source, "actions": sorted(self.actions), "resources": sorted(self.resources)}
+        if self.effect != "Allow":
+            found.update(effect=self.effect, notActions=sorted(self.not_actions))
+        return found
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Statement:
+        return cls(
+            tuple(document["actions"]),
+            tuple(document["resources"]),
+            document["source"],
+            document.get("effect", "Allow"),
+            tuple(document.get("notActions", ())),
+        )
 
 
 def _wildcards(patterns: Any) -> re.Pattern[str]:
@@ -97,7 +121,73 @@ def function_statements(resolver: Resolver, function_id: str) -> list[Statement]
             found += _statements(resolver, [statement], name, function_id)
         else:
             raise TemplateError(f"{function_id}: policy {policy!r} is not understood by local_runtime/iam.py")
+    return found + key_policy_statements(resolver, function_id)
+
+
+KMS_KEY_TYPE = "AWS::KMS::Key"
+_PRINCIPAL_CONDITIONS = {"ArnLike", "ArnEquals", "StringLike", "StringEquals"}
+
+
+def role_arn(resolver: Resolver, function_id: str) -> str:
+    """The ARN of the role SAM makes for a function (CloudFormation names it ``<stack>-<Function>Role-<random>``)."""
+    context = resolver.context
+    return f"arn:aws:iam::{context.account_id}:role/{context.stack_name}-{function_id}Role-LOCAL"
+
+
+def key_policy_statements(resolver: Resolver, function_id: str) -> list[Statement]:
+    """What the template's KMS keys' policies say about ``function_id``'s role, as statements.
+
+    AWS lets a principal use a key only when the key policy allows it: naming the role (enough on its own), or
+    naming the account (``:root``, then an IAM policy must allow it too). So per key: an Allow for what the
+    policy grants the role itself, and a Deny of every other ``kms:`` action on the key except what it delegates
+    to the account's IAM policies. Statement conditions on ``aws:PrincipalArn`` are evaluated against the role;
+    conditions on the request (``kms:EncryptionContext:*``) are not (the code sends one fixed context)."""
+    template = resolver.template
+    role = role_arn(resolver, function_id)
+    root = f"arn:aws:iam::{resolver.context.account_id}:root"
+    found: list[Statement] = []
+    for key in template.ids_of_type(KMS_KEY_TYPE):
+        if not resolver.is_active(key):
+            continue
+        source = f"{key} key policy"
+        key_arn = str(resolver.resolve({"Fn::GetAtt": [key, "Arn"]}, key))
+        policy = resolver.resolve(template.properties(key).get("KeyPolicy") or {}, key)
+        if isinstance(policy, str):
+            policy = json.loads(policy)
+        direct: list[str] = []
+        delegated: list[str] = []
+        for statement in policy.get("Statement") or []:
+            if statement.get("Effect") != "Allow":
+                raise TemplateError(f"{source}: only Allow statements are understood: {statement}")
+            principal = statement.get("Principal")
+            principals = _strings(principal.get("AWS", [])) if isinstance(principal, dict) else _strings(principal)
+            if not _principal_condition_holds(statement.get("Condition") or {}, role, source):
+                continue
+            actions = list(_strings(statement.get("Action", [])))
+            if role in principals or "*" in principals:
+                direct += actions
+            elif root in principals or resolver.context.account_id in principals:
+                delegated += actions
+        if direct:
+            found.append(Statement(tuple(direct), (key_arn,), source))
+        found.append(Statement(("kms:*",), (key_arn,), source, "Deny", tuple(direct + delegated)))
     return found
+
+
+def _principal_condition_holds(condition: dict[str, Any], role: str, source: str) -> bool:
+    for operator, tests in condition.items():
+        for name, expected in tests.items():
+            if name.lower() != "aws:principalarn":
+                if name.lower().startswith(("kms:", "aws:request")):
+                    continue  # about the request, not the caller: not evaluated (see key_policy_statements)
+                raise TemplateError(f"{source}: condition key {name} is not understood by local_runtime/iam.py")
+            if operator not in _PRINCIPAL_CONDITIONS:
+                raise TemplateError(f"{source}: condition operator {operator} is not understood")
+            patterns = _strings(expected)
+            like = operator in ("ArnLike", "StringLike")
+            if not (_wildcards(patterns).match(role) if like else role in patterns):
+                return False
+    return True
 
 
 def _statements(resolver: Resolver, raw: Any, source: str, where: str) -> list[Statement]:
@@ -115,7 +205,10 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def allowed(statements: list[Statement], action: str, resource: str) -> bool:
-    return any(statement.allows(action, resource) for statement in statements)
+    """An Allow applies and no Deny does (an explicit deny wins, as in AWS)."""
+    if any(s.effect == "Deny" and s.allows(action, resource) for s in statements):
+        return False
+    return any(s.effect == "Allow" and s.allows(action, resource) for s in statements)
 
 
 # --------------------------------------------------------------- calls -> IAM requests
@@ -242,7 +335,7 @@ def enforce_in_worker(environ: dict[str, str]) -> None:
 
     document = json.loads(raw)
     function_id, region = document["function"], document["region"]
-    statements = [Statement(tuple(s["actions"]), tuple(s["resources"]), s["source"]) for s in document["statements"]]
+    statements = [Statement.from_json(s) for s in document["statements"]]
     original = BaseClient._make_api_call
 
     def checked(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:

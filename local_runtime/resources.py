@@ -1,5 +1,5 @@
-"""Create a template's DynamoDB tables, SQS queues, Secrets Manager secrets and Cognito user pools (with their
-app clients and groups) with plain boto3.
+"""Create a template's DynamoDB tables, SQS queues, Secrets Manager secrets, KMS keys (with their aliases) and
+Cognito user pools (with their app clients and groups) with plain boto3.
 
 Works against any endpoint: the local moto server, or (endpoint None) default boto3 clients, which moto's
 `mock_aws` intercepts in unit tests.
@@ -34,6 +34,8 @@ _QUEUE_ATTRIBUTES = (
     "FifoThroughputLimit",
 )
 _DEFAULT_THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+KMS_KEY_TYPE = "AWS::KMS::Key"
+KMS_ALIAS_TYPE = "AWS::KMS::Alias"
 USER_POOL_TYPE = "AWS::Cognito::UserPool"
 USER_POOL_CLIENT_TYPE = "AWS::Cognito::UserPoolClient"
 USER_POOL_GROUP_TYPE = "AWS::Cognito::UserPoolGroup"
@@ -109,8 +111,52 @@ def create_resources(
         value = (secret_values or {}).get(logical_id)
         created[logical_id] = create_secret(secretsmanager, resolver, logical_id, value)
         resolver.register_physical_id(logical_id, created[logical_id])
+    if template.ids_of_type(KMS_KEY_TYPE):
+        created.update(create_kms_keys(template, resolver, factory.client("kms")))
     if template.ids_of_type(USER_POOL_TYPE):
         created.update(create_user_pools(template, resolver, factory.client("cognito-idp")))
+    return created
+
+
+def local_key_alias(stack_name: str, logical_id: str) -> str:
+    """The alias the local runtime gives a template's KMS key (KMS takes an alias wherever it takes a key id)."""
+    return f"alias/local-runtime/{stack_name}/{logical_id}"
+
+
+def create_kms_keys(template: Template, resolver: Resolver, kms: Any) -> dict[str, str]:
+    """Every KMS key (its policy stored as given: moto does not enforce key policies, the IAM check of the
+    local runtime and the tests does, local_runtime/iam.py), then its aliases. A key is found again by a
+    local alias named after its stack and logical id (a restarted runtime against a long-lived moto). ``Ref``
+    of a key is then its key id."""
+    created: dict[str, str] = {}
+    for logical_id in _active(template, resolver, KMS_KEY_TYPE):
+        props = resolver.resolve(template.properties(logical_id), logical_id)
+        marker = local_key_alias(resolver.context.stack_name, logical_id)
+        try:
+            key_id = kms.describe_key(KeyId=marker)["KeyMetadata"]["KeyId"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "NotFoundException":
+                raise
+            request: dict[str, Any] = {
+                key: props[key] for key in ("Description", "KeySpec", "KeyUsage") if key in props
+            }
+            if "KeyPolicy" in props:
+                policy = props["KeyPolicy"]
+                request["Policy"] = policy if isinstance(policy, str) else json.dumps(policy)
+            key_id = kms.create_key(**request)["KeyMetadata"]["KeyId"]
+            kms.create_alias(AliasName=marker, TargetKeyId=key_id)
+        created[logical_id] = key_id
+        resolver.register_physical_id(logical_id, key_id)
+    for logical_id in _active(template, resolver, KMS_ALIAS_TYPE):
+        props = resolver.resolve(template.properties(logical_id), logical_id)
+        try:
+            kms.create_alias(AliasName=str(props["AliasName"]), TargetKeyId=str(props["TargetKeyId"]))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "AlreadyExistsException":
+                raise
+            kms.update_alias(AliasName=str(props["AliasName"]), TargetKeyId=str(props["TargetKeyId"]))
+        created[logical_id] = str(props["AliasName"])
+        resolver.register_physical_id(logical_id, created[logical_id])
     return created
 
 

@@ -34,6 +34,7 @@ def local_env(moto_url: str = DEFAULT_MOTO_URL) -> dict[str, dict[str, str]]:
     its resources or stack name, as the local runtime resolves it, and ``AWS_ENDPOINT_URL``."""
     from local_runtime.functions import load_function_specs  # noqa: PLC0415 - --write-env only needs these
     from local_runtime.intrinsics import Resolver, StackContext  # noqa: PLC0415
+    from local_runtime.resources import KMS_KEY_TYPE, local_key_alias  # noqa: PLC0415
     from local_runtime.template import SECRET_TYPE, load_template  # noqa: PLC0415
 
     template = load_template(ROOT / "template.yaml")
@@ -42,6 +43,8 @@ def local_env(moto_url: str = DEFAULT_MOTO_URL) -> dict[str, dict[str, str]]:
     )
     for secret in template.ids_of_type(SECRET_TYPE):  # GetSecretValue takes the name as well as the ARN
         resolver.register_physical_id(secret, resolver.secret_name(secret))
+    for key in template.ids_of_type(KMS_KEY_TYPE):  # the key's alias the local runtime creates, not its random id
+        resolver.register_physical_id(key, local_key_alias(resolver.context.stack_name, key))
     variables: dict[str, str] = {"AWS_ENDPOINT_URL": moto_url}
     for logical_id, spec in load_function_specs(resolver).items():
         raw = (template.function_properties(logical_id).get("Environment") or {}).get("Variables") or {}

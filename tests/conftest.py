@@ -53,6 +53,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "COGNITO_JWKS_URL",
             "TEMPLATES_TABLE",
             "SEARCH_TABLE",
+            "TOKENS_KEY_ID",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -109,6 +110,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv("ACCOUNTS_TABLE", created["AccountsTable"])
         monkeypatch.setenv("MESSENGER_TABLE", created["MessengerTable"])
         monkeypatch.setenv("TOKENS_TABLE", created["TokensTable"])
+        monkeypatch.setenv("TOKENS_KEY_ID", created["TokensKey"])
         monkeypatch.setenv("IDEMPOTENCY_TABLE", created["IdempotencyTable"])
         monkeypatch.setenv("JWT_SECRET_ARN", created["JwtSecret"])
         if "ConnectionsTable" in created:

@@ -146,7 +146,7 @@ def test_after_restore_gives_each_copy_its_own_randomness_and_lease_owner(restor
         random.setstate(snapshot)
         run_hooks(snapshot_restore_py.get_after_restore())
         draws.add(random.random())
-        owners.add(avito_tokens._owner)
+        owners.add(avito_tokens.container.owner)
     assert len(draws) == 2 and len(owners) == 2
 
 

@@ -38,6 +38,7 @@ REMOVED: dict[str, set[str]] = {
     "OnlineStatusFunction": TOKEN_READ | LIMITS,
 }
 ADDED: dict[str, set[str]] = {
+    "WebhookFunction": {f"dynamodb:UpdateItem {DYNAMO}AccountsTable"},  # lastWebhookAt (issue 28)
     "MessengerMessagesFunction": {f"dynamodb:Query {DYNAMO}MessengerTable"} | USER_ID,
     "MessengerOnlineFunction": USER_ID,
     "MessengerChatsFunction": USER_ID,
@@ -66,6 +67,10 @@ ADDED: dict[str, set[str]] = {
         )
     },
 }
+# Issue 28: an oauth account given keys drops its refresh token's secret.
+ADDED["AccountsUpdateFunction"] = ADDED.get("AccountsUpdateFunction", set()) | {
+    "secretsmanager:DeleteSecret arn:aws:secretsmanager:eu-central-1:123456789012:secret:stack/accounts/*/oauth-*"
+}
 # SAM's SQSSendMessagePolicy grants sqs:SendMessage* (SendMessageBatch is authorized as SendMessage): replaced by
 # the one action on the one queue.
 SEND_STAR = {
@@ -79,6 +84,22 @@ for _function, _queue in SEND_STAR.items():
 
 BEFORE: dict[str, Any] = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
 NOW = template_facts()
+
+# Issue 22 item 3: the Avito tokens are sealed with TokensKey, which every function that reads them (the Avito
+# callers, AvitoCallerPolicy) uses.
+SEAL = {
+    f"kms:{action} arn:aws:kms:eu-central-1:123456789012:key/TokensKey" for action in ("GenerateDataKey", "Decrypt")
+}
+# Issue 28: every Avito caller may refresh an oauth account's token (the partner app's secret, the rotated refresh
+# token) and records the account's health (tokenExpiresAt, messengerAvailable) and a refused refresh's auth_error.
+SEAL |= {
+    "secretsmanager:GetSecretValue arn:aws:secretsmanager:eu-central-1:123456789012:secret:stack/avito-app-secret-*",
+    "secretsmanager:PutSecretValue arn:aws:secretsmanager:eu-central-1:123456789012:secret:stack/accounts/*/oauth-*",
+    f"dynamodb:UpdateItem {DYNAMO}AccountsTable",
+}
+for _function, _facts in BEFORE["functions"].items():
+    if set(_facts["grants"]) >= TOKEN_READ and not REMOVED.get(_function, set()) >= TOKEN_READ:
+        ADDED.setdefault(_function, set()).update(SEAL - set(_facts["grants"]))
 
 
 @pytest.mark.parametrize("function_id", sorted(BEFORE["functions"]))

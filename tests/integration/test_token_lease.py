@@ -65,7 +65,7 @@ def test_a_token_fetched_under_a_lost_lease_does_not_overwrite_the_new_owners(aw
     token = store.get_token("acc-lease", "fp", fetch_while_the_lease_passes, deadline=deadline.Deadline(5))
     assert token.value == "late-token"  # usable by this container
     item = table().get_item(Key={"accountId": "acc-lease"})["Item"]
-    assert "accessToken" not in item and item["leaseOwner"] == "the-next-owner"
+    assert "sealedToken" not in item and item["leaseOwner"] == "the-next-owner"
 
 
 def test_an_account_update_copies_its_changes_on_each_retry(

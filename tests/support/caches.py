@@ -8,7 +8,7 @@ def reset_caches() -> None:
     from avito_service import auth, aws
     from avito_service.accounts import vault
     from avito_service.accounts.store import account_store
-    from avito_service.avito import limits
+    from avito_service.avito import limits, sealing
     from avito_service.config import get_settings
     from avito_service.messenger.store import chat_store
     from aws_lambda_powertools.utilities import parameters
@@ -20,5 +20,9 @@ def reset_caches() -> None:
     parameters.clear_caches()
     chat_store.cache_clear()
     limits.clear_cache()
+    sealing.forget_keys()
+    from avito_service.webhooks import deliveries
+
+    deliveries._last_noted.clear()
     auth.user_cache.clear()
     auth.pool_keys.cache_clear()

@@ -77,13 +77,14 @@ class Evaluator:
             os.environ.get("JWT_SECRET_ARN", ""),
             os.environ.get("WEBSOCKET_MANAGEMENT_URL", ""),
             os.environ.get("USER_POOL_ID", ""),
+            os.environ.get("TOKENS_KEY_ID", ""),
         )
 
     def statements(self, function_id: str) -> list[Statement]:
         key = (function_id, self._environment())
         found = self._statements.get(key)
         if found is None:
-            region, prefix, jwt_arn, management_url, pool_id = key[1]
+            region, prefix, jwt_arn, management_url, pool_id, tokens_key = key[1]
             # The stack whose ACCOUNT_SECRETS_PREFIX (${AWS::StackName}/accounts/) the functions were given.
             stack = prefix.removesuffix("/").removesuffix("/accounts") or "avito-service-local"
             resolver = Resolver(self.template, StackContext(region=region, stack_name=stack))
@@ -95,6 +96,8 @@ class Evaluator:
                 resolver.register_physical_id("WebSocketApi", management_api(management_url)[0])
             if pool_id and "UserPool" in self.template.resources:  # the test's pool (moto's id)
                 resolver.register_physical_id("UserPool", pool_id)
+            if tokens_key and "TokensKey" in self.template.resources:  # the test's key (moto's id)
+                resolver.register_physical_id("TokensKey", tokens_key)
             found = function_statements(resolver, function_id)
             with self._lock:
                 self._statements[key] = found

@@ -46,7 +46,13 @@ def template_facts(path: Path = TEMPLATE) -> dict[str, Any]:
                 if {"Name": "FunctionName", "Value": name} in p.get("Dimensions", [])
             },
             "grants": sorted(
-                {f"{a} {r}" for s in function_statements(resolver, fid) for a in s.actions for r in s.resources}
+                {
+                    f"{a} {r}"
+                    for s in function_statements(resolver, fid)
+                    if s.effect == "Allow"
+                    for a in s.actions
+                    for r in s.resources
+                }
             ),
         }
     claimed = {lid for f in functions.values() for key in ("logGroups", "alarms") for lid in f[key]}

@@ -1,6 +1,8 @@
 // Accounts: the table with connection and proxy status, check connection and sync stats for every role;
 // eternal online (on/off, interval) and the webhook subscription for admins only (the service refuses
-// them to other roles anyway; the page does not offer what the operator may not do).
+// them to other roles anyway; the page does not offer what the operator may not do). Under the table, a health
+// card per account says in plain words what is wrong and what to do (issue 28); admins connect an account by a
+// consent link (POST /accounts/connect-link) that its owner opens at Avito.
 
 import { h, replace } from "./dom.js";
 import { enc } from "./api.js";
@@ -27,11 +29,14 @@ export class AccountsView {
     this.body = h("tbody");
     this.notice = h("div", { class: "notice", hidden: true, dataset: { testid: "accounts-notice" } });
     this.bulk = h("div", { class: "toolbar" });
+    this.linkForm = h("div", { class: "connect-link", hidden: true, dataset: { testid: "connect-link-form" } });
+    this.cards = h("div", { class: "health-cards", dataset: { testid: "health-cards" } });
     this.element = h(
       "section",
       { class: "page" },
       h("div", { class: "page-head" }, h("h1", {}, t("accounts.title")), this.bulk),
       this.notice,
+      this.linkForm,
       h(
         "div",
         { class: "table-wrap" },
@@ -50,6 +55,8 @@ export class AccountsView {
           this.body,
         ),
       ),
+      h("h2", {}, t("health.title")),
+      this.cards,
     );
   }
 
@@ -66,6 +73,7 @@ export class AccountsView {
         ? [
             h("button", { type: "button", class: "ghost", dataset: { testid: "check-all" }, onclick: () => this.bulkJob("/accounts/check-all-connections", t("accounts.checkingAll")) }, t("accounts.checkAll")),
             h("button", { type: "button", class: "ghost", dataset: { testid: "sync-all" }, onclick: () => this.bulkJob("/accounts/sync-all-stats", t("accounts.syncingAll")) }, t("accounts.syncAll")),
+            h("button", { type: "button", dataset: { testid: "connect-by-link" }, onclick: () => this.openLinkForm() }, t("health.connectByLink")),
           ]
         : [],
     );
@@ -76,13 +84,93 @@ export class AccountsView {
   render() {
     const accounts = [...this.app.accounts.values()];
     replace(this.body, accounts.length ? accounts.map((account) => this.row(account)) : h("tr", {}, h("td", { colspan: 9, class: "muted" }, t("accounts.none"))));
+    replace(this.cards, accounts.map((account) => this.card(account)));
+  }
+
+  /** What is wrong with an account and what to do, in plain words: [kind, text, action?] lines. */
+  problems(account) {
+    const oauth = account.authType === "oauth";
+    const lines = [];
+    if (account.connectionStatus === "auth_error") {
+      lines.push(["bad", oauth ? t("health.oauthRevoked") : t("health.keysRefused"), oauth && this.app.session.isAdmin ? "reconnect" : null]);
+    } else if (account.connectionStatus === "proxy_error") {
+      lines.push(["bad", t("health.proxyFailed")]);
+    } else if (account.connectionStatus === "api_error") {
+      lines.push(["warn", t("health.avitoFailed", { error: account.lastError || "—" })]);
+    } else if (account.connectionStatus === "unknown") {
+      lines.push(["neutral", t("health.notChecked")]);
+    }
+    if (account.messengerAvailable === false) lines.push(["warn", t("health.noMessenger")]);
+    if (oauth) lines.push(["neutral", t("health.keysForCpa")]);
+    if (!lines.some(([kind]) => kind === "bad" || kind === "warn") && account.connectionStatus === "connected") {
+      lines.unshift(["ok", t("health.allGood")]);
+    }
+    return lines;
+  }
+
+  card(account) {
+    const facts = [
+      t(account.authType === "oauth" ? "health.byLink" : "health.byKeys"),
+      account.tokenExpiresAt ? t("health.tokenUntil", { time: shortTime(account.tokenExpiresAt) }) : null,
+      account.messengerAvailable === true ? t("health.messengerOk") : account.messengerAvailable === null || account.messengerAvailable === undefined ? t("health.messengerUnknown") : null,
+      account.lastWebhookAt ? t("health.lastWebhook", { time: shortTime(account.lastWebhookAt) }) : t("health.noWebhookYet"),
+    ].filter(Boolean);
+    return h(
+      "article",
+      { class: "health-card", dataset: { testid: "health-card", accountId: account.id, authType: account.authType || "client_credentials" } },
+      h("h3", {}, account.name),
+      h("div", { class: "muted small" }, facts.join(" · ")),
+      h(
+        "ul",
+        {},
+        this.problems(account).map(([kind, text, action]) =>
+          h(
+            "li",
+            { class: kind, dataset: { testid: "health-problem", kind } },
+            text,
+            action === "reconnect" ? [" ", h("button", { type: "button", class: "ghost small", dataset: { testid: "reconnect" }, onclick: () => this.openLinkForm(account.name) }, t("health.reconnect"))] : null,
+          ),
+        ),
+      ),
+    );
+  }
+
+  openLinkForm(name = "") {
+    const input = h("input", { type: "text", value: name, maxlength: 100, placeholder: t("health.linkName"), dataset: { testid: "connect-link-name" } });
+    const result = h("div", { class: "connect-link-result" });
+    const create = h("button", { type: "button", dataset: { testid: "connect-link-create" } }, t("health.createLink"));
+    create.onclick = async () => {
+      create.disabled = true;
+      try {
+        const link = await this.app.api.post("/accounts/connect-link", { name: input.value.trim() });
+        const url = h("input", { type: "text", readonly: true, value: link.url, class: "link-url", dataset: { testid: "connect-link-url" } });
+        const copy = h("button", { type: "button", class: "ghost small", dataset: { testid: "connect-link-copy" } }, t("health.copy"));
+        copy.onclick = async () => {
+          url.select();
+          await navigator.clipboard?.writeText(link.url).catch(() => {});
+          this.say(t("health.copied"), "success");
+        };
+        replace(result, h("p", {}, t("health.linkReady", { time: fullTime(link.expiresAt) })), url, " ", copy);
+      } catch (error) {
+        this.say(t("accounts.failed", { name: input.value || t("health.connectByLink"), error: error.message }), "error");
+      } finally {
+        create.disabled = false;
+      }
+    };
+    const close = h("button", { type: "button", class: "ghost small", onclick: () => { this.linkForm.hidden = true; } }, t("health.close"));
+    replace(this.linkForm, h("p", {}, t("health.linkHelp")), input, " ", create, " ", close, result);
+    this.linkForm.hidden = false;
+    input.focus();
   }
 
   updateRow(account) {
     this.app.accounts.set(account.id, account);
     const old = this.body.querySelector(`tr[data-account-id="${CSS.escape(account.id)}"]`);
-    if (old) old.replaceWith(this.row(account));
-    else this.render();
+    const card = this.cards.querySelector(`article[data-account-id="${CSS.escape(account.id)}"]`);
+    if (old && card) {
+      old.replaceWith(this.row(account));
+      card.replaceWith(this.card(account));
+    } else this.render();
   }
 
   row(account) {

@@ -85,6 +85,11 @@ def sqs_client() -> Any:
 
 
 @_created_once
+def kms_client() -> Any:
+    return boto3.client("kms", config=_CONFIG)
+
+
+@_created_once
 def cognito_client() -> Any:
     return boto3.client("cognito-idp", config=_CONFIG)
 
@@ -106,5 +111,12 @@ def clear_caches() -> None:
     """Forget every cached client (tests switch endpoints between cases)."""
     with _CREATING:
         _generation[0] += 1
-    for cached in (dynamodb_low_level_client, secrets_client, sqs_client, connections_client, cognito_client):
+    for cached in (
+        dynamodb_low_level_client,
+        secrets_client,
+        sqs_client,
+        connections_client,
+        cognito_client,
+        kms_client,
+    ):
         cached.cache_clear()

@@ -24,6 +24,11 @@ class Settings:
 
     accounts_table: str = _setting("", "ACCOUNTS_TABLE", doc="DynamoDB table for accounts and snapshots")
     tokens_table: str = _setting("", "TOKENS_TABLE", doc="DynamoDB table of cached Avito tokens (Avito callers only)")
+    tokens_key_id: str = _setting("", "TOKENS_KEY_ID", doc="KMS key that seals Avito tokens (Avito callers only)")
+    avito_app_client_id: str = _setting("", "AVITO_APP_CLIENT_ID", doc="the partner app's client id (consent links)")
+    avito_app_secret_arn: str = _setting("", "AVITO_APP_SECRET_ARN", doc="Secrets Manager ARN of the app's secret")
+    avito_oauth_url: str = _setting("https://avito.ru/oauth", "AVITO_OAUTH_URL", doc="Avito's consent page")
+    oauth_redirect_url: str = _setting("", "OAUTH_REDIRECT_URL", doc="the app's redirect URL (GET /oauth/callback)")
     idempotency_table: str = _setting("", "IDEMPOTENCY_TABLE", doc="DynamoDB table of Idempotency-Key answers")
     messenger_table: str = _setting("", "MESSENGER_TABLE", doc="DynamoDB table for stored chats and messages")
     templates_table: str = _setting("", "TEMPLATES_TABLE", doc="DynamoDB table of quick replies (templates)")

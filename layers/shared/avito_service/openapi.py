@@ -27,6 +27,7 @@ OPEN_PATHS = frozenset(
         "/api/v1/auth/login",
         "/api/v1/auth/new-password",
         "/api/v1/auth/refresh",
+        "/api/v1/oauth/callback",  # Avito's redirect of the account owner; the single-use state is the credential
     }
 )
 # Handler modules that serve this document (not merged into it).

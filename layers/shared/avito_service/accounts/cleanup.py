@@ -64,8 +64,9 @@ def clean_up(account_id: str, *, now: float | None = None) -> bool:
         _unsubscribe(account_id, account, int(marker.get("webhookAttempts", 0)))
     deleted = chat_store().delete_account_data(account_id)
     deleted += delete_partition(reviews_pk(account_id)) + delete_partition(calls_pk(account_id))
-    if account.get("secretArn"):
-        vault.delete(str(account["secretArn"]))
+    for secret in ("secretArn", "refreshSecretArn"):  # its credentials; an oauth account's refresh token (issue 28)
+        if account.get(secret):
+            vault.delete(str(account[secret]))
     deleted += repo.delete_leftovers(account_id)
     avito_tokens.forget_token(account_id)  # its cached Avito token and Messenger-denied marker (TokensTable)
     waited = started - float(marker["deletedAt"])

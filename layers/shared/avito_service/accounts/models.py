@@ -58,6 +58,11 @@ class ConnectionStatus(StrEnum):
     API_ERROR = "api_error"
 
 
+class AuthType(StrEnum):
+    CLIENT_CREDENTIALS = "client_credentials"  # the account's own client id and secret (API keys)
+    OAUTH = "oauth"  # connected by the owner's consent (a partner app's authorization_code, then refresh tokens)
+
+
 class ProxyStatus(StrEnum):
     NOT_CONFIGURED = "not_configured"
     UNKNOWN = "unknown"
@@ -239,6 +244,15 @@ class Account(Model):
     lastOnlineCheck: str | None = None
     lastOnlineError: str | None = None
     webhookSubscribed: bool = False
+    authType: AuthType = Field(
+        default=AuthType.CLIENT_CREDENTIALS,
+        description="client_credentials: the account's API keys; oauth: connected by the owner's consent link",
+    )
+    tokenExpiresAt: str | None = Field(default=None, description="when the Avito access token in use expires")
+    messengerAvailable: bool | None = Field(
+        default=None, description="false after Avito refused Messenger (402/403: tariff or key); null before a call"
+    )
+    lastWebhookAt: str | None = Field(default=None, description="the last valid webhook delivery")
     version: int
     createdAt: str
     updatedAt: str
@@ -253,13 +267,13 @@ class AccountSecrets(Model):
 
     model_config = ConfigDict(hide_input_in_errors=True)  # it holds secrets
 
-    clientSecret: SecretStr
+    clientSecret: SecretStr | None = None  # None for an oauth account (the partner app's secret is the service's)
     proxyPassword: SecretStr | None = None
 
     def to_json(self) -> str:
         return json.dumps(
             {
-                "clientSecret": self.clientSecret.get_secret_value(),
+                "clientSecret": self.clientSecret.get_secret_value() if self.clientSecret else None,
                 "proxyPassword": self.proxyPassword.get_secret_value() if self.proxyPassword else None,
             },
         )
@@ -283,8 +297,9 @@ class AccountContext(Model):
     model_config = ConfigDict(hide_input_in_errors=True)  # it holds secrets
 
     account: Account
-    clientSecret: SecretStr
+    clientSecret: SecretStr | None = None  # None for an oauth account
     proxy: ProxySettings | None = None
+    refreshSecretArn: str | None = None  # an oauth account's refresh token (Secrets Manager, sealed)
 
     @property
     def id(self) -> str:

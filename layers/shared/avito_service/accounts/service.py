@@ -22,6 +22,7 @@ from avito_service.accounts.models import (
     AccountCreate,
     AccountSecrets,
     AccountUpdate,
+    AuthType,
     ConnectionStatus,
     ProxySettings,
     ProxyStatus,
@@ -30,14 +31,14 @@ from avito_service.accounts.models import (
 from avito_service.accounts.store import LIST_PK, ONLINE_PK, Change, ConditionFailed, account_store
 from avito_service.avito import tokens as avito_tokens
 from avito_service.config import get_settings
-from avito_service.errors import Conflict, NotFound
+from avito_service.errors import Conflict, FieldError, NotFound, ValidationFailed
 from avito_service.observability import logger
 
 UPDATE_ATTEMPTS = 5
 CREDENTIAL_FIELDS = frozenset({"clientId", "clientSecret"})
 
 
-def _secret_name(account_id: str) -> str:
+def secret_name(account_id: str) -> str:
     return f"{get_settings().account_secrets_prefix}{account_id}"
 
 
@@ -84,7 +85,7 @@ def create_account(body: AccountCreate, *, now: float | None = None) -> Account:
     repo = account_store()
     if repo.client_owner(body.clientId):
         raise Conflict("An account with this clientId already exists.", code="duplicate_client_id")
-    item["secretArn"], item["secretVersionId"] = vault.create(_secret_name(account_id), secrets, account_id=account_id)
+    item["secretArn"], item["secretVersionId"] = vault.create(secret_name(account_id), secrets, account_id=account_id)
     try:
         repo.create(item)
     except BaseException as exc:
@@ -118,12 +119,22 @@ def list_accounts(
 
 
 def update_account(account_id: str, body: AccountUpdate, *, now: float | None = None) -> Account:
-    """Partial update. Retried on a lost race over the same fields; a stale ``version`` is a 409."""
+    """Partial update. Retried on a lost race over the same fields; a stale ``version`` is a 409.
+
+    An account connected by a consent link (``authType: oauth``) that is given a client id and secret together
+    is an account with keys from then on (CPA and call tracking need them): its refresh token is dropped."""
     changes = body.changes()
     for _ in range(UPDATE_ATTEMPTS):
         current = get_item(account_id)
         if body.version is not None and int(current["version"]) != body.version:
             raise _stale(current)
+        oauth = current.get("authType") == AuthType.OAUTH.value
+        if oauth and CREDENTIAL_FIELDS & changes.keys() and not changes.keys() >= CREDENTIAL_FIELDS:
+            raise ValidationFailed(
+                "This account was connected by its owner's consent: give clientId and clientSecret together "
+                "to switch it to API keys.",
+                details=[FieldError(name, "needed with the other one") for name in sorted(CREDENTIAL_FIELDS)],
+            )
         try:
             # a copy per attempt: an attempt drops what equals the item it read, which a retry must re-check
             return Account.from_item(_apply_update(current, dict(changes), body.version, now))
@@ -183,6 +194,7 @@ def _apply_update(current: dict[str, Any], changes: dict[str, Any], version: int
         del changes["clientId"]
     if CREDENTIAL_FIELDS & changes.keys():
         set_values["connectionStatus"] = ConnectionStatus.UNKNOWN.value
+        _keys_instead_of_consent(current, change)
     if "clientId" in changes:
         set_values["clientId"] = changes["clientId"]
 
@@ -205,13 +217,26 @@ def _apply_update(current: dict[str, Any], changes: dict[str, Any], version: int
     set_values["updatedAt"] = clock.iso(timestamp)
     new_client = changes.get("clientId")
     item = account_store().update(current["id"], change, new_client_id=new_client, old_client_id=current["clientId"])
-    _after_update(current["id"], changes, replan=replan, now=timestamp)
+    _after_update(current, changes, replan=replan, now=timestamp, dropped=remove)
     logger.info("Account updated", extra={"account_id": current["id"], "fields": sorted(changes)})
     return item
 
 
-def _after_update(account_id: str, changes: dict[str, Any], *, replan: bool, now: float) -> None:
-    """What follows a stored update: forget the cached token of old credentials, plan keep-alives anew."""
+def _keys_instead_of_consent(current: dict[str, Any], change: Change) -> None:
+    """An oauth account given keys (update_account checked both came) is an account with keys from now on."""
+    if current.get("authType") == AuthType.OAUTH.value:
+        change.set_values.update(authType=AuthType.CLIENT_CREDENTIALS.value, hasClientSecret=True)
+        change.remove.add("refreshSecretArn")
+
+
+def _after_update(
+    current: dict[str, Any], changes: dict[str, Any], *, replan: bool, now: float, dropped: set[str]
+) -> None:
+    """What follows a stored update: forget the cached token of old credentials (and an oauth account's refresh
+    token once it has keys), plan keep-alives anew."""
+    account_id = str(current["id"])
+    if "refreshSecretArn" in dropped and current.get("refreshSecretArn"):
+        vault.delete(str(current["refreshSecretArn"]))  # the consent's refresh token is no longer used
     if CREDENTIAL_FIELDS & changes.keys():
         avito_tokens.forget_token(account_id)  # the cached Avito token belongs to the old credentials
     if replan:
@@ -301,7 +326,9 @@ def context_from_item(item: dict[str, Any]) -> AccountContext:
             login=account.proxyLogin,
             password=secrets.proxyPassword,
         )
-    return AccountContext(account=account, clientSecret=secrets.clientSecret, proxy=proxy)
+    return AccountContext(
+        account=account, clientSecret=secrets.clientSecret, proxy=proxy, refreshSecretArn=item.get("refreshSecretArn")
+    )
 
 
 def record_fields(

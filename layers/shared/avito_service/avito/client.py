@@ -32,9 +32,11 @@ from urllib.parse import quote
 
 import requests
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from botocore.exceptions import ClientError
 from requests.adapters import HTTPAdapter
 
-from avito_service.accounts.models import AccountContext
+from avito_service import clock
+from avito_service.accounts.models import AccountContext, AuthType
 from avito_service.avito import limits
 from avito_service.avito.errors import (
     AvitoAuthError,
@@ -50,7 +52,8 @@ from avito_service.avito.tokens import Token, TokenStore
 from avito_service.config import Settings, get_settings
 from avito_service.deadline import Deadline, DeadlineExceeded
 from avito_service.deadline import current as current_deadline
-from avito_service.errors import ServiceError, ValidationFailed
+from avito_service.errors import NotFound, ServiceError, ValidationFailed
+from avito_service.oauth import refresh as oauth_refresh
 from avito_service.observability import METRICS_NAMESPACE, logger
 
 MAX_RETRY_AFTER = 10.0  # a longer Retry-After is not waited for inside an API request
@@ -109,7 +112,7 @@ class AvitoClient:
         self.settings = settings or get_settings()
         self.base_url = self.settings.avito_api_url.rstrip("/")
         self.timeout = (self.settings.avito_connect_timeout, self.settings.avito_read_timeout)
-        self._tokens = tokens or TokenStore(self.settings.tokens_table)
+        self._tokens = tokens or TokenStore(self.settings.tokens_table, on_fetched=self._token_fetched)
         self._own_deadline: Deadline | None = None
         self.session = session or requests.Session()
         self.session.trust_env = False  # no HTTP(S)_PROXY / NO_PROXY from the environment
@@ -146,12 +149,35 @@ class AvitoClient:
 
     # --- tokens ---------------------------------------------------------------------------------------
 
+    @property
+    def oauth(self) -> bool:
+        return self.context.account.authType == AuthType.OAUTH
+
     def _fingerprint(self) -> str:
-        material = f"{self.context.account.clientId}\0{self.context.clientSecret.get_secret_value()}"
+        """Which credentials a stored token belongs to: the client id and secret, or an oauth account's consent
+        (its refresh token's secret: a new consent of the same owner is a new secret, issue 28)."""
+        if self.oauth:
+            material = f"oauth\0{self.account_id}\0{self.context.refreshSecretArn}"
+        else:
+            secret = self.context.clientSecret.get_secret_value() if self.context.clientSecret else ""
+            material = f"{self.context.account.clientId}\0{secret}"
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
+    def token_grant(self, form: dict[str, str], name: str) -> dict[str, Any]:
+        """``POST /token`` for a partner app's grant (``authorization_code``, ``refresh_token``), through the
+        proxy. Never repeated once written: a refresh token works once. Answers access and refresh token."""
+        body = self._send("POST", "/token", Call(name, idempotent=False, auth=False), data=form)
+        body = body if isinstance(body, dict) else {}
+        for field in ("access_token", "refresh_token"):
+            if not isinstance(body.get(field), str) or not body[field]:
+                raise AvitoError(f"Avito's token answer had no {field}.", endpoint=name, code="avito_bad_response")
+        return body
+
     def fetch_token(self) -> tuple[str, int]:
-        """``POST /token`` (client credentials), through the proxy. Used by the token store only."""
+        """``POST /token`` (client credentials, or an oauth account's refresh), through the proxy. Used by the
+        token store only (under the account's fetch lease)."""
+        if self.oauth:
+            return oauth_refresh.refresh(self)
         body = self._send(
             "POST",
             "/token",
@@ -159,7 +185,7 @@ class AvitoClient:
             data={
                 "grant_type": "client_credentials",
                 "client_id": self.context.account.clientId,
-                "client_secret": self.context.clientSecret.get_secret_value(),
+                "client_secret": self.context.clientSecret.get_secret_value() if self.context.clientSecret else "",
             },
         )
         body = body if isinstance(body, dict) else {}
@@ -167,6 +193,30 @@ class AvitoClient:
         if not isinstance(token, str) or not token:
             raise AvitoError("Avito's token answer had no access_token.", endpoint="token")
         return token, expires_in  # the token store bounds odd lifetimes (see tokens.lifetime)
+
+    # --- account health (contract, "Accounts stay connected"): written only when it changes ------------------
+
+    def _token_fetched(self, token: Token) -> None:
+        self._record_health({"tokenExpiresAt": clock.iso(token.expires_at)})
+
+    def _messenger_answered(self, available: bool) -> None:
+        if self.context.account.messengerAvailable is not available:
+            self._record_health({"messengerAvailable": available})
+            self.context.account.messengerAvailable = available
+
+    def _record_health(self, values: dict[str, Any]) -> None:
+        """Best effort: a health field that cannot be written (the account is gone, or not created yet while a
+        consent completes) never fails the Avito call it describes."""
+        from avito_service.accounts.service import record_fields  # noqa: PLC0415 - only when a field changes
+
+        try:
+            record_fields(self.account_id, values, bump_version=False)
+        except NotFound:
+            pass
+        except ClientError as exc:
+            logger.warning(
+                "Could not record the account's health", extra={"account_id": self.account_id, "reason": str(exc)[:200]}
+            )
 
     def access_token(self, reject: str | None = None) -> str:
         return self._token(reject).value
@@ -179,7 +229,19 @@ class AvitoClient:
     # --- requests -------------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, call: Call, **kwargs: Any) -> Any:
-        """An authenticated call; on 401/403 one token refresh and retry, at most once per token."""
+        """An authenticated call; on 401/403 one token refresh and retry, at most once per token. A Messenger
+        call's outcome tells the account's ``messengerAvailable``."""
+        try:
+            answer = self._request(method, path, call, **kwargs)
+        except MessengerNotAvailable:
+            if call.messenger:
+                self._messenger_answered(False)
+            raise
+        if call.messenger:
+            self._messenger_answered(True)
+        return answer
+
+    def _request(self, method: str, path: str, call: Call, **kwargs: Any) -> Any:
         started = time.time()
         token = self._token()
         try:

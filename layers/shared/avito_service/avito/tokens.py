@@ -9,18 +9,22 @@ credentials it belongs to, a short fetch lease and the Messenger-denied marker. 
    Avito and stores it; the others wait for the stored token instead of fetching their own. The wait draws
    from the caller's time budget (``avito_service.deadline``).
 
-After a 401/403 the caller asks for a refresh *of the token it used*: the condition ``accessToken = :bad``
+After a 401/403 the caller asks for a refresh *of the token it used*: the condition ``tokenId = :bad``
 makes sure one refresh happens however many containers saw the rejection. The client refreshes a token at
 most once (a token fetched moments ago is not refreshed again), and a Messenger 403 on a fresh token sets
 ``messengerDeniedUntil`` (:meth:`TokenStore.deny_messenger`), so later 403s within ``MESSENGER_DENIED_SECONDS``
 are answered ``messenger_not_available`` at once instead of fetching a token per call and per keep-alive.
 
-The token is a secret: it is never logged or returned (DynamoDB encrypts it at rest; the item expires
-through the table's TTL).
+The token is a secret: it is never logged or returned, and it is stored sealed (``sealedToken``, envelope
+encryption under the stack's KMS key that only Avito callers may use, ``avito.sealing``) beside ``tokenId``, a
+SHA-256 digest that the conditions compare (a sealed value differs on every write). An item of the first rounds
+that holds the token in plain text (``accessToken``) is treated as absent: the token is fetched again and the
+plain attribute removed by the write that stores the sealed one. The item expires through the table's TTL.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -32,6 +36,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from avito_service import aws, dynamo, snapstart
+from avito_service.avito import sealing
 from avito_service.config import get_settings
 from avito_service.deadline import Deadline, DeadlineExceeded
 from avito_service.observability import logger, metrics
@@ -82,34 +87,56 @@ class Token:
 
 
 Fetcher = Callable[[], tuple[str, Any]]  # -> (access_token, expires_in as Avito sent it)
+Fetched = Callable[[Token], None]  # told of every token this container fetched and stored (account health)
 
-_memory: dict[str, Token] = {}
-_memory_lock = threading.Lock()
-_owner = uuid.uuid4().hex  # this container
+
+class Container:
+    """What one Lambda container keeps: its lease owner id, its tokens in memory, a lock per account for its
+    threads. One per process; the tests give threads their own (``threading.local`` subclasses) to play several
+    containers against one table."""
+
+    def __init__(self) -> None:
+        self.owner = uuid.uuid4().hex
+        self.memory: dict[str, Token] = {}
+        self.memory_lock = threading.Lock()
+        self.account_locks: dict[str, threading.Lock] = {}
+
+
+container = Container()
+
+
+def _owner() -> str:
+    return container.owner
 
 
 @snapstart.after_restore
 def _new_owner() -> None:
     """Every copy restored from one SnapStart snapshot is another container: it gets its own lease owner id."""
-    global _owner  # noqa: PLW0603 - one id per container, replaced only here
-    _owner = uuid.uuid4().hex
-
-
-_account_locks: dict[str, threading.Lock] = {}
+    container.owner = uuid.uuid4().hex
 
 
 def _account_lock(account_id: str) -> threading.Lock:
-    with _memory_lock:
-        return _account_locks.setdefault(account_id, threading.Lock())
+    with container.memory_lock:
+        return container.account_locks.setdefault(account_id, threading.Lock())
 
 
 def token_key(account_id: str) -> dict[str, str]:
     return {"accountId": account_id}
 
 
+SEALED_FIELD = "accessToken"  # the field name bound into the sealed value (sealing's associated data)
+
+
+def token_id(value: str) -> str:
+    """What the conditions compare instead of the token (a bearer token has far more entropy than a digest
+    could leak)."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
 class TokenStore:
-    def __init__(self, table_name: str | None = None) -> None:
+    def __init__(self, table_name: str | None = None, *, on_fetched: Fetched | None = None) -> None:
         self._table = aws.table(table_name or get_settings().tokens_table)
+        self._on_fetched = on_fetched
 
     def get_token(
         self, account_id: str, fingerprint: str, fetch: Fetcher, *, deadline: Deadline, reject: str | None = None
@@ -128,8 +155,8 @@ class TokenStore:
 
     @staticmethod
     def remembered(account_id: str, fingerprint: str) -> Token | None:
-        with _memory_lock:
-            cached = _memory.get(account_id)
+        with container.memory_lock:
+            cached = container.memory.get(account_id)
         return cached if cached and cached.fingerprint == fingerprint else None
 
     def _shared_token(
@@ -144,7 +171,7 @@ class TokenStore:
                 return self._remember(account_id, stored)
             # While another container's lease is live, only read: a waiter's failing conditional write would
             # still cost a write per wait step.
-            leased = bool(item) and float(item.get("leaseUntil", 0)) >= int(now) and item.get("leaseOwner") != _owner
+            leased = bool(item) and float(item.get("leaseUntil", 0)) >= int(now) and item.get("leaseOwner") != _owner()
             if not leased and self._take_lease(account_id, now, fingerprint, reject):
                 return self._fetch_and_store(account_id, fingerprint, fetch, stored, refresh=reject is not None)
             if deadline.remaining() <= WAIT_STEP:
@@ -164,7 +191,7 @@ class TokenStore:
                 Key=token_key(account_id),
                 UpdateExpression="REMOVE leaseUntil, leaseOwner",
                 ConditionExpression="leaseOwner = :me",
-                ExpressionAttributeValues={":me": _owner},
+                ExpressionAttributeValues={":me": _owner()},
             )
         except ClientError as exc:
             if not dynamo.condition_failed(exc):
@@ -172,18 +199,18 @@ class TokenStore:
 
     def _take_lease(self, account_id: str, now: float, fingerprint: str, reject: str | None) -> bool:
         """Win the right to fetch, unless someone holds it or a usable token is already stored."""
-        stale = "attribute_not_exists(accessToken) OR usableUntil < :now OR fingerprint <> :fp"
+        stale = "attribute_not_exists(sealedToken) OR usableUntil < :now OR fingerprint <> :fp"
         if reject:
-            stale += " OR accessToken = :reject"
+            stale += " OR tokenId = :reject"
         condition = f"(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :me) AND ({stale})"
         values: dict[str, Any] = {
             ":now": int(now),
             ":until": int(now + LEASE_SECONDS),
-            ":me": _owner,
+            ":me": _owner(),
             ":fp": fingerprint,
         }
         if reject:
-            values[":reject"] = reject
+            values[":reject"] = token_id(reject)
         try:
             self._table.update_item(
                 Key=token_key(account_id),
@@ -220,20 +247,21 @@ class TokenStore:
             self._table.update_item(
                 Key=token_key(account_id),
                 UpdateExpression=(
-                    "SET accessToken = :t, expiresAt = :e, usableUntil = :u, fingerprint = :fp, fetchedAt = :f, "
-                    "refreshed = :r, #ttl = :ttl REMOVE leaseUntil, leaseOwner"
+                    "SET sealedToken = :t, tokenId = :id, expiresAt = :e, usableUntil = :u, fingerprint = :fp, "
+                    "fetchedAt = :f, refreshed = :r, #ttl = :ttl REMOVE leaseUntil, leaseOwner, accessToken"
                 ),
                 ConditionExpression="leaseOwner = :me",
                 ExpressionAttributeNames={"#ttl": "ttl"},
                 ExpressionAttributeValues={
-                    ":t": token.value,
+                    ":t": sealing.seal(token.value, account_id=account_id, field=SEALED_FIELD),
+                    ":id": token_id(token.value),
                     ":e": int(token.expires_at),
                     ":u": int(token.expires_at - _margin(life)),
                     ":fp": fingerprint,
                     ":f": int(now),
                     ":r": refresh,
                     ":ttl": int(token.expires_at) + 3600,
-                    ":me": _owner,
+                    ":me": _owner(),
                 },
             )
         except ClientError as exc:
@@ -242,6 +270,8 @@ class TokenStore:
             logger.info(
                 "The token lease passed to another container; not storing this token", extra={"account_id": account_id}
             )
+        if self._on_fetched is not None:
+            self._on_fetched(token)
         return self._remember(account_id, token)
 
     def stored(self, account_id: str, fingerprint: str) -> Token | None:
@@ -257,7 +287,7 @@ class TokenStore:
             self._table.update_item(
                 Key=token_key(account_id),
                 UpdateExpression="SET messengerDeniedUntil = :until, messengerDeniedFp = :fp",
-                ConditionExpression="attribute_exists(accessToken)",
+                ConditionExpression="attribute_exists(sealedToken)",
                 ExpressionAttributeValues={":until": int(until), ":fp": token.fingerprint},
             )
         except ClientError as exc:
@@ -272,16 +302,23 @@ class TokenStore:
 
     @staticmethod
     def _remember(account_id: str, token: Token) -> Token:
-        with _memory_lock:
-            _memory[account_id] = token
+        with container.memory_lock:
+            container.memory[account_id] = token
         return token
 
 
 def _token_of(item: dict[str, Any] | None) -> Token | None:
-    if not item or "accessToken" not in item:
+    """The stored token; None when there is none, or only a plain-text one of the first rounds (re-fetched)."""
+    if not item or not sealing.is_sealed(item.get("sealedToken")):
+        return None
+    account_id = str(item["accountId"])
+    try:
+        value = sealing.open_sealed(str(item["sealedToken"]), account_id=account_id, field=SEALED_FIELD)
+    except sealing.SealError:
+        logger.warning("A stored Avito token did not open; fetching a new one", extra={"account_id": account_id})
         return None
     return Token(
-        str(item["accessToken"]),
+        value,
         float(item["expiresAt"]),
         str(item.get("fingerprint", "")),
         float(item.get("fetchedAt", 0)),
@@ -303,8 +340,8 @@ def forget_token(account_id: str) -> None:
 
 
 def forget_in_memory(account_id: str | None = None) -> None:
-    with _memory_lock:
+    with container.memory_lock:
         if account_id is None:
-            _memory.clear()
+            container.memory.clear()
         else:
-            _memory.pop(account_id, None)
+            container.memory.pop(account_id, None)

@@ -31,10 +31,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
-from avito_service import clock
+from avito_service import aws, clock, dynamo
 from avito_service.base import Model
+from avito_service.config import get_settings
 from avito_service.errors import (
     BadRequest,
     FieldError,
@@ -178,4 +180,29 @@ def receive(account_id: str, token: str, body: str | None) -> Accepted:
         metrics.add_metric(name="WebhookNew", unit=MetricUnit.Count, value=1)
     elif accepted.duplicate:
         metrics.add_metric(name="WebhookDuplicate", unit=MetricUnit.Count, value=1)
+    if accepted.stored or accepted.duplicate:
+        note_delivery(account_id)
     return accepted
+
+
+LAST_WEBHOOK_SECONDS = 60.0  # lastWebhookAt is written at most this often per account and container
+_last_noted: dict[str, float] = {}
+
+
+def note_delivery(account_id: str, *, now: float | None = None) -> None:
+    """The account's ``lastWebhookAt`` (its health, issue 28), to the minute: one small write per account per
+    container per minute, not one per delivery (a flood of deliveries to one account stays one write a minute)."""
+    at = clock.now() if now is None else now
+    if at - _last_noted.get(account_id, float("-inf")) < LAST_WEBHOOK_SECONDS:
+        return
+    _last_noted[account_id] = at
+    try:
+        aws.table(get_settings().accounts_table).update_item(
+            Key={"pk": f"ACCOUNT#{account_id}", "sk": "PROFILE"},
+            UpdateExpression="SET lastWebhookAt = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":at": clock.iso(at)},
+        )
+    except ClientError as exc:  # the account went meanwhile, or DynamoDB failed: the delivery is stored anyway
+        if not dynamo.condition_failed(exc):
+            logger.warning("Could not record lastWebhookAt", extra={"reason": str(exc)[:200]})

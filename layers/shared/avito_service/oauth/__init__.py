@@ -1,0 +1,1 @@
+"""Accounts connected by their owner's consent (Avito's authorization_code flow for partner apps, issue 28)."""

@@ -26,10 +26,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from avito_service import clock
+from avito_service import clock, deadline
 from avito_service.accounts import service as accounts
 from avito_service.avito.client import AvitoApi
 from avito_service.base import Model
+from avito_service.config import get_settings
 from avito_service.jobs.store import JobStore
 from avito_service.messenger.models import chat_from_avito
 from avito_service.messenger.store import chat_store
@@ -39,6 +40,7 @@ PAGE = 100  # Avito's largest chats and messages page
 MAX_OFFSET = 1000  # Avito's largest chats offset
 MAX_MESSAGE_PAGES = 50  # a chat's history is read at most this far back (5,000 messages)
 DEFAULT_DAYS, MAX_DAYS = 30, 365
+SHOW_EVERY = 5  # chats between updates of the job's done/total
 
 
 class BackfillCursor(Model):
@@ -62,16 +64,24 @@ class Progress:
 
     def __init__(self, store: JobStore, job_id: str, account_id: str, save: Callable[[BackfillCursor], None]) -> None:
         self.store, self.job_id, self.account_id, self.save = store, job_id, account_id, save
+        self._page: tuple[int, list[str]] | None = None  # the page of chat ids being worked on (read once)
+        self._shown = -1  # chats done as the job last showed
 
     def put_page(self, page: int, chat_ids: list[str]) -> None:
         self.store.put_chat_page(self.job_id, self.account_id, page, chat_ids)
 
     def page(self, page: int) -> list[str]:
-        return self.store.chat_page(self.job_id, self.account_id, page)
+        if self._page is None or self._page[0] != page:
+            self._page = (page, self.store.chat_page(self.job_id, self.account_id, page))
+        return self._page[1]
 
     def checkpoint(self, cursor: BackfillCursor) -> None:
+        """The cursor after every step (a killed worker redoes at most one chat); the job's counts every
+        ``SHOW_EVERY`` chats and at the end of each phase (one write fewer per chat)."""
         self.save(cursor)
-        self.store.set_progress(self.job_id, cursor.nextChat, cursor.total)
+        if cursor.phase != "messages" or cursor.nextChat - self._shown >= SHOW_EVERY:
+            self.store.set_progress(self.job_id, cursor.nextChat, cursor.total)
+            self._shown = cursor.nextChat
 
 
 def run(account_id: str, cursor: BackfillCursor, progress: Progress, ends_at: float) -> bool:
@@ -88,10 +98,11 @@ def run(account_id: str, cursor: BackfillCursor, progress: Progress, ends_at: fl
     while cursor.phase != "done":
         if clock.now() >= ends_at:
             return False
-        if cursor.phase == "list":
-            _list_step(client, account_id, str(user_id), cursor, progress)
-        else:
-            _messages_step(client, account_id, str(user_id), cursor, progress)
+        with deadline.budget(min(get_settings().avito_background_budget, ends_at - clock.now())):  # one step's
+            if cursor.phase == "list":
+                _list_step(client, account_id, str(user_id), cursor, progress)
+            else:
+                _messages_step(client, account_id, str(user_id), cursor, progress)
         cursor.errors = 0
         progress.checkpoint(cursor)
     return True

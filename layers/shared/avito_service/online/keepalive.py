@@ -67,7 +67,9 @@ def keep_alive_item(item: Mapping[str, Any], *, now: float | None = None) -> Kee
         return KeepAliveResult(ok=False, at=at, error=error)
     values: dict[str, Any] = {"isOnline": True, "lastOnlineCheck": at}
     try:  # the listing carries each chat's last message: only the chats that changed are fetched and written
-        passed = reconcile(account_id, user_id, client, previous=_int(item.get(RECONCILED_FIELD)), first_page=chats)
+        passed = reconcile(
+            account_id, user_id, client, previous=_int(item.get(RECONCILED_FIELD)), first_page=chats, now=now
+        )
         values[RECONCILED_FIELD] = passed.at
     except ServiceError as exc:  # the account is online all the same; the reconciler tries again
         logger.info("Reconciliation after a keep-alive failed", extra={"account_id": account_id, "code": exc.code})

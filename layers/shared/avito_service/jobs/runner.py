@@ -19,7 +19,7 @@ from avito_service.accounts.connection import check_connection
 from avito_service.avito.errors import AvitoAuthError
 from avito_service.avito.limits import BudgetExhausted
 from avito_service.config import get_settings
-from avito_service.errors import NotFound, ServiceError
+from avito_service.errors import NotFound, ServiceError, TooManyRequests
 from avito_service.jobs import sync
 from avito_service.jobs.models import FINAL, JobKind, JobStatus, SyncCursor
 from avito_service.jobs.service import SYNC_LOCK_SECONDS, enqueue, enqueue_setup, hand_off, start_sync
@@ -280,10 +280,10 @@ def _backfill(  # noqa: PLR0917 - the task's key, its lease, its state and its t
         finished = backfill.run(account_id, cursor, progress, clock.now() + seconds * 0.8)
     except LeaseLost:
         return "skipped"
-    except BudgetExhausted as exhausted:  # Avito asked to slow down (a 429's Retry-After, shared by containers)
+    except TooManyRequests as slowed:  # Avito asked to slow down (a 429's Retry-After, shared by containers)
         store.save_cursor(job_id, order, account_id, owner, cursor.model_dump())
         store.release(job_id, order, account_id, owner)
-        enqueue(job_id, [(order, account_id)], delay=exhausted.retry_in)
+        enqueue(job_id, [(order, account_id)], delay=getattr(slowed, "retry_in", RETRY_DELAY))
         return "paused"
     except NotFound:
         return _finish(

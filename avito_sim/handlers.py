@@ -469,6 +469,8 @@ def _url_from_body(ctx: Context) -> str:
 def subscribe(ctx: Context) -> Result:
     """``POST /messenger/v3/webhook``: subscribe a URL for the token's account."""
     url = _url_from_body(ctx)
+    if ctx.sim.one_subscription_per_account:  # as live Avito was seen to do: the newest subscription wins
+        ctx.acc.subscriptions.clear()
     if url not in ctx.acc.subscriptions:
         ctx.acc.subscriptions.append(url)
     return 200, {"ok": True}

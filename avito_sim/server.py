@@ -123,6 +123,12 @@ class AvitoSimulator:
         self.token_ttl = token_ttl
         self.token_error_status = token_error_status
         self.echo_sent_to_webhooks = False
+        # Switches of issue 28: a new subscribe replaces the account's other subscriptions (as live Avito was
+        # seen to do when another integration subscribed), and deliveries dropped on purpose (the message is
+        # stored at "Avito" but never POSTed: reconciliation must find it).
+        self.one_subscription_per_account = False
+        self.drop_deliveries = 0  # how many of the next deliveries to drop
+        self.dropped_deliveries: list[dict] = []  # the ``payload.value`` of each dropped delivery
         # Enforce RATE_LIMITS per account (429 with Retry-After); windows are multiplied by ``time_scale`` so tests
         # can check "never more than 25 calls in any minute" on a scaled minute.
         self.rate_limits = rate_limits
@@ -503,6 +509,11 @@ class AvitoSimulator:
         """POST a raw delivery for ``user_id`` to its subscribed URLs; returns [(url, status or None)]."""
         payload = delivery(message_value, timestamp=now_ts(), version="v1.1")
         results: list[Delivery] = []
+        with self._lock:
+            if self.drop_deliveries > 0:
+                self.drop_deliveries -= 1
+                self.dropped_deliveries.append(dict(message_value))
+                return results
         with requests.Session() as session:
             session.trust_env = False
             for url in self.subscriptions(user_id):

@@ -327,3 +327,28 @@ def test_an_admin_checks_every_account_as_a_background_job(page: WebDriver, stac
         page, lambda d: (n := visible(d, tid("accounts-notice")).text) and "успешно" in n and n, "the job's outcome"
     )
     assert notice == "Проверка всех аккаунтов: успешно 2, с ошибкой 0."  # noqa: RUF001
+
+
+def test_an_admin_loads_history_and_replaces_a_foreign_webhook(
+    page: WebDriver, stack: LocalStack, sim: AvitoSimulator, seeded: Seeded
+) -> None:
+    """Issue 28: **Загрузить историю** runs the backfill job and shows its chats; the webhook guard's warning is
+    shown on the row and **Заменить чужие подписки** removes the other integration's URL."""
+    account_id = seeded.account_id(TECH_USER)
+    sign_in(page, stack, "admin", "#/accounts")
+    row = account_row(page, account_id)
+    click(page, f"{row} {tid('backfill')}")
+    wait_for(page, lambda d: "история загружена" in visible(d, tid("accounts-notice")).text, "backfill done")
+    assert not all_of(page, tid("webhook-warning"))
+
+    foreign = "https://crm.other.example/hook/SECRET"
+    sim.account(TECH_USER).subscriptions.append(foreign)
+    answer = api(stack, "GET", f"/accounts/{account_id}/webhook")  # what the daily check also records
+    assert answer["foreign"] == ["https://crm.other.example…"]
+    page.refresh()
+    warning = visible(page, f"{row} {tid('webhook-warning')}")
+    assert "другая интеграция" in warning.text and "SECRET" not in page.page_source
+    click(page, f"{row} {tid('webhook-replace-foreign')}")
+    wait_for(page, lambda d: "чужие подписки сняты" in visible(d, tid("accounts-notice")).text, "replaced")
+    assert foreign not in sim.subscriptions(TECH_USER)
+    assert api(stack, "GET", f"/accounts/{account_id}").get("webhookWarning") is None

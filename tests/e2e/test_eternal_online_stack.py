@@ -117,13 +117,10 @@ def accounts(stack: LocalStack, sim: AvitoSimulator, proxy: ProxyServer) -> dict
 
 
 def keep_alives(sim: AvitoSimulator, user_id: int) -> list[RecordedRequest]:
-    """The keep-alive calls (unread chats list) the simulator received for an account, answered 200."""
+    """The keep-alive calls (the newest chats' list, which is also the account's reconciliation) the simulator
+    received for an account, answered 200. Nothing else lists these accounts' chats here (schedules are manual)."""
     path = f"/messenger/v2/accounts/{user_id}/chats"
-    return [
-        r
-        for r in sim.requests
-        if r.method == "GET" and r.path.rstrip("/") == path and r.query.get("unread_only") == "true" and r.status == 200
-    ]
+    return [r for r in sim.requests if r.method == "GET" and r.path.rstrip("/") == path and r.status == 200]
 
 
 def token_requests(sim: AvitoSimulator, client_id: str) -> int:

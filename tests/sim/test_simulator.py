@@ -264,6 +264,35 @@ def test_webhook_subscribe_deliver_unsubscribe(sim: AvitoSimulator, auth: dict[s
         receiver.server_close()
 
 
+def test_one_subscription_per_account_and_dropped_deliveries(sim: AvitoSimulator, auth: dict[str, str]) -> None:
+    """Issue 28's switches: a new subscribe replaces the account's others (as live Avito was seen to do), and the
+    next N deliveries are dropped on purpose (the message is at "Avito"; nothing is POSTed; it is recorded)."""
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    ours, theirs = f"http://127.0.0.1:{receiver.server_port}/ours", f"http://127.0.0.1:{receiver.server_port}/theirs"
+    try:
+        call(sim, "POST", "/messenger/v3/webhook", auth, json={"url": ours})
+        call(sim, "POST", "/messenger/v3/webhook", auth, json={"url": theirs})
+        assert sim.subscriptions(USER) == [ours, theirs]  # by default both stay
+        sim.one_subscription_per_account = True
+        call(sim, "POST", "/messenger/v3/webhook", auth, json={"url": ours})
+        assert sim.subscriptions(USER) == [ours]  # the newest one wins
+        sim.drop_deliveries = 1
+        received = len(_Receiver.received)
+        dropped, deliveries = sim.incoming_message(USER, "u2i-old", "lost", author_id=501)
+        assert deliveries == [] and len(_Receiver.received) == received
+        assert [d["id"] for d in sim.dropped_deliveries] == [dropped["id"]] and sim.drop_deliveries == 0
+        assert sim.chat(USER, "u2i-old")["last_message"]["id"] == dropped["id"]  # Avito has it
+        _, deliveries = sim.incoming_message(USER, "u2i-old", "delivered", author_id=501)
+        assert deliveries == [(ours, 200)]
+    finally:
+        sim.one_subscription_per_account = False
+        sim.dropped_deliveries.clear()
+        sim.account(USER).subscriptions.clear()
+        receiver.shutdown()
+        receiver.server_close()
+
+
 def test_revoke_tokens(sim: AvitoSimulator) -> None:
     headers = {"Authorization": f"Bearer {get_token(sim, 'client-b', 'secret-b')}"}
     assert call(sim, "GET", "/core/v1/accounts/self", headers).status_code == 200

@@ -187,6 +187,10 @@ export class AccountsView {
     check.onclick = busy(check, () => this.checkConnection(account));
     const sync = h("button", { type: "button", class: "ghost small", dataset: { testid: "sync-stats" } }, t("accounts.sync"));
     sync.onclick = busy(sync, () => this.syncStats(account));
+    const history = h("button", { type: "button", class: "ghost small", title: t("accounts.backfillTitle"), dataset: { testid: "backfill" } }, t("accounts.backfill"));
+    history.onclick = busy(history, () => this.backfill(account));
+    // The daily webhook check's finding (webhookWarning): our subscription is gone, or another integration's is there.
+    const warning = account.webhookWarning ? h("div", { class: "bad small", dataset: { testid: "webhook-warning" } }, label("accounts.webhookWarning", account.webhookWarning)) : null;
 
     let online = h("span", { class: `status ${account.eternalOnlineEnabled ? "ok" : "neutral"}` }, account.eternalOnlineEnabled ? t("accounts.onlineOnEvery", { seconds: account.onlineKeepAliveInterval }) : t("accounts.off"));
     let webhook = h("span", { class: `status ${account.webhookSubscribed ? "ok" : "neutral"}`, dataset: { testid: "webhook-status" } }, account.webhookSubscribed ? t("accounts.subscribed") : t("accounts.notSubscribed"));
@@ -214,7 +218,14 @@ export class AccountsView {
       );
       const subscribe = h("button", { type: "button", class: "ghost small", dataset: { testid: "webhook-subscribe" } }, account.webhookSubscribed ? t("accounts.resubscribe") : t("accounts.subscribe"));
       subscribe.onclick = busy(subscribe, () => this.subscribe(account));
-      webhook = h("div", {}, webhook, " ", subscribe);
+      let replace = null;
+      if (account.webhookWarning) {
+        replace = h("button", { type: "button", class: "ghost small", dataset: { testid: "webhook-replace-foreign" } }, t("accounts.replaceForeign"));
+        replace.onclick = busy(replace, () => this.subscribe(account, true));
+      }
+      webhook = h("div", {}, webhook, " ", subscribe, replace ? " " : null, replace, warning);
+    } else if (warning) {
+      webhook = h("div", {}, webhook, warning);
     }
     return h(
       "tr",
@@ -233,7 +244,7 @@ export class AccountsView {
       h("td", { title: fullTime(account.lastSyncAt) }, account.lastSyncAt ? shortTime(account.lastSyncAt) : t("accounts.never")),
       h("td", {}, online),
       h("td", {}, webhook),
-      h("td", { class: "actions" }, check, sync, h("a", { class: "small", href: `#/stats/${enc(account.id)}` }, t("nav.stats")), h("a", { class: "small", href: `#/reviews/${enc(account.id)}`, dataset: { testid: "account-reviews" } }, t("nav.reviews"))),
+      h("td", { class: "actions" }, check, sync, history, h("a", { class: "small", href: `#/stats/${enc(account.id)}` }, t("nav.stats")), h("a", { class: "small", href: `#/reviews/${enc(account.id)}`, dataset: { testid: "account-reviews" } }, t("nav.reviews"))),
     );
   }
 
@@ -275,12 +286,14 @@ export class AccountsView {
     }
   }
 
-  /** Polls GET /jobs/{id} until it is done or failed; `onProgress("3/10")` on the way. */
-  async waitForJob(jobId, onProgress) {
+  /** Polls GET /jobs/{id} until it is done or failed; `onProgress("3/10")` on the way (`onCounts(job)` instead,
+   * once the job has a total: a backfill counts chats). */
+  async waitForJob(jobId, onProgress, onCounts) {
     for (;;) {
       const job = await this.app.api.get(`/jobs/${enc(jobId)}`);
       if (job.status === "done" || job.status === "failed") return job;
-      onProgress?.(job.total ? `${job.done + job.failed}/${job.total}` : label("accounts.job", job.status));
+      if (onCounts && job.total) onCounts(job);
+      else onProgress?.(job.total ? `${job.done + job.failed}/${job.total}` : label("accounts.job", job.status));
       await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
     }
   }
@@ -315,11 +328,26 @@ export class AccountsView {
     }
   }
 
-  async subscribe(account) {
+  /** POST /accounts/{id}/backfill (30 days), then its job's done/total chats until it ends. */
+  async backfill(account) {
+    const name = account.name;
     try {
-      const result = await this.app.api.post(`/accounts/${enc(account.id)}/webhook`);
+      const started = await this.app.api.request("POST", `/accounts/${enc(account.id)}/backfill`, { json: { days: 30 }, full: true });
+      this.say(t("accounts.backfillStarted", { name }));
+      const job = await this.waitForJob(started.data.jobId, () => {}, (progress) => this.say(t("accounts.backfillProgress", { name, done: progress.done, total: progress.total })));
+      const done = job.status === "done";
+      this.say(done ? t("accounts.backfillDone", { name, total: job.total }) : t("accounts.backfillFailed", { name, error: job.error || t("accounts.seeJob") }), done ? "success" : "error");
+    } catch (error) {
+      this.say(t("accounts.failed", { name, error: error.message }), "error");
+    }
+  }
+
+  async subscribe(account, replaceForeign = false) {
+    try {
+      const result = await this.app.api.post(`/accounts/${enc(account.id)}/webhook`, replaceForeign ? { replaceForeign: true } : undefined);
       const name = account.name;
-      this.say(result.subscribed ? t("accounts.webhookOn", { name }) : t("accounts.webhookUnconfirmed", { name }), result.subscribed ? "success" : "error");
+      const subscribed = replaceForeign ? t("accounts.foreignReplaced", { name }) : t("accounts.webhookOn", { name });
+      this.say(result.subscribed ? subscribed : t("accounts.webhookUnconfirmed", { name }), result.subscribed ? "success" : "error");
       await this.refresh(account);
     } catch (error) {
       this.say(t("accounts.failed", { name: account.name, error: error.message }), "error");

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -253,6 +253,12 @@ class Account(Model):
         default=None, description="false after Avito refused Messenger (402/403: tariff or key); null before a call"
     )
     lastWebhookAt: str | None = Field(default=None, description="the last valid webhook delivery")
+    webhookWarning: Literal["ours_missing", "foreign"] | None = Field(
+        default=None,
+        description="the webhook guard's warning: our subscription is gone at Avito (`ours_missing`) or another "
+        "integration's URL is subscribed for the account (`foreign`); null when all is well",
+    )
+    webhookCheckedAt: str | None = Field(default=None, description="the daily webhook check's last run")
     version: int
     createdAt: str
     updatedAt: str

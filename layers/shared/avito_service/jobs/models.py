@@ -16,6 +16,8 @@ class JobKind(StrEnum):
     CHECK_ALL_CONNECTIONS = "check-all-connections"
     SYNC_REVIEWS_CALLS = "sync-reviews-calls"  # the daily sync's new reviews and calls (reviews/daily.py)
     SEARCH_INDEX = "search-index"  # index what is stored for search (issue 26)
+    WEBHOOK_CHECK = "webhook-check"  # the daily sync's webhook guard (webhooks/guard.py, issue 28)
+    BACKFILL = "backfill"  # an account's chat history of the last days (jobs/backfill.py, issue 28)
 
 
 class JobStatus(StrEnum):

@@ -19,7 +19,7 @@ from avito_service.accounts.connection import check_connection
 from avito_service.avito.errors import AvitoAuthError
 from avito_service.avito.limits import BudgetExhausted
 from avito_service.config import get_settings
-from avito_service.errors import NotFound, ServiceError
+from avito_service.errors import NotFound, ServiceError, TooManyRequests
 from avito_service.jobs import sync
 from avito_service.jobs.models import FINAL, JobKind, JobStatus, SyncCursor
 from avito_service.jobs.service import SYNC_LOCK_SECONDS, enqueue, enqueue_setup, hand_off, start_sync
@@ -128,6 +128,10 @@ def run_task(message: dict[str, Any], seconds: float) -> str:
         return _reviews_and_calls(store, job_id, order, account_id, owner)
     if kind == JobKind.SEARCH_INDEX:
         return _index_for_search(store, job_id, order, account_id, owner, task, seconds)
+    if kind == JobKind.WEBHOOK_CHECK:
+        return _webhook_check(store, job_id, order, account_id)
+    if kind == JobKind.BACKFILL:
+        return _backfill(store, job_id, order, account_id, owner, task, seconds)
     if (joined := _joined_another(store, task, job_id, order, account_id, owner)) is not None:
         return joined
     cursor = sync.SyncCursor.model_validate(task.get("cursor") or {"days": int(header.get("days", 30))})
@@ -244,6 +248,71 @@ def _reviews_and_calls(store: JobStore, job_id: str, order: int, account_id: str
         store.release(job_id, order, account_id, owner)
         enqueue(job_id, [(order, account_id)], delay=exhausted.retry_in)
         return "paused"
+    except NotFound:
+        return _finish(
+            store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.", sync_lock=False
+        )
+    except ServiceError as error:
+        return _finish(store, job_id, order, account_id, JobStatus.FAILED, error.message, sync_lock=False)
+    return _finish(store, job_id, order, account_id, JobStatus.DONE, None, sync_lock=False)
+
+
+def _backfill(  # noqa: PLR0917 - the task's key, its lease, its state and its time
+    store: JobStore, job_id: str, order: int, account_id: str, owner: str, task: dict[str, Any], seconds: float
+) -> str:
+    """A ``backfill`` task: steps from the saved cursor until done or the time is up (then a continuation)."""
+    from avito_service.jobs import backfill  # noqa: PLC0415 - only this kind of job backfills
+
+    header = store.header(job_id) or {}
+    saved = task.get("cursor")
+    cursor = (
+        backfill.BackfillCursor.model_validate(saved)
+        if saved
+        else backfill.start_cursor(int(header.get("days", backfill.DEFAULT_DAYS)))
+    )
+
+    def save(state: backfill.BackfillCursor) -> None:
+        if not store.save_cursor(job_id, order, account_id, owner, state.model_dump()):
+            raise LeaseLost
+
+    progress = backfill.Progress(store, job_id, account_id, save)
+    try:
+        finished = backfill.run(account_id, cursor, progress, clock.now() + seconds * 0.8)
+    except LeaseLost:
+        return "skipped"
+    except TooManyRequests as slowed:  # Avito asked to slow down (a 429's Retry-After, shared by containers)
+        store.save_cursor(job_id, order, account_id, owner, cursor.model_dump())
+        store.release(job_id, order, account_id, owner)
+        enqueue(job_id, [(order, account_id)], delay=getattr(slowed, "retry_in", RETRY_DELAY))
+        return "paused"
+    except NotFound:
+        return _finish(
+            store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.", sync_lock=False
+        )
+    except ServiceError as error:
+        cursor.errors += 1
+        if cursor.errors >= MAX_ATTEMPTS or isinstance(error, AvitoAuthError):
+            return _finish(store, job_id, order, account_id, JobStatus.FAILED, error.message, sync_lock=False)
+        store.save_cursor(job_id, order, account_id, owner, cursor.model_dump())
+        store.release(job_id, order, account_id, owner)
+        enqueue(job_id, [(order, account_id)], delay=RETRY_DELAY)
+        return "paused"
+    logger.info(
+        "Backfill step",
+        extra={"job_id": job_id, "account_id": account_id, "chats": cursor.nextChat, "calls": cursor.calls},
+    )
+    if not finished:
+        store.release(job_id, order, account_id, owner)
+        enqueue(job_id, [(order, account_id)])
+        return "paused"
+    return _finish(store, job_id, order, account_id, JobStatus.DONE, None, sync_lock=False)
+
+
+def _webhook_check(store: JobStore, job_id: str, order: int, account_id: str) -> str:
+    from avito_service.webhooks import guard  # noqa: PLC0415 - only this kind needs it
+
+    try:
+        guard.check_account(account_id)
     except NotFound:
         return _finish(
             store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.", sync_lock=False

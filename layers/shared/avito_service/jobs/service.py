@@ -113,6 +113,19 @@ def start_sync(
     return job_id, None
 
 
+def start_backfill(account_id: str, days: int, *, started_by: str | None = None) -> JobAccepted:
+    """A backfill job of one account (``jobs/backfill.py``): recorded, its one task queued; ``done``/``total``
+    count chats once the worker has listed them."""
+    job_id = str(uuid.uuid4())
+    header = _header(job_id, JobKind.BACKFILL, 1, "api", JobStatus.QUEUED, days=days, chatsDone=0, chatsTotal=0)
+    if started_by:
+        header["startedBy"] = started_by
+    job_store().create(job_id, header, [{"accountId": account_id, "status": JobStatus.QUEUED.value}])
+    enqueue(job_id, [(0, account_id)])
+    logger.info("Backfill started", extra={"job_id": job_id, "account_id": account_id, "days": days})
+    return JobAccepted(jobId=job_id, status=JobStatus.QUEUED, kind=JobKind.BACKFILL, total=0)
+
+
 def joined(job_id: str) -> JobAccepted:
     """The running job a second sync of the same account joins."""
     header = job_store().header(job_id) or {}  # being written by the request that started it: "running"
@@ -175,14 +188,17 @@ def get_job(
         )
         for t in tasks
     ]
+    done, total = int(header.get("done", 0)), int(header.get("total", 0))
+    if header["kind"] == JobKind.BACKFILL.value:  # counted in chats (contract: "History on connect")
+        done, total = int(header.get("chatsDone", 0)), int(header.get("chatsTotal", 0))
     job = Job(
         jobId=header["jobId"],
         kind=header["kind"],
         status=header["status"],
         accountIds=[o.accountId for o in outcomes],
-        done=int(header.get("done", 0)),
+        done=done,
         failed=int(header.get("failed", 0)),
-        total=int(header.get("total", 0)),
+        total=total,
         error=header.get("error"),
         createdAt=header["createdAt"],
         updatedAt=header["updatedAt"],

@@ -8,6 +8,7 @@ Access patterns and keys (table ``JobsTable``, keys ``pk``/``sk``, every item ex
 | its tasks, one per account (outcome, cursor, lease) | pk ``JOB#<jobId>``, sk ``TASK#<order>#<accountId>``    |
 | a sync task's collected item-id pages     | pk ``PAGES#<jobId>#<accountId>``, sk ``<page>`` (zero-padded)     |
 | the one sync running for an account       | pk ``SYNC#<accountId>``, sk ``LOCK`` (``jobId``, ``order``, until) |
+| a backfill task's chat ids, by listing page | pk ``CHATS#<jobId>#<accountId>``, sk ``<page>`` (zero-padded)   |
 
 A job and its tasks are one query (``GET /jobs/{jobId}``); item-id pages live in their own partition so that
 query never reads them. A task finishes in one transaction with its job's counters (``ADD done``/``failed``),
@@ -378,6 +379,31 @@ class JobStore:
             or []
         )
         return [[int(i) for i in item["ids"]] for item in found]
+
+    # --- a backfill task's chat ids (jobs/backfill.py), one listing page an item ------------------------
+
+    def put_chat_page(self, job_id: str, account_id: str, page: int, chat_ids: list[str]) -> None:
+        self.table.put_item(
+            Item={
+                "pk": f"CHATS#{job_id}#{account_id}",
+                "sk": f"{page:06d}",
+                "chatIds": chat_ids,
+                "ttl": int(clock.now() + TTL_SECONDS),
+            }
+        )
+
+    def chat_page(self, job_id: str, account_id: str, page: int) -> list[str]:
+        key = {"pk": f"CHATS#{job_id}#{account_id}", "sk": f"{page:06d}"}
+        item = self.table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+        return [str(c) for c in item.get("chatIds") or []]
+
+    def set_progress(self, job_id: str, done: int, total: int) -> None:
+        """A backfill's progress in chats, shown as the job's ``done``/``total`` (``service.get_job``)."""
+        self.table.update_item(
+            Key=job_key(job_id),
+            UpdateExpression="SET chatsDone = :done, chatsTotal = :total, updatedAt = :at",
+            ExpressionAttributeValues={":done": done, ":total": total, ":at": clock.iso()},
+        )
 
 
 @functools.cache

@@ -177,13 +177,21 @@ class ChatStore:
         return self._get_chats(account_id, ids)
 
     def save_messages(
-        self, account_id: str, user_id: str | None, chat_id: str, avito_messages: Iterable[Mapping[str, Any]]
+        self,
+        account_id: str,
+        user_id: str | None,
+        chat_id: str,
+        avito_messages: Iterable[Mapping[str, Any]],
+        *,
+        announce_new_chat: bool = False,
     ) -> list[Message]:
         """Store messages from an Avito listing; each at most once (one Query finds those already stored), the new
         ones together with one chat update (``MESSAGES_PER_TRANSACTION`` a transaction).
 
         Only a new incoming unread message newer than the chat's stored last message is announced
-        (``notify``): opening an old chat stores its history without a chime for each message."""
+        (``notify``): opening an old chat stores its history without a chime for each message.
+        ``announce_new_chat``: a chat not stored yet announces its new incoming unread messages too (the
+        reconciliation found a new chat whose first delivery was lost, ``online.reconcile``)."""
         messages = [message_from_avito(account_id, user_id, chat_id, raw) for raw in avito_messages]
         if not messages:
             return []
@@ -207,10 +215,11 @@ class ChatStore:
         if chat is not None:
             self._remember_chat((account_id, chat_id), order_fields(chat))
         known_last = str((chat or {}).get("lastMessageSk") or "")
+        announce_all = announce_new_chat and chat is None
         notify = {
             sk_of(m)
             for m in new
-            if known_last and sk_of(m) > known_last and m.direction is Direction.IN and not m.isRead
+            if (announce_all or (known_last and sk_of(m) > known_last)) and m.direction is Direction.IN and not m.isRead
         }
         for start in range(0, len(new), MESSAGES_PER_TRANSACTION):
             chunk = new[start : start + MESSAGES_PER_TRANSACTION]
@@ -424,6 +433,10 @@ class ChatStore:
     def _get_chat_item(self, account_id: str, chat_id: str) -> dict[str, Any] | None:
         key = {"pk": chat_pk(account_id, chat_id), "sk": CHAT_SK}
         return self._table().get_item(Key=key, ConsistentRead=True).get("Item")
+
+    def stored_chats(self, account_id: str, chat_ids: list[str]) -> list[Chat]:
+        """The account's chats among ``chat_ids`` that are stored (the reconciliation's one read a page)."""
+        return self._get_chats(account_id, chat_ids)
 
     def _get_chats(self, account_id: str, chat_ids: list[str]) -> list[Chat]:
         """The chats as stored now, in ``chat_ids``' order (BatchGetItem, 100 keys a call)."""

@@ -1,9 +1,11 @@
 """One keep-alive: a real, authenticated Messenger call for the account, recorded truthfully.
 
-Avito publishes no "set online" endpoint (see ``avito-api.md``). A keep-alive lists the account's unread
-chats through its proxy (the same call the Messenger endpoints make, so the chats are stored too) and
-records the outcome: ``isOnline``/``lastOnlineCheck`` change only when that call succeeded; a failure
-sets ``isOnline`` false and ``lastOnlineError`` and leaves ``lastOnlineCheck`` as it was.
+Avito publishes no "set online" endpoint (see ``avito-api.md``). A keep-alive lists the account's newest 100
+chats through its proxy (the same call the Messenger endpoints make); the listing carries each chat's last
+message, so the same call is the account's reconciliation (``online.reconcile``: only chats that changed since
+storage are fetched and written, unchanged ones cost nothing). It records the outcome: ``isOnline`` and
+``lastOnlineCheck`` change only when that call succeeded; a failure sets ``isOnline`` false and
+``lastOnlineError`` and leaves ``lastOnlineCheck`` as it was.
 
 The Avito token comes from the shared token cache (``avito.tokens``): keep-alives do not fetch a token
 each time.
@@ -21,10 +23,10 @@ from avito_service.accounts import service as accounts
 from avito_service.avito.client import AvitoApi
 from avito_service.base import Model
 from avito_service.errors import ServiceError
-from avito_service.messenger.store import chat_store
 from avito_service.observability import logger
+from avito_service.online.reconcile import RECONCILED_FIELD, reconcile
 
-UNREAD_CHATS_PAGE = 100
+CHATS_PAGE = 100  # the newest chats, whose last messages the reconciliation compares with storage
 MAX_ERROR_LENGTH = 500
 NO_USER_ID = "The account has no Avito userId yet; run check-connection (or set userId) first."
 
@@ -56,24 +58,25 @@ def keep_alive_item(item: Mapping[str, Any], *, now: float | None = None) -> Kee
     try:
         if not user_id:
             raise KeepAliveFailed(NO_USER_ID)
-        chats = AvitoApi(context).chats(user_id, limit=UNREAD_CHATS_PAGE, unread_only=True)
+        client = AvitoApi(context)
+        chats = client.chats(user_id, limit=CHATS_PAGE)
     except ServiceError as exc:
         error = exc.message[:MAX_ERROR_LENGTH]
         accounts.record_fields(account_id, {"isOnline": False, "lastOnlineError": error}, bump_version=False, now=now)
         logger.info("Keep-alive failed", extra={"account_id": account_id, "error_code": exc.code})
         return KeepAliveResult(ok=False, at=at, error=error)
-    store_chats(account_id, user_id, chats)
-    accounts.record_fields(
-        account_id,
-        {"isOnline": True, "lastOnlineCheck": at},
-        {"lastOnlineError"},
-        bump_version=False,
-        now=now,
-    )
-    logger.debug("Keep-alive done", extra={"account_id": account_id, "unread_chats": len(chats)})
+    values: dict[str, Any] = {"isOnline": True, "lastOnlineCheck": at}
+    try:  # the listing carries each chat's last message: only the chats that changed are fetched and written
+        passed = reconcile(
+            account_id, user_id, client, previous=_int(item.get(RECONCILED_FIELD)), first_page=chats, now=now
+        )
+        values[RECONCILED_FIELD] = passed.at
+    except ServiceError as exc:  # the account is online all the same; the reconciler tries again
+        logger.info("Reconciliation after a keep-alive failed", extra={"account_id": account_id, "code": exc.code})
+    accounts.record_fields(account_id, values, {"lastOnlineError"}, bump_version=False, now=now)
+    logger.debug("Keep-alive done", extra={"account_id": account_id, "chats": len(chats)})
     return KeepAliveResult(ok=True, at=at)
 
 
-def store_chats(account_id: str, user_id: str, chats: list[dict[str, Any]]) -> None:
-    """Store what the keep-alive saw, as the Messenger endpoints do (the one seam to the chat store)."""
-    chat_store().save_chats(account_id, user_id, chats)
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)

@@ -10,7 +10,10 @@ Answers and logs show URLs masked. A deployment without ``WEBHOOK_BASE_URL`` ans
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
+
+from pydantic import ConfigDict, Field
 
 from avito_service.accounts import service as accounts
 from avito_service.avito.client import AvitoApi
@@ -30,6 +33,8 @@ from avito_service.webhooks.tokens import (
     webhook_path,
 )
 
+WARNING_FIELD = "webhookWarning"
+
 
 class Subscription(Model):
     url: str
@@ -40,6 +45,19 @@ class WebhookStatus(Model):
     subscribed: bool
     url: str | None
     subscriptions: list[Subscription]
+    foreign: list[str] = Field(
+        default_factory=list,
+        description="other URLs subscribed for the account (another integration may take its deliveries), "
+        "masked to scheme and host",
+    )
+
+
+class SubscribeRequest(Model):
+    """Optional body of ``POST /api/v1/accounts/{id}/webhook``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    replaceForeign: bool = Field(default=False, description="unsubscribe the other URLs (`foreign`) first")
 
 
 class WebhookNotConfigured(ServiceError):
@@ -83,29 +101,90 @@ def _token_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
 
 
+def mask_foreign(url: str) -> str:
+    """Another integration's URL as answers and logs show it: scheme and host only (its path or query may
+    hold that integration's secret), e.g. ``https://hooks.example.com…``."""
+    scheme, sep, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1] if sep else ""
+    return f"{scheme}://{host}…" if sep and host else "…"
+
+
+def split_subscriptions(account_id: str, listed: list[dict[str, Any]], item: Mapping[str, Any]) -> tuple[list, list]:
+    """``(active, foreign)``: our URL Avito lists with the account's current token, and every URL that is not
+    ours (another integration's). Our own older URLs are neither (``subscribe`` unsubscribes them)."""
+    active, foreign = [], []
+    for sub in listed:
+        url = str(sub.get("url", ""))
+        if not _ours(url, account_id):
+            foreign.append(sub)
+        elif token_matches(item, _token_of(url)):
+            active.append(sub)
+    return active, foreign
+
+
+class WebhookWarning(StrEnum):
+    """``webhookWarning`` on the account: what the console warns about (see ``webhooks.guard``)."""
+
+    OURS_MISSING = "ours_missing"  # we subscribed, and Avito no longer lists our URL
+    FOREIGN = "foreign"  # another integration's URL is subscribed for the account
+
+
+def warning_of(item: Mapping[str, Any], active: list, foreign: list) -> WebhookWarning | None:
+    if item.get(TOKEN_HASH_FIELD) and not active:
+        return WebhookWarning.OURS_MISSING
+    return WebhookWarning.FOREIGN if foreign else None
+
+
+def record_warning(account_id: str, item: Mapping[str, Any], warning: WebhookWarning | None) -> None:
+    """Store the account's ``webhookWarning`` when it changed (removed when there is none)."""
+    if (item.get(WARNING_FIELD) or None) == (warning.value if warning else None):
+        return
+    if warning is None:
+        accounts.record_fields(account_id, {}, {WARNING_FIELD}, bump_version=False)
+    else:
+        accounts.record_fields(account_id, {WARNING_FIELD: warning.value}, bump_version=False)
+
+
+def _shown(account_id: str, sub: dict[str, Any]) -> str:
+    url = str(sub.get("url", ""))
+    return mask_url(url) if _ours(url, account_id) else mask_foreign(url)
+
+
 def status(account_id: str) -> WebhookStatus:
     item = accounts.get_item(account_id)
     client = AvitoApi(accounts.context_from_item(item))
     listed = client.subscriptions()
-    active = [
-        s for s in listed if _ours(str(s.get("url", "")), account_id) and token_matches(item, _token_of(str(s["url"])))
-    ]
+    active, foreign = split_subscriptions(account_id, listed, item)
     subscribed = bool(active)
     if subscribed != bool(item.get("webhookSubscribed")):
         accounts.record_fields(account_id, {"webhookSubscribed": subscribed})
-    shown = [Subscription(url=mask_url(str(s.get("url", ""))), version=_version(s)) for s in listed]
+    record_warning(account_id, item, warning_of(item, active, foreign))
+    shown = [Subscription(url=_shown(account_id, s), version=_version(s)) for s in listed]
     return WebhookStatus(
-        subscribed=subscribed, url=mask_url(str(active[0]["url"])) if active else None, subscriptions=shown
+        subscribed=subscribed,
+        url=mask_url(str(active[0]["url"])) if active else None,
+        subscriptions=shown,
+        foreign=[mask_foreign(str(s.get("url", ""))) for s in foreign],
     )
 
 
-def subscribe(account_id: str) -> WebhookStatus:
+def subscribe(account_id: str, *, replace_foreign: bool = False) -> WebhookStatus:
     """Rotate in two phases: the new token is accepted alongside the old one until Avito confirmed the new URL;
-    only then is it the account's token, and our other URLs are unsubscribed. A failed subscribe changes nothing."""
+    only then is it the account's token, and our other URLs are unsubscribed. A failed subscribe changes nothing.
+    ``replace_foreign``: every other integration's URL is unsubscribed first (Avito may keep one subscription
+    per account, and a foreign one takes the deliveries)."""
     item = accounts.get_item(account_id)
     client = AvitoApi(accounts.context_from_item(item))
     base = _base_url()
     learn_user_id(account_id, item, client)  # deliveries are checked against it: known before Avito sends any
+    if replace_foreign:
+        _, foreign = split_subscriptions(account_id, client.subscriptions(), item)
+        for sub in foreign:
+            client.unsubscribe_webhook(str(sub["url"]))
+            logger.info(
+                "Foreign webhook unsubscribed",
+                extra={"account_id": account_id, "url": mask_foreign(str(sub["url"]))},
+            )
     token = issue_token(account_id)  # pending: accepted alongside the current token
     url = base + webhook_path(account_id, token)
     try:

@@ -172,7 +172,12 @@ def test_fanout_announces_new_messages_once_to_the_connections_that_want_them(st
     assert "theirs" not in frames
     for connection_id in ("all", "mine"):
         events = [f["event"] for f in frames[connection_id]]
-        assert sorted(events) == ["avito-chat-updated", "avito-new-message", "avito-notification"], events
+        # the chat is announced twice: stored with the message, then with its workflow state (issue 25: the
+        # transition is a second write), the last one saying the chat needs a reply
+        expected = ["avito-chat-updated", "avito-chat-updated", "avito-new-message", "avito-notification"]
+        assert sorted(events) == expected, events
+        updates = [f["data"]["chat"] for f in frames[connection_id] if f["event"] == "avito-chat-updated"]
+        assert updates[-1]["awaitingReplySince"] is not None and updates[-1]["status"] == "new"
         new = next(f for f in frames[connection_id] if f["event"] == "avito-new-message")
         assert new["data"]["message"]["id"] == "m1" and new["data"]["accountId"] == ACCOUNT
     # the same message seen again by a listing: nothing stored, nothing announced

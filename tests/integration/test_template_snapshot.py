@@ -38,6 +38,10 @@ REMOVED: dict[str, set[str]] = {
     "OnlineStatusFunction": TOKEN_READ | LIMITS,
 }
 ADDED: dict[str, set[str]] = {
+    # the chat workflow (issue 25): the inbox's workflow filters read their indexes
+    "ChatsListFunction": {
+        f"dynamodb:Query {DYNAMO}MessengerTable/index/{index}" for index in ("byStatus", "byAssignee", "awaitingReply")
+    },
     "MessengerMessagesFunction": {f"dynamodb:Query {DYNAMO}MessengerTable"} | USER_ID,
     "MessengerOnlineFunction": USER_ID,
     "MessengerChatsFunction": USER_ID,

@@ -4,6 +4,7 @@
 |----------------------------------------------------|--------------------------------------------------------------|
 | INSERT of a message item (``sk`` starts ``MSG#``)  | ``avito-new-message``; + ``avito-notification`` if marked   |
 | INSERT or MODIFY of a chat item (``sk == "CHAT"``) | ``avito-chat-updated``, unless no field of the chat changed  |
+| MODIFY of a chat whose status or assignee changed  | ``avito-chat-assigned`` too (workflow: claim, transfer...)   |
 | INSERT of a review marked ``announce`` (``REVIEW#``) | ``avito-new-review`` (``reviews.store``: newer than the rest) |
 | MODIFY of a message, REMOVE, any other ``sk``      | nothing                                                      |
 
@@ -32,6 +33,7 @@ NEW_MESSAGE = "avito-new-message"
 CHAT_UPDATED = "avito-chat-updated"
 NOTIFICATION = "avito-notification"
 NEW_REVIEW = "avito-new-review"
+CHAT_ASSIGNED = "avito-chat-assigned"
 
 
 @dataclass(frozen=True)
@@ -97,4 +99,16 @@ def _chat_updated(old_item: Mapping[str, Any] | None, new_item: Mapping[str, Any
     if old_item is not None and chat_from_item(old_item).model_dump(mode="json") == chat:
         return []  # only internal attributes changed (sort keys, index keys, ordering marks)
     account_id, chat_id = chat["accountId"], str(new_item.get("chatId") or chat["id"])
-    return [Frame(account_id, CHAT_UPDATED, {"accountId": account_id, "chatId": chat_id, "chat": chat})]
+    frames = [Frame(account_id, CHAT_UPDATED, {"accountId": account_id, "chatId": chat_id, "chat": chat})]
+    if old_item is not None:
+        before = chat_from_item(old_item).model_dump(mode="json")
+        if (before["status"], before["assignee"]) != (chat["status"], chat["assignee"]):
+            data = {
+                "accountId": account_id,
+                "chatId": chat_id,
+                "status": chat["status"],
+                "assignee": chat["assignee"],
+                "by": new_item.get("wfBy"),  # null: the service (a client's message to a closed chat)
+            }
+            frames.append(Frame(account_id, CHAT_ASSIGNED, data))
+    return frames

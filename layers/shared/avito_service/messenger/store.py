@@ -70,6 +70,7 @@ from avito_service.messenger.items import (
 )
 from avito_service.messenger.models import Chat, Direction, Message, chat_from_avito, message_from_avito
 from avito_service.observability import logger
+from avito_service.workflow import messages as workflow
 
 __all__ = ["ChatStore", "StoreContention", "chat_from_item", "chat_store", "message_from_item"]
 
@@ -195,7 +196,8 @@ class ChatStore:
         }
         for start in range(0, len(new), MESSAGES_PER_TRANSACTION):
             chunk = new[start : start + MESSAGES_PER_TRANSACTION]
-            self._transact(messages_change(chunk), chunk, notify=notify, rebuild=messages_change)
+            stored_now = self._transact(messages_change(chunk), chunk, notify=notify, rebuild=messages_change)
+            workflow.on_stored(account_id, chat_id, stored_now)
         logger.info("Messages stored", extra={"chat_id": chat_id, "new": len(new), "seen": len(messages)})
         return messages
 
@@ -207,7 +209,7 @@ class ChatStore:
         if user_id is not None and raw.get("author_id") is None:
             raw["author_id"] = user_id
         sent = message_from_avito(account_id, user_id, chat_id, raw)
-        self._transact(message_change(sent), [sent])
+        workflow.on_stored(account_id, chat_id, self._transact(message_change(sent), [sent]))
         return sent
 
     def record_delivery(self, account_id: str, user_id: str, delivery_value: Mapping[str, Any]) -> bool:
@@ -221,7 +223,9 @@ class ChatStore:
             chat_type=delivery_value.get("chat_type"),
         )
         notify = {sk_of(message)} if message.direction is Direction.IN and not message.isRead else set()
-        return bool(self._transact(change, [message], notify=notify))
+        stored = self._transact(change, [message], notify=notify)
+        workflow.on_stored(account_id, message.chatId, stored)
+        return bool(stored)
 
     def mark_chat_read(self, account_id: str, chat_id: str) -> Chat | None:
         """Every message up to the chat's last one read, ``unreadCount`` 0, off the unread indexes: one
@@ -260,9 +264,11 @@ class ChatStore:
         for chat in chats:
             with self._table().batch_writer() as batch:
                 for key in self._query_all(
-                    KeyConditionExpression=Key("pk").eq(chat["pk"]) & Key("sk").begins_with(MESSAGE_PREFIX),
+                    KeyConditionExpression=Key("pk").eq(chat["pk"]),  # messages and the workflow's notes
                     ProjectionExpression="pk, sk",
                 ):
+                    if key["sk"] == CHAT_SK:
+                        continue
                     batch.delete_item(Key={"pk": key["pk"], "sk": key["sk"]})
                     deleted += 1
             self._table().delete_item(Key={"pk": chat["pk"], "sk": CHAT_SK})

@@ -184,7 +184,13 @@ def test_fanout_announces_new_messages_once_to_the_connections_that_want_them(st
     chat_store().save_messages(ACCOUNT, "7", "u2i-live-1", [incoming("m1", 1796200000)])
     again = stream.new_event()
     assert ws_fanout.lambda_handler(again, FakeContext()) == {"batchItemFailures": []}
-    assert posted() == frames
+
+    def announced(frames: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        # the message is days old, so its waiting alerts (issue 25) were due when the first batch armed them and
+        # are announced on their own; what is asserted here is that the listing announced nothing
+        return {c: [f for f in fs if f["event"] != "avito-chat-waiting"] for c, fs in frames.items()}
+
+    assert announced(posted()) == announced(frames)
 
 
 def test_a_connection_lives_no_longer_than_its_token(stream: Stream, aws_env: dict[str, str]) -> None:

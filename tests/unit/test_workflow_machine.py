@@ -7,6 +7,7 @@ from functools import reduce
 import pytest
 from avito_service.workflow.machine import (
     Actor,
+    AutoAssign,
     ChatClosed,
     ChatNotClosed,
     ChatTaken,
@@ -15,6 +16,7 @@ from avito_service.workflow.machine import (
     Incoming,
     NoReplyNeeded,
     NotAllowed,
+    NotAssignable,
     Outgoing,
     Person,
     Release,
@@ -152,3 +154,10 @@ def test_no_reply_needed_clears_the_wait_without_a_reply() -> None:
 
 def test_tags_replace_the_list_without_repeats() -> None:
     assert run(SetTags(OP_ANNA, ("vip", "доставка", "vip"))).tags == ("vip", "доставка")
+
+
+def test_auto_assignment_gives_a_new_chat_to_the_operator_and_never_takes_one_from_someone() -> None:
+    state = run(Incoming(T1), AutoAssign(BORIS))
+    assert (state.status, state.assignee) == (Status.OPEN, BORIS)
+    with pytest.raises(NotAssignable):
+        run(Claim(OP_ANNA), AutoAssign(BORIS))

@@ -7,7 +7,8 @@
 - claim: new -> open with the caller as assignee (one winner: ``ChatTaken`` when someone else has it);
 - transfer: open with the target as assignee; release: new, no assignee;
 - close: closed (assignee kept), nothing awaited; reopen: closed -> open with the caller as assignee;
-- no reply needed at t: nothing awaited; what came before t counts as answered.
+- no reply needed at t: nothing awaited; what came before t counts as answered;
+- auto-assignment: new -> open with the chosen operator (``NotAssignable`` when it is not new any more).
 
 Times are ISO 8601 UTC strings of one width (``clock.iso``), so they compare like the times they name.
 ``answeredUpTo`` is the newest time up to which incoming messages are taken as answered (the newest reply, a
@@ -126,7 +127,14 @@ class SetTags:
     tags: tuple[str, ...]
 
 
-Event = Incoming | Outgoing | Claim | Transfer | Release | Close | Reopen | NoReplyNeeded | SetTags
+@dataclass(frozen=True)
+class AutoAssign:
+    """Auto-assignment gives a ``new`` chat to an available operator (routing.py)."""
+
+    target: Person
+
+
+Event = Incoming | Outgoing | Claim | Transfer | Release | Close | Reopen | NoReplyNeeded | SetTags | AutoAssign
 
 
 # --- refusals ----------------------------------------------------------------------------------------------
@@ -151,6 +159,12 @@ class ChatNotClosed(Conflict):
 
 class NotAllowed(Forbidden):
     code = "forbidden"
+
+
+class NotAssignable(Conflict):
+    """Auto-assignment lost the race: the chat is no longer ``new`` (someone took or closed it meanwhile)."""
+
+    code = "not_assignable"
 
 
 # --- the transitions ---------------------------------------------------------------------------------------
@@ -208,6 +222,10 @@ def apply(state: State, event: Event) -> State:
             return replace(state, awaiting_since=None, answered_up_to=_later(state.answered_up_to, at))
         case SetTags(tags=tags):
             return replace(state, tags=tuple(dict.fromkeys(tags)))
+        case AutoAssign(target=target):
+            if state.status is not Status.NEW:
+                raise NotAssignable("The chat was taken meanwhile.")
+            return replace(state, status=Status.OPEN, assignee=target)
     raise TypeError(f"not a workflow event: {event!r}")
 
 

@@ -52,3 +52,32 @@ class BulkCloseOutcome(Model):
     accountId: str
     chatId: str
     status: Literal["closed", "not_found"]
+
+
+AlertMinutes = Annotated[int, Field(ge=1, le=1440)]
+
+
+class RoutingIn(_In):
+    mode: Literal["off", "round_robin", "least_busy"]
+    maxOpenPerOperator: int | None = Field(
+        default=None, ge=1, le=200, description="least_busy and round_robin skip an operator with this many open chats"
+    )
+    waitAlertMinutes: list[AlertMinutes] | None = Field(
+        default=None, min_length=1, max_length=3, description="1-3 thresholds in minutes (default [5, 15, 30])"
+    )
+
+
+class Routing(Model):
+    accountId: str
+    mode: Literal["off", "round_robin", "least_busy"] = "off"
+    maxOpenPerOperator: int | None = None
+    waitAlertMinutes: list[int] = Field(default_factory=lambda: [5, 15, 30])
+
+
+class PresenceIn(_In):
+    status: Literal["available", "away"]
+
+
+class Presence(Model):
+    userId: str
+    status: Literal["available", "away"]

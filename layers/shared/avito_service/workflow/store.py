@@ -37,6 +37,8 @@ AWAITING = "awaitingReply"
 NOTE_PREFIX = "NOTE#"
 TRANSITION_ATTEMPTS = 20
 NOBODY = "-"
+ROUTING_SK = "ROUTING"
+PRESENCE_SK = "PRESENCE"
 
 
 class Contention(Exception):
@@ -213,3 +215,94 @@ def list_notes(account_id: str, chat_id: str, limit: int, cursor: str | None) ->
 
 def new_note_id() -> str:
     return uuid.uuid4().hex
+
+
+# --- waiting alerts and the account's routing ------------------------------------------------------------------
+
+
+def mark_alerted(account_id: str, chat_id: str, since: str, threshold: int, at: str) -> dict[str, Any] | None:
+    """Record that ``threshold`` (minutes) was alerted for the waiting period that began at ``since``: once,
+    conditional on that period still going and the threshold not recorded yet (``wfAlerted``, cleared when a new
+    period begins). Returns the chat as stored after, or None when there is nothing to alert (answered meanwhile,
+    another period, or alerted already). The write's stream record is the ``avito-chat-waiting`` frame."""
+    expression = dynamo.Expression()
+    n, v = expression.name, expression.value
+    update = f"ADD {n('wfAlerted')} {v({threshold})} SET {n('wfAlert')} = {v({'threshold': threshold, 'at': at})}"
+    condition = (
+        f"{n('awaitingReplySince')} = {v(since)} AND "
+        f"(attribute_not_exists({n('wfAlerted')}) OR NOT contains({n('wfAlerted')}, {v(threshold)}))"
+    )
+    try:
+        answer = _table().update_item(
+            Key={"pk": chat_pk(account_id, chat_id), "sk": CHAT_SK},
+            ReturnValues="ALL_NEW",
+            **expression.render(update, condition),
+        )
+    except ClientError as exc:
+        if dynamo.condition_failed(exc):
+            return None
+        raise
+    return answer["Attributes"]
+
+
+def routing_key(account_id: str) -> dict[str, str]:
+    return {"pk": f"ACCOUNT#{account_id}#WORKFLOW", "sk": ROUTING_SK}
+
+
+def get_routing(account_id: str) -> dict[str, Any] | None:
+    return _table().get_item(Key=routing_key(account_id)).get("Item")
+
+
+def put_routing(account_id: str, routing: Mapping[str, Any]) -> None:
+    _table().put_item(Item={**routing_key(account_id), "accountId": account_id, **routing})
+
+
+def next_turn(account_id: str) -> int:
+    """The account's round-robin counter, moved on by one (atomic ADD on its routing item)."""
+    answer = _table().update_item(
+        Key=routing_key(account_id),
+        UpdateExpression="ADD rrTurn :one",
+        ExpressionAttributeValues={":one": 1},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(answer["Attributes"]["rrTurn"])
+
+
+def open_chats_of(user_id: str) -> int:
+    """How many open chats a user has: their ``byAssignee`` partition, counted (least busy, the cap)."""
+    total = 0
+    request: dict[str, Any] = {
+        "IndexName": BY_ASSIGNEE,
+        "KeyConditionExpression": Key("assigneePk").eq(assignee_pk(user_id)),
+        "FilterExpression": "#s = :open",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {":open": Status.OPEN.value},
+        "Select": "COUNT",
+    }
+    while True:
+        page = _table().query(**request)
+        total += int(page.get("Count", 0))
+        if not page.get("LastEvaluatedKey"):
+            return total
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def presence_key(user_id: str) -> dict[str, str]:
+    return {"pk": f"USER#{user_id}", "sk": PRESENCE_SK}
+
+
+def set_away(user_id: str, away: bool, at: str) -> None:
+    _table().put_item(Item={**presence_key(user_id), "away": away, "updatedAt": at})
+
+
+def away_users(user_ids: list[str]) -> set[str]:
+    """Which of ``user_ids`` set ``away`` (BatchGetItem, 100 keys a call)."""
+    away: set[str] = set()
+    name = get_settings().messenger_table
+    for start in range(0, len(user_ids), 100):
+        request: dict[str, Any] = {name: {"Keys": [presence_key(u) for u in user_ids[start : start + 100]]}}
+        while request:
+            answer = aws.dynamodb_resource().batch_get_item(RequestItems=request)
+            away |= {str(i["pk"]).removeprefix("USER#") for i in answer["Responses"].get(name, []) if i.get("away")}
+            request = answer.get("UnprocessedKeys") or {}
+    return away

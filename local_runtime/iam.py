@@ -284,6 +284,13 @@ def aws_requests(
         return [("execute-api:ManageConnections", arn("execute-api", connection))]
     if service == "kms":
         return [(f"kms:{operation}", _kms_key(params, arn))]
+    if service == "scheduler" and "Name" in params:  # a schedule: its group's ARN; a target's role is passed
+        group = params.get("GroupName") or "default"
+        pairs = [(f"scheduler:{operation}", arn("scheduler", f"schedule/{group}/{params['Name']}"))]
+        role = (params.get("Target") or {}).get("RoleArn")
+        if role:
+            pairs.append(("iam:PassRole", role))
+        return pairs
     if service == "cognito-idp" and "UserPoolId" in params:  # the Admin* calls: authorized on the user pool
         return [(f"cognito-idp:{operation}", arn("cognito-idp", f"userpool/{params['UserPoolId']}"))]
     raise UnknownRequest(f"local_runtime/iam.py cannot tell the IAM resource of {service}.{operation}: teach it")

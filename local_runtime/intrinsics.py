@@ -286,6 +286,7 @@ class Resolver:
             ("AWS::KMS::Key", "KeyId"): lambda: self._ref(logical_id, where),
             (WS_API_TYPE, "ApiId"): lambda: api_id(logical_id),
             (WS_API_TYPE, "ApiEndpoint"): lambda: "wss://" + self.context.execute_api_host(api_id(logical_id)),
+            ("AWS::IAM::Role", "Arn"): lambda: f"arn:aws:iam::{self.context.account_id}:role/{logical_id}",
             ("AWS::Cognito::UserPool", "Arn"): lambda: self.context.arn(
                 "cognito-idp", f"userpool/{self._ref(logical_id, where)}"
             ),

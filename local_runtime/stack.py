@@ -20,6 +20,7 @@ from local_runtime.functions import FunctionSpec, load_function_specs
 from local_runtime.http_server import HttpServer
 from local_runtime.intrinsics import Resolver, StackContext, api_id, default_region
 from local_runtime.moto_process import MotoProcess
+from local_runtime.one_time_schedules import OneTimeSchedules
 from local_runtime.resources import FAKE_CREDENTIALS, create_resources
 from local_runtime.schedules import MANUAL, Schedule, Scheduler, load_schedules
 from local_runtime.sqs_poller import SqsEventSource, SqsPoller, load_sqs_sources
@@ -116,6 +117,7 @@ class LocalStack:
         self._scheduler: Scheduler | None = None
         self._poller: SqsPoller | None = None
         self._stream_poller: StreamPoller | None = None
+        self._one_time: OneTimeSchedules | None = None
         self._gateway: WebSocketGateway | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -188,6 +190,14 @@ class LocalStack:
         self.schedules = load_schedules(self.functions, resolver, schedule_seconds)
         self._scheduler = Scheduler(self.schedules, self._logged_invoke, context)
         self._scheduler.start()
+        self._one_time = OneTimeSchedules(
+            lambda: self.client("scheduler"),
+            self._logged_invoke,
+            lambda arn, body: self.client("sqs").send_message(
+                QueueUrl=context.queue_url(arn.rsplit(":", 1)[-1]), MessageBody=body
+            ),
+        )
+        self._one_time.start()
         queue_urls = {lid: url for lid, url in self.physical_ids.items() if url.startswith("http")}
         self.sqs_sources = load_sqs_sources(self.functions, resolver, queue_urls)
         self._poller = SqsPoller(
@@ -197,7 +207,7 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop everything (idempotent): timers and pollers, WebSocket and HTTP servers, workers, moto."""
-        for stoppable in (self._scheduler, self._poller, self._stream_poller):
+        for stoppable in (self._scheduler, self._one_time, self._poller, self._stream_poller):
             if stoppable:
                 stoppable.stop()
         if self._gateway:
@@ -211,10 +221,10 @@ class LocalStack:
         if self._moto:
             self._moto.stop()  # also ends pollers' long polls
             self._moto = None
-        for joinable in (self._scheduler, self._poller, self._stream_poller):
+        for joinable in (self._scheduler, self._one_time, self._poller, self._stream_poller):
             if joinable:
                 joinable.join(timeout=2)
-        self._scheduler = self._poller = self._stream_poller = None
+        self._scheduler = self._one_time = self._poller = self._stream_poller = None
         if self._sink:
             self._sink.close()
             self._sink = None

@@ -172,14 +172,25 @@ def test_fanout_announces_new_messages_once_to_the_connections_that_want_them(st
     assert "theirs" not in frames
     for connection_id in ("all", "mine"):
         events = [f["event"] for f in frames[connection_id]]
-        assert sorted(events) == ["avito-chat-updated", "avito-new-message", "avito-notification"], events
+        # the chat is announced twice: stored with the message, then with its workflow state (issue 25: the
+        # transition is a second write), the last one saying the chat needs a reply
+        expected = ["avito-chat-updated", "avito-chat-updated", "avito-new-message", "avito-notification"]
+        assert sorted(events) == expected, events
+        updates = [f["data"]["chat"] for f in frames[connection_id] if f["event"] == "avito-chat-updated"]
+        assert updates[-1]["awaitingReplySince"] is not None and updates[-1]["status"] == "new"
         new = next(f for f in frames[connection_id] if f["event"] == "avito-new-message")
         assert new["data"]["message"]["id"] == "m1" and new["data"]["accountId"] == ACCOUNT
     # the same message seen again by a listing: nothing stored, nothing announced
     chat_store().save_messages(ACCOUNT, "7", "u2i-live-1", [incoming("m1", 1796200000)])
     again = stream.new_event()
     assert ws_fanout.lambda_handler(again, FakeContext()) == {"batchItemFailures": []}
-    assert posted() == frames
+
+    def announced(frames: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        # the message is days old, so its waiting alerts (issue 25) were due when the first batch armed them and
+        # are announced on their own; what is asserted here is that the listing announced nothing
+        return {c: [f for f in fs if f["event"] != "avito-chat-waiting"] for c, fs in frames.items()}
+
+    assert announced(posted()) == announced(frames)
 
 
 def test_a_connection_lives_no_longer_than_its_token(stream: Stream, aws_env: dict[str, str]) -> None:

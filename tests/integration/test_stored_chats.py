@@ -155,6 +155,12 @@ def test_save_chats_maps_avito_fields_and_is_idempotent(store: ChatStore, accoun
         "unreadCount": 0,
         "createdAt": "2026-11-27T09:33:20.000Z",
         "updatedAt": "2026-11-27T09:50:00.000Z",
+        # the workflow (issue 25): a chat is created new; a listing stores no message, so nothing is awaited
+        "status": "new",
+        "assignee": None,
+        "awaitingReplySince": None,
+        "firstResponseAt": None,
+        "tags": [],
     }
     assert list_chats()[1]["data"] == [body["data"]]
 

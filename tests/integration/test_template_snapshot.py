@@ -39,6 +39,20 @@ REMOVED: dict[str, set[str]] = {
 }
 ADDED: dict[str, set[str]] = {
     "WebhookFunction": {f"dynamodb:UpdateItem {DYNAMO}AccountsTable"},  # lastWebhookAt (issue 28)
+    # the chat workflow (issue 25): the fan-out arms waiting alerts and auto-assigns queued chats
+    # (WorkflowAlertsPolicy)
+    "WsFanoutFunction": {
+        f"dynamodb:{action} {DYNAMO}MessengerTable" for action in ("GetItem", "UpdateItem", "BatchGetItem")
+    }
+    | {
+        f"dynamodb:Query {DYNAMO}MessengerTable/index/byAssignee",
+        "scheduler:CreateSchedule arn:aws:scheduler:eu-central-1:123456789012:schedule/default/wait-*",
+        "iam:PassRole arn:aws:iam::123456789012:role/WorkflowSchedulerRole",
+    },
+    # the chat workflow (issue 25): the inbox's workflow filters read their indexes
+    "ChatsListFunction": {
+        f"dynamodb:Query {DYNAMO}MessengerTable/index/{index}" for index in ("byStatus", "byAssignee", "awaitingReply")
+    },
     "MessengerMessagesFunction": {f"dynamodb:Query {DYNAMO}MessengerTable"} | USER_ID,
     "MessengerOnlineFunction": USER_ID,
     "MessengerChatsFunction": USER_ID,

@@ -1,5 +1,6 @@
 // The inbox: every account's stored chats in one list, newest activity first, with unread badges,
-// filters by account and unread, kept current by the live updates; the open chat on the right.
+// filters by account and unread, the workflow's tabs (the queue of new chats, mine, all) with a take button,
+// kept current by the live updates (a chat someone takes leaves the queue at once); the open chat on the right.
 
 import { h, replace } from "./dom.js";
 import { fullTime, shortTime, t } from "./i18n.js";
@@ -13,7 +14,7 @@ export function activityOf(chat) {
 }
 
 export class InboxView {
-  constructor(app, filters = { accountId: "", unreadOnly: false }) {
+  constructor(app, filters = { accountId: "", unreadOnly: false, tab: "all" }) {
     this.app = app;
     this.chats = new Map();
     this.nextCursor = null;
@@ -36,6 +37,9 @@ export class InboxView {
       dataset: { testid: "filter-unread" },
       onchange: () => this.setFilters({ unreadOnly: this.unreadFilter.checked }),
     });
+    this.tabs = ["new", "mine", "all"].map((tab) =>
+      h("button", { type: "button", class: "tab", dataset: { testid: `tab-${tab}`, tab }, onclick: () => this.setFilters({ tab }) }, t(`inbox.tab.${tab}`)),
+    );
     this.chatView = new ChatView(app, this);
     this.element = h(
       "section",
@@ -43,6 +47,7 @@ export class InboxView {
       h(
         "aside",
         { class: "inbox-pane" },
+        h("div", { class: "tabs", role: "group" }, this.tabs),
         h("div", { class: "filters" }, this.accountFilter, h("label", { class: "check" }, this.unreadFilter, " ", t("inbox.unreadOnly"))),
         this.summary,
         this.status,
@@ -72,7 +77,20 @@ export class InboxView {
   matches(chat) {
     if (this.filters.accountId && chat.accountId !== this.filters.accountId) return false;
     if (this.filters.unreadOnly && !(chat.unreadCount > 0)) return false;
+    if (this.filters.tab === "new" && (chat.status || "new") !== "new") return false;
+    if (this.filters.tab === "mine" && chat.assignee?.userId !== this.app.session.userId) return false;
     return true;
+  }
+
+  /** Takes a chat (claim): it becomes the caller's; someone faster gets it and the service says who. */
+  async take(chat) {
+    const query = `?accountId=${encodeURIComponent(chat.accountId)}`;
+    try {
+      this.upsert(await this.app.api.post(`/chats/${encodeURIComponent(chat.id)}/claim${query}`));
+      this.status.textContent = "";
+    } catch (error) {
+      this.status.textContent = t("inbox.takeFailed", { error: error.message });
+    }
   }
 
   /** Loads the first page (or, with `more`, the next page) of stored chats for the current filters. */
@@ -86,6 +104,8 @@ export class InboxView {
         accountId: this.filters.accountId,
         unreadOnly: this.filters.unreadOnly ? "true" : "",
         cursor: more ? this.nextCursor : "",
+        status: this.filters.tab === "new" ? "new" : "",
+        assignee: this.filters.tab === "mine" ? "me" : "",
       });
       if (!more) this.chats.clear();
       for (const chat of items) this.chats.set(chatKey(chat.accountId, chat.id), chat);
@@ -100,6 +120,7 @@ export class InboxView {
   }
 
   render() {
+    for (const tab of this.tabs) tab.setAttribute("aria-pressed", String(tab.dataset.tab === this.filters.tab));
     const chats = [...this.chats.values()].filter((chat) => this.matches(chat));
     chats.sort((a, b) => activityOf(b).localeCompare(activityOf(a)));
     replace(this.list, chats.map((chat) => this.itemElement(chat)));
@@ -138,8 +159,17 @@ export class InboxView {
             h("span", { class: "preview", dataset: { testid: "chat-preview" } }, preview(chat.lastMessage)),
             chat.unreadCount > 0 ? h("span", { class: "badge", dataset: { testid: "unread-badge" }, title: t("inbox.unreadCount", { count: chat.unreadCount }) }, String(chat.unreadCount)) : null,
           ),
+          h(
+            "span",
+            { class: "row" },
+            h("span", { class: "status-tag", dataset: { testid: "chat-status", status: chat.status || "new" } }, t(`inbox.status.${chat.status || "new"}`)),
+            chat.assignee ? h("span", { class: "assignee", dataset: { testid: "chat-assignee" } }, chat.assignee.name || chat.assignee.userId) : null,
+          ),
         ),
       ),
+      (chat.status || "new") === "new"
+        ? h("button", { type: "button", class: "ghost take", dataset: { testid: "take" }, onclick: () => this.take(chat) }, t("inbox.take"))
+        : null,
     );
   }
 

@@ -62,6 +62,11 @@ export class Session {
     return this.user?.role || this.claims?.role || this.claims?.["cognito:groups"]?.[0] || "";
   }
 
+  /** The user's id as the service knows the caller (the Cognito sub, or the HS256 token's subject). */
+  get userId() {
+    return this.user?.id || this.claims?.sub || "";
+  }
+
   get isAdmin() {
     return this.role === "admin";
   }

@@ -107,6 +107,12 @@ def connections_client(endpoint_url: str) -> Any:
     return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url, config=_MANAGEMENT_CONFIG)
 
 
+@_created_once
+def scheduler_client() -> Any:
+    """EventBridge Scheduler (the workflow's one-time waiting alerts)."""
+    return boto3.client("scheduler", config=_CONFIG)
+
+
 def clear_caches() -> None:
     """Forget every cached client (tests switch endpoints between cases)."""
     with _CREATING:
@@ -118,5 +124,6 @@ def clear_caches() -> None:
         connections_client,
         cognito_client,
         kms_client,
+        scheduler_client,
     ):
         cached.cache_clear()

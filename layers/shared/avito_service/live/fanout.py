@@ -34,7 +34,9 @@ from avito_service.config import get_settings
 from avito_service.live import store as connections
 from avito_service.live.frames import Frame, frames_for
 from avito_service.live.store import Connection
+from avito_service.messenger.items import CHAT_SK
 from avito_service.observability import logger, metrics
+from avito_service.workflow import alerts, assignment
 
 POST_THREADS = 32
 
@@ -76,7 +78,7 @@ def _post(client: Any, connection_id: str, data: bytes) -> str:
 
 def deliver(frame: Frame, audience: Audience) -> int:
     """Post ``frame`` to its audience; returns how many connections got it. Raises FrameUndelivered."""
-    targets = audience.for_account(frame.account_id)
+    targets = [c for c in audience.for_account(frame.account_id) if frame.reaches(c.sub, c.role)]
     if not targets:
         return 0
     client = aws.connections_client(get_settings().websocket_management_url)
@@ -135,6 +137,9 @@ def announce(record: DynamoDBRecord, audience: Audience) -> int:
         # Powertools gives {} for an image the record does not have (an INSERT's old image)
         old_image, new_image = (stream.old_image or None, stream.new_image or None) if stream else (None, None)
         frames = frames_for(event_name, old_image, new_image)
+        if event_name in ("INSERT", "MODIFY") and (new_image or {}).get("sk") == CHAT_SK:
+            alerts.on_chat_change(old_image, new_image)  # a new waiting period arms its alert (never raises)
+            assignment.on_chat_change(old_image, new_image, audience.connections)  # auto-assignment (never raises)
     except (ValidationError, ValueError, KeyError, TypeError) as exc:
         where = [".".join(map(str, e["loc"])) for e in exc.errors()] if isinstance(exc, ValidationError) else []
         logger.error(

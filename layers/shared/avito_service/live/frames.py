@@ -4,6 +4,9 @@
 |----------------------------------------------------|--------------------------------------------------------------|
 | INSERT of a message item (``sk`` starts ``MSG#``)  | ``avito-new-message``; + ``avito-notification`` if marked   |
 | INSERT or MODIFY of a chat item (``sk == "CHAT"``) | ``avito-chat-updated``, unless no field of the chat changed  |
+| MODIFY of a chat whose status or assignee changed  | ``avito-chat-assigned`` too (workflow: claim, transfer...)   |
+| MODIFY of a chat whose ``wfAlert`` changed          | ``avito-chat-waiting``: the assignee (or, without one, all  |
+|                                                    | who see the account), and directors and admins              |
 | INSERT of a review marked ``announce`` (``REVIEW#``) | ``avito-new-review`` (``reviews.store``: newer than the rest) |
 | MODIFY of a message that gains ``sentBy``          | ``avito-new-message`` again: the same id, with its sender    |
 | any other MODIFY of a message, REMOVE, other ``sk`` | nothing                                                      |
@@ -25,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from avito_service import clock
 from avito_service.messenger.models import Direction
 from avito_service.messenger.store import CHAT_SK, MESSAGE_PREFIX, chat_from_item, message_from_item
 from avito_service.reviews.store import REVIEW_PREFIX, review_from_item
@@ -33,6 +37,9 @@ NEW_MESSAGE = "avito-new-message"
 CHAT_UPDATED = "avito-chat-updated"
 NOTIFICATION = "avito-notification"
 NEW_REVIEW = "avito-new-review"
+CHAT_ASSIGNED = "avito-chat-assigned"
+CHAT_WAITING = "avito-chat-waiting"
+SUPERVISOR_ROLES = frozenset({"admin", "director"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,10 @@ class Frame:
     account_id: str
     event: str
     data: dict[str, Any]
+    users: frozenset[str] | None = None  # only these users (and directors and admins); None: all who see it
+
+    def reaches(self, sub: str, role: str) -> bool:
+        return self.users is None or sub in self.users or role in SUPERVISOR_ROLES
 
     def encode(self) -> bytes:
         return json.dumps({"event": self.event, "data": self.data}, ensure_ascii=False, separators=(",", ":")).encode()
@@ -105,7 +116,34 @@ def _sender_added(old_item: Mapping[str, Any] | None, new_item: Mapping[str, Any
 
 def _chat_updated(old_item: Mapping[str, Any] | None, new_item: Mapping[str, Any]) -> list[Frame]:
     chat = chat_from_item(new_item).model_dump(mode="json")
-    if old_item is not None and chat_from_item(old_item).model_dump(mode="json") == chat:
-        return []  # only internal attributes changed (sort keys, index keys, ordering marks)
+    before = chat_from_item(old_item).model_dump(mode="json") if old_item is not None else None
     account_id, chat_id = chat["accountId"], str(new_item.get("chatId") or chat["id"])
-    return [Frame(account_id, CHAT_UPDATED, {"accountId": account_id, "chatId": chat_id, "chat": chat})]
+    frames = []
+    if before != chat:  # else only internal attributes changed (sort keys, index keys, ordering marks, alerts)
+        frames.append(Frame(account_id, CHAT_UPDATED, {"accountId": account_id, "chatId": chat_id, "chat": chat}))
+    if before is not None and (before["status"], before["assignee"]) != (chat["status"], chat["assignee"]):
+        data = {
+            "accountId": account_id,
+            "chatId": chat_id,
+            "status": chat["status"],
+            "assignee": chat["assignee"],
+            "by": new_item.get("wfBy"),  # null: the service (a client's message to a closed chat)
+        }
+        frames.append(Frame(account_id, CHAT_ASSIGNED, data))
+    alert = new_item.get("wfAlert")
+    if alert and (old_item is None or old_item.get("wfAlert") != alert) and chat["awaitingReplySince"]:
+        frames.append(_waiting(account_id, chat_id, chat, alert))
+    return frames
+
+
+def _waiting(account_id: str, chat_id: str, chat: Mapping[str, Any], alert: Mapping[str, Any]) -> Frame:
+    waited = clock.from_iso(str(alert["at"])) - clock.from_iso(str(chat["awaitingReplySince"]))
+    assignee = chat["assignee"]
+    data = {
+        "accountId": account_id,
+        "chatId": chat_id,
+        "waitingSeconds": int(waited),
+        "threshold": int(alert["threshold"]),
+        "assignee": assignee,
+    }
+    return Frame(account_id, CHAT_WAITING, data, users=frozenset({assignee["userId"]}) if assignee else None)

@@ -27,6 +27,7 @@ from avito_service.messenger.items import (
     unread_pk,
 )
 from avito_service.messenger.models import Direction, LastMessage, Message
+from avito_service.workflow.store import initial_fields
 
 GUESS = object()  # "assume our write is the newest"; the actual state is looked at only when that guess is wrong
 ORDER_FIELDS = ("updatedTs", "lastMessageSk", "readUpTo")
@@ -66,7 +67,8 @@ class ChatChange:
 
         identity = chat_identity(self.account_id, self.chat_id)
         sets = [f"{n(k)} = {v(val)}" for k, val in {**identity, **self.always}.items() if val is not None]
-        sets += [f"{n(k)} = if_not_exists({n(k)}, {v(val)})" for k, val in self.if_missing.items() if val is not None]
+        created = {**self.if_missing, **initial_fields(self.account_id, self.chat_id)}  # a new chat is ``new``
+        sets += [f"{n(k)} = if_not_exists({n(k)}, {v(val)})" for k, val in created.items() if val is not None]
         if set_activity:
             updated_at = clock.iso(self.updated_ts)
             sets += [

@@ -31,6 +31,9 @@ class ShardedIndex:
     pk_attr: str  # its partition key attribute
     pk_of: Callable[[int], str]  # shard -> partition key value
     kind: str  # written into cursors, so a cursor of one list is refused by another
+    shards: int = INBOX_SHARDS  # 1: one partition key (pk_of(0))
+    sort_attr: str = "activitySk"  # unique per chat, so one value says where every shard stands
+    ascending: bool = False  # newest first by default; the "needs a reply" index reads oldest first
 
 
 def _shown(item: dict[str, Any], hidden: frozenset[str], only: frozenset[str] | None) -> bool:
@@ -46,12 +49,14 @@ def page(
     *,
     hidden: frozenset[str] = frozenset(),
     only: frozenset[str] | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> tuple[list[dict], str | None]:
     """One page of the merged index: items newest first, and the cursor of the next page (None at the end).
 
-    Chats of the accounts in ``hidden`` (deleted, cleanup pending) are skipped as if they were not there: a shard
-    reads on until it has ``limit + 1`` others, so pages keep their length and the limit+1 rule. ``only`` (a limited
-    operator's accounts, users.scope) skips every other account's chats the same way."""
+        Chats of the accounts in ``hidden`` (deleted, cleanup pending) are skipped as if they were not there: a shard
+        reads on until it has ``limit + 1`` others, so pages keep their length and the limit+1 rule. ``only`` (a limited
+        operator's accounts, users.scope) skips every other account's chats the same way, and so does ``keep`` (the
+    chat filters the index does not answer itself, e.g. a tag on the "needs a reply" index)."""
     start = decode_cursor(cursor, required_keys=("list", "before"))
     if start and (start["list"] != index.kind or not isinstance(start["before"], str)):
         raise ValidationFailed.on("cursor", "Not a cursor of this list.")
@@ -64,23 +69,29 @@ def page(
         condition = "#pk = :pk"
         if before is not None:
             values[":before"] = before
-            condition += " AND activitySk < :before"
+            condition += f" AND #sort {'>' if index.ascending else '<'} :before"
         query: dict[str, Any] = {
             "TableName": table_name,
             "IndexName": index.name,
             "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#pk": index.pk_attr},
+            "ExpressionAttributeNames": {"#pk": index.pk_attr} | ({"#sort": index.sort_attr} if before else {}),
             "ExpressionAttributeValues": to_wire(values),
-            "ScanIndexForward": False,
+            "ScanIndexForward": index.ascending,
         }
         return dynamo.first_items(
-            client.query, limit + 1, convert=from_wire, keep=lambda item: _shown(item, hidden, only), **query
+            client.query,
+            limit + 1,
+            convert=from_wire,
+            keep=lambda item: _shown(item, hidden, only) and (keep is None or keep(item)),
+            **query,
         )
 
-    with ThreadPoolExecutor(max_workers=INBOX_SHARDS) as pool:
-        fetched = list(pool.map(fetch, range(INBOX_SHARDS)))
-    merged = sorted((item for items, _ in fetched for item in items), key=lambda i: i["activitySk"], reverse=True)
+    with ThreadPoolExecutor(max_workers=index.shards) as pool:
+        fetched = list(pool.map(fetch, range(index.shards)))
+    merged = sorted(
+        (item for items, _ in fetched for item in items), key=lambda i: i[index.sort_attr], reverse=not index.ascending
+    )
     taken = merged[:limit]
     if len(merged) <= limit:  # a shard that may hold more returned limit + 1 items: then merged is longer
         return taken, None
-    return taken, encode_cursor({"list": index.kind, "before": taken[-1]["activitySk"]})
+    return taken, encode_cursor({"list": index.kind, "before": taken[-1][index.sort_attr]})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -31,8 +31,13 @@ class LastMessage(Model):
     createdAt: str
 
 
+class Assignee(Model):
+    userId: str
+    name: str | None = None
+
+
 class Chat(Model):
-    """A stored chat of one account."""
+    """A stored chat of one account, with its workflow state (contract, "Chat workflow")."""
 
     id: str
     accountId: str
@@ -46,6 +51,15 @@ class Chat(Model):
     unreadCount: int = Field(default=0, description="incoming messages not read yet")
     createdAt: str | None = None
     updatedAt: str | None = None
+    status: Literal["new", "open", "closed"] = Field(
+        default="new", description="new: nobody has taken it; open: an operator has it; closed"
+    )
+    assignee: Assignee | None = None
+    awaitingReplySince: str | None = Field(
+        default=None, description="the oldest incoming message no reply has answered yet (the chat needs a reply)"
+    )
+    firstResponseAt: str | None = Field(default=None, description="the first reply after the client's first message")
+    tags: list[str] = Field(default_factory=list)
 
 
 class SentBy(Model):

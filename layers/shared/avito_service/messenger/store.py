@@ -70,6 +70,7 @@ from avito_service.messenger.items import (
 )
 from avito_service.messenger.models import Chat, Direction, Message, SentBy, chat_from_avito, message_from_avito
 from avito_service.observability import logger
+from avito_service.workflow import messages as workflow
 
 __all__ = ["ChatStore", "StoreContention", "chat_from_item", "chat_store", "message_from_item"]
 
@@ -223,7 +224,8 @@ class ChatStore:
         }
         for start in range(0, len(new), MESSAGES_PER_TRANSACTION):
             chunk = new[start : start + MESSAGES_PER_TRANSACTION]
-            self._transact(messages_change(chunk), chunk, notify=notify, rebuild=messages_change)
+            stored_now = self._transact(messages_change(chunk), chunk, notify=notify, rebuild=messages_change)
+            workflow.on_stored(account_id, chat_id, stored_now)
         logger.info("Messages stored", extra={"chat_id": chat_id, "new": len(new), "seen": len(messages)})
         return messages
 
@@ -243,7 +245,9 @@ class ChatStore:
         if user_id is not None and raw.get("author_id") is None:
             raw["author_id"] = user_id
         sent = message_from_avito(account_id, user_id, chat_id, raw).model_copy(update={"sentBy": sent_by})
-        if not self._transact(message_change(sent), [sent]) and sent_by is not None:
+        stored = self._transact(message_change(sent), [sent])
+        workflow.on_stored(account_id, chat_id, stored)
+        if not stored and sent_by is not None:
             self._add_sender(sent, sent_by)
         return sent
 
@@ -271,7 +275,9 @@ class ChatStore:
             chat_type=delivery_value.get("chat_type"),
         )
         notify = {sk_of(message)} if message.direction is Direction.IN and not message.isRead else set()
-        return bool(self._transact(change, [message], notify=notify))
+        stored = self._transact(change, [message], notify=notify)
+        workflow.on_stored(account_id, message.chatId, stored)
+        return bool(stored)
 
     def mark_chat_read(self, account_id: str, chat_id: str) -> Chat | None:
         """Every message up to the chat's last one read, ``unreadCount`` 0, off the unread indexes: one
@@ -310,9 +316,11 @@ class ChatStore:
         for chat in chats:
             with self._table().batch_writer() as batch:
                 for key in self._query_all(
-                    KeyConditionExpression=Key("pk").eq(chat["pk"]) & Key("sk").begins_with(MESSAGE_PREFIX),
+                    KeyConditionExpression=Key("pk").eq(chat["pk"]),  # messages and the workflow's notes
                     ProjectionExpression="pk, sk",
                 ):
+                    if key["sk"] == CHAT_SK:
+                        continue
                     batch.delete_item(Key={"pk": key["pk"], "sk": key["sk"]})
                     deleted += 1
             self._table().delete_item(Key={"pk": chat["pk"], "sk": CHAT_SK})

@@ -1,0 +1,210 @@
+"""The chat workflow's operations (contract, "Chat workflow"): claim, transfer, release, close, reopen, no reply
+needed, tags, notes, bulk close, and the inbox's workflow filters. Each change is one transition of the machine
+(machine.py) written under the chat's ``wfVersion`` (store.py); the caller's scope is checked before anything is
+read (an operator's unassigned account is a 404, users.scope) and every change goes to the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from avito_service import clock
+from avito_service.audit import service as audit
+from avito_service.errors import NotFound, ValidationFailed
+from avito_service.messenger import inbox
+from avito_service.messenger.items import chat_from_item
+from avito_service.messenger.models import Assignee, Chat
+from avito_service.messenger.store import ALL_CHATS, chat_store
+from avito_service.roles import Role
+from avito_service.users import scope
+from avito_service.users import store as users
+from avito_service.workflow import machine, store
+from avito_service.workflow.machine import Actor, Person, State
+from avito_service.workflow.models import BulkCloseOutcome, ChatRef, Note
+
+WorkflowStep = Callable[[State], State]
+
+
+def actor_of(user_id: str, name: str | None, role: str) -> Actor:
+    return Actor(Person(user_id, name), role)
+
+
+def _target(chat_id: str, account_id: str | None, only: frozenset[str] | None) -> str:
+    """The account whose copy of the chat is meant (404 ``chat_not_found`` / 422 ``accountId`` as for reads)."""
+    return chat_store().owner_of(chat_id, account_id, only=only)
+
+
+def _change(  # noqa: PLR0917 - one call shape for every single-chat transition
+    actor: Actor,
+    action: str,
+    chat_id: str,
+    account_id: str | None,
+    only: frozenset[str] | None,
+    event: machine.Event,
+    details: dict[str, Any] | None = None,
+) -> Chat:
+    owner = _target(chat_id, account_id, only)
+    before, after, item = store.transition(owner, chat_id, lambda state: machine.apply(state, event), by=actor.person)
+    if after != before:
+        audit.record(
+            actor.person.user_id,
+            actor.person.name,
+            f"chat.{action}",
+            f"chat:{owner}/{chat_id}",
+            {"status": after.status.value, "assignee": after.assignee.user_id if after.assignee else None}
+            | (details or {}),
+        )
+    return chat_from_item(item)
+
+
+def claim(actor: Actor, chat_id: str, account_id: str | None, only: frozenset[str] | None) -> Chat:
+    return _change(actor, "claim", chat_id, account_id, only, machine.Claim(actor))
+
+
+def release(actor: Actor, chat_id: str, account_id: str | None, only: frozenset[str] | None) -> Chat:
+    return _change(actor, "release", chat_id, account_id, only, machine.Release(actor))
+
+
+def close(actor: Actor, chat_id: str, account_id: str | None, only: frozenset[str] | None) -> Chat:
+    return _change(actor, "close", chat_id, account_id, only, machine.Close(actor, clock.iso()))
+
+
+def reopen(actor: Actor, chat_id: str, account_id: str | None, only: frozenset[str] | None) -> Chat:
+    return _change(actor, "reopen", chat_id, account_id, only, machine.Reopen(actor))
+
+
+def no_reply_needed(actor: Actor, chat_id: str, account_id: str | None, only: frozenset[str] | None) -> Chat:
+    return _change(actor, "no_reply_needed", chat_id, account_id, only, machine.NoReplyNeeded(actor, clock.iso()))
+
+
+def set_tags(actor: Actor, chat_id: str, account_id: str | None, only: frozenset[str] | None, tags: list[str]) -> Chat:
+    event = machine.SetTags(actor, tuple(tags))
+    return _change(actor, "tags", chat_id, account_id, only, event, {"tags": list(dict.fromkeys(tags))})
+
+
+def transfer(actor: Actor, chat_id: str, account_id: str | None, only: frozenset[str] | None, user_id: str) -> Chat:
+    owner = _target(chat_id, account_id, only)
+    target = users.get(user_id)
+    if target is None or not target.get("enabled", True):
+        raise ValidationFailed.on("userId", "No enabled user with this id.")
+    may_see = target.get("role") in (Role.ADMIN, Role.DIRECTOR) or owner in set(target.get("accountIds") or ())
+    if not may_see:
+        raise ValidationFailed.on("userId", "This user may not see the chat's account.")
+    person = Person(str(target["id"]), target.get("name") or target.get("email"))
+    return _change(actor, "transfer", chat_id, owner, only, machine.Transfer(actor, person), {"to": person.user_id})
+
+
+def close_many(actor: Actor, items: list[ChatRef], only: frozenset[str] | None) -> list[BulkCloseOutcome]:
+    """Close each chat (director, admin); a chat that is not stored, or of an account the caller may not see,
+    is ``not_found`` and the rest go on."""
+    outcomes = []
+    now = clock.iso()
+    for ref in items:
+        closed = scope.can_see(only, ref.accountId)
+        if closed:
+            try:
+                before, after, _ = store.transition(
+                    ref.accountId, ref.chatId, lambda s: machine.apply(s, machine.Close(actor, now)), by=actor.person
+                )
+            except NotFound:
+                closed = False
+            else:
+                if after != before:
+                    audit.record(
+                        actor.person.user_id, actor.person.name, "chat.close", f"chat:{ref.accountId}/{ref.chatId}"
+                    )
+        outcomes.append(
+            BulkCloseOutcome(accountId=ref.accountId, chatId=ref.chatId, status="closed" if closed else "not_found")
+        )
+    return outcomes
+
+
+# --- notes -------------------------------------------------------------------------------------------------
+
+
+def add_note(actor: Actor, chat_id: str, account_id: str | None, only: frozenset[str] | None, text: str) -> Note:
+    owner = _target(chat_id, account_id, only)
+    if store.get_chat_item(owner, chat_id) is None:
+        raise store.chat_not_found(chat_id)
+    note = Note(
+        id=store.new_note_id(),
+        text=text,
+        author=Assignee(userId=actor.person.user_id, name=actor.person.name),
+        createdAt=clock.iso(),
+    )
+    store.add_note(owner, chat_id, note.model_dump(mode="json"))
+    audit.record(actor.person.user_id, actor.person.name, "chat.note", f"chat:{owner}/{chat_id}", {"note": note.id})
+    return note
+
+
+def notes(
+    chat_id: str, account_id: str | None, only: frozenset[str] | None, limit: int, cursor: str | None
+) -> tuple[list[Note], str | None]:
+    owner = _target(chat_id, account_id, only)
+    if store.get_chat_item(owner, chat_id) is None:
+        raise store.chat_not_found(chat_id)
+    items, next_cursor = store.list_notes(owner, chat_id, limit, cursor)
+    return [Note.model_validate({k: i[k] for k in ("id", "text", "author", "createdAt")}) for i in items], next_cursor
+
+
+# --- the inbox's workflow filters ----------------------------------------------------------------------------
+
+
+def _index_for(status: str | None, assignee: str | None, awaiting: bool) -> inbox.ShardedIndex:
+    """The index that answers the most selective filter: "needs a reply" (oldest first), an assignee, a status;
+    otherwise every chat by activity (a tag alone: the activity index, filtered)."""
+    if awaiting:
+        return inbox.ShardedIndex(
+            store.AWAITING, "awaitPk", store.await_pk, "awaiting", sort_attr="awaitSk", ascending=True
+        )
+    if assignee == store.NOBODY:
+        return inbox.ShardedIndex(
+            store.BY_ASSIGNEE, "assigneePk", lambda s: store.assignee_pk(None, s), "assignee-none"
+        )
+    if assignee is not None:
+        return inbox.ShardedIndex(
+            store.BY_ASSIGNEE, "assigneePk", lambda _s: store.assignee_pk(assignee), f"assignee:{assignee}", shards=1
+        )
+    if status is not None:
+        return inbox.ShardedIndex(store.BY_STATUS, "statusPk", lambda s: store.status_pk(status, s), f"status:{status}")
+    return ALL_CHATS
+
+
+def list_chats(
+    *,
+    caller_id: str,
+    account_id: str | None,
+    unread_only: bool,
+    status: str | None,
+    assignee: str | None,
+    awaiting: bool,
+    tag: str | None,
+    limit: int,
+    cursor: str | None,
+    only: frozenset[str] | None,
+) -> tuple[list[Chat], str | None]:
+    """``GET /chats`` with the workflow's filters (any of them): one index answers the most selective one, the
+    others (and ``accountId``, ``unreadOnly``) filter what it reads. ``assignee``: ``me``, ``none`` or a user id."""
+    if status is None and assignee is None and not awaiting and tag is None:
+        return chat_store().list_chats(account_id, unread_only, limit, cursor, only)
+    who = {"me": caller_id, "none": store.NOBODY}.get(assignee, assignee) if assignee is not None else None
+    if account_id is not None:
+        if not scope.can_see(only, account_id):
+            return [], None
+        only = frozenset({account_id})
+
+    def keep(item: dict[str, Any]) -> bool:
+        holder = (item.get("assignee") or {}).get("userId") or store.NOBODY
+        return (
+            (status is None or item.get("status", "new") == status)
+            and (who is None or holder == who)
+            and (not awaiting or bool(item.get("awaitingReplySince")))
+            and (tag is None or tag in (item.get("tags") or ()))
+            and (not unread_only or int(item.get("unreadCount", 0)) > 0)
+        )
+
+    index = _index_for(status, who, awaiting)
+    items, next_cursor = inbox.page(
+        chat_store().table_name, index, limit, cursor, hidden=chat_store().hidden_accounts(), only=only, keep=keep
+    )
+    return [chat_from_item(i) for i in items], next_cursor

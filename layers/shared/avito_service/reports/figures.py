@@ -116,9 +116,13 @@ class Effect:
         if operator and self.operator is not None:
             self._add(self.operator_adds, day, attr, amount)
 
-    def duration(self, day: str, kind: str, seconds: float, working: float, *, operator: bool) -> None:
+    def duration(self, day: str, kind: str, seconds: float, working: float | None, *, operator: bool) -> None:
+        """One duration into the ``kind`` histogram and, when the account has a calendar, its working time into
+        ``<kind>w`` (without a calendar working time is wall time: the reader takes ``kind`` for both, and the
+        day items stay half as large)."""
         self.add(day, bucket_attr(kind, histogram.bucket_of(seconds)), operator=operator)
-        self.add(day, bucket_attr(f"{kind}w", histogram.bucket_of(working)), operator=operator)
+        if working is not None:
+            self.add(day, bucket_attr(f"{kind}w", histogram.bucket_of(working)), operator=operator)
 
 
 def apply(tally: Tally, message: MessageFacts, *, calendar: Calendar | None, slow_after_seconds: float) -> Effect:
@@ -165,7 +169,7 @@ def apply(tally: Tally, message: MessageFacts, *, calendar: Calendar | None, slo
     return effect
 
 
-def _working(calendar: Calendar | None, start: float, end: float) -> float:
+def _working(calendar: Calendar | None, start: float, end: float) -> float | None:
     if calendar is None:
-        return max(0.0, end - start)
+        return None  # always working: the wall time
     return calendar.working_seconds(datetime.fromtimestamp(start, tz=UTC), datetime.fromtimestamp(end, tz=UTC))

@@ -395,7 +395,7 @@ def main() -> None:
         first = datetime.fromtimestamp(DAY0 + 3 * 3600, tz=UTC).date()
         last = datetime.fromtimestamp(DAY0 + 3 * 3600 + (args.days - 1) * 86400, tz=UTC).date()
         month_query = {"from": first.isoformat(), "to": last.isoformat()}
-        day = datetime.fromtimestamp(DAY0 + 3 * 3600 + 14 * 86400, tz=UTC).date().isoformat()
+        day = datetime.fromtimestamp(DAY0 + 3 * 3600 + (args.days // 2) * 86400, tz=UTC).date().isoformat()
 
         _, answer = call(reports_summary, "/api/v1/reports/summary", month_query)
         totals = json.loads(answer["body"])["data"]["totals"]

@@ -11,6 +11,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from local_runtime import LocalStack
 from tests.browser.conftest import Seeded, api, sign_in
+from tests.browser.test_console_i18n import english_words
 from tests.support.browser import all_of, click, tid, visible, wait_for
 
 pytestmark = pytest.mark.browser
@@ -70,6 +71,7 @@ def test_a_director_sees_the_reports_and_downloads_the_csv(page: WebDriver, stac
     dialogs = api(stack, "GET", "/reports/dialogs", role="director", params={**query, "limit": 50})
     wait_for(page, lambda d: len(all_of(d, tid("dialog-row"))) == len(dialogs), "the dialogs of the API")
     assert [r.get_attribute("data-chat-id") for r in all_of(page, tid("dialog-row"))] == [d["chatId"] for d in dialogs]
+    assert english_words(page) - {"CSV"} == set()  # the view is Russian (CSV is the format's name)
 
     page.execute_script(  # the bytes of the blob the page saves, decoded keeping the BOM
         "window.__csv = null; const made = URL.createObjectURL.bind(URL);"

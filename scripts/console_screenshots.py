@@ -1,5 +1,6 @@
 """``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-<view>.png for the sign-in page,
-the inbox, a chat, the accounts and the reviews (``--only reviews``: the reviews view alone).
+the inbox, a chat, the accounts, the reviews and the reports (``--only reviews`` / ``--only reports``: that view
+alone).
 
 Starts the demo (simulator + local stack on free ports, see scripts/demo.py), opens the console in headless
 Chromium (tests/support/browser.py) and saves the sign-in page, then, signed in as the demo admin, the inbox, one
@@ -31,8 +32,18 @@ def reviews(driver: WebDriver, base: str, account_id: str) -> None:
     driver.save_screenshot(str(DOCS / "console-reviews.png"))
 
 
+def reports(driver: WebDriver, base: str) -> None:
+    """The "Отчёты" view (issue 27): the demo's figures, counted by the stack's stream consumer."""
+    driver.set_window_size(1280, 1400)
+    driver.get(f"{base}#/reports")
+    wait_for(driver, lambda d: d.find_elements("css selector", tid("dialog-row")), "dialogs")
+    wait_for(driver, lambda d: d.find_elements("css selector", tid("chart-point")), "chart points")
+    driver.save_screenshot(str(DOCS / "console-reports.png"))
+
+
 def main() -> int:
-    only_reviews = sys.argv[1:] == ["--only", "reviews"]
+    only = sys.argv[2] if sys.argv[1:2] == ["--only"] and len(sys.argv) > 2 else None
+    only_reviews = only == "reviews"
     demo = setup(0, 0, 0, schedule_seconds=3600)
     try:
         with tempfile.TemporaryDirectory() as profile:
@@ -40,10 +51,13 @@ def main() -> int:
             try:
                 base = f"{demo.stack.api_url}/console/"
                 DOCS.mkdir(exist_ok=True)
-                if only_reviews:
+                if only in ("reviews", "reports"):
                     driver.get(f"{base}#token={demo.token}")
                     wait_for(driver, lambda d: d.execute_script("return document.documentElement.lang") == "ru", "ru")
-                    reviews(driver, base, demo.account["id"])
+                    if only_reviews:
+                        reviews(driver, base, demo.account["id"])
+                    else:
+                        reports(driver, base)
                     return 0
                 driver.get(base)
                 visible(driver, tid("email-input")).send_keys("operator@example.com")
@@ -63,11 +77,12 @@ def main() -> int:
                 wait_for(driver, lambda d: all_of(d, tid("account-row")), "the accounts table")
                 driver.save_screenshot(str(DOCS / "console-accounts.png"))
                 reviews(driver, base, demo.account["id"])
+                reports(driver, base)
             finally:
                 driver.quit()
     finally:
         demo.stop()
-    views = ("sign-in", "inbox", "chat", "accounts", "reviews")
+    views = ("sign-in", "inbox", "chat", "accounts", "reviews", "reports")
     print(f"wrote {', '.join(str(DOCS / f'console-{view}.png') for view in views)}")
     return 0
 

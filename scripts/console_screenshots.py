@@ -1,6 +1,6 @@
 """``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-<view>.png for the sign-in page,
-the inbox, a chat, the accounts, the reviews and the users (``--only reviews``: the reviews view alone; ``--only
-people``: the sign-in page, the users page and who sent each message alone).
+the inbox, a chat, the accounts, the reviews, the users and the reports (``--only reviews`` / ``--only
+reports``: that view alone; ``--only people``: the sign-in page, the users page and who sent each message alone).
 
 Starts the demo (simulator + local stack on free ports, see scripts/demo.py), opens the console in headless
 Chromium (tests/support/browser.py) and saves the sign-in page with the demo's first admin typed in, then signs in
@@ -111,9 +111,19 @@ def sent_by(driver: WebDriver, base: str, demo: Demo) -> None:
     driver.save_screenshot(str(DOCS / "console-sent-by.png"))
 
 
+def reports(driver: WebDriver, base: str) -> None:
+    """The "Отчёты" view (issue 27): the demo's figures, counted by the stack's stream consumer."""
+    driver.set_window_size(1280, 1400)
+    driver.get(f"{base}#/reports")
+    wait_for(driver, lambda d: d.find_elements("css selector", tid("dialog-row")), "dialogs")
+    wait_for(driver, lambda d: d.find_elements("css selector", tid("chart-point")), "chart points")
+    driver.save_screenshot(str(DOCS / "console-reports.png"))
+
+
 def main() -> int:
-    only_reviews = sys.argv[1:] == ["--only", "reviews"]
-    only_people = sys.argv[1:] == ["--only", "people"]
+    only = sys.argv[2] if sys.argv[1:2] == ["--only"] and len(sys.argv) > 2 else None
+    only_reviews = only == "reviews"
+    only_people = only == "people"
     demo = setup(0, 0, 0, schedule_seconds=3600)
     try:
         with tempfile.TemporaryDirectory() as profile:
@@ -121,10 +131,13 @@ def main() -> int:
             try:
                 base = f"{demo.stack.api_url}/console/"
                 DOCS.mkdir(exist_ok=True)
-                if only_reviews:
+                if only in ("reviews", "reports"):
                     driver.get(f"{base}#token={demo.console_token}")
                     wait_for(driver, lambda d: d.execute_script("return document.documentElement.lang") == "ru", "ru")
-                    reviews(driver, base, demo.account["id"])
+                    if only_reviews:
+                        reviews(driver, base, demo.account["id"])
+                    else:
+                        reports(driver, base)
                     return 0
                 sign_in_page(driver, base, demo)
                 if only_people:
@@ -145,11 +158,12 @@ def main() -> int:
                 reviews(driver, base, demo.account["id"])
                 users(driver, base, demo)
                 sent_by(driver, base, demo)
+                reports(driver, base)
             finally:
                 driver.quit()
     finally:
         demo.stop()
-    views = ("sign-in", "inbox", "chat", "accounts", "reviews", "users", "sent-by")
+    views = ("sign-in", "inbox", "chat", "accounts", "reviews", "users", "sent-by", "reports")
     print(f"wrote {', '.join(str(DOCS / f'console-{view}.png') for view in views)}")
     return 0
 

@@ -23,6 +23,7 @@ from avito_service.auth import Identity, mint
 from avito_service.live import store as connections
 from avito_service.messenger import service as messenger
 from avito_service.messenger import store as store_module
+from avito_service.reports.store import report_store
 from avito_service.search import backfill
 from avito_service.search.store import search_index
 from avito_service.templates.store import template_store
@@ -422,6 +423,11 @@ def test_sample_events_of_every_function(logical_id: str, world: World) -> None:
             assert result == {"batchItemFailures": []}, result
             hits = search_index().lookup(world.account_id, "79123456789", 10)
             assert [(h.chat_id, h.phone) for h in hits] == [(STORED_CHAT, True)], hits
+            continue
+        if module == "reports_figures":
+            assert result == {"batchItemFailures": []}, result
+            tally = report_store().get_tally(world.account_id, STORED_CHAT) or {}
+            assert (tally.get("messagesIn"), tally.get("awaitingSince")) == (1, "2026-12-02T09:14:00.000Z"), tally
             continue
         if not (isinstance(result, dict) and "statusCode" in result):
             # scheduled / queue functions: they finished without raising; a Lambda error payload is a failure

@@ -64,9 +64,9 @@ def waited_for(template: Template) -> set[str]:
         kinds = {event.get("Type") for event in (props.get("Events") or {}).values()}
         if kinds & WAITED_FOR or props.get("FunctionUrlConfig") or not kinds <= {"Schedule", "ScheduleV2", "SQS"}:
             ids.add(lid)
-    # A stream consumer nobody watches: the search index is read a moment later, never waited on (the fan-out,
-    # also a stream consumer, is: operators wait for its frames)
-    return ids - {"SearchIndexerFunction"}
+    # Stream consumers nobody watches: the search index and the reports' figures are read a moment later, never
+    # waited on (the fan-out, also a stream consumer, is: operators wait for its frames)
+    return ids - {"SearchIndexerFunction", "ReportsFiguresFunction"}
 
 
 def references_to(value: Any, function_id: str) -> list[str]:

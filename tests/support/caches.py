@@ -11,6 +11,7 @@ def reset_caches() -> None:
     from avito_service.avito import limits, sealing
     from avito_service.config import get_settings
     from avito_service.messenger.store import chat_store
+    from avito_service.reports.store import report_store
     from aws_lambda_powertools.utilities import parameters
 
     get_settings.cache_clear()
@@ -19,6 +20,7 @@ def reset_caches() -> None:
     account_store.cache_clear()
     parameters.clear_caches()
     chat_store.cache_clear()
+    report_store.cache_clear()
     limits.clear_cache()
     sealing.forget_keys()
     from avito_service.webhooks import deliveries

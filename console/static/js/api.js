@@ -104,6 +104,28 @@ export class Api {
     return items;
   }
 
+  /** The Response of a GET asking for `accept` (e.g. text/csv), with the token; throws ApiError when not ok. */
+  async raw(path, query = {}, accept = "*/*", retried = false) {
+    const url = new URL(this.base + path);
+    for (const [key, value] of Object.entries(query || {})) {
+      if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
+    }
+    const headers = { Accept: accept };
+    if (this.session.token) headers.Authorization = `Bearer ${this.session.token}`;
+    let response;
+    try {
+      response = await fetch(url, { headers });
+    } catch {
+      throw new ApiError(0, "network_error", t("errors.network_error"));
+    }
+    if (response.status === 401 && !retried && this.renew && (await this.renew())) return this.raw(path, query, accept, true);
+    if (!response.ok) {
+      const error = (await response.json().catch(() => null))?.error || {};
+      throw new ApiError(response.status, error.code || `http_${response.status}`, error.message || t("api.status", { status: response.status }), error.details || []);
+    }
+    return response;
+  }
+
   /** One page: {items, nextCursor}. */
   async page(path, query = {}) {
     const body = await this.request("GET", path, { query, full: true });

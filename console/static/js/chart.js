@@ -1,4 +1,5 @@
-// A small line chart in inline SVG (no library): one line per series over days, y axis from 0.
+// A small line chart in inline SVG (no library): one line per series over days, y axis from 0, an optional
+// horizontal threshold line.
 
 import { svg } from "./dom.js";
 
@@ -18,10 +19,10 @@ export function niceMax(value) {
  * @param series [{name, label, className, values: [number|null per day]}]
  * @param dayLabel a day's label on the x axis and in the points' tooltips (the language's short date)
  */
-export function lineChart(days, series, { testid = "stats-chart", title = "", dayLabel = (day) => day.slice(5) } = {}) {
+export function lineChart(days, series, { testid = "stats-chart", title = "", dayLabel = (day) => day.slice(5), threshold = null } = {}) {
   const plotWidth = WIDTH - PAD.left - PAD.right;
   const plotHeight = HEIGHT - PAD.top - PAD.bottom;
-  const top = niceMax(Math.max(0, ...series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)))));
+  const top = niceMax(Math.max(0, threshold?.value ?? 0, ...series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)))));
   const x = (index) => PAD.left + (days.length <= 1 ? plotWidth / 2 : (index * plotWidth) / (days.length - 1));
   const y = (value) => PAD.top + plotHeight - (value / top) * plotHeight;
 
@@ -46,6 +47,16 @@ export function lineChart(days, series, { testid = "stats-chart", title = "", da
       chart.append(svg("text", { x: x(index), y: HEIGHT - 10, class: "axis", "text-anchor": "middle" }, dayLabel(day)));
     }
   });
+  if (threshold) {
+    // a horizontal dashed line (e.g. the waiting-alert threshold of the reports' first-response chart)
+    chart.append(
+      svg(
+        "line",
+        { x1: PAD.left, x2: WIDTH - PAD.right, y1: y(threshold.value), y2: y(threshold.value), class: "threshold", dataset: { testid: "chart-threshold", value: threshold.value } },
+        svg("title", {}, threshold.label || ""),
+      ),
+    );
+  }
   for (const line of series) {
     const points = line.values.map((value, index) => (Number.isFinite(value) ? [x(index), y(value), value, days[index]] : null)).filter(Boolean);
     if (points.length > 1) {

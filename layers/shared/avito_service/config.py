@@ -33,6 +33,7 @@ class Settings:
     messenger_table: str = _setting("", "MESSENGER_TABLE", doc="DynamoDB table for stored chats and messages")
     templates_table: str = _setting("", "TEMPLATES_TABLE", doc="DynamoDB table of quick replies (templates)")
     search_table: str = _setting("", "SEARCH_TABLE", doc="DynamoDB table of the search index (word prefixes)")
+    reports_table: str = _setting("", "REPORTS_TABLE", doc="DynamoDB table of the reports' figures")
     jwt_secret_arn: str = _setting("", "JWT_SECRET_ARN", doc="Secrets Manager ARN or name of the JWT signing key")
     account_secrets_prefix: str = _setting("avito-service/accounts/", "ACCOUNT_SECRETS_PREFIX")
     avito_api_url: str = _setting("https://api.avito.ru", "AVITO_API_URL", doc="base URL of the Avito API")

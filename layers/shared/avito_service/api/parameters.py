@@ -68,3 +68,24 @@ def idempotency_key_header(same_request: str, another: str | None = None) -> Any
             ),
         ),
     ]
+
+
+# --- the reports (GET /reports/summary, /reports/dialogs) ------------------------------------------------------
+
+
+def iso_day(value: object) -> object:
+    """A date as YYYY-MM-DD only (pydantic alone also reads "0" or "1.5e9" as a Unix time)."""
+    import re  # noqa: PLC0415 - only the handlers with a date parameter need it
+
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("Expected a date as YYYY-MM-DD")
+    return value
+
+
+ReportAccount = Annotated[
+    str | None, Query(alias="accountId", min_length=1, max_length=64, description="only this account")
+]
+ReportUser = Annotated[
+    str | None,
+    Query(alias="userId", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$", description="only this operator"),
+]

@@ -1,0 +1,481 @@
+"""Reports (issue 27): a generated month of a 13-operator call centre (9 accounts, 20,000 messages a day) against
+moto in-process: summary for the month, a dialogs page and a day's CSV through the handlers, as a director; the
+write cost per message measured on the real stream consumer; the figures' storage per month.
+
+The month: each day ~2,900 chats of ~7 messages (client messages in bursts of 1-2, 10 % of chats greeted by an
+automatic reply, operators answering after a log-normal wait with a 2-minute median, 8 % of chats from Avito's own
+app with no operator), 08:00-23:30 Moscow time, 9 accounts with 13 operators. Its figures are computed by the same
+``figures.apply`` the consumer runs and written as the consumer would write them (day items with the ADDed
+counters, each chat's tally), straight into moto's table objects (600,000 transactions through moto's HTTP layer
+would take an hour and measure moto). The consumer itself runs on a sample of real stream records, counting the
+items and bytes of its transactions: the write request units per message.
+
+Run: ``PYTHONPATH=.:layers/shared:functions .venv/bin/python -m benchmarks.reports``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from benchmarks._common import create_account, moto_stack, percentile, quiet_output, table, write_results
+
+WRU_PRICE = 0.625 / 1_000_000  # DynamoDB on demand, us-east-1 (November 2024): per write request unit
+GB_MONTH = 0.25  # DynamoDB standard storage, per GB-month
+PITR_GB_MONTH = 0.20
+DAY0 = datetime(2026, 11, 1, tzinfo=UTC).timestamp() - 3 * 3600  # 2026-11-01 00:00 Moscow
+
+
+def _serialize(item: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {k: serializer.serialize(v) for k, v in item.items()}
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """DynamoDB's item size: attribute names plus values (strings as UTF-8, numbers ~ digits/2 + 1)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        if isinstance(value, str):
+            size += len(value.encode())
+        elif isinstance(value, bool) or value is None:
+            size += 1
+        elif isinstance(value, int | float):
+            size += len(str(value)) // 2 + 1
+        elif isinstance(value, set | list):
+            size += 3 + sum(len(str(v).encode()) + 1 for v in value)
+        elif isinstance(value, dict):
+            size += 3 + item_size(value)
+    return size
+
+
+def put(moto_table: Any, item: dict[str, Any]) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    attrs = _serialize(item)
+    hash_key, range_key = DynamoType(attrs["pk"]), DynamoType(attrs["sk"])
+    moto_table.items[hash_key][range_key] = Item(hash_key, range_key, attrs)
+
+
+def moto_table(name: str) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends["123456789012"]["us-east-1"].get_table(name)
+
+
+# --- the generated conversations --------------------------------------------------------------------------------
+
+
+def conversations(rng: random.Random, accounts: list[str], operators: list[dict[str, str]], per_day: int, days: int):
+    """Messages (dicts like MessengerTable's items) of ``days`` days, ~``per_day`` a day, in time order per chat."""
+    serial = 0
+    for day in range(days):
+        start_of_day = DAY0 + day * 86400
+        produced = 0
+        while produced < per_day:
+            serial += 1
+            account = accounts[serial % len(accounts)]
+            chat = f"u2i-bench-{serial}"
+            staff = [op for op in operators if account in op["accounts"]] or operators
+            operator = rng.choice(staff)
+            at = start_of_day + rng.uniform(8 * 3600, 23.5 * 3600)
+            from_app = rng.random() < 0.08
+            messages: list[dict[str, Any]] = []
+            rounds = rng.choice((1, 2, 2, 3, 3, 4))
+            for round_no in range(rounds):
+                for _ in range(rng.choice((1, 1, 2))):
+                    messages.append({"direction": "in", "at": at})
+                    at += rng.uniform(5, 40)
+                if round_no == 0 and rng.random() < 0.1:
+                    messages.append({"direction": "out", "at": at + 2, "automatic": True})
+                at += rng.lognormvariate(math.log(120), 1.2)
+                sender = None if from_app else {"userId": operator["userId"], "name": operator["name"]}
+                messages.append({"direction": "out", "at": at, "sentBy": sender})
+                at += rng.lognormvariate(math.log(300), 1.0)
+            for n, message in enumerate(messages):
+                yield {
+                    "id": f"{chat}-m{n}",
+                    "accountId": account,
+                    "chatId": chat,
+                    "direction": message["direction"],
+                    "createdAt": message["at"],
+                    "automatic": message.get("automatic", False),
+                    "sentBy": message.get("sentBy"),
+                    "clientName": f"Клиент {serial}",
+                }
+            produced += len(messages)
+
+
+def build_month(args: argparse.Namespace, created: dict[str, str], accounts: list[str], operators: list[dict]) -> dict:
+    from avito_service import clock
+    from avito_service.reports import figures
+    from avito_service.reports.store import NOW_PK, TALLY_SK, day_pk, tally_pk
+
+    rng = random.Random(args.seed)
+    reports = moto_table(created["ReportsTable"])
+    tallies: dict[tuple[str, str], figures.Tally] = {}
+    extra: dict[tuple[str, str], dict[str, Any]] = {}
+    day_items: dict[tuple[str, str], dict[str, Any]] = {}
+    waiting: dict[str, int] = {}
+    messages = 0
+    started = time.perf_counter()
+    for raw in conversations(rng, accounts, operators, args.messages_per_day, args.days):
+        messages += 1
+        sent_by = raw["sentBy"]
+        facts = figures.MessageFacts(
+            raw["id"],
+            raw["accountId"],
+            raw["chatId"],
+            raw["direction"] == "in",
+            raw["createdAt"],
+            automatic=raw["automatic"],
+            sender=figures.Sender(sent_by["userId"], sent_by["name"]) if sent_by else None,
+        )
+        key = (raw["accountId"], raw["chatId"])
+        effect = figures.apply(tallies.get(key, figures.Tally()), facts, calendar=None, slow_after_seconds=300)
+        tallies[key] = effect.tally
+        info = extra.setdefault(key, {"clientName": raw["clientName"], "operators": set()})
+        if effect.first_response_seconds is not None:
+            info["firstResponseSeconds"] = round(effect.first_response_seconds)
+        if effect.operator is not None:
+            info["operators"].add(effect.operator.user_id)
+        for day, counters in effect.account_adds.items():
+            item = day_items.setdefault((day_pk(raw["accountId"]), f"{day}#A"), {"date": day})
+            for attr, amount in counters.items():
+                item[attr] = item.get(attr, 0) + amount
+        if effect.operator is not None:
+            for day, counters in effect.operator_adds.items():
+                sk = f"{day}#O#{effect.operator.user_id}"
+                item = day_items.setdefault(
+                    (day_pk(raw["accountId"]), sk),
+                    {"date": day, "userId": effect.operator.user_id, "name": effect.operator.name},
+                )
+                for attr, amount in counters.items():
+                    item[attr] = item.get(attr, 0) + amount
+        waiting[raw["accountId"]] = waiting.get(raw["accountId"], 0) + effect.waiting_delta
+    sizes = {"tally": 0, "day": 0}
+    for (account, chat), tally in tallies.items():
+        info = extra[(account, chat)]
+        item = {
+            "pk": tally_pk(account, chat),
+            "sk": TALLY_SK,
+            "accountId": account,
+            "chatId": chat,
+            "clientName": info["clientName"],
+            "messagesIn": tally.messages_in,
+            "messagesOut": tally.messages_out,
+            "version": tally.messages_in + tally.messages_out,
+            "dialogAccount": account,
+            "dialogSk": f"{clock.iso(tally.last_message_at)}#{chat}",
+            "firstMessageAt": clock.iso(tally.first_message_at),
+            "lastMessageAt": clock.iso(tally.last_message_at),
+        }
+        if tally.first_in_at is not None:
+            item["firstInAt"] = clock.iso(tally.first_in_at)
+        if tally.first_response_at is not None:
+            item["firstResponseAt"] = clock.iso(tally.first_response_at)
+            item["firstResponseSeconds"] = info.get("firstResponseSeconds", 0)
+        if tally.awaiting_since is not None:
+            item["awaitingSince"] = clock.iso(tally.awaiting_since)
+        if info["operators"]:
+            item["operators"] = info["operators"]
+        put(reports, item)
+        sizes["tally"] += item_size(item) + 100  # + the byAccountActivity index's copy overhead
+    for (pk, sk), values in day_items.items():
+        item = {"pk": pk, "sk": sk, **values}
+        put(reports, item)
+        sizes["day"] += item_size(item)
+    for account, count in waiting.items():
+        put(reports, {"pk": NOW_PK, "sk": account, "waiting": count})
+    return {
+        "messages": messages,
+        "chats": len(tallies),
+        "day_items": len(day_items),
+        "tally_bytes": sizes["tally"] * 2,  # the table's item and the index's copy
+        "day_bytes": sizes["day"],
+        "build_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+# --- the consumer's write cost ----------------------------------------------------------------------------------
+
+
+def consumer_cost(args: argparse.Namespace, accounts: list[str], operators: list[dict]) -> dict[str, Any]:
+    """Real stream records of a sample through the real consumer; the transactions' items and sizes counted."""
+    import reports_figures
+    from avito_service import clock
+    from avito_service.messenger.items import chat_pk, message_sk
+
+    from tests.support.events import FakeContext
+
+    rng = random.Random(args.seed + 1)
+    counted = {"transactions": 0, "items": 0, "wru": 0}
+
+    from avito_service.reports.store import ReportStore
+
+    original = ReportStore._transaction
+
+    def count(self: Any, *a: Any, **kw: Any) -> list[dict[str, Any]]:
+        items = original(self, *a, **kw)
+        counted["transactions"] += 1
+        counted["items"] += len(items)
+        for entry in items:
+            body = next(iter(entry.values()))
+            size = len(json.dumps(body, default=str).encode())  # the request's size: an upper bound of the item's
+            counted["wru"] += 2 * max(1, math.ceil(size / 1024))  # transactional writes: 2 WRU per KB
+        return items
+
+    ReportStore._transaction = count  # type: ignore[method-assign]
+    records = []
+    sample = [
+        m for _, m in zip(range(args.sample), conversations(rng, accounts, operators, args.sample, 1), strict=False)
+    ]
+    for n, raw in enumerate(sample):
+        image = {
+            "pk": chat_pk(raw["accountId"], raw["chatId"]),
+            "sk": message_sk(int(raw["createdAt"]), raw["id"]),
+            "id": raw["id"],
+            "accountId": raw["accountId"],
+            "chatId": raw["chatId"],
+            "direction": raw["direction"],
+            "type": "text",
+            "createdAt": clock.iso(raw["createdAt"]),
+            **({"automatic": True} if raw["automatic"] else {}),
+            **({"sentBy": raw["sentBy"]} if raw["sentBy"] else {}),
+        }
+        records.append(
+            {
+                "eventID": f"e{n}",
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {
+                    "NewImage": _serialize(image),
+                    "SequenceNumber": str(n),
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+            }
+        )
+    started = time.perf_counter()
+    for start in range(0, len(records), 100):
+        answer = reports_figures.lambda_handler({"Records": records[start : start + 100]}, FakeContext())
+        assert answer == {"batchItemFailures": []}, answer
+    seconds = time.perf_counter() - started
+    before = dict(counted)
+    replay_started = time.perf_counter()
+    for start in range(0, len(records), 100):
+        reports_figures.lambda_handler({"Records": records[start : start + 100]}, FakeContext())
+    ReportStore._transaction = original  # type: ignore[method-assign]
+    return {
+        "messages": len(records),
+        "transactions": before["transactions"],
+        "items_per_message": round(before["items"] / before["transactions"], 2),
+        "wru_per_message": round(before["wru"] / before["transactions"], 2),
+        "replayed_transactions_cancelled": counted["transactions"] - before["transactions"],
+        "consumer_ms_per_message_moto": round(seconds / len(records) * 1000, 2),
+        "replay_ms_per_message_moto": round((time.perf_counter() - replay_started) / len(records) * 1000, 2),
+    }
+
+
+# --- the measures -----------------------------------------------------------------------------------------------
+
+
+MOTO: dict[str, Any] = {"spent": {"seconds": 0.0, "calls": 0}}
+
+
+def time_moto() -> dict[str, float]:
+    """The wall time of every request moto answers (parsing it, the emulated table, serialising its answer
+    attribute by attribute: ~0.15 ms per attribute, emulator work a real DynamoDB does on its side)."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    spent = {"seconds": 0.0, "calls": 0}
+    original = BotocoreStubber.__call__
+
+    def timed_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["seconds"] += time.perf_counter() - started
+            spent["calls"] += 1
+
+    BotocoreStubber.__call__ = timed_call  # type: ignore[method-assign]
+    return spent
+
+
+def call(module: Any, path: str, query: dict[str, str], headers: dict[str, str] | None = None) -> tuple[float, Any]:
+    from tests.support.events import FakeContext, api_event
+
+    event = api_event("GET", path, query=query, role="director", sub="director-1")
+    for name, value in (headers or {}).items():
+        event["headers"][name] = value
+        event["multiValueHeaders"][name] = [value]
+    in_moto = MOTO["spent"]["seconds"]
+    started = time.perf_counter()
+    result = module.lambda_handler(event, FakeContext())
+    elapsed = time.perf_counter() - started
+    assert result["statusCode"] == 200, result["body"][:300]
+    LAST["moto"] = MOTO["spent"]["seconds"] - in_moto
+    return elapsed, result
+
+
+LAST: dict[str, float] = {"moto": 0.0}
+
+
+def timed(runs: int, fn: Any) -> dict[str, float]:
+    """Wall time of each run, and the service's own share: wall time minus the CPU time inside moto (parsing,
+    the emulated table, serialising its answer: work a real DynamoDB does on its side)."""
+    values, own = [], []
+    for _ in range(runs):
+        values.append(fn())
+        own.append(values[-1] - LAST["moto"])
+    return {
+        "p50_ms": round(statistics.median(values) * 1000, 1),
+        "p95_ms": round(percentile(values, 95) * 1000, 1),
+        "max_ms": round(max(values) * 1000, 1),
+        "service_p50_ms": round(statistics.median(own) * 1000, 1),
+        "service_p95_ms": round(percentile(own, 95) * 1000, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--messages-per-day", type=int, default=20_000)
+    parser.add_argument("--accounts", type=int, default=9)
+    parser.add_argument("--operators", type=int, default=13)
+    parser.add_argument("--sample", type=int, default=2_000, help="messages through the real consumer")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=27)
+    args = parser.parse_args()
+
+    from benchmarks.search import patch_moto
+    from tests.support import moto_fast_tx
+
+    with moto_stack() as created, quiet_output():
+        import os
+
+        moto_fast_tx.install()  # transactions cost O(items named), not O(table)
+        patch_moto(partition_reads=True)  # a table Query reads only its partition, as DynamoDB does
+        MOTO["spent"] = time_moto()
+
+        os.environ["REPORTS_TABLE"] = created["ReportsTable"]
+        import reports_dialogs
+        import reports_summary
+
+        from tests.support.caches import reset_caches
+
+        reset_caches()
+        accounts = [
+            create_account(f"Аккаунт {n}", client_id=f"bench-{n}", user_id=str(1000 + n)).id
+            for n in range(args.accounts)
+        ]
+        operators = [
+            {"userId": f"op-{n}", "name": f"Оператор {n}", "accounts": set(rng_accounts)}
+            for n, rng_accounts in enumerate(
+                [
+                    accounts[(k * 2) % len(accounts) : (k * 2) % len(accounts) + 3] or accounts
+                    for k in range(args.operators)
+                ]
+            )
+        ]
+        consumer = consumer_cost(args, accounts, operators)
+        # the sample's figures are kept apart from the month's: a fresh table for the month
+        reports = moto_table(created["ReportsTable"])
+        reports.items.clear()
+        month = build_month(args, created, accounts, operators)
+        first = datetime.fromtimestamp(DAY0 + 3 * 3600, tz=UTC).date()
+        last = datetime.fromtimestamp(DAY0 + 3 * 3600 + (args.days - 1) * 86400, tz=UTC).date()
+        month_query = {"from": first.isoformat(), "to": last.isoformat()}
+        day = datetime.fromtimestamp(DAY0 + 3 * 3600 + (args.days // 2) * 86400, tz=UTC).date().isoformat()
+
+        _, answer = call(reports_summary, "/api/v1/reports/summary", month_query)
+        totals = json.loads(answer["body"])["data"]["totals"]
+        summary_times = timed(args.runs, lambda: call(reports_summary, "/api/v1/reports/summary", month_query)[0])
+        if os.environ.get("PROFILE"):
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+            call(reports_summary, "/api/v1/reports/summary", month_query)
+            profiler.disable()
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+        _, page = call(reports_dialogs, "/api/v1/reports/dialogs", {**month_query, "limit": "50"})
+        cursor = json.loads(page["body"])["nextCursor"]
+        first_page = timed(
+            args.runs, lambda: call(reports_dialogs, "/api/v1/reports/dialogs", {**month_query, "limit": "50"})[0]
+        )
+        next_page = timed(
+            args.runs,
+            lambda: call(reports_dialogs, "/api/v1/reports/dialogs", {**month_query, "limit": "50", "cursor": cursor})[
+                0
+            ],
+        )
+        _, csv_answer = call(reports_dialogs, "/api/v1/reports/dialogs", {"from": day, "to": day, "format": "csv"})
+        csv_rows = csv_answer["body"].count("\r\n") - 1
+        csv_times = timed(
+            3, lambda: call(reports_dialogs, "/api/v1/reports/dialogs", {"from": day, "to": day, "format": "csv"})[0]
+        )
+
+    messages_month = args.messages_per_day * args.days
+    storage_gb = (month["tally_bytes"] + month["day_bytes"]) / 1e9
+    costs = {
+        "writes_per_month_usd": round(messages_month * consumer["wru_per_message"] * WRU_PRICE, 2),
+        "chat_field_copies_per_month_usd": round(month["chats"] * 2 * WRU_PRICE, 2),
+        "storage_gb_after_a_month": round(storage_gb, 3),
+        "storage_usd_per_month_after_a_month": round(storage_gb * (GB_MONTH + PITR_GB_MONTH), 3),
+    }
+    results = {
+        "month": {**month, "accounts": args.accounts, "operators": args.operators, "days": args.days},
+        "totals": {
+            k: totals[k]
+            for k in (
+                "chatsStarted",
+                "chatsAnswered",
+                "messagesIn",
+                "messagesOut",
+                "firstResponseMedianSeconds",
+                "firstResponseP90Seconds",
+                "waitingNow",
+            )
+        },
+        "consumer": consumer,
+        "summary_month": summary_times,
+        "dialogs_first_page": first_page,
+        "dialogs_next_page": next_page,
+        "csv_day": {**csv_times, "rows": csv_rows, "bytes": len(csv_answer["body"].encode())},
+        "costs": costs,
+    }
+    keys = ("p50_ms", "p95_ms", "max_ms", "service_p50_ms", "service_p95_ms")
+    print(
+        table(
+            ["measure", "p50 ms", "p95 ms", "max ms", "service p50 ms", "service p95 ms"],
+            [
+                ["summary (month)", *(summary_times[k] for k in keys)],
+                ["dialogs page 1", *(first_page[k] for k in keys)],
+                ["dialogs page 2", *(next_page[k] for k in keys)],
+                [f"CSV of a day ({csv_rows} rows)", *(csv_times[k] for k in keys)],
+            ],
+        )
+    )
+    print(
+        json.dumps(
+            {"month": results["month"], "consumer": consumer, "costs": costs, "totals": results["totals"]},
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+    print("written to", write_results("reports", results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+"""MessengerTable stream -> the reports' figures (ReportsTable), with partial batch responses."""
+
+from typing import Any
+
+from avito_service.observability import logger, metrics
+from avito_service.reports import consumer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return consumer.handle_batch(event, context)

@@ -1,0 +1,269 @@
+"""The reports: a summary of a range of days and the dialogs table, read from the figures (never the messages).
+
+Days are Europe/Moscow days. The summary reads each account's day items of the range (one Query per account) and
+adds them up: counters by addition, medians and p90s from the merged histograms (``histogram``: within 9.5 %).
+With ``userId`` the figures are that operator's (the replies they sent; ``chatsStarted`` and ``messagesIn`` are
+not an operator's and stay 0). The dialogs table lists, per account (ordered by account name, then newest last
+message first), the chats with a message in the range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from avito_service import aws, clock
+from avito_service.accounts.store import account_store, deleted_account_ids
+from avito_service.cursors import decode_cursor, encode_cursor
+from avito_service.errors import ValidationFailed
+from avito_service.reports import histogram
+from avito_service.reports.figures import KINDS, REPORT_ZONE
+from avito_service.reports.models import (
+    AccountFigures,
+    Assignee,
+    DayFigures,
+    DialogRow,
+    OperatorFigures,
+    Summary,
+    Totals,
+)
+from avito_service.reports.store import DIALOG_KEYS, report_store
+from avito_service.users.scope import account_not_found
+
+MAX_DAYS = 366
+COUNTERS = ("chatsStarted", "chatsAnswered", "messagesIn", "messagesOut", "replies", "slowReplies")
+CSV_MAX_ROWS = 100_000
+_QUANTILES = (
+    ("fr", "firstResponseMedianSeconds", "firstResponseP90Seconds"),
+    ("frw", "firstResponseMedianWorkingSeconds", "firstResponseP90WorkingSeconds"),
+    ("rt", "replyMedianSeconds", "replyP90Seconds"),
+    ("rtw", "replyMedianWorkingSeconds", "replyP90WorkingSeconds"),
+)
+
+
+def check_range(date_from: date, date_to: date) -> None:
+    if date_from > date_to:
+        raise ValidationFailed.on("from", "Must not be after 'to'.")
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise ValidationFailed.on("to", f"At most {MAX_DAYS} days at once.")
+
+
+def _accounts(account_id: str | None, visible: frozenset[str] | None) -> list[tuple[str, str | None]]:
+    """(id, name) of the accounts reported, by name: the one asked for, or every account the caller sees."""
+    store = account_store()
+    found: list[tuple[str, str | None]] = []
+    if account_id is not None:
+        items = store.get_many([account_id], ("id", "name"))
+        if account_id not in items or (visible is not None and account_id not in visible):
+            raise account_not_found(account_id)
+        found = [(account_id, items[account_id].get("name"))]
+    else:
+        cursor = None
+        while True:
+            page, cursor = store.list_page(100, cursor)
+            found.extend((str(item["id"]), item.get("name")) for item in page)
+            if cursor is None:
+                break
+    gone = _deleted()
+    if account_id is not None and account_id in gone:
+        raise account_not_found(account_id)
+    return sorted(
+        ((a, n) for a, n in found if a not in gone and (visible is None or a in visible)),
+        key=lambda pair: (str(pair[1] or "").casefold(), pair[0]),
+    )
+
+
+def _deleted() -> frozenset[str]:
+    return deleted_account_ids(aws.table(account_store().table_name))
+
+
+def _histograms(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[int, int]]:
+    """The merged histograms of day items. An item of an account without a calendar has no working-time
+    histograms (``frw``/``rtw``): its wall-time ones count for both."""
+    found: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}
+    for item in items:
+        own: dict[str, list[tuple[int, int]]] = {}
+        for attr, value in item.items():
+            kind, _, index = attr.partition("_")
+            if kind in found and index.isdigit() and value:
+                own.setdefault(kind, []).append((int(index), int(value)))
+        if "frw" not in own and "rtw" not in own:
+            own["frw"], own["rtw"] = own.get("fr", []), own.get("rt", [])
+        for kind, counts in own.items():
+            bucket = found[kind]
+            for index, count in counts:
+                bucket[index] = bucket.get(index, 0) + count
+    return found
+
+
+def figures_of(items: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The summed counters and the quantiles of some day items."""
+    values: dict[str, Any] = {name: sum(int(i.get(name, 0)) for i in items) for name in COUNTERS}
+    merged = _histograms(items)
+    for kind, median, p90 in _QUANTILES:
+        values[median] = histogram.quantile(merged[kind], 0.5)
+        values[p90] = histogram.quantile(merged[kind], 0.9)
+    return values
+
+
+def _days(date_from: date, date_to: date) -> Iterator[str]:
+    day = date_from
+    while day <= date_to:
+        yield day.isoformat()
+        day += timedelta(days=1)
+
+
+def summary(
+    date_from: date,
+    date_to: date,
+    *,
+    account_id: str | None = None,
+    user_id: str | None = None,
+    visible: frozenset[str] | None = None,
+) -> Summary:
+    check_range(date_from, date_to)
+    accounts = _accounts(account_id, visible)
+    store = report_store()
+    first, last = date_from.isoformat(), date_to.isoformat()
+    # One Query per account, one after another: a new thread would build its own boto3 resource (~0.3 s each),
+    # and 9 small queries take ~10-20 ms each in DynamoDB.
+    per_account = {account: list(store.days(account, first, last)) for account, _ in accounts}
+    waiting = store.waiting()
+    operator_items: list[Mapping[str, Any]] = []
+    reported: list[Mapping[str, Any]] = []  # the items the totals, days and accounts add up
+    by_account: list[AccountFigures] = []
+    for account, name in accounts:
+        items = per_account[account]
+        ops = [i for i in items if "#O#" in str(i["sk"]) and (user_id is None or i.get("userId") == user_id)]
+        operator_items.extend(ops)
+        chosen = ops if user_id else [i for i in items if str(i["sk"]).endswith("#A")]
+        reported.extend(chosen)
+        by_account.append(
+            AccountFigures(
+                accountId=account, accountName=name, waitingNow=waiting.get(account, 0), **figures_of(chosen)
+            )
+        )
+    by_date: dict[str, list[Mapping[str, Any]]] = {}
+    for item in reported:
+        by_date.setdefault(str(item["date"]), []).append(item)
+    days = [DayFigures(date=day, **figures_of(by_date.get(day, []))) for day in _days(date_from, date_to)]
+    by_user: dict[str, list[Mapping[str, Any]]] = {}
+    names: dict[str, tuple[str, str]] = {}
+    for item in operator_items:
+        uid = str(item["userId"])
+        by_user.setdefault(uid, []).append(item)
+        if item.get("name") and str(item["date"]) >= names.get(uid, ("", ""))[0]:
+            names[uid] = (str(item["date"]), str(item["name"]))
+    by_operator = sorted(
+        (
+            OperatorFigures(userId=uid, name=names.get(uid, ("", None))[1], **figures_of(rows))
+            for uid, rows in by_user.items()
+        ),
+        key=lambda row: (-row.replies, str(row.name or "").casefold(), row.userId),
+    )
+    totals = Totals(waitingNow=sum(a.waitingNow for a in by_account), **figures_of(reported))
+    return Summary.model_validate(
+        {"from": first, "to": last, "totals": totals, "days": days, "byAccount": by_account, "byOperator": by_operator}
+    )
+
+
+# --- dialogs ---------------------------------------------------------------------------------------------------
+
+
+def _window(date_from: date, date_to: date) -> tuple[str, str]:
+    """[start, end) of the Moscow days as ISO UTC strings."""
+    start = datetime.combine(date_from, time(0), tzinfo=REPORT_ZONE).timestamp()
+    end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=REPORT_ZONE).timestamp()
+    return clock.iso(start), clock.iso(end)
+
+
+def _row(item: Mapping[str, Any], account_name: str | None) -> DialogRow:
+    assignee = item.get("assignee")
+    tags = item.get("tags")
+    return DialogRow(
+        accountId=str(item["accountId"]),
+        accountName=account_name,
+        chatId=str(item["chatId"]),
+        clientName=item.get("clientName"),
+        itemTitle=item.get("itemTitle"),
+        status=item.get("status"),
+        assignee=Assignee(userId=str(assignee["userId"]), name=assignee.get("name"))
+        if isinstance(assignee, Mapping) and assignee.get("userId")
+        else None,
+        startedAt=item.get("firstInAt") or item.get("firstMessageAt"),
+        firstResponseSeconds=int(item["firstResponseSeconds"])
+        if item.get("firstResponseSeconds") is not None
+        else None,
+        messagesIn=int(item.get("messagesIn", 0)),
+        messagesOut=int(item.get("messagesOut", 0)),
+        lastMessageAt=item.get("lastMessageAt"),
+        tags=[str(t) for t in tags] if isinstance(tags, list) else [],
+    )
+
+
+_CURSOR_KEYS = ("acc", *DIALOG_KEYS)
+
+
+def dialogs(
+    date_from: date,
+    date_to: date,
+    *,
+    account_id: str | None = None,
+    user_id: str | None = None,
+    status: str | None = None,
+    visible: frozenset[str] | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[DialogRow], str | None]:
+    """One page of the dialogs table and the next page's cursor."""
+    check_range(date_from, date_to)
+    accounts = _accounts(account_id, visible)
+    since, until = _window(date_from, date_to)
+    order = [a for a, _ in accounts]
+    names = dict(accounts)
+    position, start = 0, None
+    decoded = decode_cursor(cursor, required_keys=_CURSOR_KEYS)
+    if decoded:
+        if decoded["acc"] not in order:
+            raise ValidationFailed.on("cursor", "Not a cursor of this list.")
+        position = order.index(decoded["acc"])
+        start = {k: decoded[k] for k in DIALOG_KEYS} if decoded["pk"] else None
+        if start is not None and start["dialogAccount"] != decoded["acc"]:
+            raise ValidationFailed.on("cursor", "Not a cursor of this list.")
+    rows: list[DialogRow] = []
+    store = report_store()
+    while position < len(order):
+        account = order[position]
+        items, last = store.dialogs_page(
+            account, since=since, until=until, status=status, user_id=user_id, limit=limit - len(rows), start=start
+        )
+        rows.extend(_row(item, names[account]) for item in items)
+        if last is not None:
+            return rows, encode_cursor({"acc": account, **last})
+        position, start = position + 1, None
+        if len(rows) == limit:
+            filters = {"status": status, "user_id": user_id}
+            while position < len(order) and not _has_rows(store, order[position], since, until, **filters):
+                position += 1
+            if position == len(order):
+                return rows, None
+            return rows, encode_cursor({"acc": order[position], **dict.fromkeys(DIALOG_KEYS, "")})
+    return rows, None
+
+
+def _has_rows(store: Any, account: str, since: str, until: str, **filters: Any) -> bool:
+    items, _ = store.dialogs_page(account, since=since, until=until, limit=1, start=None, **filters)
+    return bool(items)
+
+
+def all_dialogs(date_from: date, date_to: date, **filters: Any) -> list[DialogRow]:
+    """Every row of the table (the CSV), page after page, at most CSV_MAX_ROWS."""
+    rows: list[DialogRow] = []
+    cursor = None
+    while len(rows) < CSV_MAX_ROWS:
+        page, cursor = dialogs(date_from, date_to, limit=100, cursor=cursor, **filters)
+        rows.extend(page)
+        if cursor is None:
+            break
+    return rows[:CSV_MAX_ROWS]

@@ -1,0 +1,257 @@
+"""The figures in ``ReportsTable`` (keys ``pk``/``sk``), written only by the stream consumer.
+
+| item                                  | key                                                           |
+|---------------------------------------|---------------------------------------------------------------|
+| a chat's tally (and its dialog row)   | pk ``CHAT#<accountId>#<chatId>``, sk ``TALLY``               |
+| a message already counted (48 h TTL)  | pk ``CHAT#<accountId>#<chatId>``, sk ``SEEN#<messageId>``    |
+| an account's figures of a day         | pk ``DAY#<accountId>``, sk ``<YYYY-MM-DD>#A``                 |
+| an operator's figures of a day        | pk ``DAY#<accountId>``, sk ``<YYYY-MM-DD>#O#<userId>``        |
+| an account's chats needing a reply    | pk ``NOW``, sk ``<accountId>`` (``waiting``)                  |
+| an account's dialogs, newest first    | GSI ``byAccountActivity``: ``dialogAccount``, ``dialogSk``    |
+
+**Exactly once.** A message is counted in one transaction: the ``SEEN`` marker (put only when absent), the tally
+(only at the version it was read at) and the ``ADD``s of the day and ``NOW`` counters. A stream record seen again
+(a retried batch, a replayed shard) finds its marker and the whole transaction is cancelled: nothing counts twice.
+The marker lives 48 h (TTL): a stream keeps records 24 h, so no replay outlives it. A tally changed under us (two
+records of one chat in flight) is read again and the message re-applied.
+
+A day's range of one account is one Query (``between``); a month of 9 accounts with 13 operators is ~9 queries of
+~420 small items.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from avito_service import aws, clock, dynamo
+from avito_service.config import get_settings
+from avito_service.reports.figures import Effect, MessageFacts, Tally
+
+TALLY_SK = "TALLY"
+SEEN_PREFIX = "SEEN#"
+NOW_PK = "NOW"
+BY_ACCOUNT_ACTIVITY = "byAccountActivity"
+SEEN_TTL_SECONDS = 48 * 3600
+WRITE_ATTEMPTS = 8
+DIALOG_KEYS = ("pk", "sk", "dialogAccount", "dialogSk")
+# What a stored chat item gives the dialog row (status, assignee, tags: the workflow's fields, when present).
+CHAT_FIELDS = ("clientName", "itemTitle", "status", "assignee", "tags")
+
+
+class Contention(Exception):
+    """A chat's tally kept changing for WRITE_ATTEMPTS attempts."""
+
+
+def tally_pk(account_id: str, chat_id: str) -> str:
+    return f"CHAT#{account_id}#{chat_id}"
+
+
+def day_pk(account_id: str) -> str:
+    return f"DAY#{account_id}"
+
+
+def _iso(value: float | None) -> str | None:
+    return None if value is None else clock.iso(value)
+
+
+def _seconds(value: Any) -> float | None:
+    return None if not value else clock.from_iso(str(value))
+
+
+def tally_of(item: Mapping[str, Any] | None) -> Tally:
+    if not item:
+        return Tally()
+    return Tally(
+        first_in_at=_seconds(item.get("firstInAt")),
+        first_response_at=_seconds(item.get("firstResponseAt")),
+        awaiting_since=_seconds(item.get("awaitingSince")),
+        messages_in=int(item.get("messagesIn", 0)),
+        messages_out=int(item.get("messagesOut", 0)),
+        last_message_at=_seconds(item.get("lastMessageAt")),
+        first_message_at=_seconds(item.get("firstMessageAt")),
+        version=int(item.get("version", 0)),
+    )
+
+
+class ReportStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _table(self) -> Any:
+        return aws.table(self.table_name)
+
+    # --- writes (the stream consumer) ------------------------------------------------------------------------
+
+    def get_tally(self, account_id: str, chat_id: str) -> dict[str, Any] | None:
+        key = {"pk": tally_pk(account_id, chat_id), "sk": TALLY_SK}
+        return self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+
+    def count_message(self, message: MessageFacts, apply: Any) -> Effect | None:
+        """Count ``message`` once: ``apply(tally) -> Effect``. None when it was counted before."""
+        for _ in range(WRITE_ATTEMPTS):
+            item = self.get_tally(message.account_id, message.chat_id)
+            tally = tally_of(item)
+            effect = apply(tally)
+            try:
+                aws.dynamodb_client().transact_write_items(TransactItems=self._transaction(message, tally, effect))
+            except ClientError as exc:
+                codes = dynamo.cancellation_codes(exc)
+                if codes and codes[0] == dynamo.ITEM_CONDITION_FAILED:
+                    return None  # the SEEN marker is there: counted before
+                if dynamo.condition_failed(exc, any_cancellation=True):
+                    time.sleep(0.01)
+                    continue  # the tally moved (or a concurrent transaction): read again
+                raise
+            return effect
+        raise Contention(f"chat {message.chat_id[:64]}: the tally kept changing")
+
+    def _transaction(self, message: MessageFacts, old: Tally, effect: Effect) -> list[dict[str, Any]]:
+        pk = tally_pk(message.account_id, message.chat_id)
+        new = effect.tally
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        "pk": pk,
+                        "sk": SEEN_PREFIX + message.message_id,
+                        "ttl": int(clock.now()) + SEEN_TTL_SECONDS,
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        expression = dynamo.Expression()
+        values: dict[str, Any] = {
+            "accountId": message.account_id,
+            "chatId": message.chat_id,
+            "messagesIn": new.messages_in,
+            "messagesOut": new.messages_out,
+            "version": old.version + 1,
+            "dialogAccount": message.account_id,
+            "dialogSk": f"{_iso(new.last_message_at)}#{message.chat_id}",
+        }
+        for name, value in (
+            ("firstInAt", new.first_in_at),
+            ("firstResponseAt", new.first_response_at),
+            ("awaitingSince", new.awaiting_since),
+            ("lastMessageAt", new.last_message_at),
+            ("firstMessageAt", new.first_message_at),
+        ):
+            if value is not None:
+                values[name] = _iso(value)
+        if effect.first_response_seconds is not None:
+            values["firstResponseSeconds"] = round(effect.first_response_seconds)
+        remove = {"awaitingSince"} if new.awaiting_since is None else set()
+        add = {"operators": {effect.operator.user_id}} if effect.operator is not None else None
+        condition = (
+            f"attribute_not_exists({expression.name('version')})"
+            if old.version == 0
+            else f"{expression.name('version')} = {expression.value(old.version)}"
+        )
+        items.append(
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {"pk": pk, "sk": TALLY_SK},
+                    **dynamo.update_expression(
+                        set_values=values, add=add, remove=remove, conditions=[condition], expression=expression
+                    ),
+                }
+            }
+        )
+        for day, counters in effect.account_adds.items():
+            items.append(self._add(day_pk(message.account_id), f"{day}#A", counters, {"date": day}))
+        if effect.operator is not None:
+            operator = effect.operator
+            for day, counters in effect.operator_adds.items():
+                fixed = {"date": day, "userId": operator.user_id, **({"name": operator.name} if operator.name else {})}
+                items.append(self._add(day_pk(message.account_id), f"{day}#O#{operator.user_id}", counters, fixed))
+        if effect.waiting_delta:
+            items.append(self._add(NOW_PK, message.account_id, {"waiting": effect.waiting_delta}, {}))
+        return items
+
+    def _add(self, pk: str, sk: str, counters: Mapping[str, int], fixed: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"pk": pk, "sk": sk},
+                **dynamo.update_expression(set_values=dict(fixed) or None, add=dict(counters)),
+            }
+        }
+
+    def copy_chat_fields(self, account_id: str, chat_id: str, chat: Mapping[str, Any]) -> None:
+        """The dialog row's client, item and workflow fields from the chat item (idempotent SETs; the message
+        counting never writes these, so neither overwrites the other)."""
+        values = {name: chat[name] for name in CHAT_FIELDS if chat.get(name) not in (None, "")}
+        values.update(accountId=account_id, chatId=chat_id)
+        remove = {name for name in ("status", "assignee", "tags") if name not in values}
+        self._table.update_item(
+            Key={"pk": tally_pk(account_id, chat_id), "sk": TALLY_SK},
+            **dynamo.update_expression(set_values=values, remove=remove),
+        )
+
+    # --- reads (the reports) ---------------------------------------------------------------------------------
+
+    def days(self, account_id: str, date_from: str, date_to: str) -> Iterator[dict[str, Any]]:
+        """The account's and its operators' day items from ``date_from`` to ``date_to`` (inclusive)."""
+        condition = Key("pk").eq(day_pk(account_id)) & Key("sk").between(f"{date_from}#", f"{date_to}#~")
+        return dynamo.query_all(self._table.query, KeyConditionExpression=condition)
+
+    def waiting(self) -> dict[str, int]:
+        """Chats needing a reply now, per account."""
+        items = dynamo.query_all(self._table.query, KeyConditionExpression=Key("pk").eq(NOW_PK))
+        return {str(i["sk"]): max(0, int(i.get("waiting", 0))) for i in items}
+
+    def dialogs_page(
+        self,
+        account_id: str,
+        *,
+        since: str,
+        until: str,
+        status: str | None,
+        user_id: str | None,
+        limit: int,
+        start: dict[str, Any] | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Up to ``limit`` tallies of the account's chats active in [since, until), newest last message first,
+        and the key to go on from (None when the account has no more)."""
+        condition = Key("dialogAccount").eq(account_id) & Key("dialogSk").gte(since)
+        filters = Attr("firstMessageAt").lt(until)
+        if status:
+            filters = filters & Attr("status").eq(status)
+        if user_id:
+            filters = filters & (Attr("operators").contains(user_id) | Attr("assignee.userId").eq(user_id))
+        request: dict[str, Any] = {
+            "IndexName": BY_ACCOUNT_ACTIVITY,
+            "KeyConditionExpression": condition,
+            "FilterExpression": filters,
+            "ScanIndexForward": False,
+        }
+        if start:
+            request["ExclusiveStartKey"] = start
+        items: list[dict[str, Any]] = []
+        while True:
+            request["Limit"] = max(limit - len(items), 1) + 1
+            page = self._table.query(**request)
+            for item in page.get("Items") or ():
+                if len(items) == limit:
+                    return items, {k: items[-1][k] for k in DIALOG_KEYS}
+                items.append(item)
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return items, None
+            request["ExclusiveStartKey"] = last
+
+
+@functools.cache
+def report_store() -> ReportStore:
+    """The store of the configured ReportsTable (created on first use, not at import)."""
+    return ReportStore(get_settings().reports_table)

@@ -122,7 +122,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         for env_name, logical_id in USERS_ENV.items():
             if logical_id in created:
                 monkeypatch.setenv(env_name, created[logical_id])
-        for logical_id, variable in (("TemplatesTable", "TEMPLATES_TABLE"), ("SearchTable", "SEARCH_TABLE")):
+        for logical_id, variable in (
+            ("TemplatesTable", "TEMPLATES_TABLE"),
+            ("SearchTable", "SEARCH_TABLE"),
+            ("AutoRepliesTable", "AUTO_REPLIES_TABLE"),
+        ):
             if logical_id in created:
                 monkeypatch.setenv(variable, created[logical_id])
         if "CleanupQueue" in created:

@@ -61,6 +61,9 @@ class Message(Model):
     content: Any = Field(default=None, description="Avito's content object, as Avito sent it")
     isRead: bool = False
     createdAt: str
+    automatic: bool = Field(
+        default=False, description="true for an automatic reply (greeting, out of hours): never counted as a reply"
+    )
 
     def summary(self) -> LastMessage:
         return LastMessage(

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import AccountContext
+from avito_service.autoreplies.store import auto_reply_store
 from avito_service.avito.client import AvitoApi
 from avito_service.avito.errors import AvitoError, OutcomeUnknown
 from avito_service.base import Model
@@ -116,8 +117,9 @@ def _posted(user_id: str, sent: Any) -> dict[str, Any]:
     return {"userId": user_id, "message": dict(sent) if isinstance(sent, Mapping) else sent, "sentAt": clock.now()}
 
 
-def store_sent(account_id: str, chat_id: str, posted: Mapping[str, Any]) -> Message:
-    """Store a message Avito took (``post_text``/``post_image``) as outgoing; idempotent."""
+def store_sent(account_id: str, chat_id: str, posted: Mapping[str, Any], *, automatic: bool = False) -> Message:
+    """Store a message Avito took (``post_text``/``post_image``) as outgoing; idempotent. ``automatic``: an
+    automatic reply (``autoreplies.sender``), stored with ``automatic: true``."""
     sent = posted.get("message")
     if not isinstance(sent, Mapping) or sent.get("id") in (None, ""):
         raise OutcomeUnknown(
@@ -131,7 +133,9 @@ def store_sent(account_id: str, chat_id: str, posted: Mapping[str, Any]) -> Mess
         if sent.get("created") not in (None, ""):
             logger.warning("Avito answered a send with a time we cannot store; using ours", extra={"chat_id": chat_id})
         sent["created"] = int(posted["sentAt"])
-    message = chat_store().save_sent_message(account_id, chat_id, sent, user_id=str(posted["userId"]))
+    message = chat_store().save_sent_message(
+        account_id, chat_id, sent, user_id=str(posted["userId"]), automatic=automatic
+    )
     logger.info("Message sent", extra={"account_id": account_id, "chat_id": chat_id, "message_id": message.id})
     return message
 
@@ -250,5 +254,7 @@ def blacklist(account_id: str, user_id: str, *, item_id: str | None, reason: Bla
         item_id=int(item_id) if item_id is not None else None,
         reason_id=BLACKLIST_REASON_IDS[reason],
     )
+    # Avito cannot list an account's blacklist: remembered here so automatic replies never go to the user
+    auto_reply_store().block(account_id, user_id, reason=reason.value)
     logger.info("User blacklisted", extra={"account_id": account_id, "blocked_user_id": user_id, "reason": reason})
     return BlacklistResult(ok=True, userId=user_id, itemId=item_id, reason=reason)

@@ -200,15 +200,40 @@ class ChatStore:
         return messages
 
     def save_sent_message(
-        self, account_id: str, chat_id: str, message: Mapping[str, Any], *, user_id: str | None = None
+        self,
+        account_id: str,
+        chat_id: str,
+        message: Mapping[str, Any],
+        *,
+        user_id: str | None = None,
+        automatic: bool = False,
     ) -> Message:
-        """Store the answer of Avito's send call as an outgoing message and make it the chat's last message."""
+        """Store the answer of Avito's send call as an outgoing message and make it the chat's last message.
+
+        ``automatic`` (an automatic reply): stored with ``automatic: true``; when Avito's webhook delivered the
+        message first (stored without the flag), the flag is set on the stored message."""
         raw = {**message, "direction": Direction.OUT.value}
         if user_id is not None and raw.get("author_id") is None:
             raw["author_id"] = user_id
         sent = message_from_avito(account_id, user_id, chat_id, raw)
-        self._transact(message_change(sent), [sent])
+        if automatic:
+            sent = sent.model_copy(update={"automatic": True})
+        stored = self._transact(message_change(sent), [sent])
+        if automatic and not stored:
+            self._mark_automatic(sent)
         return sent
+
+    def _mark_automatic(self, message: Message) -> None:
+        try:
+            self._table().update_item(
+                Key={"pk": chat_pk(message.accountId, message.chatId), "sk": sk_of(message)},
+                UpdateExpression="SET automatic = :yes",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(automatic) OR automatic <> :yes)",
+                ExpressionAttributeValues={":yes": True},
+            )
+        except ClientError as exc:
+            if not dynamo.condition_failed(exc):
+                raise
 
     def record_delivery(self, account_id: str, user_id: str, delivery_value: Mapping[str, Any]) -> bool:
         """Store a webhook delivery's message and update its chat in one transaction; an incoming unread one is

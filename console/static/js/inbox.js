@@ -5,6 +5,7 @@ import { h, replace } from "./dom.js";
 import { fullTime, shortTime, t } from "./i18n.js";
 import { preview } from "./messages.js";
 import { ChatView } from "./chat.js";
+import { SearchBox } from "./answering.js";
 
 export const chatKey = (accountId, chatId) => `${accountId}/${chatId}`;
 
@@ -37,13 +38,22 @@ export class InboxView {
       onchange: () => this.setFilters({ unreadOnly: this.unreadFilter.checked }),
     });
     this.chatView = new ChatView(app, this);
+    this.search = new SearchBox(app);
+    this.search.onchange = (active) => {
+      this.list.hidden = active;
+      this.summary.hidden = active;
+      this.render();
+    };
     this.element = h(
       "section",
       { class: "inbox-view" },
       h(
         "aside",
         { class: "inbox-pane" },
+        this.search.element,
         h("div", { class: "filters" }, this.accountFilter, h("label", { class: "check" }, this.unreadFilter, " ", t("inbox.unreadOnly"))),
+        this.search.status,
+        this.search.results,
         this.summary,
         this.status,
         this.empty,
@@ -104,7 +114,8 @@ export class InboxView {
     chats.sort((a, b) => activityOf(b).localeCompare(activityOf(a)));
     replace(this.list, chats.map((chat) => this.itemElement(chat)));
     this.empty.hidden = chats.length > 0 || this.loading;
-    this.more.hidden = !this.nextCursor;
+    this.more.hidden = !this.nextCursor || this.search.active;
+    if (this.search.active) this.empty.hidden = true;
     const unread = [...this.chats.values()].reduce((sum, chat) => sum + (chat.unreadCount || 0), 0);
     const listedUnread = chats.reduce((sum, chat) => sum + (chat.unreadCount || 0), 0);
     this.summary.textContent = `${t(this.nextCursor ? "inbox.chatCountMore" : "inbox.chatCount", { count: chats.length })} · ${

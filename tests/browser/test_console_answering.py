@@ -9,9 +9,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from avito_sim import AvitoSimulator
 from local_runtime import LocalStack
-from tests.browser.conftest import FURNITURE_USER, NOW, Seeded, api
+from tests.browser.conftest import FURNITURE_USER, NOW, Seeded, api, sign_in
 from tests.browser.test_console import open_chat_as_operator
-from tests.support.browser import all_of, tid, visible, wait_for
+from tests.support.browser import all_of, click, tid, visible, wait_for
 
 pytestmark = pytest.mark.browser
 CHAT = "u2i-b-marina"
@@ -72,3 +72,26 @@ def test_an_operator_inserts_a_template_finds_a_chat_and_sees_the_clients_phone(
     assert not visible(page, tid("search-results")).get_attribute("hidden")
     hit.click()
     wait_for(page, lambda d: visible(d, tid("chat-client-name")).text == "Марина", "the found chat opened")
+
+
+def test_an_admin_adds_a_template_and_turns_the_greeting_on(page: WebDriver, stack: LocalStack, marina: Seeded) -> None:
+    sign_in(page, stack, "admin", "#/templates")
+    visible(page, tid("template-title")).send_keys("Режим работы")
+    visible(page, tid("template-text")).send_keys("Мы работаем до 21:00, {client_name}.")
+    click(page, tid("template-shared"))
+    click(page, tid("template-save"))
+    wait_for(page, lambda d: any("Режим работы" in r.text for r in all_of(d, tid("template-row"))), "the new row")
+    assert any(t["title"] == "Режим работы" and t["shared"] for t in api(stack, "GET", "/templates", role="operator"))
+
+    account = marina.account_id(FURNITURE_USER)
+    page.get(f"{stack.api_url}/console/#/auto-replies/{account}")
+    greeting = visible(page, tid("auto-greeting-text"))
+    wait_for(page, lambda d: visible(d, tid("auto-timezone")).get_attribute("value") == "Europe/Moscow", "loaded")
+    click(page, tid("auto-greeting-enabled"))
+    greeting.send_keys("Здравствуйте! Ответим в течение 5 минут.")
+    click(page, tid("auto-save"))
+    wait_for(page, lambda d: "сохранены" in visible(d, tid("auto-notice")).text, "saved")
+    stored = api(stack, "GET", f"/accounts/{account}/auto-replies", role="operator")
+    assert stored["greeting"] == {"enabled": True, "text": "Здравствуйте! Ответим в течение 5 минут."}
+    assert stored["workingHours"]["days"]["mon"] == ["09:00", "21:00"]  # the calendar kept as it was
+    api(stack, "PUT", f"/accounts/{account}/auto-replies", json={"greeting": {"enabled": False, "text": ""}})

@@ -45,7 +45,7 @@ browser-deps: ## install chromium and chromium-driver with apt when they are mis
 		$$SUDO apt-get update -qq >/dev/null && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 chromium chromium-driver >/dev/null; }
 
-screenshots: $(STAMP) browser-deps ## redo docs/console-{sign-in,inbox,chat,accounts,reviews,users,sent-by}.png (in Russian)
+screenshots: $(STAMP) browser-deps ## redo docs/console-*.png (in Russian; --only reviews / people / reports / answering for those views alone)
 	$(PY) -m scripts.console_screenshots
 
 lint: $(STAMP) ## ruff

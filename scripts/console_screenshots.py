@@ -1,6 +1,7 @@
 """``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-<view>.png for the sign-in page,
-the inbox, a chat, the accounts, the reviews, the users and the reports (``--only reviews`` / ``--only
-reports``: that view alone; ``--only people``: the sign-in page, the users page and who sent each message alone).
+the inbox, a chat, the accounts, the reviews, the users, the reports and the answering views (quick replies
+and the client card in a chat, the search, the templates, the automatic replies); ``--only reviews`` / ``reports`` /
+``answering`` / ``people`` (the sign-in page, the users page and who sent each message) redoes those alone.
 
 Starts the demo (simulator + local stack on free ports, see scripts/demo.py), opens the console in headless
 Chromium (tests/support/browser.py) and saves the sign-in page with the demo's first admin typed in, then signs in
@@ -15,10 +16,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from avito_sim.demo import DEMO_USER_ID
 from scripts.demo import DEMO_CHAT, Demo, setup
 from tests.support.browser import all_of, chromium, click, tid, visible, wait_for
 
@@ -120,6 +123,41 @@ def reports(driver: WebDriver, base: str) -> None:
     driver.save_screenshot(str(DOCS / "console-reports.png"))
 
 
+def answering(driver: WebDriver, base: str, demo: Any) -> None:
+    """A chat with the client card and the quick replies open, the search, the templates, the automatic replies."""
+    headers = {"Authorization": f"Bearer {demo.token}"}
+    api = f"{demo.stack.api_url}/api/v1"
+    for title, text in (
+        ("Доставка", "{client_name}, доставим «{item_title}» завтра, 10:00-18:00."),
+        ("Адрес самовывоза", "Забрать можно по адресу: Москва, ул. Лесная, 5, 10:00-20:00."),
+    ):
+        body = {"title": title, "text": text, "shared": True}
+        requests.post(f"{api}/templates", json=body, headers=headers, timeout=30)
+    auto = {
+        "greeting": {"enabled": True, "text": "Здравствуйте! Ответим в течение 5 минут."},
+        "outOfHours": {"enabled": True, "text": "Мы работаем 9:00-21:00, ответим утром."},
+    }
+    requests.put(f"{api}/accounts/{demo.account['id']}/auto-replies", json=auto, headers=headers, timeout=30)
+    demo.sim.incoming_message(DEMO_USER_ID, DEMO_CHAT, "Мой телефон 8 (912) 345-67-89, звоните после шести")
+    driver.set_window_size(1280, 760)
+    driver.get(f"{base}#/inbox/{demo.account['id']}/{DEMO_CHAT}")
+    wait_for(driver, lambda d: d.find_elements("css selector", tid("card-phone")), "the client card's phone")
+    visible(driver, tid("composer-input")).send_keys("/")
+    wait_for(driver, lambda d: len(d.find_elements("css selector", tid("quick-reply"))) >= 2, "quick replies")
+    driver.save_screenshot(str(DOCS / "console-answering-chat.png"))
+    driver.get(f"{base}#/inbox")
+    visible(driver, tid("search-input")).send_keys("вечером")
+    wait_for(driver, lambda d: len(d.find_elements("css selector", tid("search-hit"))) >= 2, "search hits")
+    driver.save_screenshot(str(DOCS / "console-search.png"))
+    driver.get(f"{base}#/templates")
+    wait_for(driver, lambda d: len(d.find_elements("css selector", tid("template-row"))) >= 2, "templates")
+    driver.save_screenshot(str(DOCS / "console-templates.png"))
+    driver.set_window_size(1280, 1100)
+    driver.get(f"{base}#/auto-replies/{demo.account['id']}")
+    wait_for(driver, lambda d: visible(d, tid("auto-greeting-text")).get_attribute("value"), "the settings")
+    driver.save_screenshot(str(DOCS / "console-auto-replies.png"))
+
+
 def main() -> int:
     only = sys.argv[2] if sys.argv[1:2] == ["--only"] and len(sys.argv) > 2 else None
     only_reviews = only == "reviews"
@@ -131,13 +169,15 @@ def main() -> int:
             try:
                 base = f"{demo.stack.api_url}/console/"
                 DOCS.mkdir(exist_ok=True)
-                if only in ("reviews", "reports"):
+                if only in ("reviews", "reports", "answering"):
                     driver.get(f"{base}#token={demo.console_token}")
                     wait_for(driver, lambda d: d.execute_script("return document.documentElement.lang") == "ru", "ru")
                     if only_reviews:
                         reviews(driver, base, demo.account["id"])
                     else:
-                        reports(driver, base)
+                        {"reports": lambda: reports(driver, base), "answering": lambda: answering(driver, base, demo)}[
+                            only
+                        ]()
                     return 0
                 sign_in_page(driver, base, demo)
                 if only_people:
@@ -159,11 +199,25 @@ def main() -> int:
                 users(driver, base, demo)
                 sent_by(driver, base, demo)
                 reports(driver, base)
+                answering(driver, base, demo)
             finally:
                 driver.quit()
     finally:
         demo.stop()
-    views = ("sign-in", "inbox", "chat", "accounts", "reviews", "users", "sent-by", "reports")
+    views = (
+        "sign-in",
+        "inbox",
+        "chat",
+        "accounts",
+        "reviews",
+        "users",
+        "sent-by",
+        "reports",
+        "answering-chat",
+        "search",
+        "templates",
+        "auto-replies",
+    )
     print(f"wrote {', '.join(str(DOCS / f'console-{view}.png') for view in views)}")
     return 0
 

@@ -128,6 +128,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             ("TemplatesTable", "TEMPLATES_TABLE"),
             ("SearchTable", "SEARCH_TABLE"),
             ("ReportsTable", "REPORTS_TABLE"),
+            ("AutoRepliesTable", "AUTO_REPLIES_TABLE"),
         ):
             if logical_id in created:
                 monkeypatch.setenv(variable, created[logical_id])

@@ -141,3 +141,43 @@ def test_unknown_chat_and_no_item(accounts: tuple[str, str, str]) -> None:
 )
 def test_city_from_the_items_address(url: str | None, city: str | None) -> None:
     assert city_of(url) == city
+
+
+def tracked(account_id: str, call_id: str, phone: str, at: str) -> Any:
+    from avito_service.calls.models import TrackedCall
+
+    return TrackedCall(
+        id=call_id,
+        accountId=account_id,
+        callTime=at,
+        callerPhone=phone,
+        sellerPhone="79990000000",
+        virtualPhone="79991111111",
+        talkDuration=42,
+        waitingDuration=3.5,
+        itemId="4012345678",
+    )
+
+
+def test_the_card_lists_the_calls_from_its_phones_on_the_accounts_the_caller_sees(
+    accounts: tuple[str, str, str],
+) -> None:
+    from avito_service.calls.store import call_store
+
+    a, b, c = accounts
+    chat(a, "u2i-1")
+    message(a, "u2i-1", "m1", "Мой телефон 8 (912) 345-67-89", T0 + 10)
+    call_store().save(a, [tracked(a, "501", "79123456789", "2026-12-01T10:00:00Z")])
+    call_store().save(b, [tracked(b, "502", "+7 912 345-67-89", "2026-12-02T10:00:00Z")])  # another spelling
+    call_store().save(c, [tracked(c, "503", "79123456789", "2026-12-03T10:00:00Z")])
+    call_store().save(a, [tracked(a, "504", "79990001122", "2026-12-04T10:00:00Z")])  # someone else's phone
+    call_store().save(a, [tracked(a, "501", "79123456789", "2026-12-01T10:00:00Z")])  # the daily sync again
+    status, body = card("u2i-1", a, role="director")
+    assert status == 200, body
+    calls = body["data"]["calls"]
+    assert [(x["accountId"], x["id"]) for x in calls] == [(c, "503"), (b, "502"), (a, "501")]  # newest first
+    assert calls[0]["talkDuration"] == 42 and calls[0]["callTime"] == "2026-12-03T10:00:00Z"
+    status, body = card("u2i-1", a, scope=[a, b])  # an operator without account C never sees its call
+    assert [x["id"] for x in body["data"]["calls"]] == ["502", "501"]
+    chat(a, "u2i-quiet", client=999)
+    assert card("u2i-quiet", a)[1]["data"]["calls"] == []  # no phone in the chat: no calls

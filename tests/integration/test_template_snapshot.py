@@ -62,6 +62,8 @@ ADDED: dict[str, set[str]] = {
     "TemplatesRenderFunction": {f"dynamodb:Query {DYNAMO}AccountsTable"},
     "ChatsClientFunction": {f"dynamodb:Query {DYNAMO}AccountsTable"},
     "JobsGetFunction": {f"dynamodb:GetItem {DYNAMO}JobsTable"},  # the job before its paged outcomes
+    # answering (issue 26): a blocked user is remembered, so automatic replies never go to them
+    "MessengerBlacklistFunction": {f"dynamodb:PutItem {DYNAMO}AutoRepliesTable"},
     # people (issue 24): the operator's assigned accounts and tokensValidAfter (users/store.py), read by the
     # authorizer and the WebSocket connect; a connection's allowed accounts, read when it changes its filter
     "AuthorizerFunction": {f"dynamodb:GetItem {DYNAMO}UsersTable"},

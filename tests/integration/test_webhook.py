@@ -155,6 +155,7 @@ def test_delivery_creates_chat_and_message(account: dict[str, str]) -> None:
         "isRead": False,
         "createdAt": "2026-11-27T09:59:58.000Z",
         "sentBy": None,  # from the client, not sent through the service
+        "automatic": False,  # an automatic reply (greeting, out of hours) is true
     }
     stored = chat()
     assert stored is not None

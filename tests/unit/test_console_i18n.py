@@ -188,7 +188,19 @@ def test_every_key_the_modules_use_exists_and_every_key_is_used() -> None:
 
 
 # Code words that look like prose but are not shown: HTTP headers and keys the page compares with.
-NOT_SHOWN = {"Enter", "Accept", "Authorization", "Bearer", "Content-Type", "Idempotency-Key", "GET", "HEAD", "POST"}
+NOT_SHOWN = {
+    "Enter",
+    "Escape",
+    "Tab",
+    "Accept",
+    "Authorization",
+    "Bearer",
+    "Content-Type",
+    "Idempotency-Key",
+    "GET",
+    "HEAD",
+    "POST",
+}
 # Shown, but the same in every language: the start of a JWT as the token field's placeholder.
 NEUTRAL_TEXT = {"eyJhbGciOiJIUzI1NiIs…"}
 # What a literal may follow and still be no user text: CSS classes, selectors, element names.

@@ -1,4 +1,4 @@
-// The operator console: sign-in, navigation (#/inbox, #/accounts, #/stats, #/reviews, #/reports, #/users), live updates, the views.
+// The operator console: sign-in, navigation (#/inbox, #/accounts, #/stats, #/reviews, #/templates, #/auto-replies, #/reports, #/users), live updates, the views.
 
 import { h, replace } from "./dom.js";
 import { Api, apiBase } from "./api.js";
@@ -11,10 +11,11 @@ import { StatsView } from "./stats.js";
 import { ReviewsView } from "./reviews.js";
 import { UsersView } from "./users.js";
 import { ReportsView } from "./reports.js";
+import { AutoRepliesView, TemplatesView } from "./replies.js";
 import { SignInView } from "./signin.js";
 import { initI18n, language, setLanguage, t, DICTIONARIES } from "./i18n.js";
 
-const VIEW_TITLES = { inbox: "nav.inbox", accounts: "nav.accounts", stats: "nav.stats", reviews: "nav.reviews", users: "nav.users", reports: "nav.reports" };
+const VIEW_TITLES = { inbox: "nav.inbox", accounts: "nav.accounts", stats: "nav.stats", reviews: "nav.reviews", users: "nav.users", reports: "nav.reports", templates: "nav.templates", "auto-replies": "nav.autoReplies" };
 const SUPERVISORS = ["admin", "director"]; // they see the users page (only admins change anything there)
 
 class ConsoleApp {
@@ -178,7 +179,7 @@ class ConsoleApp {
     this.liveBadge = h("span", { class: "live-state", dataset: { testid: "live-state" } });
     this.muteButton = h("button", { type: "button", class: "ghost small", dataset: { testid: "mute" }, onclick: () => this.toggleMute() });
     const supervisor = SUPERVISORS.includes(this.session.role);
-    this.navLinks = [nav("nav-inbox", "#/inbox", t("nav.inbox")), nav("nav-accounts", "#/accounts", t("nav.accounts")), nav("nav-stats", "#/stats", t("nav.stats")), nav("nav-reviews", "#/reviews", t("nav.reviews"))];
+    this.navLinks = [nav("nav-inbox", "#/inbox", t("nav.inbox")), nav("nav-accounts", "#/accounts", t("nav.accounts")), nav("nav-stats", "#/stats", t("nav.stats")), nav("nav-reviews", "#/reviews", t("nav.reviews")), nav("nav-templates", "#/templates", t("nav.templates")), nav("nav-auto-replies", "#/auto-replies", t("nav.autoReplies"))];
     if (supervisor) this.navLinks.push(nav("nav-reports", "#/reports", t("nav.reports")), nav("nav-users", "#/users", t("nav.users")));
     this.main = h("main", { class: "content" });
     replace(
@@ -197,7 +198,7 @@ class ConsoleApp {
       ),
       this.main,
     );
-    this.views = { inbox: new InboxView(this, filters), accounts: new AccountsView(this), stats: new StatsView(this), reviews: new ReviewsView(this) };
+    this.views = { inbox: new InboxView(this, filters), accounts: new AccountsView(this), stats: new StatsView(this), reviews: new ReviewsView(this), templates: new TemplatesView(this), "auto-replies": new AutoRepliesView(this) };
     if (supervisor) Object.assign(this.views, { users: new UsersView(this), reports: new ReportsView(this) });
     this.renderWho();
     this.scheduleRenewal();

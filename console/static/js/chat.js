@@ -5,6 +5,7 @@ import { h, replace, safeUrl } from "./dom.js";
 import { enc, idempotencyKey } from "./api.js";
 import { messageElement } from "./messages.js";
 import { t } from "./i18n.js";
+import { ClientCard, QuickReplies } from "./answering.js";
 
 const MAX_TEXT = 1000;
 const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
@@ -36,14 +37,21 @@ export class ChatView {
       dataset: { testid: "composer-input" },
       "aria-label": t("chat.message"),
       onkeydown: (event) => {
+        if (this.quick.keydown(event)) return;
         if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
           event.preventDefault();
           this.sendText();
         }
       },
       onpaste: (event) => this.pasted(event),
-      oninput: () => this.updateCounter(),
+      oninput: () => {
+        this.updateCounter();
+        this.quick.changed();
+      },
+      onblur: () => this.quick.close(),
     });
+    this.quick = new QuickReplies(app, this);
+    this.card = new ClientCard(app);
     this.counter = h("span", { class: "muted small counter" });
     this.file = h("input", {
       type: "file",
@@ -73,8 +81,9 @@ export class ChatView {
       h("div", { class: "composer-side" }, this.sendButton, this.counter),
     );
     this.placeholder = h("div", { class: "placeholder muted" }, t("chat.choose"));
-    this.body = h("div", { class: "chat-body", hidden: true }, this.header, this.notice, this.list, this.composer);
-    this.element = h("section", { class: "chat-pane", dataset: { testid: "chat" } }, this.placeholder, this.body);
+    this.body = h("div", { class: "chat-body" }, this.header, this.notice, this.list, this.quick.element, this.composer);
+    this.columns = h("div", { class: "chat-columns", hidden: true }, this.body, this.card.element);
+    this.element = h("section", { class: "chat-pane", dataset: { testid: "chat" } }, this.placeholder, this.columns);
   }
 
   get base() {
@@ -95,7 +104,7 @@ export class ChatView {
     if (!open) {
       this.open = null;
       this.placeholder.hidden = false;
-      this.body.hidden = true;
+      this.columns.hidden = true;
       return;
     }
     if (this.isOpen(open.accountId, open.chatId)) return;
@@ -105,7 +114,9 @@ export class ChatView {
     this.messages.clear();
     this.rendered = new Map();
     this.placeholder.hidden = true;
-    this.body.hidden = false;
+    this.columns.hidden = false;
+    this.quick.close();
+    this.card.show(open);
     this.say("");
     this.renderHeader();
     this.renderMessages();

@@ -6,6 +6,7 @@ import { h, replace } from "./dom.js";
 import { fullTime, shortTime, t } from "./i18n.js";
 import { preview } from "./messages.js";
 import { ChatView } from "./chat.js";
+import { SearchBox } from "./answering.js";
 
 export const chatKey = (accountId, chatId) => `${accountId}/${chatId}`;
 
@@ -41,14 +42,23 @@ export class InboxView {
       h("button", { type: "button", class: "tab", dataset: { testid: `tab-${tab}`, tab }, onclick: () => this.setFilters({ tab }) }, t(`inbox.tab.${tab}`)),
     );
     this.chatView = new ChatView(app, this);
+    this.search = new SearchBox(app);
+    this.search.onchange = (active) => {
+      this.list.hidden = active;
+      this.summary.hidden = active;
+      this.render();
+    };
     this.element = h(
       "section",
       { class: "inbox-view" },
       h(
         "aside",
         { class: "inbox-pane" },
+        this.search.element,
         h("div", { class: "tabs", role: "group" }, this.tabs),
         h("div", { class: "filters" }, this.accountFilter, h("label", { class: "check" }, this.unreadFilter, " ", t("inbox.unreadOnly"))),
+        this.search.status,
+        this.search.results,
         this.summary,
         this.status,
         this.empty,
@@ -125,7 +135,8 @@ export class InboxView {
     chats.sort((a, b) => activityOf(b).localeCompare(activityOf(a)));
     replace(this.list, chats.map((chat) => this.itemElement(chat)));
     this.empty.hidden = chats.length > 0 || this.loading;
-    this.more.hidden = !this.nextCursor;
+    this.more.hidden = !this.nextCursor || this.search.active;
+    if (this.search.active) this.empty.hidden = true;
     const unread = [...this.chats.values()].reduce((sum, chat) => sum + (chat.unreadCount || 0), 0);
     const listedUnread = chats.reduce((sum, chat) => sum + (chat.unreadCount || 0), 0);
     this.summary.textContent = `${t(this.nextCursor ? "inbox.chatCountMore" : "inbox.chatCount", { count: chats.length })} · ${

@@ -34,6 +34,9 @@ class Settings:
     templates_table: str = _setting("", "TEMPLATES_TABLE", doc="DynamoDB table of quick replies (templates)")
     search_table: str = _setting("", "SEARCH_TABLE", doc="DynamoDB table of the search index (word prefixes)")
     reports_table: str = _setting("", "REPORTS_TABLE", doc="DynamoDB table of the reports' figures")
+    auto_replies_table: str = _setting(
+        "", "AUTO_REPLIES_TABLE", doc="DynamoDB table of automatic-reply settings and blacklisted users"
+    )
     jwt_secret_arn: str = _setting("", "JWT_SECRET_ARN", doc="Secrets Manager ARN or name of the JWT signing key")
     account_secrets_prefix: str = _setting("avito-service/accounts/", "ACCOUNT_SECRETS_PREFIX")
     avito_api_url: str = _setting("https://api.avito.ru", "AVITO_API_URL", doc="base URL of the Avito API")

@@ -104,8 +104,11 @@ def once(
     store: Callable[[dict], dict],
     *,
     caller: str,
+    ttl_seconds: int = TTL_SECONDS,
 ) -> dict:
-    """``send()`` at most once per (operation, caller, key), ``store`` as often as needed; see the module docstring."""
+    """``send()`` at most once per (operation, caller, key), ``store`` as often as needed; see the module docstring.
+    ``ttl_seconds``: how long the record (and so the "once") lasts; automatic replies keep theirs past the
+    non-working period they answer."""
     if key is None:
         return store(send())
     table = aws.table(get_settings().idempotency_table)
@@ -121,7 +124,7 @@ def once(
                 "fingerprint": digest,
                 "owner": owner,
                 "leaseUntil": int(now + lease_seconds()) + 1,
-                "ttl": int(now + TTL_SECONDS),
+                "ttl": int(now + ttl_seconds),
             },
             ConditionExpression="attribute_not_exists(pk)",
         )

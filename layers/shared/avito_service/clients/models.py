@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from avito_service.base import Model
+from avito_service.calls.models import TrackedCall
 
 
 class CardItem(Model):
@@ -28,3 +29,8 @@ class ClientCard(Model):
     phones: list[str] = Field(description="numbers found in the client's messages, +7XXXXXXXXXX, newest first")
     item: CardItem | None = None
     otherChats: list[OtherChat] = Field(description="the same Avito user's chats on the other accounts the caller sees")
+    calls: list[TrackedCall] = Field(
+        default_factory=list,
+        description="call tracking's calls from one of the card's phones on the accounts the caller sees, newest "
+        "first (a recording: GET /accounts/{accountId}/calls/{id}/record)",
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
+from avito_service.calls.models import TrackedCall
+from avito_service.calls.store import call_store
 from avito_service.clients import store
 from avito_service.clients.models import CardItem, ClientCard, OtherChat
 from avito_service.errors import NotFound
@@ -34,6 +36,8 @@ _REGIONS = {
     "volgograd": "Волгоград",
     "krasnodar": "Краснодар",
 }
+MAX_PHONES_WITH_CALLS = 5  # a card shows the calls of its first (newest) phones
+CALLS_PER_PHONE = 20
 _SLUG = re.compile(r"^[a-z][a-z_\-]*$")
 
 
@@ -84,5 +88,21 @@ def client_card(chat_id: str, account_id: str | None, visible: frozenset[str] | 
         else None
     )
     return ClientCard(
-        clientName=chat.clientName, clientUserId=chat.clientUserId, phones=list(phones), item=item, otherChats=others
+        clientName=chat.clientName,
+        clientUserId=chat.clientUserId,
+        phones=list(phones),
+        item=item,
+        otherChats=others,
+        calls=calls_of(list(phones), visible, chat_store().hidden_accounts()),
     )
+
+
+def calls_of(phones: list[str], visible: frozenset[str] | None, hidden: frozenset[str]) -> list[TrackedCall]:
+    """The calls from ``phones`` on the accounts the caller sees (deleted ones left out), newest first."""
+    found: dict[tuple[str, str], TrackedCall] = {}
+    for phone in phones[:MAX_PHONES_WITH_CALLS]:
+        for call in call_store().calls_of_phone(phone, CALLS_PER_PHONE):
+            if call.accountId in hidden or (visible is not None and call.accountId not in visible):
+                continue
+            found[(call.accountId, call.id)] = call
+    return sorted(found.values(), key=lambda call: call.callTime, reverse=True)[:CALLS_PER_PHONE]

@@ -91,7 +91,7 @@ def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def message_item(message: Message) -> dict[str, Any]:
-    fields = message.model_dump(mode="json", exclude={"content"})
+    fields = message.model_dump(mode="json", exclude={"content"} | ({"automatic"} if not message.automatic else set()))
     return _without_none(
         {
             "pk": chat_pk(message.accountId, message.chatId),

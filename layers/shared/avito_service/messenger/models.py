@@ -87,6 +87,9 @@ class Message(Model):
         description="who sent it through the service; null for messages from Avito or its app and for "
         "automatic replies",
     )
+    automatic: bool = Field(
+        default=False, description="true for an automatic reply (greeting, out of hours): never counted as a reply"
+    )
 
     def summary(self) -> LastMessage:
         return LastMessage(

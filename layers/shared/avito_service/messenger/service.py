@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.models import AccountContext
+from avito_service.autoreplies.store import auto_reply_store
 from avito_service.avito.client import AvitoApi
 from avito_service.avito.errors import AvitoError, OutcomeUnknown
 from avito_service.base import Model
@@ -123,8 +124,9 @@ def _posted(user_id: str, sent: Any, sent_by: SentBy | None) -> dict[str, Any]:
     }
 
 
-def store_sent(account_id: str, chat_id: str, posted: Mapping[str, Any]) -> Message:
-    """Store a message Avito took (``post_text``/``post_image``) as outgoing; idempotent."""
+def store_sent(account_id: str, chat_id: str, posted: Mapping[str, Any], *, automatic: bool = False) -> Message:
+    """Store a message Avito took (``post_text``/``post_image``) as outgoing; idempotent. ``automatic``: an
+    automatic reply (``autoreplies.sender``), stored with ``automatic: true``."""
     sent = posted.get("message")
     if not isinstance(sent, Mapping) or sent.get("id") in (None, ""):
         raise OutcomeUnknown(
@@ -139,7 +141,9 @@ def store_sent(account_id: str, chat_id: str, posted: Mapping[str, Any]) -> Mess
             logger.warning("Avito answered a send with a time we cannot store; using ours", extra={"chat_id": chat_id})
         sent["created"] = int(posted["sentAt"])
     sent_by = SentBy.model_validate(posted["sentBy"]) if posted.get("sentBy") else None
-    message = chat_store().save_sent_message(account_id, chat_id, sent, user_id=str(posted["userId"]), sent_by=sent_by)
+    message = chat_store().save_sent_message(
+        account_id, chat_id, sent, user_id=str(posted["userId"]), sent_by=sent_by, automatic=automatic
+    )
     logger.info("Message sent", extra={"account_id": account_id, "chat_id": chat_id, "message_id": message.id})
     return message
 
@@ -258,5 +262,7 @@ def blacklist(account_id: str, user_id: str, *, item_id: str | None, reason: Bla
         item_id=int(item_id) if item_id is not None else None,
         reason_id=BLACKLIST_REASON_IDS[reason],
     )
+    # Avito cannot list an account's blacklist: remembered here so automatic replies never go to the user
+    auto_reply_store().block(account_id, user_id, reason=reason.value)
     logger.info("User blacklisted", extra={"account_id": account_id, "blocked_user_id": user_id, "reason": reason})
     return BlacklistResult(ok=True, userId=user_id, itemId=item_id, reason=reason)

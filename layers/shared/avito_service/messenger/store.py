@@ -237,19 +237,39 @@ class ChatStore:
         *,
         user_id: str | None = None,
         sent_by: SentBy | None = None,
+        automatic: bool = False,
     ) -> Message:
         """Store the answer of Avito's send call as an outgoing message and make it the chat's last message,
         with the user who sent it (``sentBy``). When the message is stored already (Avito's webhook echo or a
-        listing got there first) without a sender, the sender is added to it."""
+        listing got there first) without a sender, the sender is added to it.
+
+        ``automatic`` (an automatic reply): stored with ``automatic: true``; when Avito's webhook delivered the
+        message first (stored without the flag), the flag is set on the stored message."""
         raw = {**message, "direction": Direction.OUT.value}
         if user_id is not None and raw.get("author_id") is None:
             raw["author_id"] = user_id
         sent = message_from_avito(account_id, user_id, chat_id, raw).model_copy(update={"sentBy": sent_by})
+        if automatic:
+            sent = sent.model_copy(update={"automatic": True})
         stored = self._transact(message_change(sent), [sent])
         workflow.on_stored(account_id, chat_id, stored)
         if not stored and sent_by is not None:
             self._add_sender(sent, sent_by)
+        if automatic and not stored:
+            self._mark_automatic(sent)
         return sent
+
+    def _mark_automatic(self, message: Message) -> None:
+        try:
+            self._table().update_item(
+                Key={"pk": chat_pk(message.accountId, message.chatId), "sk": sk_of(message)},
+                UpdateExpression="SET automatic = :yes",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(automatic) OR automatic <> :yes)",
+                ExpressionAttributeValues={":yes": True},
+            )
+        except ClientError as exc:
+            if not dynamo.condition_failed(exc):
+                raise
 
     def _add_sender(self, message: Message, sent_by: SentBy) -> None:
         """``sentBy`` on a message stored before without one (a MODIFY: the live updates announce nothing)."""

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from avito_service import aws
 from avito_service.config import get_settings
 from avito_service.live import store as connections
-from avito_service.live.frames import Frame, frames_for
+from avito_service.live.frames import Frame, UnknownItem, frames_for
 from avito_service.live.store import Connection
 from avito_service.observability import logger, metrics
 
@@ -135,13 +135,20 @@ def announce(record: DynamoDBRecord, audience: Audience) -> int:
         # Powertools gives {} for an image the record does not have (an INSERT's old image)
         old_image, new_image = (stream.old_image or None, stream.new_image or None) if stream else (None, None)
         frames = frames_for(event_name, old_image, new_image)
-    except (ValidationError, ValueError, KeyError, TypeError) as exc:
+    except UnknownItem as exc:  # no kind of item this function knows: a writer it was not told about
+        logger.error("Stream record skipped: an unknown kind of item", extra={"reason": str(exc)})
+        metrics.add_metric(name="StreamRecordsSkipped", unit="Count", value=1)
+        return 0
+    except (ValidationError, ValueError, KeyError, TypeError) as exc:  # a chat, message or review not readable
         where = [".".join(map(str, e["loc"])) for e in exc.errors()] if isinstance(exc, ValidationError) else []
         logger.error(
-            "Stream record skipped: not a chat or message", extra={"reason": type(exc).__name__, "fields": where}
+            "Stream record skipped: an unreadable chat, message or review",
+            extra={"reason": type(exc).__name__, "fields": where},
         )
         metrics.add_metric(name="StreamRecordsSkipped", unit="Count", value=1)
         return 0
+    if not frames:
+        logger.debug("Stream record announces nothing", extra={"event_name": event_name})
     announced = 0
     try:
         for frame in frames:

@@ -71,13 +71,22 @@ def list_reviews(account_id: str, limit: int, cursor: str | None) -> tuple[list[
 
 def answer(account_id: str, review_id: str, text: str) -> ReviewAnswer:
     """Answer a review at Avito; the answer goes to Avito's moderation."""
+    return store_answer(account_id, review_id, text, post_answer(account_id, review_id, text))
+
+
+def post_answer(account_id: str, review_id: str, text: str) -> dict[str, Any]:
+    """The step of an answer that must never be repeated (Avito keeps one answer per review): Avito's answer as
+    plain JSON, with our clock (``answeredAt``) for an answer without ``createdAt``, for :func:`store_answer`
+    (recorded by ``idempotency.once`` before anything is stored)."""
     created = connect(account_id).create_review_answer(int(review_id), text)
-    result = ReviewAnswer(
-        id=str(created["id"]),
-        text=text,
-        status="moderation",
-        createdAt=clock.iso(float(created["createdAt"])) if created.get("createdAt") else clock.iso(),
-    )
+    return {"answer": dict(created), "answeredAt": clock.now()}
+
+
+def store_answer(account_id: str, review_id: str, text: str, posted: dict[str, Any]) -> ReviewAnswer:
+    """Record an answer Avito took (:func:`post_answer`) on the stored review; the same answer every time."""
+    created = posted["answer"]
+    when = float(created["createdAt"]) if created.get("createdAt") else float(posted["answeredAt"])
+    result = ReviewAnswer(id=str(created["id"]), text=text, status="moderation", createdAt=clock.iso(when))
     review_store().set_answer(account_id, review_id, result)
     logger.info("Review answered", extra={"account_id": account_id, "review_id": review_id})
     return result

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.avito.inbound import REVIEWS_PAGE_MAX, InboundApi
+from avito_service.avito.objects import parse_each
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import NotFound
-from avito_service.observability import logger, metrics
+from avito_service.observability import logger
 from avito_service.reviews.models import (
     Rating,
     Review,
@@ -35,14 +34,7 @@ def connect(account_id: str) -> InboundApi:
 
 
 def _reviews(account_id: str, raws: list[Any]) -> list[Review]:
-    found = []
-    for raw in raws:
-        try:
-            found.append(review_from_avito(account_id, raw))
-        except (KeyError, TypeError, ValueError, OverflowError):
-            logger.warning("Skipped an Avito review we cannot read", extra={"account_id": account_id})
-            metrics.add_metric(name="AvitoObjectSkipped", unit=MetricUnit.Count, value=1)
-    return found
+    return parse_each(account_id, "review", raws, review_from_avito)
 
 
 def rating(account_id: str) -> Rating:

@@ -52,6 +52,10 @@ ADDED: dict[str, set[str]] = {
     "AuthorizerFunction": {f"dynamodb:GetItem {DYNAMO}UsersTable"},
     "WsConnectFunction": {f"dynamodb:GetItem {DYNAMO}UsersTable"},
     "WsDefaultFunction": {f"dynamodb:GetItem {DYNAMO}ConnectionsTable"},
+    # hardening-c (issue 22): a review answer is given once, its Idempotency-Key answer kept (avito_service.idempotency)
+    "ReviewsAnswerFunction": {
+        f"dynamodb:{action} {DYNAMO}IdempotencyTable" for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+    },
     # people (issue 24): every change of accounts, webhooks and eternal online is audited (AuditWritePolicy)
     **{
         f"{name}Function": {f"dynamodb:PutItem {DYNAMO}AuditTable"}

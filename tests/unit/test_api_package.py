@@ -14,6 +14,7 @@ from avito_service.api import rest_app
 from avito_service.api.cors import SettingsCORSConfig
 from avito_service.errors import NotFound
 from avito_service.openapi import rest_modules
+from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
@@ -80,6 +81,39 @@ def test_rest_app_validates_and_carries_cors_and_the_error_mapping() -> None:
     }
     unknown = app.resolve({**event, "path": "/nothing", "resource": "/nothing", "pathParameters": None}, None)
     assert unknown["statusCode"] == 404 and json.loads(unknown["body"])["error"]["message"] == "No such endpoint."
+
+
+class Change(BaseModel):
+    name: str | None = None
+
+
+@pytest.mark.parametrize(
+    ("body", "status"), [('[{}, ["P"], 7]', 422), ("[]", 422), ('"text"', 422), ("7", 422), ("{}", 200)]
+)
+def test_a_json_body_that_is_not_an_object_is_refused(body: str, status: int) -> None:
+    """Powertools validates ``[{}, ...]`` as its first element; an all-optional change then passed as empty."""
+    app = rest_app()
+
+    @app.put("/things")
+    def change(body: Change):
+        return {"ok": True}
+
+    event = {
+        "httpMethod": "PUT",
+        "path": "/things",
+        "resource": "/things",
+        "headers": {"content-type": "application/json"},
+        "multiValueHeaders": {},
+        "requestContext": {"requestId": "r-1", "authorizer": {}},
+        "isBase64Encoded": False,
+        "body": body,
+    }
+    answer = app.resolve(event, None)
+    assert answer["statusCode"] == status, answer["body"]
+    if status == 422:
+        assert json.loads(answer["body"])["error"]["details"] == [
+            {"field": "body", "message": "The request body must be a JSON object."}
+        ]
 
 
 def test_rest_app_without_validation_is_only_for_the_docs() -> None:

@@ -16,10 +16,16 @@ def _lower(value: str) -> str:
     return value.strip().lower()
 
 
-# The e-mail is the Cognito username, which AWS caps at 128 characters (botocore refuses longer ones before sending).
+# The e-mail is the Cognito username: at most 128 characters (botocore refuses longer ones before sending), in the
+# form Cognito takes for an e-mail username (a letters-only top-level domain); pool.create_user maps a refusal to 422.
 Email = Annotated[
     str,
-    Field(min_length=3, max_length=128, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["anna@example.com"]),
+    Field(
+        min_length=3,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$",
+        examples=["anna@example.com"],
+    ),
     AfterValidator(_lower),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]

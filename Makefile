@@ -91,13 +91,14 @@ $(TOOLS_VENV)/bin/sam:
 check-deploy: $(TOOLS_VENV)/bin/sam ## sam validate --lint and sam build (no container) in a separate tools venv
 	$(TOOLS_VENV)/bin/sam validate --lint --template template.yaml
 	@# sam build looks for python3.13 on the PATH: put the one scripts/find-python found first (pyenv shims may lack it)
-	PATH="$(dir $(shell readlink -f $(PYTHON))):$$PATH" $(TOOLS_VENV)/bin/sam build --template template.yaml
+	PATH="$(dir $(shell readlink -f $(PYTHON))):$$PATH" $(TOOLS_VENV)/bin/sam build --language-extensions --template template.yaml
 
 SAM_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 
 sam-local-check: $(STAMP) $(TOOLS_VENV)/bin/sam ## opt-in, needs root or Docker: every sample event through `sam local invoke`
 	scripts/sam-local-image
-	PATH="$(dir $(PYTHON)):$$PATH" $(TOOLS_VENV)/bin/sam build --template template.yaml --parameter-overrides Architecture=$(SAM_ARCH)
+	@# --language-extensions: SAM CLI expands Fn::ForEach (template.yaml's per-function log groups and alarms) only when asked
+	PATH="$(dir $(PYTHON)):$$PATH" $(TOOLS_VENV)/bin/sam build --language-extensions --template template.yaml --parameter-overrides Architecture=$(SAM_ARCH)
 	PYTHONPATH=. $(PY) -m scripts.sam_local_check
 
 sam-env: $(STAMP) ## regenerate env.local.json (SAM's --env-vars for the local stack) from the template

@@ -13,6 +13,7 @@ from avito_service.api import (
     ChatId,
     Envelope,
     PathAccountId,
+    answer_once,
     any_role,
     current_caller,
     doc,
@@ -21,11 +22,9 @@ from avito_service.api import (
     rest_app,
     rest_handler,
 )
-from avito_service.idempotency import once, validate_key
 from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message, SentBy
 from avito_service.messenger.uploads import FILE_FIELD, MAX_IMAGE_BYTES, read_image_upload
-from avito_service.observability import metrics
 
 app = rest_app()
 
@@ -71,26 +70,21 @@ REQUEST_BODY = {
     openapi_extensions={"requestBody": REQUEST_BODY},
 )
 def images(accountId: PathAccountId, chatId: ChatId, idempotency_key: IdempotencyKey = None):
-    key = validate_key(idempotency_key)
     caller = current_caller(app)
     event = app.current_event
     image = read_image_upload(
         event.body, is_base64=event.is_base64_encoded, content_type=event.headers.get("content-type")
     )
-
-    def store(posted: dict) -> dict:
-        message = messenger.store_sent(accountId, chatId, posted)
-        metrics.add_metric(name="ImageSent", unit="Count", value=1)
-        return message.model_dump(mode="json")
-
     fingerprint = {"accountId": accountId, "chatId": chatId, "imageSha256": hashlib.sha256(image.data).hexdigest()}
-    answer = once(
+    answer = answer_once(
+        app,
         "messenger.images",
-        key,
-        fingerprint,
-        lambda: messenger.post_image(accountId, chatId, image, sent_by=SentBy(userId=caller.sub, name=caller.name)),
-        store,
-        caller=caller.sub,
+        idempotency_key,
+        fingerprint=fingerprint,
+        post=lambda: messenger.post_image(
+            accountId, chatId, image, sent_by=SentBy(userId=caller.sub, name=caller.name)
+        ),
+        store=messenger.sent_answer(accountId, chatId, "ImageSent"),
     )
     return ok(answer)
 

@@ -11,6 +11,7 @@ from avito_service.api import (
     ChatId,
     Envelope,
     PathAccountId,
+    answer_once,
     any_role,
     current_caller,
     doc,
@@ -20,10 +21,8 @@ from avito_service.api import (
     rest_handler,
 )
 from avito_service.base import Model
-from avito_service.idempotency import once, validate_key
 from avito_service.messenger import service as messenger
 from avito_service.messenger.models import Message, SentBy
-from avito_service.observability import metrics
 from pydantic import ConfigDict, StringConstraints
 
 app = rest_app()
@@ -45,21 +44,16 @@ class SendRequest(Model):
     middlewares=[any_role],
 )
 def send(accountId: PathAccountId, chatId: ChatId, body: SendRequest, idempotency_key: IdempotencyKey = None):
-    key = validate_key(idempotency_key)
     caller = current_caller(app)
-
-    def store(posted: dict) -> dict:
-        message = messenger.store_sent(accountId, chatId, posted)
-        metrics.add_metric(name="MessageSent", unit="Count", value=1)
-        return message.model_dump(mode="json")
-
-    answer = once(
+    answer = answer_once(
+        app,
         "messenger.send",
-        key,
-        {"accountId": accountId, "chatId": chatId, "text": body.text},
-        lambda: messenger.post_text(accountId, chatId, body.text, sent_by=SentBy(userId=caller.sub, name=caller.name)),
-        store,
-        caller=caller.sub,
+        idempotency_key,
+        fingerprint={"accountId": accountId, "chatId": chatId, "text": body.text},
+        post=lambda: messenger.post_text(
+            accountId, chatId, body.text, sent_by=SentBy(userId=caller.sub, name=caller.name)
+        ),
+        store=messenger.sent_answer(accountId, chatId, "MessageSent"),
     )
     return ok(answer)
 

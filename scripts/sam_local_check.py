@@ -80,7 +80,7 @@ def sam_invoke(logical_id: str, event: dict[str, Any], env_vars: Path, parameter
         json.dump(event, handle, ensure_ascii=False)
     overrides = " ".join(f"{key}={value}" for key, value in parameters.items())
     command = [
-        str(SAM), "local", "invoke", logical_id,
+        str(SAM), "local", "invoke", logical_id, "--language-extensions",
         "--template", str(ROOT / ".aws-sam" / "build" / "template.yaml"),
         "--event", handle.name,
         "--env-vars", str(env_vars),

@@ -5,6 +5,13 @@ one account's items-list budget from the local runtime's DynamoDB (the moto *ser
 ``make local`` runs it) and call the simulator's items list with Avito's limits enforced. Avito (the simulator)
 must never answer 429 and never see more than 25 item-list calls in any minute. The windows are scaled
 (``SCALE``); ``benchmarks/avito_limits.py`` runs the same on real 60 s windows.
+
+The race it guards (fixed in 7519c0b): Avito counts a call when it *arrives*, the limiter logs it when its slot
+is taken. A call that travels slowly (a busy machine, a slow proxy: here up to ``TRAVEL`` of a window between
+the slot and the request) arrived inside the minute of later fast calls; logged only at the send, the slot was
+free again a window after it was taken and Avito saw 26+ calls in a minute (429s). Each call now logs its
+answer's time too (``AvitoLimits.answered``), holding the slot a window past its arrival. With ``answered`` made
+a no-op (the old behaviour) this test fails: Avito answers 429 (four in the run tried).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ SCALE = 0.03  # one Avito "minute" = 1.8 s
 MINUTE = 60 * SCALE
 WORKERS = 5
 CALLS_PER_WORKER = 15  # 75 calls: three windows of 25
+TRAVEL = 0.9  # of a window: the most a call spends on its way to Avito after its slot was taken
 UID = 8901
 
 
@@ -77,6 +85,8 @@ def test_five_concurrent_workers_never_exceed_the_items_limit(moto_server: str) 
             for _ in range(CALLS_PER_WORKER):
                 slot = budget.acquire("busy-account", "core.items", max_wait=30)
                 try:
+                    if pause.random() < 0.2:  # one call in five travels slowly before Avito counts it
+                        threading.Event().wait(pause.uniform(0.3, TRAVEL) * MINUTE)
                     answer = session.get(
                         f"{sim.base_url}/core/v1/items",
                         params={"per_page": 100, "page": 1, "status": "active"},

@@ -35,7 +35,6 @@ from avito_service.accounts import service as accounts_service
 from avito_service.accounts import vault
 from avito_service.accounts.models import AccountCreate
 from avito_service.messenger import store as store_module
-from avito_service.observability import metrics
 from avito_service.webhooks import tokens
 
 from avito_sim.deliveries import delivery, message_value
@@ -54,10 +53,6 @@ BUYER_BASE = 7_000_000
 @pytest.fixture
 def per_thread_resolver(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], None]:
     """Give a handler module's resolver per-thread request state (see the module docstring)."""
-    lock = threading.RLock()  # Powertools' metrics buffer is shared too: adding and flushing take turns
-    for name in ("add_metric", "flush_metrics"):
-        monkeypatch.setattr(metrics.provider, name, _locked(lock, getattr(metrics.provider, name)))
-
     def install(module: Any) -> None:
         app = module.app
         local = threading.local()
@@ -96,14 +91,6 @@ def per_thread_resolver(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], None
         monkeypatch.setattr(app, "__class__", PerThread)
 
     return install
-
-
-def _locked(lock: threading.RLock, function: Callable[..., Any]) -> Callable[..., Any]:
-    def locked(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return function(*args, **kwargs)
-
-    return locked
 
 
 def run_together(jobs: list[Callable[[], Any]], threads: int | None = None) -> list[Any]:

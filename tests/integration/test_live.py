@@ -322,3 +322,51 @@ def test_an_unreadable_record_is_skipped_not_retried(stream: Stream) -> None:
     }
     assert ws_fanout.lambda_handler({"Records": [record]}, FakeContext()) == {"batchItemFailures": []}
     assert posted().get("all", []) == []
+
+
+def _log_levels(caplog: pytest.LogCaptureFixture, message_part: str) -> list[str]:
+    return [record.levelname for record in caplog.records if message_part in record.getMessage()]
+
+
+def test_calls_and_reviews_in_the_stream_are_no_error_but_an_unknown_item_is(
+    stream: Stream, aws_env: dict[str, str], capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reviews and calls share MessengerTable: their items reach the fan-out, which announces only new reviews
+    and says nothing about the rest (no ERROR line, no StreamRecordsSkipped). An item of no kind it knows is an
+    ERROR: a writer the fan-out was not told about."""
+    from avito_service.calls.models import TrackedCall
+    from avito_service.calls.store import call_store
+    from avito_service.reviews.models import Review, ReviewAnswer
+    from avito_service.reviews.store import review_store
+
+    connections.open_connection("all", Identity("a", "admin", FAR_EXP))
+    call = TrackedCall(
+        id="81", accountId=ACCOUNT, callTime="2026-12-01T10:00:00Z", callerPhone="79161234567",
+        sellerPhone="79000000000", virtualPhone="79000000001", talkDuration=30, waitingDuration=2.5,
+    )  # fmt: skip
+    assert call_store().save(ACCOUNT, [call]) == 1
+    call_store().mark_synced(ACCOUNT, "2026-12-01T10:00:00Z")
+    review = Review(
+        id="91", accountId=ACCOUNT, score=5, stage="done", text="Спасибо", createdAt="2026-12-01T09:00:00Z",
+        usedInScore=True, canAnswer=True,
+    )  # fmt: skip
+    assert review_store().save(ACCOUNT, [review]) == [review]  # the first fill: history, stored unannounced
+    review_store().set_answer(ACCOUNT, "91", ReviewAnswer(id="7", text="Рады помочь", status="published"))  # a MODIFY
+    capsys.readouterr()
+    caplog.set_level("DEBUG", logger="avito-service")
+    event = stream.new_event()
+    assert len(event["Records"]) == 4, event  # call, sync mark, review INSERT, review MODIFY
+    assert ws_fanout.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    printed = capsys.readouterr().out
+    assert _log_levels(caplog, "Stream record skipped") == [], caplog.text
+    assert _log_levels(caplog, "Stream record announces nothing") == ["DEBUG"] * 4, caplog.text
+    assert '"StreamRecordsSkipped"' not in printed
+    assert posted().get("all", []) == []
+
+    boto3.resource("dynamodb").Table(aws_env["MessengerTable"]).put_item(
+        Item={"pk": f"ACCOUNT#{ACCOUNT}#SOMETHING", "sk": "NEWKIND#1", "accountId": ACCOUNT}
+    )
+    assert ws_fanout.lambda_handler(stream.new_event(), FakeContext()) == {"batchItemFailures": []}
+    printed = capsys.readouterr().out
+    assert _log_levels(caplog, "Stream record skipped: an unknown kind of item") == ["ERROR"], caplog.text
+    assert '"StreamRecordsSkipped"' in printed

@@ -374,3 +374,57 @@ def test_an_email_cognito_refuses_is_a_422_naming_the_field(aws_env: dict[str, s
         status, answer = as_user(users_create, "POST", "/api/v1/users", token, body=body)
         assert status == 422, answer
         assert [d["field"] for d in answer["error"]["details"]] == ["email"]
+
+
+class _LikeDynamoDB:
+    """A table whose Query answers LastEvaluatedKey whenever it stopped at ``Limit`` items, as DynamoDB does even
+    when nothing follows (moto leaves it out then, which would hide a page that cursors to an empty one)."""
+
+    def __init__(self, table: Any, key_attrs: tuple[str, ...]) -> None:
+        self.table, self.key_attrs = table, key_attrs
+
+    def query(self, **request: Any) -> dict[str, Any]:
+        page = self.table.query(**request)
+        if page["Items"] and len(page["Items"]) == request.get("Limit"):
+            page["LastEvaluatedKey"] = {attr: page["Items"][-1][attr] for attr in self.key_attrs}
+        return page
+
+    def __getattr__(self, name: str) -> Any:  # every other call goes to the table itself
+        return getattr(self.table, name)
+
+
+def test_a_page_of_exactly_limit_users_or_audit_entries_is_the_last(
+    aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit+1 rule (dynamo.query_page) for the users and the audit log: a page that holds the last items has
+    no nextCursor, even when it holds exactly ``limit`` of them (DynamoDB's LastEvaluatedKey would ask for an
+    empty page after it)."""
+    from avito_service.audit import service as audit
+    from avito_service.audit import store as audit_store
+    from avito_service.users import store as users_store
+
+    users_table, audit_table = users_store._table(), audit_store._table()
+    like_users = _LikeDynamoDB(users_table, ("pk", "sk", "listPk", "listSk"))
+    monkeypatch.setattr(users_store, "_table", lambda: like_users)
+    like_audit = _LikeDynamoDB(audit_table, ("pk", "sk"))
+    monkeypatch.setattr(audit_store, "_table", lambda: like_audit)
+
+    for number in range(3):
+        users_store.create(
+            {"id": f"page-user-{number}", "email": f"page{number}@example.com", "createdAt": f"2026-12-0{number + 1}"}
+        )
+        audit.record("admin-1", "Admin", "user.create", f"page-user-{number}", now=1_796_000_000 + number)
+    everyone, cursor = users_store.list_page(100, None)
+    assert cursor is None and len(everyone) >= 3
+    assert users_store.list_page(len(everyone), None)[1] is None
+    first, cursor = users_store.list_page(len(everyone) - 1, None)
+    assert cursor is not None and len(first) == len(everyone) - 1
+    rest, last = users_store.list_page(len(everyone) - 1, cursor)
+    assert [u["id"] for u in first + rest] == [u["id"] for u in everyone] and last is None
+
+    entries, cursor = audit.entries(3, None)
+    assert len(entries) == 3 and cursor is None
+    newest, cursor = audit.entries(2, None)
+    assert [e.target for e in newest] == ["page-user-2", "page-user-1"] and cursor is not None
+    oldest, cursor = audit.entries(2, cursor)
+    assert [e.target for e in oldest] == ["page-user-0"] and cursor is None

@@ -117,6 +117,49 @@ def test_answer_and_delete_answer(avito: AvitoSimulator) -> None:
     assert gone[0] == 404 and gone[1]["error"]["code"] == "answer_not_found"
 
 
+@pytest.mark.parametrize("fault", [{"status": 500}, {"status": 503}, {"action": "reset"}])
+def test_an_answer_that_may_have_reached_avito_is_never_repeated(
+    avito: AvitoSimulator, monkeypatch: pytest.MonkeyPatch, fault: dict[str, Any]
+) -> None:
+    """A POST of an answer changes Avito's state: a 5xx or a reset after the request was written is 502
+    ``avito_outcome_unknown`` at once, however many retries the client allows idempotent calls, and a retry of
+    the request with its Idempotency-Key replays that outcome instead of answering the review again."""
+    monkeypatch.setenv("AVITO_MAX_RETRIES", "3")
+    reset_caches()
+    account_id = account()
+    avito.add_fault(r"^/ratings/v1/answers$", "POST", times=None, **fault)
+    resource = "/api/v1/accounts/{id}/reviews/{reviewId}/answer"
+    params = {"id": account_id, "reviewId": "158"}
+    headers = {"Idempotency-Key": "answer-158-1"}
+    first = call_route(reviews_answer, "POST", resource, params, body={"text": "Спасибо"}, headers=headers)
+    assert first[0] == 502 and first[1]["error"]["code"] == "avito_outcome_unknown", first
+    assert avito.count("POST", r"^/ratings/v1/answers$") == 1  # never retried by the client
+    avito.clear_faults()
+    again = call_route(reviews_answer, "POST", resource, params, body={"text": "Спасибо"}, headers=headers)
+    assert again == first
+    assert avito.count("POST", r"^/ratings/v1/answers$") == 1  # nor by the client's client
+
+
+def test_an_answer_retried_with_its_idempotency_key_is_given_once(avito: AvitoSimulator) -> None:
+    """The answer reached Avito but its HTTP answer was lost on the way to the console: the console's retry with
+    the same key gets the first answer (not Avito's "one answer per review" refusal); another text with the same
+    key is 422, another caller's key is its own."""
+    account_id = account()
+    resource = "/api/v1/accounts/{id}/reviews/{reviewId}/answer"
+    params = {"id": account_id, "reviewId": "157"}
+    headers = {"Idempotency-Key": "answer-157-1"}
+    first = call_route(reviews_answer, "POST", resource, params, body={"text": "Спасибо"}, headers=headers)
+    assert first[0] == 200 and first[1]["data"]["text"] == "Спасибо", first
+    again = call_route(reviews_answer, "POST", resource, params, body={"text": "Спасибо"}, headers=headers)
+    assert again == first
+    assert avito.count("POST", r"^/ratings/v1/answers$") == 1
+    other = call_route(reviews_answer, "POST", resource, params, body={"text": "Другой"}, headers=headers)
+    assert other[0] == 422 and other[1]["error"]["code"] == "idempotency_key_reused", other
+    bad = call_route(reviews_answer, "POST", resource, params, body={"text": "x"}, headers={"Idempotency-Key": " "})
+    assert bad[0] == 422 and bad[1]["error"]["details"][0]["field"].lower() == "idempotency-key", bad
+    assert avito.count("POST", r"^/ratings/v1/answers$") == 1
+
+
 @pytest.mark.parametrize("text", ["", "   ", "x" * 1001])
 def test_answer_text_is_validated(avito: AvitoSimulator, text: str) -> None:
     params = {"id": account(), "reviewId": "150"}

@@ -165,7 +165,7 @@ def test_the_lease_follows_the_lambdas_remaining_time(avito: AvitoSimulator, mon
         seen["lease"] = idempotency.lease_seconds()
         return real_post(*args, **kwargs)
 
-    monkeypatch.setattr(messenger_send, "once", spy)
+    monkeypatch.setattr(idempotency, "once", spy)  # api.once imports it when called
     send(account_id, "short", "k-lease-1", context=Context(remaining_ms=12_000))
     assert 12 <= seen["lease"] <= 12 + idempotency.LEASE_MARGIN + 0.5
     send(account_id, "long", "k-lease-2", context=Context(remaining_ms=600_000))  # a worker with 10 minutes

@@ -73,6 +73,10 @@ ADDED: dict[str, set[str]] = {
     # chat's stored messages
     "JobsWorkerFunction": {f"dynamodb:BatchGetItem {DYNAMO}MessengerTable"},
     "OnlineWorkerFunction": {f"dynamodb:Query {DYNAMO}MessengerTable"},
+    # hardening-c (issue 22): a review answer is given once, its Idempotency-Key answer kept (avito_service.idempotency)
+    "ReviewsAnswerFunction": {
+        f"dynamodb:{action} {DYNAMO}IdempotencyTable" for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+    },
     # people (issue 24): every change of accounts, webhooks and eternal online is audited (AuditWritePolicy)
     **{
         f"{name}Function": {f"dynamodb:PutItem {DYNAMO}AuditTable"}

@@ -35,8 +35,10 @@ def api_event(
     role: str | None = "admin",
     sub: str = "tester",
     raw_body: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST (payload v1) proxy event as it reaches a handler behind the JWT authorizer."""
+    """An API Gateway REST (payload v1) proxy event as it reaches a handler behind the JWT authorizer (``headers``
+    added to the JSON request's own)."""
     text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
     request_id = str(uuid.uuid4())
     authorizer = {"sub": sub, "role": role, "principalId": sub} if role is not None else {}
@@ -44,8 +46,12 @@ def api_event(
         "resource": resource or path,
         "path": path,
         "httpMethod": method.upper(),
-        "headers": {"Content-Type": "application/json", "Authorization": "Bearer x"},
-        "multiValueHeaders": {"Content-Type": ["application/json"], "Authorization": ["Bearer x"]},
+        "headers": {"Content-Type": "application/json", "Authorization": "Bearer x", **(headers or {})},
+        "multiValueHeaders": {
+            "Content-Type": ["application/json"],
+            "Authorization": ["Bearer x"],
+            **{name: [value] for name, value in (headers or {}).items()},
+        },
         "queryStringParameters": query or None,
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": path_parameters or None,

@@ -68,39 +68,20 @@ def check_connection(account_id: str) -> CheckResult:
         if error is not None:
             if isinstance(error, requests.exceptions.RequestException):
                 proxy_step.error = client.transport_error(error, Call("proxy.probe")).message
-            result = CheckResult(
-                ok=False,
-                connectionStatus=ConnectionStatus.PROXY_ERROR,
-                proxyStatus=ProxyStatus.FAILED,
-                userId=user_id,
-                steps=Steps(proxy=proxy_step, token=skipped, account=skipped),
-            )
-            return _store(account_id, result, proxy_step.error)
+            steps = Steps(proxy=proxy_step, token=skipped, account=skipped)
+            statuses = (ConnectionStatus.PROXY_ERROR, ProxyStatus.FAILED)
+            return _failed(account_id, statuses, user_id, steps, proxy_step.error)
         proxy_status = ProxyStatus.OK
 
     token_step, _, error = _timed(client.access_token)
     if error is not None:
-        status, proxy_status = _classify(error, proxy_status)
-        result = CheckResult(
-            ok=False,
-            connectionStatus=status,
-            proxyStatus=proxy_status,
-            userId=user_id,
-            steps=Steps(proxy=proxy_step, token=token_step, account=skipped),
-        )
-        return _store(account_id, result, token_step.error)
+        steps = Steps(proxy=proxy_step, token=token_step, account=skipped)
+        return _failed(account_id, _classify(error, proxy_status), user_id, steps, token_step.error)
 
     account_step, me, error = _timed(client.account_self)
     if error is not None:
-        status, proxy_status = _classify(error, proxy_status)
-        result = CheckResult(
-            ok=False,
-            connectionStatus=status,
-            proxyStatus=proxy_status,
-            userId=user_id,
-            steps=Steps(proxy=proxy_step, token=token_step, account=account_step),
-        )
-        return _store(account_id, result, account_step.error)
+        steps = Steps(proxy=proxy_step, token=token_step, account=account_step)
+        return _failed(account_id, _classify(error, proxy_status), user_id, steps, account_step.error)
 
     avito_id = str((me or {}).get("id") or "")
     status, problem, new_user_id = ConnectionStatus.CONNECTED, None, None
@@ -123,6 +104,21 @@ def check_connection(account_id: str) -> CheckResult:
         steps=Steps(proxy=proxy_step, token=token_step, account=account_step),
     )
     return _store(account_id, result, problem, new_user_id=new_user_id)
+
+
+def _failed(
+    account_id: str,
+    statuses: tuple[ConnectionStatus, ProxyStatus],
+    user_id: str | None,
+    steps: Steps,
+    error: str | None,
+) -> CheckResult:
+    """The result of a check whose last step run failed with ``error`` (the later ones skipped); stored."""
+    connection_status, proxy_status = statuses
+    result = CheckResult(
+        ok=False, connectionStatus=connection_status, proxyStatus=proxy_status, userId=user_id, steps=steps
+    )
+    return _store(account_id, result, error)
 
 
 def _classify(error: Exception, proxy_status: ProxyStatus) -> tuple[ConnectionStatus, ProxyStatus]:

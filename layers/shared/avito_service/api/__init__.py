@@ -6,6 +6,7 @@
   a route's OpenAPI responses;
 - :mod:`.parameters`: path and query parameters (``AccountId``, ``ChatId``, ``Limit``, ``Cursor``...);
 - :mod:`.errors`: domain errors, validation errors and the unexpected -> the contract's error shape;
+- :mod:`.once`: ``answer_once``, the ``Idempotency-Key`` wiring of an operation that must not happen twice;
 - :mod:`.roles`: the caller and the ``require_role`` middleware (``admin_only``, ``supervisors``, ``any_role``) and
   the per-operator account scope (``check_route_scope``).
 
@@ -23,6 +24,7 @@ Every name is importable from ``avito_service.api`` itself.
 
 from avito_service.api.app import no_store, rest_app, rest_handler
 from avito_service.api.errors import install_error_handlers, validation_error_response
+from avito_service.api.once import answer_once
 from avito_service.api.parameters import (
     AVITO_ID_PATTERN,
     AccountId,
@@ -77,6 +79,7 @@ __all__ = [
     "StoredChatId",
     "UserId",
     "admin_only",
+    "answer_once",
     "any_role",
     "check_route_roles",
     "check_route_scope",

@@ -12,10 +12,8 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from avito_service import aws
+from avito_service import aws, dynamo
 from avito_service.config import get_settings
-from avito_service.cursors import decode_cursor, encode_cursor
-from avito_service.errors import ValidationFailed
 
 PK = "AUDIT"
 
@@ -40,12 +38,13 @@ def put(entry: dict[str, Any], entry_id: str) -> None:
 
 
 def page(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(PK), "ScanIndexForward": False, "Limit": limit}
-    start = decode_cursor(cursor, required_keys=("pk", "sk"))
-    if start:
-        if start["pk"] != PK:
-            raise ValidationFailed.on("cursor", "Not a cursor of this list.")
-        query["ExclusiveStartKey"] = start
-    answer = _table().query(**query)
-    items = [{k: _plain(v) for k, v in item.items() if k not in ("pk", "sk")} for item in answer["Items"]]
-    return items, encode_cursor(answer.get("LastEvaluatedKey"))
+    """A page of the entries, newest first, by the limit+1 rule (``dynamo.query_page``)."""
+    return dynamo.query_page(
+        _table().query,
+        {"KeyConditionExpression": Key("pk").eq(PK), "ScanIndexForward": False},
+        limit=limit,
+        cursor=cursor,
+        key_attrs=("pk", "sk"),
+        belongs=lambda start: start["pk"] == PK,
+        convert=lambda item: {k: _plain(v) for k, v in item.items() if k not in ("pk", "sk")},
+    )

@@ -19,17 +19,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from aws_lambda_powertools.metrics import MetricUnit
 
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.auth import signing_key
 from avito_service.avito.inbound import CALLS_PAGE_MAX, CallsNotAvailable, InboundApi, Recording
+from avito_service.avito.objects import parse_each
 from avito_service.calls.models import RecordingLink, TrackedCall, call_from_avito, utc_iso
 from avito_service.calls.store import call_store
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import Forbidden
-from avito_service.observability import logger, metrics
 
 LINK_SECONDS = 300
 LINK_AUDIENCE = "avito-service/recording"
@@ -58,14 +57,7 @@ def connect(account_id: str) -> InboundApi:
 
 
 def _calls(account_id: str, raws: list[Any]) -> list[TrackedCall]:
-    found = []
-    for raw in raws:
-        try:
-            found.append(call_from_avito(account_id, raw))
-        except (KeyError, TypeError, ValueError, OverflowError):
-            logger.warning("Skipped an Avito call we cannot read", extra={"account_id": account_id})
-            metrics.add_metric(name="AvitoObjectSkipped", unit=MetricUnit.Count, value=1)
-    return found
+    return parse_each(account_id, "call", raws, call_from_avito)
 
 
 def list_calls(

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from avito_service import aws
 from avito_service.config import get_settings
 from avito_service.live import store as connections
-from avito_service.live.frames import Frame, frames_for
+from avito_service.live.frames import Frame, UnknownItem, frames_for
 from avito_service.live.store import Connection
 from avito_service.messenger.items import CHAT_SK
 from avito_service.observability import logger, metrics
@@ -140,13 +140,20 @@ def announce(record: DynamoDBRecord, audience: Audience) -> int:
         if event_name in ("INSERT", "MODIFY") and (new_image or {}).get("sk") == CHAT_SK:
             alerts.on_chat_change(old_image, new_image)  # a new waiting period arms its alert (never raises)
             assignment.on_chat_change(old_image, new_image, audience.connections)  # auto-assignment (never raises)
-    except (ValidationError, ValueError, KeyError, TypeError) as exc:
+    except UnknownItem as exc:  # no kind of item this function knows: a writer it was not told about
+        logger.error("Stream record skipped: an unknown kind of item", extra={"reason": str(exc)})
+        metrics.add_metric(name="StreamRecordsSkipped", unit="Count", value=1)
+        return 0
+    except (ValidationError, ValueError, KeyError, TypeError) as exc:  # a chat, message or review not readable
         where = [".".join(map(str, e["loc"])) for e in exc.errors()] if isinstance(exc, ValidationError) else []
         logger.error(
-            "Stream record skipped: not a chat or message", extra={"reason": type(exc).__name__, "fields": where}
+            "Stream record skipped: an unreadable chat, message or review",
+            extra={"reason": type(exc).__name__, "fields": where},
         )
         metrics.add_metric(name="StreamRecordsSkipped", unit="Count", value=1)
         return 0
+    if not frames:
+        logger.debug("Stream record announces nothing", extra={"event_name": event_name})
     announced = 0
     try:
         for frame in frames:

@@ -9,7 +9,9 @@
 |                                                    | who see the account), and directors and admins              |
 | INSERT of a review marked ``announce`` (``REVIEW#``) | ``avito-new-review`` (``reviews.store``: newer than the rest) |
 | MODIFY of a message that gains ``sentBy``          | ``avito-new-message`` again: the same id, with its sender    |
-| any other MODIFY of a message, REMOVE, other ``sk`` | nothing                                                      |
+| any other MODIFY of a message, REMOVE              | nothing                                                      |
+| an item of a kind that is never announced (a call, a sync mark, a note...: ``QUIET_PREFIXES``) | nothing |
+| any other ``sk``                                   | nothing, and :class:`UnknownItem` (the fan-out logs an ERROR) |
 
 "Field of the chat" means a field of the API's ``Chat``: index keys and ordering marks are not news.
 
@@ -29,9 +31,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from avito_service import clock
+from avito_service.calls.store import CALL_PREFIX, SYNC_SK
 from avito_service.messenger.models import Direction
 from avito_service.messenger.store import CHAT_SK, MESSAGE_PREFIX, chat_from_item, message_from_item
 from avito_service.reviews.store import REVIEW_PREFIX, review_from_item
+from avito_service.workflow.store import NOTE_PREFIX, PRESENCE_SK, ROUTING_SK
 
 NEW_MESSAGE = "avito-new-message"
 CHAT_UPDATED = "avito-chat-updated"
@@ -40,6 +44,14 @@ NEW_REVIEW = "avito-new-review"
 CHAT_ASSIGNED = "avito-chat-assigned"
 CHAT_WAITING = "avito-chat-waiting"
 SUPERVISOR_ROLES = frozenset({"admin", "director"})
+
+# Sort keys of MessengerTable items that are stored there but never announced: skipped quietly. A new kind of
+# item in the table adds its prefix here (or a frame above); anything else is an unknown item, logged as an error.
+QUIET_PREFIXES = (CALL_PREFIX, SYNC_SK, NOTE_PREFIX, ROUTING_SK, PRESENCE_SK)  # notes are internal, never framed
+
+
+class UnknownItem(ValueError):
+    """A stream record of an item whose ``sk`` is of no kind this module knows (not even a quiet one)."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +83,11 @@ def frames_for(
         return _sender_added(old_image, new_image)
     if sk.startswith(REVIEW_PREFIX):
         return _new_review(new_image) if event_name == "INSERT" and new_image.get("announce") is True else []
-    if sk == CHAT_SK and event_name in ("INSERT", "MODIFY"):
-        return _chat_updated(old_image, new_image)
-    return []
+    if sk == CHAT_SK:
+        return _chat_updated(old_image, new_image) if event_name in ("INSERT", "MODIFY") else []
+    if sk.startswith(QUIET_PREFIXES):
+        return []
+    raise UnknownItem(f"an item of an unknown kind (sk {sk.split('#', 1)[0]!r}...)")
 
 
 def _new_review(item: Mapping[str, Any]) -> list[Frame]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -162,6 +162,18 @@ def mark_read(account_id: str, chat_id: str, message_id: str) -> ReadResult:
 def send_image(account_id: str, chat_id: str, image: ImageUpload, *, sent_by: SentBy | None = None) -> Message:
     """Upload the image to Avito, send it as an image message (never resent) and store it as outgoing."""
     return store_sent(account_id, chat_id, post_image(account_id, chat_id, image, sent_by=sent_by))
+
+
+def sent_answer(account_id: str, chat_id: str, metric: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The ``store`` step of a send (``idempotency.once``): Avito's answer stored as the outgoing message
+    (:func:`store_sent`), counted under ``metric``, as the API's JSON."""
+
+    def store(posted: Mapping[str, Any]) -> dict[str, Any]:
+        message = store_sent(account_id, chat_id, posted)
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        return message.model_dump(mode="json")
+
+    return store
 
 
 def post_image(account_id: str, chat_id: str, image: ImageUpload, *, sent_by: SentBy | None = None) -> dict[str, Any]:

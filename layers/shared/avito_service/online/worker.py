@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any
@@ -38,7 +37,6 @@ from avito_service.online.keepalive import keep_alive_item
 
 MAX_PARALLEL = 8
 MIN_BUDGET = 1.0  # seconds: less than this left in the invocation and the keep-alive is not started
-_metrics_lock = threading.Lock()
 
 
 class Outcome(StrEnum):
@@ -135,10 +133,9 @@ def run_planned(planned: PlannedMessage, *, now: float | None = None) -> Outcome
 
 
 def _count(outcome: Outcome, planned: PlannedMessage) -> None:
-    with _metrics_lock:  # Metrics is shared by the pool's threads
-        metrics.add_metric(name=_METRIC[outcome], unit=MetricUnit.Count, value=1)
-        if outcome is not Outcome.SKIPPED:
-            lag = max(clock.now() - planned.plannedAt, 0.0)
-            metrics.add_metric(name="KeepAliveLagSeconds", unit=MetricUnit.Seconds, value=round(lag, 3))
+    metrics.add_metric(name=_METRIC[outcome], unit=MetricUnit.Count, value=1)  # thread-safe (observability.py)
+    if outcome is not Outcome.SKIPPED:
+        lag = max(clock.now() - planned.plannedAt, 0.0)
+        metrics.add_metric(name="KeepAliveLagSeconds", unit=MetricUnit.Seconds, value=round(lag, 3))
     if outcome is Outcome.SKIPPED:
         logger.info("Keep-alive skipped", extra={"account_id": planned.accountId, "generation": planned.generation})

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.avito.inbound import REVIEWS_PAGE_MAX, InboundApi
+from avito_service.avito.objects import parse_each
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import NotFound
-from avito_service.observability import logger, metrics
+from avito_service.observability import logger
 from avito_service.reviews.models import (
     Rating,
     Review,
@@ -35,14 +34,7 @@ def connect(account_id: str) -> InboundApi:
 
 
 def _reviews(account_id: str, raws: list[Any]) -> list[Review]:
-    found = []
-    for raw in raws:
-        try:
-            found.append(review_from_avito(account_id, raw))
-        except (KeyError, TypeError, ValueError, OverflowError):
-            logger.warning("Skipped an Avito review we cannot read", extra={"account_id": account_id})
-            metrics.add_metric(name="AvitoObjectSkipped", unit=MetricUnit.Count, value=1)
-    return found
+    return parse_each(account_id, "review", raws, review_from_avito)
 
 
 def rating(account_id: str) -> Rating:
@@ -71,13 +63,22 @@ def list_reviews(account_id: str, limit: int, cursor: str | None) -> tuple[list[
 
 def answer(account_id: str, review_id: str, text: str) -> ReviewAnswer:
     """Answer a review at Avito; the answer goes to Avito's moderation."""
+    return store_answer(account_id, review_id, text, post_answer(account_id, review_id, text))
+
+
+def post_answer(account_id: str, review_id: str, text: str) -> dict[str, Any]:
+    """The step of an answer that must never be repeated (Avito keeps one answer per review): Avito's answer as
+    plain JSON, with our clock (``answeredAt``) for an answer without ``createdAt``, for :func:`store_answer`
+    (recorded by ``idempotency.once`` before anything is stored)."""
     created = connect(account_id).create_review_answer(int(review_id), text)
-    result = ReviewAnswer(
-        id=str(created["id"]),
-        text=text,
-        status="moderation",
-        createdAt=clock.iso(float(created["createdAt"])) if created.get("createdAt") else clock.iso(),
-    )
+    return {"answer": dict(created), "answeredAt": clock.now()}
+
+
+def store_answer(account_id: str, review_id: str, text: str, posted: dict[str, Any]) -> ReviewAnswer:
+    """Record an answer Avito took (:func:`post_answer`) on the stored review; the same answer every time."""
+    created = posted["answer"]
+    when = float(created["createdAt"]) if created.get("createdAt") else float(posted["answeredAt"])
+    result = ReviewAnswer(id=str(created["id"]), text=text, status="moderation", createdAt=clock.iso(when))
     review_store().set_answer(account_id, review_id, result)
     logger.info("Review answered", extra={"account_id": account_id, "review_id": review_id})
     return result

@@ -25,11 +25,9 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from avito_service import aws
+from avito_service import aws, dynamo
 from avito_service.auth import UserState
 from avito_service.config import get_settings
-from avito_service.cursors import decode_cursor, encode_cursor
-from avito_service.errors import ValidationFailed
 
 LIST_PK = "USERS"
 BY_CREATED = "byCreatedAt"
@@ -234,18 +232,17 @@ def revoke_tokens(user_id: str, at: int) -> None:
 
 
 def list_page(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    query: dict[str, Any] = {
-        "IndexName": BY_CREATED,
-        "KeyConditionExpression": Key("listPk").eq(LIST_PK),
-        "Limit": limit,
-    }
-    start = decode_cursor(cursor, required_keys=("pk", "sk", "listPk", "listSk"))
-    if start:
-        if start["listPk"] != LIST_PK:
-            raise ValidationFailed.on("cursor", "Not a cursor of this list.")
-        query["ExclusiveStartKey"] = start
-    page = _table().query(**query)
-    return [_plain(item) for item in page["Items"]], encode_cursor(page.get("LastEvaluatedKey"))
+    """A page of the users, oldest first, by the limit+1 rule (``dynamo.query_page``: a page of exactly the last
+    ``limit`` users has no next cursor)."""
+    return dynamo.query_page(
+        _table().query,
+        {"IndexName": BY_CREATED, "KeyConditionExpression": Key("listPk").eq(LIST_PK)},
+        limit=limit,
+        cursor=cursor,
+        key_attrs=("pk", "sk", "listPk", "listSk"),
+        belongs=lambda start: start["listPk"] == LIST_PK,
+        convert=_plain,
+    )
 
 
 def count_users(limit: int = 1) -> int:

@@ -254,7 +254,24 @@ def _generic(name: str, status: int, body: Any, world: World) -> None:
     envelope(status, body, {200, 201})
 
 
+def _state_refused(name: str, status: int, body: Any, world: World) -> None:
+    """The callback's sample carries a state the service never issued: the small page saying so, 400."""
+    assert status == 400 and isinstance(body, str) and "<html" in body, (name, status, body)
+
+
+def _no_partner_app(name: str, status: int, body: Any, world: World) -> None:
+    """The tests run without a partner app (no AvitoAppClientId): a connect link is the contract's 409."""
+    assert status == 409 and body["error"]["code"] == "oauth_not_configured", (name, status, body)
+
+
 EXPECTED: dict[str, Check] = {
+    "oauth_callback": _state_refused,
+    "oauth_connect_link": _no_partner_app,
+    "accounts_backfill": expect(
+        {202}, lambda d, w: (d["kind"], d["status"]) == ("backfill", "queued") or pytest.fail(str(d))
+    ),
+    "accounts_routing": expect({200}, lambda d, w: d["waitAlertMinutes"] == [5, 15, 30] or pytest.fail(str(d))),
+    "chats_workflow": expect({200}, lambda d, w: d["status"] == "open" or pytest.fail(str(d))),
     "auth_new_password": _refused("invalid_session"),
     "auth_refresh": _refused("invalid_refresh_token"),
     "health": expect({200}, lambda d, w: (d["status"] == "ok" and d["version"]) or pytest.fail(str(d))),

@@ -355,11 +355,11 @@ def test_calls_and_reviews_in_the_stream_are_no_error_but_an_unknown_item_is(
     capsys.readouterr()
     caplog.set_level("DEBUG", logger="avito-service")
     event = stream.new_event()
-    assert len(event["Records"]) == 4, event  # call, sync mark, review INSERT, review MODIFY
+    assert len(event["Records"]) == 5, event  # call, the call under its phone, sync mark, review INSERT and MODIFY
     assert ws_fanout.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
     printed = capsys.readouterr().out
     assert _log_levels(caplog, "Stream record skipped") == [], caplog.text
-    assert _log_levels(caplog, "Stream record announces nothing") == ["DEBUG"] * 4, caplog.text
+    assert _log_levels(caplog, "Stream record announces nothing") == ["DEBUG"] * 5, caplog.text
     assert '"StreamRecordsSkipped"' not in printed
     assert posted().get("all", []) == []
 

@@ -3,6 +3,10 @@
 A warm container remembers an account's token hash for ``tokens.VERIFIED_SECONDS`` and, in its ChatStore,
 what it has seen of chats and stored messages. These tests count the calls and check the stored state for
 the cases where that memory is right, behind, or wrong (another container wrote or deleted meanwhile).
+
+Since the chat workflow (issue 25), a newly stored message also moves its chat's workflow state: one GetItem and
+one conditional UpdateItem of the chat item after the message's transaction (``workflow.messages.on_stored``;
+folding it into that transaction is the named next step). ``WORKFLOW`` is that cost per newly stored message.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from tests.support.events import FakeContext
 USER_ID = "123456789"
 CLIENT_ID = 987654321
 T0 = 1_795_773_000
+
+
+WORKFLOW = {"GetItem": 1, "UpdateItem": 1}  # the chat workflow's read and write per newly stored message
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +104,7 @@ def test_a_warm_container_reads_the_account_once_and_stores_with_one_transaction
 ) -> None:
     for i, created in enumerate((T0 + 50, T0 + 100, T0, T0 + 75)):  # out of order
         assert post(account, body(f"m-{i}", created)) == (200, {"ok": True, "duplicate": False})
-    assert calls == {"GetItem": 1, "TransactWriteItems": 4}
+    assert calls == {"GetItem": 1 + 4 * WORKFLOW["GetItem"], "TransactWriteItems": 4, "UpdateItem": 4}
     stored = chat()
     assert stored["unreadCount"] == 4 and stored["lastMessage"]["id"] == "m-1"
     assert stored["updatedAt"] == "2026-11-27T09:51:40.000Z"
@@ -121,7 +128,7 @@ def test_an_older_message_after_another_container_moved_the_chat_needs_no_read(
     store_module.chat_store.cache_clear()  # this container never saw the chat
     calls.clear()
     assert post(account, body("m-old", T0)) == (200, {"ok": True, "duplicate": False})
-    assert calls == {"TransactWriteItems": 2}  # the first one's cancellation carried the chat (ALL_OLD)
+    assert calls == {"TransactWriteItems": 2, **WORKFLOW}  # the first one's cancellation carried the chat (ALL_OLD)
     stored = chat()
     assert stored["unreadCount"] == 2 and stored["lastMessage"]["id"] == "m-new"
     assert stored["updatedAt"] == "2026-11-27T09:51:40.000Z"
@@ -146,7 +153,8 @@ def test_what_a_container_remembers_of_a_deleted_chat_does_not_lose_a_message(
     ChatStore(store_module.chat_store().table_name).delete_account_data(account["id"])  # another container
     calls.clear()
     assert post(account, body("m-old", T0)) == (200, {"ok": True, "duplicate": False})
-    assert calls == {"TransactWriteItems": 2, "GetItem": 1}  # "leave the newer chat alone" failed: no chat
+    # "leave the newer chat alone" failed: no chat; then the workflow's read and write of the new chat
+    assert calls == {"TransactWriteItems": 2, "GetItem": 1 + WORKFLOW["GetItem"], "UpdateItem": 1}
     stored = chat()
     assert stored["unreadCount"] == 1 and stored["lastMessage"]["id"] == "m-old"
     assert stored["accountId"] == account["id"] and stored["itemId"] == "4012345678"

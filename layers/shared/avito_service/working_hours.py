@@ -66,6 +66,7 @@ class WorkingHoursSpec(Model):
     days: Annotated[dict[str, list[str]], AfterValidator(_days)] = Field(
         default_factory=lambda: {day: ["09:00", "21:00"] for day in DAYS[:5]},
         description='working hours per weekday, e.g. {"mon": ["09:00", "21:00"]}; a missing day is a day off',
+        json_schema_extra={"propertyNames": {"enum": list(DAYS)}},
     )
     holidays: Annotated[list[date], Field(max_length=MAX_HOLIDAYS)] = Field(
         default_factory=list, description="days off whatever their weekday (YYYY-MM-DD, the account's time zone)"

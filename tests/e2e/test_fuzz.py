@@ -391,6 +391,8 @@ def _under_cross_field_rule(field: str, case: schemathesis.Case) -> bool:
         return True  # a report's period: from <= to, at most 366 days
     if field == "userId" and case.operation.path.endswith("/transfer"):
         return True  # the target must be an enabled user who may see the account (a rule against the data)
+    if field in ("greeting", "outOfHours") and case.operation.path.endswith("/auto-replies"):
+        return True  # an enabled automatic reply needs a text
     if field.startswith("workingHours."):
         return True  # the calendar: an IANA time zone, ["HH:MM", "HH:MM"] with a start that differs from the end
     # calls: `to` must follow `from` within 92 days (Avito's call tracking window), both within representable times

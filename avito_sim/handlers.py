@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import MultiDict
@@ -184,6 +185,51 @@ def cpa_balance(ctx: Context) -> Result:
     if ctx.acc.cpa_balance is None:
         return 200, {"error": {"code": 1004, "message": "CPA balance not found"}}
     return 200, {"balance": int(ctx.acc.cpa_balance)}
+
+
+CPA_PHONE = re.compile(r"(?<![\d+])(?:\+\s*7|8|7)[\s\-()]*(\d{3})[\s\-()]*(\d{3})[\s\-]*(\d{2})[\s\-]*(\d{2})(?!\d)")
+MOSCOW = timezone(timedelta(hours=3))
+
+
+def cpa_phones(ctx: Context) -> Result:
+    """``POST /cpa/v1/phonesInfoFromChats`` ``{dateTimeFrom, offset, limit}`` -> ``{total, results}``: the account's
+    incoming messages sent since ``dateTimeFrom`` that carry a phone number (the message's ``cpa_phone``, else a
+    number written in it), oldest first. ``date`` is the message's time in Moscow's offset like cpa.json's examples
+    (``2023-04-05T12:36:33+03:00``), ``phone_number`` 11 digits from 8 like its ``buyerPhone`` example."""
+    if not ctx.headers.get("x-source"):
+        return 200, {"error": {"code": 1001, "message": "validation error: header X-Source is required"}}
+    body = ctx.json_body()
+    start = inbound._rfc3339(body.get("dateTimeFrom"))
+    offset, limit = body.get("offset"), body.get("limit")
+    if start is None:
+        return 200, {"error": {"code": 1001, "message": "dateTimeFrom: RFC3339 time required"}}
+    for name, value in (("offset", offset), ("limit", limit)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (name == "limit" and value < 1):
+            return 200, {"error": {"code": 1001, "message": f"{name}: non-negative integer required"}}
+    found = []
+    for chat in ctx.acc.chats.values():
+        for message in chat.messages:
+            if message.author_id == ctx.acc.user_id or message.created < start.timestamp():
+                continue
+            phone = message.cpa_phone
+            if phone is None:
+                match = CPA_PHONE.search(message.text or "")
+                phone = "8" + "".join(match.groups()) if match else None
+            if phone is not None:
+                found.append((message.created, message.message_id, phone))
+    found.sort()
+    results = [
+        {
+            "id": zlib.crc32(message_id.encode()),
+            "date": datetime.fromtimestamp(created, tz=MOSCOW).isoformat(),
+            "phone_number": phone,
+            "pricePenny": 0,
+            "group": "Целевой",
+            "url": "https://00.img.avito.st/image/1/preview",
+        }
+        for created, message_id, phone in found[offset : offset + limit]
+    ]
+    return 200, {"total": len(found), "results": results}
 
 
 # ---------------------------------------------------------------- items and stats
@@ -504,6 +550,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", r"/core/v1/accounts/self/?", accounts_self),
     _route("GET", rf"/core/v1/accounts/{_USER}/balance/?", balance),
     _route("POST", r"/cpa/v3/balanceInfo/?", cpa_balance),
+    Route("POST", re.compile(r"/cpa/v1/phonesInfoFromChats/?"), cpa_phones, access="cpa"),
     _route("GET", r"/core/v1/items/?", items_list),
     _route("POST", rf"/stats/v1/accounts/{_USER}/items/?", stats),
     _route("GET", rf"/messenger/v2/accounts/{_USER}/chats/?", chats_list, messenger=True),

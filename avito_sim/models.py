@@ -64,6 +64,7 @@ class Account:
     blacklist: list[BlacklistEntry] = field(default_factory=list)
     ratings: MessengerAccess = True  # ratings and reviews API (reviews.json): True, or "402"/"403"
     calltracking: MessengerAccess = True  # call tracking API (calltracking.json): True, or "402"/"403"
+    cpa: MessengerAccess = True  # CPA's phonesInfoFromChats (cpa.json): True, or "402"/"403"
     rating_enabled: bool = True
     reviews: list[Review] = field(default_factory=list)
     calls: list[TrackedCall] = field(default_factory=list)
@@ -84,7 +85,7 @@ class Account:
         return self.denied_status("messenger")
 
     def denied_status(self, api: str) -> int | None:
-        """HTTP status calls of ``api`` (messenger, ratings, calltracking) get, or None when the account has it."""
+        """HTTP status calls of ``api`` (messenger, ratings, calltracking, cpa) get, or None when the account has it."""
         access = getattr(self, api)
         if access is True:
             return None
@@ -140,6 +141,7 @@ class Message:
     content: dict[str, Any] | None = None
     image_id: str | None = None  # an image the simulator keeps (type image): its sizes are served by it
     voice_id: str | None = None  # a voice file the simulator keeps (type voice)
+    cpa_phone: str | None = None  # the number Avito CPA reports for this message when its text hides it
 
     def content_json(self, files_url: str = "") -> dict[str, Any]:
         """The ``content`` object (``{text}`` for text messages unless set explicitly).

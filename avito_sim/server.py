@@ -45,7 +45,7 @@ WEBHOOK_TIMEOUT_SECONDS = 5.0
 VOICE_LINK_SECONDS = 3600  # getVoiceFiles: "a link is valid for one hour" (messenger.json)
 _FILE_PATH = re.compile(rf"{FILES_PATH}/(?:images/(?P<image_id>[^/]+)/[^/]+|voice/(?P<voice_id>[^/]+)\.mp4)")
 # Avito's documented per-account limits (avito-api.md), by route handler: (calls, seconds).
-RATE_LIMITS = {"items_list": (25, 60.0), "cpa_balance": (1, 60.0), **INBOUND_RATE_LIMITS}
+RATE_LIMITS = {"items_list": (25, 60.0), "cpa_balance": (1, 60.0), "cpa_phones": (5, 60.0), **INBOUND_RATE_LIMITS}
 
 Delivery = tuple[str, int | None]
 
@@ -201,9 +201,10 @@ class AvitoSimulator:
         messenger: MessengerAccess = True,
         ratings: MessengerAccess = True,
         calltracking: MessengerAccess = True,
+        cpa: MessengerAccess = True,
     ) -> Account:
-        """Add an account. ``messenger``, ``ratings``, ``calltracking``: True, or False/"403" (403 on that API's
-        calls), or "402"."""
+        """Add an account. ``messenger``, ``ratings``, ``calltracking``, ``cpa``: True, or False/"403" (403 on that
+        API's calls), or "402"."""
         account = Account(
             client_id=client_id,
             client_secret=client_secret,
@@ -217,6 +218,7 @@ class AvitoSimulator:
             messenger=messenger,
             ratings=ratings,
             calltracking=calltracking,
+            cpa=cpa,
         )
         with self._lock:
             self._accounts[user_id] = account
@@ -390,8 +392,10 @@ class AvitoSimulator:
         is_read: bool = False,
         type: str = "text",
         content: dict | None = None,
+        cpa_phone: str | None = None,
     ) -> dict:
-        """Add a message to a chat (``out`` = written by the account); returns its Message JSON."""
+        """Add a message to a chat (``out`` = written by the account); returns its Message JSON. ``cpa_phone``: the
+        number CPA's phonesInfoFromChats reports for it (else the number in its text, if any)."""
         with self._lock:
             chat = self._chat(user_id, chat_id)
             if author_id is None:
@@ -407,6 +411,7 @@ class AvitoSimulator:
                 is_read=is_read or author_id == user_id,
                 read=created if is_read else None,
                 content=content,
+                cpa_phone=cpa_phone,
             )
             chat.messages.append(message)
             chat.updated = max(chat.updated, created)

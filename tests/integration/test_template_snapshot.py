@@ -127,6 +127,19 @@ SEAL |= {
 for _function, _facts in BEFORE["functions"].items():
     if set(_facts["grants"]) >= TOKEN_READ and not REMOVED.get(_function, set()) >= TOKEN_READ:
         ADDED.setdefault(_function, set()).update(SEAL - set(_facts["grants"]))
+# answering3 (issue 26): the client card asks Avito CPA's phonesInfoFromChats at most once a minute per account
+# (AvitoCallerPolicy, the account's context) and keeps the account's CPA state and results (pk ACCOUNT#<id>#CPA)
+ADDED["ChatsClientFunction"] = (
+    ADDED.get("ChatsClientFunction", set())
+    | TOKEN_READ
+    | LIMITS
+    | SEAL
+    | {f"dynamodb:{action} {DYNAMO}MessengerTable" for action in ("UpdateItem", "PutItem", "BatchWriteItem")}
+    | {
+        f"dynamodb:GetItem {DYNAMO}AccountsTable",
+        "secretsmanager:GetSecretValue arn:aws:secretsmanager:eu-central-1:123456789012:secret:stack/accounts/*",
+    }
+)
 
 
 @pytest.mark.parametrize("function_id", sorted(BEFORE["functions"]))

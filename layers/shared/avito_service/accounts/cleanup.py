@@ -34,6 +34,7 @@ from avito_service.accounts import vault
 from avito_service.avito import tokens as avito_tokens
 from avito_service.base import Model
 from avito_service.calls.store import calls_pk
+from avito_service.clients.cpa_store import cpa_pk
 from avito_service.errors import ServiceError
 from avito_service.messenger.store import chat_store
 from avito_service.observability import logger
@@ -64,6 +65,7 @@ def clean_up(account_id: str, *, now: float | None = None) -> bool:
         _unsubscribe(account_id, account, int(marker.get("webhookAttempts", 0)))
     deleted = chat_store().delete_account_data(account_id)
     deleted += delete_partition(reviews_pk(account_id)) + delete_partition(calls_pk(account_id))
+    deleted += delete_partition(cpa_pk(account_id))  # the client card's CPA phones (clients/cpa_store.py)
     for secret in ("secretArn", "refreshSecretArn"):  # its credentials; an oauth account's refresh token (issue 28)
         if account.get(secret):
             vault.delete(str(account[secret]))

@@ -2,7 +2,8 @@
 worker, the job worker) draws from the same budget.
 
 Avito documents limits per account, not per caller: the items list 25 calls a minute and the CPA balance one a
-minute (``../shared/avito-api.md``), call tracking's calls 5 and its recordings 50 a minute (calltracking.json);
+minute (``../shared/avito-api.md``), CPA's phones from chats 5 (cpa.json), call tracking's calls 5 and its
+recordings 50 a minute (calltracking.json);
 the stats call's 200 ids are a batch size (``AvitoApi.item_stats``). Every other endpoint has no documented limit,
 but a 429 with ``Retry-After`` from any endpoint is remembered here, so other containers wait too instead of
 running into the same 429.
@@ -55,6 +56,8 @@ RULES: dict[str, Rule] = {
     "calltracking.calls": Rule(5, 60.0),
     "calltracking.call": Rule(5, 60.0),
     "calltracking.record": Rule(50, 60.0),
+    # cpa.json phonesInfoFromChats: "Максимальное количество запросов в минуту - 5" (the client card, clients/cpa.py)
+    "cpa.phones": Rule(5, 60.0),
 }
 MARGIN_SECONDS = 1.0  # added to each window: our clocks and Avito's differ a little
 MIN_MARGIN_SECONDS = 0.1  # the margin's floor when the windows are scaled down (tests)

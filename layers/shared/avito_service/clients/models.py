@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from avito_service.base import Model
 from avito_service.calls.models import TrackedCall
+
+PhoneSource = Literal["message", "cpa"]
 
 
 class CardItem(Model):
@@ -27,6 +31,12 @@ class ClientCard(Model):
     clientName: str | None = None
     clientUserId: str | None = None
     phones: list[str] = Field(description="numbers found in the client's messages, +7XXXXXXXXXX, newest first")
+    phoneSources: list[PhoneSource] = Field(
+        default_factory=list,
+        description="where each of `phones` (same position) comes from: `message` (written in a message) or `cpa` "
+        "(Avito CPA's phonesInfoFromChats found it in a message of this chat sent in the same second; shown only "
+        "when the account's key allows CPA)",
+    )
     item: CardItem | None = None
     otherChats: list[OtherChat] = Field(description="the same Avito user's chats on the other accounts the caller sees")
     calls: list[TrackedCall] = Field(

@@ -7,8 +7,8 @@ from urllib.parse import urlparse
 
 from avito_service.calls.models import TrackedCall
 from avito_service.calls.store import call_store
-from avito_service.clients import store
-from avito_service.clients.models import CardItem, ClientCard, OtherChat
+from avito_service.clients import cpa, store
+from avito_service.clients.models import CardItem, ClientCard, OtherChat, PhoneSource
 from avito_service.errors import NotFound
 from avito_service.messenger.store import chat_store
 from avito_service.phones import find_phones
@@ -60,10 +60,7 @@ def client_card(chat_id: str, account_id: str | None, visible: frozenset[str] | 
     if not scope.can_see(visible, owner):
         raise NotFound(f"No stored chat with id '{chat_id[:200]}'.", code="chat_not_found")
     chat = chat_store().get_chat(chat_id, owner)
-    phones: dict[str, None] = {}
-    for text in store.incoming_texts(owner, chat_id):
-        for number in find_phones(text):
-            phones.setdefault(number, None)
+    phones = _phones(owner, chat_id)
     others = []
     if chat.clientUserId:
         for item in store.chats_of_client(chat.clientUserId):
@@ -91,10 +88,26 @@ def client_card(chat_id: str, account_id: str | None, visible: frozenset[str] | 
         clientName=chat.clientName,
         clientUserId=chat.clientUserId,
         phones=list(phones),
+        phoneSources=list(phones.values()),
         item=item,
         otherChats=others,
         calls=calls_of(list(phones), visible, chat_store().hidden_accounts()),
     )
+
+
+def _phones(account_id: str, chat_id: str) -> dict[str, PhoneSource]:
+    """The numbers of the client's messages, newest message first: written in a message (``message``), or found by
+    Avito CPA in a message sent in the same second (``cpa``, after the written ones of that message). An account
+    whose key Avito refuses CPA has no ``cpa`` numbers."""
+    messages = list(store.incoming_messages(account_id, chat_id))
+    from_avito = cpa.phones_at(account_id, {second for second, _ in messages}) if cpa.refresh(account_id) else {}
+    phones: dict[str, PhoneSource] = {}
+    for second, text in messages:
+        for number in find_phones(text):
+            phones.setdefault(number, "message")
+        for number in from_avito.pop(second, []):
+            phones.setdefault(number, "cpa")
+    return phones
 
 
 def calls_of(phones: list[str], visible: frozenset[str] | None, hidden: frozenset[str]) -> list[TrackedCall]:

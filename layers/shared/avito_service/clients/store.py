@@ -2,7 +2,7 @@
 
 | access pattern                       | key / index                                                               |
 |--------------------------------------|---------------------------------------------------------------------------|
-| the client's texts in a chat         | pk ``ACCOUNT#<a>#CHAT#<c>``, sk begins_with ``MSG#`` (text, direction)    |
+| the client's messages in a chat      | pk ``ACCOUNT#<a>#CHAT#<c>``, sk begins_with ``MSG#`` (text, direction)    |
 | an Avito user's chats, every account | sparse GSI ``byClient``: ``clientUserId`` (chats only), ``accountId``     |
 
 ``byClient`` is KEYS_ONLY: a chat's ``clientUserId`` and ``accountId`` never change, so the index is written once
@@ -29,12 +29,13 @@ def _table() -> Any:
     return aws.table(get_settings().messenger_table)
 
 
-def incoming_texts(account_id: str, chat_id: str) -> Iterator[str]:
-    """The texts of the chat's incoming messages, newest first (at most MAX_MESSAGES messages read)."""
+def incoming_messages(account_id: str, chat_id: str) -> Iterator[tuple[int, str | None]]:
+    """``(unix second, text)`` of the chat's incoming messages, newest first (at most MAX_MESSAGES messages read);
+    the second comes from the message's key (``MSG#<created>#<id>``), the text is None for a message without one."""
     query: dict[str, Any] = {
         "KeyConditionExpression": Key("pk").eq(chat_pk(account_id, chat_id)) & Key("sk").begins_with(MESSAGE_PREFIX),
         "ScanIndexForward": False,
-        "ProjectionExpression": "#text, direction",
+        "ProjectionExpression": "sk, #text, direction",
         "ExpressionAttributeNames": {"#text": "text"},
     }
     read = 0
@@ -42,8 +43,10 @@ def incoming_texts(account_id: str, chat_id: str) -> Iterator[str]:
         page = _table().query(**query, Limit=min(500, MAX_MESSAGES - read))
         read += len(page["Items"])
         for item in page["Items"]:
-            if item.get("direction") == "in" and isinstance(item.get("text"), str):
-                yield item["text"]
+            if item.get("direction") == "in":
+                second = str(item["sk"])[len(MESSAGE_PREFIX) :].split("#", 1)[0]
+                text = item.get("text")
+                yield int(second), text if isinstance(text, str) else None
         if "LastEvaluatedKey" not in page:
             return
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,5 +1,6 @@
 """Answering faster in Chromium (issue 26): an operator inserts a quick reply with "/", finds a chat by a word of an
-old message in the search box above the inbox, and opens the client card beside the chat and sees the phone."""
+old message in the search box above the inbox, and opens the client card beside the chat and sees the phone (and the
+one Avito CPA found, marked)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ def marina(sim: AvitoSimulator, stack: LocalStack, seeded: Seeded) -> Seeded:
     lines = ["Нужна антресоль к шкафу, есть такая?", "Мой телефон 8 (912) 345-67-89, звоните вечером"]
     for number, text in enumerate(lines):
         sim.add_message(FURNITURE_USER, CHAT, f"{CHAT}-m{number}", text, created=NOW - 7000 + number * 3000)
+    # a number only Avito CPA knows (phonesInfoFromChats): the text hides it from the service's own patterns
+    sim.add_message(
+        FURNITURE_USER,
+        CHAT,
+        f"{CHAT}-cpa",
+        "Второй номер — в моём профиле",
+        created=NOW - 5500,
+        cpa_phone="89037654321",
+    )
     account = seeded.account_id(FURNITURE_USER)
     api(stack, "GET", f"/messenger/accounts/{account}/chats", params={"limit": 100})
     api(stack, "GET", f"/messenger/accounts/{account}/chats/{CHAT}/messages", params={"limit": 100})
@@ -42,6 +52,15 @@ def test_an_operator_inserts_a_template_finds_a_chat_and_sees_the_clients_phone(
     phone = visible(page, tid("client-card") + " " + tid("card-phone"))
     wait_for(page, lambda d: phone.text == "+79123456789", "the client's phone in the card")
     assert visible(page, tid("card-copy")).is_displayed()
+    # the number Avito CPA found in her older message, marked as from Avito
+    wait_for(
+        page,
+        lambda d: (
+            [e.text for e in d.find_elements("css selector", tid("card-phone"))] == ["+79123456789", "+79037654321"]
+        ),
+        "the CPA number after the written one",
+    )
+    assert [e.text for e in page.find_elements("css selector", tid("card-phone-cpa"))] == ["от Avito"]
     assert "Диван угловой" in visible(page, tid("card-item")).text
 
     # "/" opens the quick replies; typing filters them; Enter puts the template, filled in for this chat, in place

@@ -249,7 +249,7 @@ export class ClientCard {
       h("p", {}, h("strong", {}, card.clientName || t("chat.avitoUser"))),
       h("h4", {}, t("card.phones")),
       card.phones.length
-        ? h("ul", { class: "plain" }, card.phones.map((phone) => this.phoneElement(phone)))
+        ? h("ul", { class: "plain" }, card.phones.map((phone, index) => this.phoneElement(phone, card.phoneSources?.[index])))
         : h("p", { class: "muted small" }, t("card.noPhones")),
       item
         ? [
@@ -292,7 +292,7 @@ export class ClientCard {
     );
   }
 
-  phoneElement(phone) {
+  phoneElement(phone, source) {
     const copy = h("button", { type: "button", class: "ghost small", title: t("card.copyTitle"), dataset: { testid: "card-copy" } }, t("card.copy"));
     copy.addEventListener("click", async () => {
       try {
@@ -302,7 +302,9 @@ export class ClientCard {
         copy.textContent = t("card.copyFailed");
       }
     });
-    return h("li", { class: "row" }, h("a", { href: `tel:${phone}`, dataset: { testid: "card-phone" } }, phone), copy);
+    // a number Avito CPA found in one of this chat's messages (not written in it as we can read it)
+    const fromAvito = source === "cpa" ? h("span", { class: "muted small", title: t("card.fromAvitoTitle"), dataset: { testid: "card-phone-cpa" } }, t("card.fromAvito")) : null;
+    return h("li", { class: "row" }, h("a", { href: `tel:${phone}`, dataset: { testid: "card-phone" } }, phone), fromAvito, copy);
   }
 
   callElement(call) {

@@ -400,6 +400,8 @@ export default {
   "card.copied": "Copied",
   "card.copyFailed": "Not copied",
   "card.callLength": "{seconds} s",
+  "card.fromAvito": "from Avito",
+  "card.fromAvitoTitle": "Avito (CPA) found this number in a message of this chat",
   "nav.templates": "Templates",
   "nav.autoReplies": "Auto-replies",
   "templates.title": "Quick replies",

@@ -400,6 +400,8 @@ export default {
   "card.copied": "Скопировано",
   "card.copyFailed": "Не скопировано",
   "card.callLength": "{seconds} с",
+  "card.fromAvito": "от Avito",
+  "card.fromAvitoTitle": "Номер нашёл Avito (CPA) в сообщении этого чата",
   "nav.templates": "Шаблоны",
   "nav.autoReplies": "Автоответы",
   "templates.title": "Быстрые ответы",

@@ -270,3 +270,26 @@ def test_the_search_index_job_indexes_what_is_already_stored(
     assert sorted(r[2] for r in found("старое")) == [f"old-{n}" for n in range(5)]
     assert found("купе") == [("u2i-old-b", "item", None)]
     assert call(search_reindex, "POST", "/api/v1/search/reindex", role="operator")[0] == 403
+
+
+def test_a_one_term_search_reads_no_texts_but_its_pages(shop: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-term search Queries entries without their texts and reads the page's texts with one BatchGetItem; a
+    search of several terms reads the texts with the entries (its other terms are checked against them)."""
+    from avito_service import aws
+
+    client = aws.dynamodb_low_level_client()
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for name in ("query", "batch_get_item"):
+        original = getattr(client, name)
+        monkeypatch.setattr(client, name, lambda _o=original, _n=name, **kw: (calls.append((_n, kw)), _o(**kw))[1])
+    status, body = search("продаётся")
+    assert status == 200 and [r["snippet"] for r in body["data"]] == ["Здравствуйте! Диван ещё продаётся?"]
+    queries = [kw for name, kw in calls if name == "query"]
+    assert len(queries) == 2 and all(" x" not in kw["ProjectionExpression"] for kw in queries)
+    batches = [kw for name, kw in calls if name == "batch_get_item"]
+    assert len(batches) == 1 and sum(len(v["Keys"]) for v in batches[0]["RequestItems"].values()) == 1
+    calls.clear()
+    status, body = search("диван продаётся")
+    assert status == 200 and [(r["chatId"], r["messageId"]) for r in body["data"]] == [("u2i-sofa", "m1")]
+    assert all(kw["ProjectionExpression"].endswith(", x") for name, kw in calls if name == "query")
+    assert not [kw for name, kw in calls if name == "batch_get_item"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from avito_service.phones import find_phones, normalise
 from avito_service.search import service
-from avito_service.search.documents import documents
+from avito_service.search.documents import Document, documents
 from avito_service.search.store import Hit, entries
+from avito_service.search.store import _hit as read_back
 from avito_service.search.tokens import fold, phone_words, query_terms, words
 
 YO, YE = "\u0451", "\u0435"
@@ -183,3 +184,19 @@ def test_snippet_is_around_the_first_match() -> None:
     assert "диван угловой" in cut and cut.startswith("…") and cut.endswith("…")
     assert len(cut) <= service.SNIPPET + 2
     assert service.snippet("Короткий текст", ["текст"]) == "Короткий текст"
+
+
+@pytest.mark.parametrize(
+    ("kind", "ref", "chat_id"),
+    [("message", "m-1", "u2i-abc"), ("client", "", "u2i-abc"), ("tag", "срочно#vip", "u2i-x"), ("note", "n#1", "c")],
+)
+def test_an_entry_read_back_without_its_kind_account_and_ref_attributes(kind: str, ref: str, chat_id: str) -> None:
+    """A search reads only sk, c, t, ph (and x): the kind and reference come back out of the key, even a tag's."""
+    doc = Document("acc-1", chat_id, kind, ref, "Диван 8 912 345-67-89", "2026-12-01T10:00:00.000Z")
+    for entry in entries(doc).values():
+        read = {name: {"S": entry[name]} for name in ("sk", "c", "t", "x")}
+        if entry.get("ph"):
+            read["ph"] = {"BOOL": True}
+        hit = read_back(read, "acc-1")
+        assert (hit.kind, hit.ref, hit.chat_id, hit.account_id, hit.at) == (kind, ref, chat_id, "acc-1", doc.at)
+        assert hit.word == entry["sk"].split("#", 1)[0] and hit.phone == bool(entry.get("ph"))

@@ -139,12 +139,18 @@ def search(
     driver = max(terms, key=len)
     index = search_index()
     account_ids = _accounts(visible, account_id)
+    # one term: the ranking needs no texts, so only the page's are read (beside its chats); several: the other
+    # terms are checked against each entry's text
+    with_text = len(terms) > 1
     hits: list[Hit] = []
-    for found in _pool().map(lambda a: index.lookup(a, driver, CANDIDATES), account_ids):
+    for found in _pool().map(lambda a: index.lookup(a, driver, CANDIDATES, with_text=with_text), account_ids):
         hits.extend(found)
     ranked = rank(hits, terms)
     page = ranked[offset : offset + limit]
+    texts = None if with_text else _pool().submit(index.fill_texts, [hit for hit, _ in page])
     chats = _chats([(hit.account_id, hit.chat_id) for hit, _ in page])
+    if texts is not None:
+        texts.result()
     results = []
     for hit, matched in page:
         chat = chats.get((hit.account_id, hit.chat_id))

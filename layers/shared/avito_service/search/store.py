@@ -13,6 +13,12 @@ read: the kind, account, chat, reference, time, whether the word is a phone numb
 The account is part of the key, so a search reads only the partitions of the accounts the caller may see and
 one account's data never answers another's query; one word prefix of one account is one partition key (hot
 prefixes like ``по`` are read with a Limit, never whole).
+
+A search reads only what it ranks by: ``sk`` (word, time, kind, reference), ``c``, ``t`` and ``ph``; the text
+``x`` only when the query has several terms (the others are checked against it). A one-term query's page then
+reads the texts of its (at most a page of) entries with one BatchGetItem (:meth:`SearchIndex.fill_texts`): the
+ranking of one term needs no text, and a Query answer without them is a third the size (benchmarks/search.py).
+``a``, ``k`` and ``r`` are still written (older readers, and the entry readable on its own) but not read.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 
 from avito_service import aws, clock
 from avito_service.config import get_settings
-from avito_service.search.documents import SNIPPET_STORED, Document
+from avito_service.search.documents import KINDS, SNIPPET_STORED, Document
 
 NEWEST = 9_999_999_999
 
@@ -63,9 +69,14 @@ def entries(doc: Document) -> dict[tuple[str, str], dict[str, Any]]:
     return found
 
 
+KIND_OF_LETTER = {letter: kind for kind, letter in KINDS.items()}
+RANKED = "sk, c, t, ph"  # what a search ranks by (ProjectionExpression)
+WITH_TEXT = RANKED + ", x"
+
+
 @dataclass
 class Hit:
-    """One index entry read back."""
+    """One index entry read back (``text`` is "" until read: :meth:`SearchIndex.fill_texts`)."""
 
     word: str
     kind: str
@@ -75,27 +86,34 @@ class Hit:
     at: str
     text: str
     phone: bool
+    sk: str = ""
 
     @property
     def doc_id(self) -> tuple[str, str, str, str]:
         return (self.account_id, self.chat_id, self.kind, self.ref)
 
 
-def _hit(item: dict[str, Any]) -> Hit:
-    """An entry as the low-level client returns it (AttributeValues: every attribute here is S, ``ph`` BOOL)."""
+def _hit(item: dict[str, Any], account_id: str) -> Hit:
+    """An entry as the low-level client returns it (AttributeValues: every attribute here is S, ``ph`` BOOL).
+
+    The kind and reference come from the key: ``<word>#<reverse time>#<chatId>#<kind letter>#<ref>``."""
 
     def text(name: str) -> str:
         return str((item.get(name) or {}).get("S", ""))
 
+    sk, chat_id = text("sk"), text("c")
+    word, _, rest = sk.split("#", 2)
+    letter, _, ref = rest[len(chat_id) + 1 :].partition("#")
     return Hit(
-        word=text("sk").split("#", 1)[0],
-        kind=text("k"),
-        account_id=text("a"),
-        chat_id=text("c"),
-        ref=text("r"),
+        word=word,
+        kind=KIND_OF_LETTER.get(letter, "message"),
+        account_id=account_id,
+        chat_id=chat_id,
+        ref=ref,
         at=text("t"),
         text=text("x"),
         phone=bool((item.get("ph") or {}).get("BOOL")),
+        sk=sk,
     )
 
 
@@ -130,17 +148,41 @@ class SearchIndex:
         """Index ``docs`` (the backfill: overwrites, never deletes)."""
         return self.replace((), docs)[0]
 
-    def lookup(self, account_id: str, term: str, limit: int) -> list[Hit]:
-        """At most ``limit`` entries of the account's words starting with ``term``: exact word first, newest first."""
+    def lookup(self, account_id: str, term: str, limit: int, *, with_text: bool = True) -> list[Hit]:
+        """At most ``limit`` entries of the account's words starting with ``term``: exact word first, newest first
+        (``with_text=False``: without their texts, for a ranking that needs none)."""
         # The plain client (thread-safe, shared): a search reads up to 9 x 200 entries, and the resource's
         # conversion of every attribute was most of the search's own CPU time (benchmarks/search.py).
         answer = aws.dynamodb_low_level_client().query(
             TableName=self.table_name,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :term)",
             ExpressionAttributeValues={":pk": {"S": entry_pk(account_id, term)}, ":term": {"S": term}},
+            ProjectionExpression=WITH_TEXT if with_text else RANKED,
             Limit=limit,
         )
-        return [_hit(item) for item in answer["Items"]]
+        return [_hit(item, account_id) for item in answer["Items"]]
+
+    def fill_texts(self, hits: list[Hit]) -> None:
+        """Read the texts of ``hits`` that have none (a page: BatchGetItem, 100 keys a call)."""
+        wanted: dict[tuple[str, str], list[Hit]] = {}
+        for hit in hits:
+            if not hit.text and hit.sk:
+                wanted.setdefault((entry_pk(hit.account_id, hit.word), hit.sk), []).append(hit)
+        keys = list(wanted)
+        client = aws.dynamodb_low_level_client()
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys[start : start + 100]],
+                    "ProjectionExpression": "pk, sk, x",
+                }
+            }
+            while request:
+                answer = client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table_name, []):
+                    for hit in wanted.get((item["pk"]["S"], item["sk"]["S"]), []):
+                        hit.text = str((item.get("x") or {}).get("S", ""))
+                request = answer.get("UnprocessedKeys") or {}
 
 
 @functools.cache

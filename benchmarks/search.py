@@ -4,21 +4,32 @@
 The data: ``--chats`` chats spread over ``--accounts`` accounts (each chat's client name and item title indexed)
 and ``--messages`` messages of 3-16 words drawn from a Zipf-distributed Russian vocabulary of a marketplace's
 chats (5 % carry a phone number), indexed exactly as the stream consumer indexes them (``documents`` ->
-``store.entries``), written straight into moto's table objects (the HTTP round trip of 20 M puts would take
-hours, and is not what is measured). Chat items go into MessengerTable, since a search reads the page's chats.
+``store.entries``: the first 2,000 documents' entries are checked against ``entries`` key for key and attribute
+for attribute). Chat items go into MessengerTable, since a search reads the page's chats.
+
+How the index gets into moto: **straight into moto's backend, not through its API** (2,000,000 messages are
+~16 M entries: at moto's ~1,500 PutItems a second on this machine that is three hours, and what is measured is
+the search, not the writes). moto keeps an item as an ``Item`` of ``DynamoType`` objects (~1.5 KB each: 16 M of
+them need ~24 GB), so the SearchTable's partitions are held compactly (:class:`CompactIndex`: one 8-byte number
+per entry, sorted by sort key, each document's text once) and moto's ``Table.query`` / ``Table.get_item`` for that
+table materialise as moto ``Item`` objects only the entries a request can return: the ``begins_with`` range of the
+partition, at most ``Limit`` + 1 of them (found by binary search: DynamoDB seeks its B-tree the same way). The rest
+of each request is moto's own: parsing, the key condition, the Limit and LastEvaluatedKey, the
+ProjectionExpression and the JSON answer, and botocore's side.
 
 The queries: common words, rare words, two-letter prefixes (the hottest partitions), two-word queries, client
 names, item words and phone numbers in three spellings; each timed end to end (``search()`` as the handler
 calls it, admin scope: all 9 accounts read in parallel) after a warm-up.
 
 moto's Query scans its whole table for every query (``Table.query`` walks ``all_items()``), so stock moto
-measures the emulator: at 20 M entries a single query walks 20 M items. Unless ``--stock-moto``, a query of a
-table without an index reads only its own partition (``items[hash_key]``, what DynamoDB does), though moto still
-sorts and compares every item of that partition per query, where DynamoDB seeks its B-tree and reads at most
-the Limit: moto's time grows with the partition, DynamoDB's does not. The time spent inside moto's Query is
-measured separately, so the service's own share is reported too.
+measures the emulator. Unless ``--stock-moto`` (only with ``--no-compact``), a query of MessengerTable reads only
+its own partition (``items[hash_key]``, what DynamoDB does). The CPU time spent inside moto (each DynamoDB request
+from parsing to its JSON answer) is measured separately, so the service's own share is reported too: it is what a
+Lambda pays, with botocore's request and answer handling.
 
-Run: ``PYTHONPATH=.:layers/shared:functions .venv/bin/python -m benchmarks.search --messages 300000``
+``--with-texts`` reads every entry's text with the Query (the search before 2026-12-07), for comparison.
+
+Run: ``PYTHONPATH=.:layers/shared:functions .venv/bin/python -m benchmarks.search --messages 2000000``
 """
 
 from __future__ import annotations
@@ -297,7 +308,8 @@ def patch_moto(partition_reads: bool) -> dict[str, float]:
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if partition_reads and not index_name and self.has_range_key and hash_key is not None:
+        compact = getattr(self, "compact", None) is not None  # its Query already holds the range (patch_compact)
+        if partition_reads and not compact and not index_name and self.has_range_key and hash_key is not None:
             partition = self.items.get(hash_key, {})
             self.all_items = lambda: iter(list(partition.values()))  # shadows the method for this call
             try:
@@ -318,6 +330,155 @@ def patch_moto(partition_reads: bool) -> dict[str, float]:
     Table.query = query
     DynamoHandler.call_action = call_action
     return spent
+
+
+class CompactIndex:
+    """SearchTable's entries in little memory: per partition key an ``array('Q')`` of ``word id << 32 | document``
+    (bit 63: the word is a phone number's digits), sorted like the sort keys; each document's fields once."""
+
+    PHONE = 1 << 63
+
+    def __init__(self) -> None:
+        from array import array
+
+        self._array = array
+        self.words: list[str] = []
+        self._word_ids: dict[str, int] = {}
+        self.doc_account: list[str] = []
+        self.doc_chat: list[str] = []
+        self.doc_kind: list[str] = []
+        self.doc_ref: list[str] = []
+        self.doc_at: list[str] = []
+        self.doc_reverse: list[str] = []
+        self.doc_text: list[str] = []
+        self.parts: dict[str, Any] = {}
+        self.entries = 0
+
+    def add(self, doc: Any) -> int:
+        """Index one document as ``store.entries`` would; returns its number of entries."""
+        from avito_service.search.documents import SNIPPET_STORED
+        from avito_service.search.store import _reverse_time, entry_pk
+
+        number = len(self.doc_chat)
+        self.doc_account.append(doc.account_id)
+        self.doc_chat.append(doc.chat_id)
+        self.doc_kind.append(doc.kind)
+        self.doc_ref.append(doc.ref)
+        self.doc_at.append(doc.at)
+        self.doc_reverse.append(_reverse_time(doc.at))
+        self.doc_text.append(doc.text[:SNIPPET_STORED])
+        found = doc.words()
+        for word, is_phone in found.items():
+            word_id = self._word_ids.get(word)
+            if word_id is None:
+                word_id = self._word_ids[word] = len(self.words)
+                self.words.append(word)
+            part = self.parts.get(key := entry_pk(doc.account_id, word))
+            if part is None:
+                part = self.parts[key] = self._array("Q")
+            part.append((self.PHONE if is_phone else 0) | word_id << 32 | number)
+        self.entries += len(found)
+        return len(found)
+
+    def sk(self, packed: int) -> str:
+        from avito_service.search.documents import KINDS
+
+        number = packed & 0xFFFFFFFF
+        word = self.words[(packed >> 32) & 0x7FFFFFFF]
+        kind = self.doc_kind[number]
+        return f"{word}#{self.doc_reverse[number]}#{self.doc_chat[number]}#{KINDS[kind]}#{self.doc_ref[number]}"
+
+    def attributes(self, pk: str, packed: int) -> dict[str, Any]:
+        """The entry as ``store.entries`` writes it."""
+        number = packed & 0xFFFFFFFF
+        entry = {
+            "pk": pk,
+            "sk": self.sk(packed),
+            "k": self.doc_kind[number],
+            "a": self.doc_account[number],
+            "c": self.doc_chat[number],
+            "r": self.doc_ref[number],
+            "t": self.doc_at[number],
+            "x": self.doc_text[number],
+        }
+        if packed & self.PHONE:
+            entry["ph"] = True
+        return entry
+
+    def sort(self) -> None:
+        for key, part in self.parts.items():
+            ordered = sorted(part, key=self.sk)
+            self.parts[key] = self._array("Q", ordered)
+
+    def range(self, pk: str, prefix: str, count: int) -> list[dict[str, Any]]:
+        """The first ``count`` entries of partition ``pk`` whose sort key starts with ``prefix``."""
+        import bisect
+
+        part = self.parts.get(pk)
+        if part is None:
+            return []
+        found = []
+        for position in range(bisect.bisect_left(part, prefix, key=self.sk), len(part)):
+            if len(found) >= count or not self.sk(part[position]).startswith(prefix):
+                break
+            found.append(self.attributes(pk, part[position]))
+        return found
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        import bisect
+
+        part = self.parts.get(pk)
+        if part is None:
+            return None
+        position = bisect.bisect_left(part, sk, key=self.sk)
+        if position < len(part) and self.sk(part[position]) == sk:
+            return self.attributes(pk, part[position])
+        return None
+
+
+def _item(attributes: dict[str, Any]) -> Any:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    attrs = _ddb(attributes)
+    return Item(DynamoType(attrs["pk"]), DynamoType(attrs["sk"]), attrs)
+
+
+def patch_compact() -> None:
+    """moto's Query and GetItem of a table holding a :class:`CompactIndex` (``table.compact``): only the entries a
+    request can return become moto items (the begins_with range up to Limit + 1; the one key asked for)."""
+    from moto.dynamodb.models.table import Table
+
+    query, get_item = Table.query, Table.get_item
+
+    def compact_query(
+        self: Any, hash_key: Any, range_comparison: Any, range_objs: Any, limit: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        compact = getattr(self, "compact", None)
+        exclusive_start = args[0] if args else kwargs.get("exclusive_start_key")
+        forward = args[1] if len(args) > 1 else kwargs.get("scan_index_forward", True)
+        if compact is None or range_comparison != "BEGINS_WITH" or exclusive_start or not forward or not limit:
+            if compact is not None:
+                raise NotImplementedError("the benchmark's compact index answers forward begins_with Queries only")
+            return query(self, hash_key, range_comparison, range_objs, limit, *args, **kwargs)
+        items = [_item(a) for a in compact.range(hash_key.value, range_objs[0].value, limit + 1)]
+        self.all_items = lambda: iter(items)  # moto applies the condition, Limit, projection to these
+        try:
+            return query(self, hash_key, range_comparison, range_objs, limit, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    def compact_get_item(self: Any, hash_key: Any, range_key: Any = None, projection_expression: Any = None) -> Any:
+        compact = getattr(self, "compact", None)
+        if compact is None:
+            return get_item(self, hash_key, range_key, projection_expression)
+        found = compact.get(hash_key.value, range_key.value)
+        if found is None:
+            return None
+        item = _item(found)
+        return item.project(projection_expression) if projection_expression else item
+
+    Table.query = compact_query
+    Table.get_item = compact_get_item
 
 
 def moto_table(name: str) -> Any:
@@ -366,10 +527,62 @@ def message_text(rng: random.Random, weights: list[float], phones: list[str]) ->
     return " ".join(words).capitalize()
 
 
+def _check(compact: CompactIndex, docs: list[Any]) -> None:
+    """The compact index holds exactly what ``store.entries`` writes for these documents."""
+    from avito_service.search.store import entries
+
+    for doc in docs:
+        for (pk, sk), entry in entries(doc).items():
+            assert compact.get(pk, sk) == entry, (pk, sk)
+
+
+def _cache_path(args: argparse.Namespace) -> Any:
+    from pathlib import Path
+
+    return Path(args.cache_dir) / f"search-{args.accounts}-{args.chats}-{args.messages}-{args.seed}.pickle"
+
+
+def _save(args: argparse.Namespace, accounts: list[str], compact: CompactIndex, phones: list[str], count: int) -> None:
+    """Keep the built index for later runs (``--cache-dir``): building 2 M messages takes most of an hour here."""
+    import pickle
+
+    if not args.cache_dir:
+        return
+    compact._array = None  # a module is not picklable
+    state = {"accounts": accounts, "compact": compact, "phones": phones, "message_entries": count}
+    with open(_cache_path(args), "wb") as sink:
+        pickle.dump(state, sink, protocol=pickle.HIGHEST_PROTOCOL)
+    from array import array
+
+    compact._array = array
+
+
+def _load(args: argparse.Namespace, accounts: list[str]) -> dict[str, Any] | None:
+    """A saved index, its account ids replaced by this run's (moto gives new accounts new ids)."""
+    import pickle
+    from array import array
+
+    if not args.cache_dir or not _cache_path(args).exists():
+        return None
+    with open(_cache_path(args), "rb") as source:
+        state = pickle.load(source)  # noqa: S301 - our own file, written by _save
+    compact: CompactIndex = state["compact"]
+    compact._array = array
+    rename = dict(zip(state["accounts"], accounts, strict=True))
+    compact.doc_account = [rename[a] for a in compact.doc_account]
+    parts = {}
+    for key, part in compact.parts.items():
+        _, account, prefix = key.split("#", 2)
+        parts[f"W#{rename[account]}#{prefix}"] = part
+    compact.parts = parts
+    return state
+
+
 def build(args: argparse.Namespace, created: dict[str, str]) -> dict[str, Any]:
+    import sys
+
     from avito_service import clock
     from avito_service.search.documents import Document, documents
-    from avito_service.search.store import entries
 
     rng = random.Random(args.seed)
     weights = zipf_weights(len(VOCABULARY))
@@ -378,6 +591,26 @@ def build(args: argparse.Namespace, created: dict[str, str]) -> dict[str, Any]:
     ]
     search_table, messenger = moto_table(created["SearchTable"]), moto_table(created["MessengerTable"])
     messenger.stream_shard = None  # no stream consumer runs here; the shard would only hold 100,000 records
+    compact = CompactIndex() if args.compact else None
+    checked: list[Any] = []
+    cached = _load(args, accounts) if args.compact else None
+    if cached is not None:
+        compact = cached["compact"]
+
+    def index(doc: Any) -> int:
+        if cached is not None:
+            return 0  # already in the cached index
+        if compact is not None:
+            if len(checked) < 2000:
+                checked.append(doc)
+            return compact.add(doc)
+        from avito_service.search.store import entries
+
+        found = entries(doc).values()
+        for entry in found:
+            put(search_table, entry)
+        return len(found)
+
     started = time.perf_counter()
     t0 = 1_780_000_000
     chats: list[tuple[str, str, int]] = []
@@ -399,25 +632,32 @@ def build(args: argparse.Namespace, created: dict[str, str]) -> dict[str, Any]:
         }
         put(messenger, item)
         for doc in documents(item):
-            for entry in entries(doc).values():
-                put(search_table, entry)
-                written += 1
+            written += index(doc)
         chats.append((account_id, chat_id, created_at))
     message_entries = 0
     phones: list[str] = []
-    for n in range(args.messages):
+    for n in range(args.messages if cached is None else 0):
         account_id, chat_id, created_at = chats[rng.randrange(len(chats))]
         at = clock.iso(created_at + rng.randrange(1, 30 * 86400))
         doc = Document(account_id, chat_id, "message", f"m{n}", message_text(rng, weights, phones), at)
-        for entry in entries(doc).values():
-            put(search_table, entry)
-            message_entries += 1
-        if n and n % 100_000 == 0:
-            print(f"  {n:,} messages, {time.perf_counter() - started:.0f} s", flush=True)
+        message_entries += index(doc)
+        if n and n % 200_000 == 0:
+            print(f"  {n:,} messages, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     written += message_entries
+    if cached is not None:
+        phones, written, message_entries = cached["phones"], compact.entries, cached["message_entries"]
+        search_table.compact = compact
+        partitions = {key: len(part) for key, part in compact.parts.items()}
+    elif compact is not None:
+        compact.sort()
+        _check(compact, checked)
+        search_table.compact = compact
+        _save(args, accounts, compact, phones, message_entries)
+        partitions = {key: len(part) for key, part in compact.parts.items()}
+    else:
+        partitions = {key: len(items) for key, items in search_table.items.items()}
     if phones:
         QUERIES["phone"].append(phones[len(phones) // 2])  # a number some message wrote
-    partitions = {key: len(items) for key, items in search_table.items.items()}
     return {
         "accounts": accounts,
         "entries": written,
@@ -466,9 +706,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8, help="times each query is timed")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--stock-moto", action="store_true", help="moto's own Query (walks the whole table)")
+    parser.add_argument(
+        "--no-compact", dest="compact", action="store_false", help="SearchTable entries as moto items (small sizes)"
+    )
+    parser.add_argument("--cache-dir", default="", help="keep / reuse the built index in this folder")
+    parser.add_argument("--with-texts", action="store_true", help="every Query reads the entries' texts (as before)")
     parser.add_argument("--results-name", default="search")
     args = parser.parse_args()
     spent = patch_moto(partition_reads=not args.stock_moto)
+    patch_compact()
+    if args.with_texts:
+        from avito_service.search.store import SearchIndex
+
+        lookup = SearchIndex.lookup
+        SearchIndex.lookup = lambda self, a, term, limit, with_text=True: lookup(self, a, term, limit, with_text=True)
     with moto_stack() as created, quiet_output():
         import os
 

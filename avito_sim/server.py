@@ -503,11 +503,20 @@ class AvitoSimulator:
             }
 
     def incoming_message(
-        self, user_id: int, chat_id: str, text: str, author_id: int | None = None, message_id: str | None = None
+        self,
+        user_id: int,
+        chat_id: str,
+        text: str,
+        author_id: int | None = None,
+        message_id: str | None = None,
+        *,
+        cpa_phone: str | None = None,
     ) -> tuple[dict, list[Delivery]]:
         """A buyer writes: store the message (chat becomes unread) and POST a delivery to every subscriber."""
         message_id = message_id or uuid.uuid4().hex
-        message = self.add_message(user_id, chat_id, message_id, text, direction="in", author_id=author_id)
+        message = self.add_message(
+            user_id, chat_id, message_id, text, direction="in", author_id=author_id, cpa_phone=cpa_phone
+        )
         return message, self.deliver(user_id, self.webhook_value(user_id, chat_id, message_id))
 
     def deliver(self, user_id: int, message_value: dict) -> list[Delivery]:

@@ -126,6 +126,61 @@ def test_cpa_balance(sim: AvitoSimulator, auth: dict[str, str]) -> None:
     assert failed.json()["error"]["code"] == 1004
 
 
+def test_cpa_phones_from_chats(sim: AvitoSimulator) -> None:
+    """cpa.json phonesInfoFromChats: incoming messages with a number (written, or the message's cpa_phone), oldest
+    first, Moscow-offset dates, offset/limit paging; validation errors inside a 200; no access is 403."""
+    now = int(time.time())
+    auth = {"Authorization": f"Bearer {get_token(sim, 'client-b', 'secret-b')}"}  # its own chats, none of the others'
+    sim.add_chat(OTHER, "u2i-cpa", client_user_id=504, created=now - 600)
+    sim.add_message(OTHER, "u2i-cpa", "p1", "звоните +7 912 345-67-89", created=now - 500)
+    sim.add_message(OTHER, "u2i-cpa", "p2", "наш номер 8 800 555 35 35", direction="out", created=now - 400)  # ours
+    sim.add_message(OTHER, "u2i-cpa", "p3", "второй — в профиле", created=now - 300, cpa_phone="89031234567")
+    sim.add_message(OTHER, "u2i-cpa", "p4", "без номера", created=now - 200)
+    headers = {**auth, "X-Source": "t"}
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 550))
+    body = call(
+        sim, "POST", "/cpa/v1/phonesInfoFromChats", headers, json={"dateTimeFrom": since, "offset": 0, "limit": 10}
+    ).json()
+    assert body["total"] == 2
+    assert [r["phone_number"] for r in body["results"]] == ["89123456789", "89031234567"]
+    first = body["results"][0]
+    assert first["date"].endswith("+03:00") and set(first) == {
+        "id",
+        "date",
+        "phone_number",
+        "pricePenny",
+        "group",
+        "url",
+    }
+    page = call(
+        sim, "POST", "/cpa/v1/phonesInfoFromChats", headers, json={"dateTimeFrom": since, "offset": 1, "limit": 1}
+    ).json()
+    assert [r["phone_number"] for r in page["results"]] == ["89031234567"] and page["total"] == 2
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 350))
+    assert (
+        call(
+            sim, "POST", "/cpa/v1/phonesInfoFromChats", headers, json={"dateTimeFrom": later, "offset": 0, "limit": 10}
+        ).json()["total"]
+        == 1
+    )
+    for bad in (
+        {"offset": 0, "limit": 10},
+        {"dateTimeFrom": "вчера", "offset": 0, "limit": 10},
+        {"dateTimeFrom": since, "offset": -1, "limit": 10},
+    ):
+        failed = call(sim, "POST", "/cpa/v1/phonesInfoFromChats", headers, json=bad)
+        assert failed.status_code == 200 and failed.json()["error"]["code"] == 1001
+    assert call(sim, "POST", "/cpa/v1/phonesInfoFromChats", auth, json={}).json()["error"]["code"] == 1001
+    sim.account(OTHER).cpa = "403"
+    try:
+        denied = call(
+            sim, "POST", "/cpa/v1/phonesInfoFromChats", headers, json={"dateTimeFrom": since, "offset": 0, "limit": 10}
+        )
+        assert denied.status_code == 403
+    finally:
+        sim.account(OTHER).cpa = True
+
+
 # ------------------------------------------------------------------ items and stats
 
 

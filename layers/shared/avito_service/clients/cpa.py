@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.avito.cpa import PHONES_PAGE, CpaApi, CpaNotAvailable, parse_cpa_time, rfc3339
@@ -65,6 +67,9 @@ def refresh(account_id: str) -> bool:
         return False
     except ServiceError as exc:  # the budget, a timeout, the proxy, Avito's error: the card goes on from storage
         logger.info("CPA phones not fetched", extra={"account_id": account_id, "reason": getattr(exc, "code", "error")})
+        return True
+    except (ClientError, BotoCoreError) as exc:  # the account's secret or token store unreadable: the same
+        logger.warning("CPA phones not fetched", extra={"account_id": account_id, "reason": type(exc).__name__})
         return True
     results = page["results"]
     found: list[tuple[int, str, str]] = []

@@ -257,13 +257,32 @@ def _has_rows(store: Any, account: str, since: str, until: str, **filters: Any) 
     return bool(items)
 
 
-def all_dialogs(date_from: date, date_to: date, **filters: Any) -> list[DialogRow]:
-    """Every row of the table (the CSV), page after page, at most CSV_MAX_ROWS."""
-    rows: list[DialogRow] = []
-    cursor = None
-    while len(rows) < CSV_MAX_ROWS:
-        page, cursor = dialogs(date_from, date_to, limit=100, cursor=cursor, **filters)
-        rows.extend(page)
-        if cursor is None:
-            break
-    return rows[:CSV_MAX_ROWS]
+def all_dialogs(
+    date_from: date,
+    date_to: date,
+    *,
+    account_id: str | None = None,
+    user_id: str | None = None,
+    status: str | None = None,
+    visible: frozenset[str] | None = None,
+) -> Iterator[DialogRow]:
+    """Every row of the table (the CSV), at most CSV_MAX_ROWS, yielded as the Query pages arrive: one pass over
+    each account's index partition (pages of up to 1,000 tallies, only the row's attributes) and no look-ahead
+    for the next account's rows (the pages' cursors are for the JSON table). The checks run before the first row."""
+    check_range(date_from, date_to)
+    accounts = _accounts(account_id, visible)
+    since, until = _window(date_from, date_to)
+    return _stream_rows(accounts, since, until, status=status, user_id=user_id)
+
+
+def _stream_rows(
+    accounts: list[tuple[str, str | None]], since: str, until: str, *, status: str | None, user_id: str | None
+) -> Iterator[DialogRow]:
+    store = report_store()
+    count = 0
+    for account, name in accounts:
+        for item in store.dialog_items(account, since=since, until=until, status=status, user_id=user_id):
+            yield _row(item, name)
+            count += 1
+            if count == CSV_MAX_ROWS:
+                return

@@ -28,6 +28,8 @@ from avito_service.reports.models import (
     Summary,
     Totals,
 )
+from avito_service.reports.now import now_of
+from avito_service.reports.rules import load_rules
 from avito_service.reports.store import DIALOG_KEYS, report_store
 from avito_service.users.scope import account_not_found
 
@@ -130,6 +132,7 @@ def summary(
     # and 9 small queries take ~10-20 ms each in DynamoDB.
     per_account = {account: list(store.days(account, first, last)) for account, _ in accounts}
     waiting = store.waiting()
+    rules = load_rules([account for account, _ in accounts])
     operator_items: list[Mapping[str, Any]] = []
     reported: list[Mapping[str, Any]] = []  # the items the totals, days and accounts add up
     by_account: list[AccountFigures] = []
@@ -141,7 +144,11 @@ def summary(
         reported.extend(chosen)
         by_account.append(
             AccountFigures(
-                accountId=account, accountName=name, waitingNow=waiting.get(account, 0), **figures_of(chosen)
+                accountId=account,
+                accountName=name,
+                waitingNow=waiting.get(account, 0),
+                slowReplySeconds=round(rules[account].slow_after_seconds),
+                **figures_of(chosen),
             )
         )
     by_date: dict[str, list[Mapping[str, Any]]] = {}
@@ -164,7 +171,17 @@ def summary(
     )
     totals = Totals(waitingNow=sum(a.waitingNow for a in by_account), **figures_of(reported))
     return Summary.model_validate(
-        {"from": first, "to": last, "totals": totals, "days": days, "byAccount": by_account, "byOperator": by_operator}
+        {
+            "from": first,
+            "to": last,
+            "totals": totals,
+            "days": days,
+            "byAccount": by_account,
+            "byOperator": by_operator,
+            # with every account, the strictest threshold: the line never hides a reply slow for one of them
+            "slowReplySeconds": min((a.slowReplySeconds for a in by_account), default=None),
+            "now": now_of([account for account, _ in accounts], totals.waitingNow),
+        }
     )
 
 

@@ -35,6 +35,8 @@ from avito_service.messenger.items import chat_pk, inbox_shard, message_item
 from avito_service.messenger.models import Message
 from avito_service.reports import histogram
 from avito_service.reports.store import report_store
+from avito_service.workflow import routing
+from avito_service.workflow.models import RoutingIn
 from avito_service.workflow.store import await_pk, set_away
 
 from local_runtime.streams import lambda_record
@@ -114,9 +116,10 @@ def script(aws_env: dict[str, str]) -> dict[str, Any]:
     }
     accounts.update_item(
         Key=account_key(furniture),
-        UpdateExpression="SET autoReplies = :a, routing = :r",
-        ExpressionAttributeValues={":a": {"workingHours": working}, ":r": {"waitAlertMinutes": [2, 15]}},
+        UpdateExpression="SET autoReplies = :a",
+        ExpressionAttributeValues={":a": {"workingHours": working}},
     )
+    routing.put_routing(furniture, RoutingIn(mode="off", waitAlertMinutes=[15, 2]))  # as PUT .../routing keeps it
     put_chat(
         furniture,
         "a1",

@@ -196,7 +196,11 @@ def build_month(args: argparse.Namespace, created: dict[str, str], accounts: lis
         sizes["day"] += item_size(item)
     for account, count in waiting.items():
         put(reports, {"pk": NOW_PK, "sk": account, "waiting": count})
+    month_waiting = [
+        (account, chat, tally.awaiting_since) for (account, chat), tally in tallies.items() if tally.awaiting_since
+    ]
     return {
+        "waiting_chats": month_waiting,
         "messages": messages,
         "chats": len(tallies),
         "day_items": len(day_items),
@@ -204,6 +208,40 @@ def build_month(args: argparse.Namespace, created: dict[str, str], accounts: lis
         "day_bytes": sizes["day"],
         "build_seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def seed_now(created: dict[str, str], waiting: list[tuple[str, str, float]], operators: list[dict]) -> None:
+    """What the "now" reads: the waiting chats as the workflow marks them (its awaitingReply index), the 13
+    operators' connections (two tabs for some, every fourth one away), a director's."""
+    from avito_service import aws, clock
+    from avito_service.auth import Identity
+    from avito_service.live.store import open_connection
+    from avito_service.messenger.items import chat_pk, inbox_shard
+    from avito_service.workflow.store import await_pk, set_away
+
+    with aws.table(created["MessengerTable"]).batch_writer() as batch:
+        for account, chat, since in waiting:
+            since_iso = clock.iso(since)
+            batch.put_item(
+                Item={
+                    "pk": chat_pk(account, chat),
+                    "sk": "CHAT",
+                    "accountId": account,
+                    "chatId": chat,
+                    "status": "new",
+                    "awaitingReplySince": since_iso,
+                    "awaitPk": await_pk(inbox_shard(account, chat)),
+                    "awaitSk": f"{since_iso}#{account}#{chat}",
+                }
+            )
+    hour = int(clock.now()) + 3600
+    for n, operator in enumerate(operators):
+        for tab in range(1 + n % 2):
+            identity = Identity(operator["userId"], "operator", hour, account_ids=frozenset(operator["accounts"]))
+            open_connection(f"c-{n}-{tab}", identity)
+        if n % 4 == 0:
+            set_away(operator["userId"], True, clock.iso())
+    open_connection("c-director", Identity("director-1", "director", hour))
 
 
 # --- the consumer's write cost ----------------------------------------------------------------------------------
@@ -386,6 +424,15 @@ def call(module: Any, path: str, query: dict[str, str], headers: dict[str, str] 
 LAST: dict[str, float] = {"moto": 0.0, "requests": 0, "rows": 0}
 
 
+def progress(step: str, data: Any) -> None:
+    """Each measure to stderr as it is taken (a month on a shared machine runs long; stdout is silenced)."""
+    print(
+        json.dumps({"at": datetime.now(UTC).strftime("%H:%M:%S"), step: data}, ensure_ascii=False, default=str),
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def timed(runs: int, fn: Any) -> dict[str, float]:
     """Wall time of each run, and the service's own share: wall time minus the CPU time inside moto (parsing,
     the emulated table, serialising its answer: work a real DynamoDB does on its side)."""
@@ -425,6 +472,8 @@ def main() -> None:
         MOTO["spent"] = time_moto()
 
         os.environ["REPORTS_TABLE"] = created["ReportsTable"]
+        os.environ["MESSENGER_TABLE"] = created["MessengerTable"]
+        os.environ["CONNECTIONS_TABLE"] = created["ConnectionsTable"]
         import reports_dialogs
         import reports_summary
 
@@ -445,10 +494,13 @@ def main() -> None:
             )
         ]
         consumer = consumer_cost(args, accounts, operators)
+        progress("consumer", consumer)
         # the sample's figures are kept apart from the month's: a fresh table for the month
         reports = moto_table(created["ReportsTable"])
         reports.items.clear()
         month = build_month(args, created, accounts, operators)
+        seed_now(created, month.pop("waiting_chats"), operators)
+        progress("month", month)
         index_partition_reads(created["ReportsTable"], "byAccountActivity", "dialogAccount")
         first = datetime.fromtimestamp(DAY0 + 3 * 3600, tz=UTC).date()
         last = datetime.fromtimestamp(DAY0 + 3 * 3600 + (args.days - 1) * 86400, tz=UTC).date()
@@ -457,7 +509,10 @@ def main() -> None:
 
         _, answer = call(reports_summary, "/api/v1/reports/summary", month_query)
         totals = json.loads(answer["body"])["data"]["totals"]
+        now = json.loads(answer["body"])["data"]["now"]
+        progress("totals", totals)
         summary_times = timed(args.runs, lambda: call(reports_summary, "/api/v1/reports/summary", month_query)[0])
+        progress("summary_month", summary_times)
         if os.environ.get("PROFILE"):
             import cProfile
             import pstats
@@ -478,6 +533,7 @@ def main() -> None:
                 0
             ],
         )
+        progress("dialogs_pages", {"first": first_page, "next": next_page})
         csv_days = {"last day": last.isoformat(), "middle day": day}
         csv_results: dict[str, Any] = {}
         for label, csv_day in csv_days.items():
@@ -496,6 +552,7 @@ def main() -> None:
                 "after": after,
                 "before": before,
             }
+            progress(f"csv {label}", csv_results[label])
 
     messages_month = args.messages_per_day * args.days
     storage_gb = (month["tally_bytes"] + month["day_bytes"]) / 1e9
@@ -519,6 +576,7 @@ def main() -> None:
                 "waitingNow",
             )
         },
+        "now": now,
         "consumer": consumer,
         "summary_month": summary_times,
         "dialogs_first_page": first_page,
@@ -544,7 +602,7 @@ def main() -> None:
     )
     print(
         json.dumps(
-            {"month": results["month"], "consumer": consumer, "costs": costs, "totals": results["totals"]},
+            {"month": results["month"], "consumer": consumer, "costs": costs, "totals": results["totals"], "now": now},
             indent=2,
             ensure_ascii=False,
         )

@@ -196,7 +196,11 @@ def build_month(args: argparse.Namespace, created: dict[str, str], accounts: lis
         sizes["day"] += item_size(item)
     for account, count in waiting.items():
         put(reports, {"pk": NOW_PK, "sk": account, "waiting": count})
+    month_waiting = [
+        (account, chat, tally.awaiting_since) for (account, chat), tally in tallies.items() if tally.awaiting_since
+    ]
     return {
+        "waiting_chats": month_waiting,
         "messages": messages,
         "chats": len(tallies),
         "day_items": len(day_items),
@@ -204,6 +208,40 @@ def build_month(args: argparse.Namespace, created: dict[str, str], accounts: lis
         "day_bytes": sizes["day"],
         "build_seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def seed_now(created: dict[str, str], waiting: list[tuple[str, str, float]], operators: list[dict]) -> None:
+    """What the "now" reads: the waiting chats as the workflow marks them (its awaitingReply index), the 13
+    operators' connections (two tabs for some, every fourth one away), a director's."""
+    from avito_service import aws, clock
+    from avito_service.auth import Identity
+    from avito_service.live.store import open_connection
+    from avito_service.messenger.items import chat_pk, inbox_shard
+    from avito_service.workflow.store import await_pk, set_away
+
+    with aws.table(created["MessengerTable"]).batch_writer() as batch:
+        for account, chat, since in waiting:
+            since_iso = clock.iso(since)
+            batch.put_item(
+                Item={
+                    "pk": chat_pk(account, chat),
+                    "sk": "CHAT",
+                    "accountId": account,
+                    "chatId": chat,
+                    "status": "new",
+                    "awaitingReplySince": since_iso,
+                    "awaitPk": await_pk(inbox_shard(account, chat)),
+                    "awaitSk": f"{since_iso}#{account}#{chat}",
+                }
+            )
+    hour = int(clock.now()) + 3600
+    for n, operator in enumerate(operators):
+        for tab in range(1 + n % 2):
+            identity = Identity(operator["userId"], "operator", hour, account_ids=frozenset(operator["accounts"]))
+            open_connection(f"c-{n}-{tab}", identity)
+        if n % 4 == 0:
+            set_away(operator["userId"], True, clock.iso())
+    open_connection("c-director", Identity("director-1", "director", hour))
 
 
 # --- the consumer's write cost ----------------------------------------------------------------------------------
@@ -285,6 +323,61 @@ def consumer_cost(args: argparse.Namespace, accounts: list[str], operators: list
     }
 
 
+def index_partition_reads(table_name: str, index_name: str, attr: str) -> None:
+    """Make moto answer a Query of ``index_name`` from that index partition's items, as DynamoDB does (moto walks
+    the whole table for every index Query: minutes per CSV on a month). The partitions are taken once, after the
+    month is seeded (the measures write nothing)."""
+    from moto.dynamodb.models.table import Table
+
+    table = moto_table(table_name)
+    partitions: dict[str, list[Any]] = {}
+    for partition in table.items.values():
+        for item in partition.values():
+            key = item.attrs.get(attr)
+            if key is not None:
+                partitions.setdefault(key.value, []).append(item)
+    original = Table.query
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if self is table and name == index_name and hash_key is not None:
+            items = partitions.get(hash_key.value, [])
+            self.all_items = lambda: iter(items)  # shadows the method for this call
+            try:
+                return original(self, hash_key, *args, **kwargs)
+            finally:
+                del self.all_items
+        return original(self, hash_key, *args, **kwargs)
+
+    Table.query = query
+
+
+def csv_before(day: str) -> float:
+    """The CSV as it was built before (the JSON table's pages of 100 rows one after another, with the look-ahead
+    for the next account's rows, every row collected, then written): the comparison in the same run."""
+    from datetime import date
+
+    from avito_service.reports import service
+    from avito_service.reports.csv_export import dialogs_csv
+
+    in_moto, requests = MOTO["spent"]["seconds"], MOTO["spent"]["calls"]
+    started = time.perf_counter()
+    first = date.fromisoformat(day)
+    rows: list[Any] = []
+    cursor = None
+    while True:
+        page, cursor = service.dialogs(first, first, limit=100, cursor=cursor)
+        rows.extend(page)
+        if cursor is None:
+            break
+    text = dialogs_csv(rows)
+    elapsed = time.perf_counter() - started
+    LAST["moto"] = MOTO["spent"]["seconds"] - in_moto
+    LAST["rows"] = text.count("\r\n") - 1
+    LAST["requests"] = MOTO["spent"]["calls"] - requests
+    return elapsed
+
+
 # --- the measures -----------------------------------------------------------------------------------------------
 
 
@@ -318,16 +411,26 @@ def call(module: Any, path: str, query: dict[str, str], headers: dict[str, str] 
     for name, value in (headers or {}).items():
         event["headers"][name] = value
         event["multiValueHeaders"][name] = [value]
-    in_moto = MOTO["spent"]["seconds"]
+    in_moto, requests = MOTO["spent"]["seconds"], MOTO["spent"]["calls"]
     started = time.perf_counter()
     result = module.lambda_handler(event, FakeContext())
     elapsed = time.perf_counter() - started
     assert result["statusCode"] == 200, result["body"][:300]
     LAST["moto"] = MOTO["spent"]["seconds"] - in_moto
+    LAST["requests"] = MOTO["spent"]["calls"] - requests
     return elapsed, result
 
 
-LAST: dict[str, float] = {"moto": 0.0}
+LAST: dict[str, float] = {"moto": 0.0, "requests": 0, "rows": 0}
+
+
+def progress(step: str, data: Any) -> None:
+    """Each measure to stderr as it is taken (a month on a shared machine runs long; stdout is silenced)."""
+    print(
+        json.dumps({"at": datetime.now(UTC).strftime("%H:%M:%S"), step: data}, ensure_ascii=False, default=str),
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def timed(runs: int, fn: Any) -> dict[str, float]:
@@ -354,6 +457,7 @@ def main() -> None:
     parser.add_argument("--operators", type=int, default=13)
     parser.add_argument("--sample", type=int, default=2_000, help="messages through the real consumer")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--csv-runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=27)
     args = parser.parse_args()
 
@@ -368,6 +472,8 @@ def main() -> None:
         MOTO["spent"] = time_moto()
 
         os.environ["REPORTS_TABLE"] = created["ReportsTable"]
+        os.environ["MESSENGER_TABLE"] = created["MessengerTable"]
+        os.environ["CONNECTIONS_TABLE"] = created["ConnectionsTable"]
         import reports_dialogs
         import reports_summary
 
@@ -388,10 +494,14 @@ def main() -> None:
             )
         ]
         consumer = consumer_cost(args, accounts, operators)
+        progress("consumer", consumer)
         # the sample's figures are kept apart from the month's: a fresh table for the month
         reports = moto_table(created["ReportsTable"])
         reports.items.clear()
         month = build_month(args, created, accounts, operators)
+        seed_now(created, month.pop("waiting_chats"), operators)
+        progress("month", month)
+        index_partition_reads(created["ReportsTable"], "byAccountActivity", "dialogAccount")
         first = datetime.fromtimestamp(DAY0 + 3 * 3600, tz=UTC).date()
         last = datetime.fromtimestamp(DAY0 + 3 * 3600 + (args.days - 1) * 86400, tz=UTC).date()
         month_query = {"from": first.isoformat(), "to": last.isoformat()}
@@ -399,7 +509,10 @@ def main() -> None:
 
         _, answer = call(reports_summary, "/api/v1/reports/summary", month_query)
         totals = json.loads(answer["body"])["data"]["totals"]
+        now = json.loads(answer["body"])["data"]["now"]
+        progress("totals", totals)
         summary_times = timed(args.runs, lambda: call(reports_summary, "/api/v1/reports/summary", month_query)[0])
+        progress("summary_month", summary_times)
         if os.environ.get("PROFILE"):
             import cProfile
             import pstats
@@ -420,11 +533,26 @@ def main() -> None:
                 0
             ],
         )
-        _, csv_answer = call(reports_dialogs, "/api/v1/reports/dialogs", {"from": day, "to": day, "format": "csv"})
-        csv_rows = csv_answer["body"].count("\r\n") - 1
-        csv_times = timed(
-            3, lambda: call(reports_dialogs, "/api/v1/reports/dialogs", {"from": day, "to": day, "format": "csv"})[0]
-        )
+        progress("dialogs_pages", {"first": first_page, "next": next_page})
+        csv_days = {"last day": last.isoformat(), "middle day": day}
+        csv_results: dict[str, Any] = {}
+        for label, csv_day in csv_days.items():
+            csv_query = {"from": csv_day, "to": csv_day, "format": "csv"}
+            _, csv_answer = call(reports_dialogs, "/api/v1/reports/dialogs", csv_query)
+            after = timed(args.csv_runs, lambda q=csv_query: call(reports_dialogs, "/api/v1/reports/dialogs", q)[0])
+            after["dynamodb_requests"] = LAST["requests"]
+            before = timed(args.csv_runs, lambda d=csv_day: csv_before(d))
+            before["dynamodb_requests"] = LAST["requests"]
+            rows = csv_answer["body"].count("\r\n") - 1
+            assert LAST["rows"] == rows, (LAST["rows"], rows)  # the same rows both ways
+            csv_results[label] = {
+                "day": csv_day,
+                "rows": rows,
+                "bytes": len(csv_answer["body"].encode()),
+                "after": after,
+                "before": before,
+            }
+            progress(f"csv {label}", csv_results[label])
 
     messages_month = args.messages_per_day * args.days
     storage_gb = (month["tally_bytes"] + month["day_bytes"]) / 1e9
@@ -448,11 +576,12 @@ def main() -> None:
                 "waitingNow",
             )
         },
+        "now": now,
         "consumer": consumer,
         "summary_month": summary_times,
         "dialogs_first_page": first_page,
         "dialogs_next_page": next_page,
-        "csv_day": {**csv_times, "rows": csv_rows, "bytes": len(csv_answer["body"].encode())},
+        "csv_day": csv_results,
         "costs": costs,
     }
     keys = ("p50_ms", "p95_ms", "max_ms", "service_p50_ms", "service_p95_ms")
@@ -463,13 +592,17 @@ def main() -> None:
                 ["summary (month)", *(summary_times[k] for k in keys)],
                 ["dialogs page 1", *(first_page[k] for k in keys)],
                 ["dialogs page 2", *(next_page[k] for k in keys)],
-                [f"CSV of a day ({csv_rows} rows)", *(csv_times[k] for k in keys)],
+                *(
+                    [f"CSV of the {label} ({r['rows']} rows), {when}", *(r[when][k] for k in keys)]
+                    for label, r in csv_results.items()
+                    for when in ("before", "after")
+                ),
             ],
         )
     )
     print(
         json.dumps(
-            {"month": results["month"], "consumer": consumer, "costs": costs, "totals": results["totals"]},
+            {"month": results["month"], "consumer": consumer, "costs": costs, "totals": results["totals"], "now": now},
             indent=2,
             ensure_ascii=False,
         )

@@ -115,11 +115,14 @@ def sent_by(driver: WebDriver, base: str, demo: Demo) -> None:
 
 
 def reports(driver: WebDriver, base: str) -> None:
-    """The "Отчёты" view (issue 27): the demo's figures, counted by the stack's stream consumer."""
-    driver.set_window_size(1280, 1400)
+    """The "Отчёты" view (issue 27): "now", the demo's figures counted by the stack's stream consumer, the
+    threshold line."""
+    driver.set_window_size(1280, 1500)
     driver.get(f"{base}#/reports")
     wait_for(driver, lambda d: d.find_elements("css selector", tid("dialog-row")), "dialogs")
     wait_for(driver, lambda d: d.find_elements("css selector", tid("chart-point")), "chart points")
+    wait_for(driver, lambda d: d.find_elements("css selector", tid("now-longestWaitSeconds")), "the now panel")
+    wait_for(driver, lambda d: d.find_elements("css selector", tid("chart-threshold")), "the threshold line")
     driver.save_screenshot(str(DOCS / "console-reports.png"))
 
 

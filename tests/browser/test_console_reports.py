@@ -1,6 +1,8 @@
-"""The console's "Отчёты" view in Chromium: a director opens the reports, the KPIs, the chart, the tables and the
-dialogs match the API's figures (kept by the stack's stream consumer from the seeded chats), the CSV downloads
-(fetched with the token and saved through a blob link: its text is read back here); operators have no such view."""
+"""The console's "Отчёты" view in Chromium: a director opens the reports, "now", the KPIs, the chart (its points and
+its threshold line: the strictest account's with every account, the chosen account's), the tables and the dialogs
+match the API's figures (kept by the stack's stream consumer from the seeded chats), the CSV downloads (fetched with
+the token and saved through a blob link: its text is read back and compared with the dialogs); operators have no
+such view."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import time
 
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
 
 from local_runtime import LocalStack
 from tests.browser.conftest import Seeded, api, sign_in
@@ -28,6 +31,9 @@ def figures_counted(stack: LocalStack, query: dict[str, str]) -> dict:
 
 
 def test_a_director_sees_the_reports_and_downloads_the_csv(page: WebDriver, stack: LocalStack, seeded: Seeded) -> None:
+    accounts = api(stack, "GET", "/accounts")
+    strict = accounts[0]["id"]  # a 2-minute first alert here, the default 5 minutes on the others
+    api(stack, "PUT", f"/accounts/{strict}/routing", json={"mode": "off", "waitAlertMinutes": [2, 15]})
     sign_in(page, stack, role="director", view="#/reports")
     visible(page, tid("reports-kpis"))
     assert visible(page, tid("nav-reports")).text == "Отчёты"
@@ -45,11 +51,24 @@ def test_a_director_sees_the_reports_and_downloads_the_csv(page: WebDriver, stac
         return visible(page, tid(f"kpi-{name}")).get_attribute("data-value")
 
     wait_for(page, lambda d: kpi("chatsStarted") == str(totals["chatsStarted"]), "the KPIs of the API")
-    for name in ("chatsAnswered", "firstResponseMedianSeconds", "firstResponseP90Seconds", "slowReplies", "waitingNow"):
+    for name in ("chatsAnswered", "firstResponseMedianSeconds", "firstResponseP90Seconds", "slowReplies"):
         assert kpi(name) == ("" if totals[name] is None else str(totals[name])), name
+    now = summary["now"]
+
+    def now_value(name: str) -> str:
+        return visible(page, tid(f"now-{name}")).get_attribute("data-value")
+
+    assert now_value("waiting") == str(now["waiting"]) == str(totals["waitingNow"])
+    assert now_value("operatorsAvailable") == str(now["operatorsAvailable"])
+    if now["longestWaitSeconds"] is None:
+        assert now_value("longestWaitSeconds") == ""
+    else:  # read a moment apart: the page's wait is the API's plus the seconds between
+        assert 0 <= int(now_value("longestWaitSeconds")) - now["longestWaitSeconds"] <= 120
     chart = visible(page, tid("reports-chart"))
     assert chart.get_attribute("data-days") == str(len(summary["days"]))
-    assert float(visible(page, tid("chart-threshold")).get_attribute("data-value")) == 5.0
+    assert summary["slowReplySeconds"] == 120  # every account: the strictest threshold
+    assert float(visible(page, tid("chart-threshold")).get_attribute("data-value")) == 2.0
+    assert "самый строгий" in visible(page, tid("reports-threshold-key")).text
     medians = {
         p.get_attribute("data-day"): float(p.get_attribute("data-value"))
         for p in all_of(page, tid("chart-point", series="median"))
@@ -85,6 +104,19 @@ def test_a_director_sees_the_reports_and_downloads_the_csv(page: WebDriver, stac
     assert text.count("\r\n") == len(dialogs) + 1  # the header and one line per chat (no line breaks in names)
     for dialog in dialogs:
         assert dialog["chatId"] in text
+
+    # one account chosen: its own threshold line, its figures
+    other = next(a for a in summary["byAccount"] if a["accountId"] != strict)
+    Select(visible(page, tid("reports-account"))).select_by_value(other["accountId"])
+    wait_for(
+        page,
+        lambda d: float(visible(d, tid("chart-threshold")).get_attribute("data-value")) == 5.0,
+        "the chosen account's threshold",
+    )
+    assert "самый строгий" not in visible(page, tid("reports-threshold-key")).text
+    rows = all_of(page, tid("reports-accounts") + " tbody tr")
+    assert [r.get_attribute("data-id") for r in rows] == [other["accountId"]]
+    assert kpi("chatsStarted") == str(other["chatsStarted"])
 
 
 def test_operators_have_no_reports(page: WebDriver, stack: LocalStack, seeded: Seeded) -> None:

@@ -29,10 +29,15 @@ import reports_figures
 import reports_summary
 from avito_service import aws, clock
 from avito_service.accounts.store import account_key
-from avito_service.messenger.items import chat_pk, message_item
+from avito_service.auth import Identity
+from avito_service.live.store import open_connection
+from avito_service.messenger.items import chat_pk, inbox_shard, message_item
 from avito_service.messenger.models import Message
 from avito_service.reports import histogram
 from avito_service.reports.store import report_store
+from avito_service.workflow import routing
+from avito_service.workflow.models import RoutingIn
+from avito_service.workflow.store import await_pk, set_away
 
 from local_runtime.streams import lambda_record
 from tests.support.accounts import create_account
@@ -111,9 +116,10 @@ def script(aws_env: dict[str, str]) -> dict[str, Any]:
     }
     accounts.update_item(
         Key=account_key(furniture),
-        UpdateExpression="SET autoReplies = :a, routing = :r",
-        ExpressionAttributeValues={":a": {"workingHours": working}, ":r": {"waitAlertMinutes": [2, 15]}},
+        UpdateExpression="SET autoReplies = :a",
+        ExpressionAttributeValues={":a": {"workingHours": working}},
     )
+    routing.put_routing(furniture, RoutingIn(mode="off", waitAlertMinutes=[15, 2]))  # as PUT .../routing keeps it
     put_chat(
         furniture,
         "a1",
@@ -288,3 +294,58 @@ def test_dialogs_csv_for_excel(script: dict[str, Any]) -> None:
         assert a1["clientName"] == TRICKY_NAME and a1["assignee"] == "Ольга" and a1["tags"] == "vip, доставка"
         assert a1["itemTitle"] == "'=Диван"  # no formula for Excel to run
         assert a1["firstResponseSeconds"] == "60"
+
+
+def wait_on(account: str, chat: str, since: float) -> None:
+    """The chat needs a reply since ``since``, as the workflow writes it (its sparse ``awaitingReply`` index)."""
+    since_iso = clock.iso(since)
+    put_chat(
+        account,
+        chat,
+        status="new",
+        awaitingReplySince=since_iso,
+        awaitPk=await_pk(inbox_shard(account, chat)),
+        awaitSk=f"{since_iso}#{account}#{chat}",
+    )
+
+
+def test_now_longest_wait_and_operators_available(script: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    feed(script["records"])
+    furniture, tech = script["furniture"], script["tech"]
+    status, body = summary()
+    assert status == 200
+    empty = body["data"]["now"]
+    assert (empty["waiting"], empty["longestWaitSeconds"], empty["operatorsAvailable"]) == (1, None, 0)
+    monkeypatch.setattr(clock, "now", lambda: T + 600)
+    wait_on(furniture, "a3", T + 200)
+    wait_on(tech, "b9", T + 100)  # waiting longer, on the other account
+    hour = int(T) + 3600
+    open_connection("c-olga", Identity("op-olga", "operator", hour))  # every account
+    open_connection("c-olga-2", Identity("op-olga", "operator", hour))  # a second tab: one operator
+    open_connection("c-petr", Identity("op-petr", "operator", hour, account_ids=frozenset({tech})))
+    open_connection("c-ivan", Identity("op-ivan", "operator", hour))
+    set_away("op-ivan", True, clock.iso(T))  # connected, but away
+    open_connection("c-gone", Identity("op-gone", "operator", int(T) + 60))  # its token ran out
+    open_connection("c-boss", Identity("boss", "director", hour))  # not an operator
+
+    now = summary()[1]["data"]["now"]
+    assert now["at"] == clock.iso(T + 600)
+    assert (now["longestWaitAccountId"], now["longestWaitChatId"]) == (tech, "b9")
+    assert (now["longestWaitSeconds"], now["longestWaitSince"]) == (500, clock.iso(T + 100))
+    assert now["operatorsAvailable"] == 2  # Ольга and Пётр
+
+    data = summary(accountId=furniture)[1]["data"]
+    assert (data["now"]["longestWaitChatId"], data["now"]["longestWaitSeconds"]) == ("a3", 400)
+    assert data["now"]["operatorsAvailable"] == 1  # Пётр may not see Мебель
+    assert data["now"]["waiting"] == data["totals"]["waitingNow"] == 1
+    set_away("op-olga", False, clock.iso(T))
+    set_away("op-petr", True, clock.iso(T))
+    assert summary(accountId=tech)[1]["data"]["now"]["operatorsAvailable"] == 1  # Ольга
+
+
+def test_threshold_line_is_the_accounts_or_the_strictest(script: dict[str, Any]) -> None:
+    feed(script["records"])
+    data = summary()[1]["data"]
+    assert [a["slowReplySeconds"] for a in data["byAccount"]] == [120, 300]  # Мебель 2 min, Техника the default
+    assert data["slowReplySeconds"] == 120  # every account: the strictest
+    assert summary(accountId=script["tech"])[1]["data"]["slowReplySeconds"] == 300

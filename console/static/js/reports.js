@@ -1,14 +1,16 @@
-// Reports (directors and admins): the period's KPIs, a daily chart of the median and p90 first response with the
-// waiting-alert threshold, tables by operator and by account, the dialogs table with filters and a CSV download
-// (GET /reports/summary, GET /reports/dialogs; figures kept by the service as messages are stored).
+// Reports (directors and admins): "now" (chats waiting, the longest wait, operators available), the period's KPIs,
+// a daily chart of the median and p90 first response with the waiting-alert threshold (the chosen account's first
+// alert; with every account the strictest of theirs: summary.slowReplySeconds), tables by operator and by account,
+// the dialogs table with filters and a CSV download (GET /reports/summary, GET /reports/dialogs; figures kept by the
+// service as messages are stored).
 
 import { h, replace } from "./dom.js";
 import { lineChart } from "./chart.js";
 import { calendarDay, dayKey, number, shortTime, fullTime, t } from "./i18n.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const THRESHOLD_SECONDS = 300; // the default first waiting alert (contract: waitAlertMinutes [5, 15, 30])
-const KPIS = ["chatsStarted", "chatsAnswered", "firstResponseMedianSeconds", "firstResponseP90Seconds", "firstResponseMedianWorkingSeconds", "slowReplies", "waitingNow"];
+const KPIS = ["chatsStarted", "chatsAnswered", "firstResponseMedianSeconds", "firstResponseP90Seconds", "firstResponseMedianWorkingSeconds", "slowReplies"];
+const NOW = ["waiting", "longestWaitSeconds", "operatorsAvailable"];
 
 function isoDay(date) {
   return date.toISOString().slice(0, 10);
@@ -47,6 +49,8 @@ export class ReportsView {
     this.csvButton = h("button", { type: "button", class: "ghost", dataset: { testid: "reports-csv" }, onclick: () => this.downloadCsv() }, t("reports.csv"));
     this.notice = h("div", { class: "notice", hidden: true, dataset: { testid: "reports-notice" } });
     this.kpis = h("div", { class: "kpis", dataset: { testid: "reports-kpis" } });
+    this.now = h("div", { class: "kpis now", dataset: { testid: "reports-now" } });
+    this.thresholdKey = h("span", { class: "key threshold", dataset: { testid: "reports-threshold-key" } });
     this.chart = h("div", { class: "chart-wrap" });
     this.operators = h("div", { class: "table-wrap" });
     this.accounts = h("div", { class: "table-wrap" });
@@ -58,8 +62,11 @@ export class ReportsView {
       { class: "page", dataset: { testid: "reports" } },
       h("div", { class: "page-head" }, h("h1", {}, t("reports.title")), h("div", { class: "toolbar" }, this.account, h("label", {}, t("reports.from"), " ", this.from), h("label", {}, t("reports.to"), " ", this.to))),
       this.notice,
+      h("h2", {}, t("reports.now")),
+      this.now,
+      h("h2", {}, t("reports.period")),
       this.kpis,
-      h("div", { class: "legend" }, h("span", { class: "key median" }, t("reports.median")), h("span", { class: "key p90" }, t("reports.p90")), h("span", { class: "key threshold" }, t("reports.threshold", { value: duration(THRESHOLD_SECONDS) }))),
+      h("div", { class: "legend" }, h("span", { class: "key median" }, t("reports.median")), h("span", { class: "key p90" }, t("reports.p90")), this.thresholdKey),
       this.chart,
       h("h2", {}, t("reports.byOperator")),
       this.operators,
@@ -99,8 +106,9 @@ export class ReportsView {
     }
     this.say("");
     this.summary = summary;
+    this.renderNow(summary.now);
     this.renderKpis(summary.totals);
-    this.renderChart(summary.days);
+    this.renderChart(summary.days, summary.slowReplySeconds);
     this.renderOperators(summary.byOperator);
     this.renderAccounts(summary.byAccount);
     await this.loadDialogs();
@@ -120,8 +128,39 @@ export class ReportsView {
     );
   }
 
-  renderChart(days) {
+  /** Right now, in the accounts reported: chats waiting, how long the longest has waited (its account in the
+   * tooltip), operators available (live connection, not away). */
+  renderNow(now) {
+    const account = now.longestWaitAccountId ? this.app.accounts.get(now.longestWaitAccountId)?.name || now.longestWaitAccountId : "";
+    const shown = {
+      waiting: number(now.waiting),
+      longestWaitSeconds: duration(now.longestWaitSeconds),
+      operatorsAvailable: number(now.operatorsAvailable),
+    };
+    replace(
+      this.now,
+      NOW.map((name) =>
+        h(
+          "div",
+          {
+            class: "kpi",
+            title: name === "longestWaitSeconds" && now.longestWaitSince ? t("reports.now.longestWaitTitle", { account, since: fullTime(now.longestWaitSince) }) : "",
+            dataset: { testid: `now-${name}`, value: now[name] ?? "" },
+          },
+          h("span", { class: "kpi-value" }, shown[name]),
+          h("span", { class: "kpi-label" }, t(`reports.now.${name}`)),
+        ),
+      ),
+    );
+  }
+
+  renderChart(days, thresholdSeconds) {
     const dates = days.map((day) => day.date);
+    // the chosen account's first waiting alert; with every account the strictest (a line that hides no account's
+    // slow replies); none without accounts
+    const strictest = !this.account.value && new Set((this.summary?.byAccount || []).map((a) => a.slowReplySeconds)).size > 1;
+    const threshold =
+      thresholdSeconds === null || thresholdSeconds === undefined ? "" : t(strictest ? "reports.thresholdStrictest" : "reports.threshold", { value: duration(thresholdSeconds) });
     const minutes = (value) => (value === null || value === undefined ? null : Math.round(value / 6) / 10);
     const series = [
       { name: "median", label: t("reports.median"), className: "median", values: days.map((day) => minutes(day.firstResponseMedianSeconds)) },
@@ -133,9 +172,11 @@ export class ReportsView {
         testid: "reports-chart",
         title: t("reports.chartTitle"),
         dayLabel: (day) => calendarDay(day, { short: true }),
-        threshold: { value: THRESHOLD_SECONDS / 60, label: t("reports.threshold", { value: duration(THRESHOLD_SECONDS) }) },
+        threshold: threshold ? { value: thresholdSeconds / 60, label: threshold } : null,
       }),
     );
+    this.thresholdKey.hidden = !threshold;
+    this.thresholdKey.textContent = threshold || "";
   }
 
   table(testid, columns, rows, key, first) {

@@ -34,6 +34,9 @@ class AccountFigures(Figures):
     accountId: str
     accountName: str | None = None
     waitingNow: int = Field(0, description="the account's chats needing a reply now")
+    slowReplySeconds: int = Field(
+        300, description="the account's first waiting alert threshold (routing.waitAlertMinutes[0]): slower is slow"
+    )
 
 
 class OperatorFigures(Figures):
@@ -45,6 +48,24 @@ class Totals(Figures):
     waitingNow: int = Field(0, description="chats needing a reply now, in the accounts reported")
 
 
+class Now(ApiModel):
+    """The accounts reported right now (not the period's)."""
+
+    at: str = Field(description="when these were read")
+    waiting: int = Field(0, description="chats needing a reply now (the same as totals.waitingNow)")
+    longestWaitSeconds: int | None = Field(
+        None, description="how long the chat waiting the longest has needed a reply (null: none is waiting)"
+    )
+    longestWaitSince: str | None = Field(None, description="since when it has needed a reply")
+    longestWaitAccountId: str | None = None
+    longestWaitChatId: str | None = None
+    operatorsAvailable: int = Field(
+        0,
+        description="operators who may see one of the accounts, with a live WebSocket connection and not away "
+        "(those auto-assignment may choose)",
+    )
+
+
 class Summary(ApiModel):
     from_: str = Field(alias="from", serialization_alias="from")
     to: str
@@ -52,6 +73,12 @@ class Summary(ApiModel):
     days: list[DayFigures]
     byAccount: list[AccountFigures]
     byOperator: list[OperatorFigures]
+    slowReplySeconds: int | None = Field(
+        None,
+        description="the threshold line of the daily chart: the chosen account's first waiting alert threshold, "
+        "or with every account the strictest of theirs (null: no account)",
+    )
+    now: Now
 
 
 class Assignee(ApiModel):

@@ -28,6 +28,8 @@ from avito_service.reports.models import (
     Summary,
     Totals,
 )
+from avito_service.reports.now import now_of
+from avito_service.reports.rules import load_rules
 from avito_service.reports.store import DIALOG_KEYS, report_store
 from avito_service.users.scope import account_not_found
 
@@ -130,6 +132,7 @@ def summary(
     # and 9 small queries take ~10-20 ms each in DynamoDB.
     per_account = {account: list(store.days(account, first, last)) for account, _ in accounts}
     waiting = store.waiting()
+    rules = load_rules([account for account, _ in accounts])
     operator_items: list[Mapping[str, Any]] = []
     reported: list[Mapping[str, Any]] = []  # the items the totals, days and accounts add up
     by_account: list[AccountFigures] = []
@@ -141,7 +144,11 @@ def summary(
         reported.extend(chosen)
         by_account.append(
             AccountFigures(
-                accountId=account, accountName=name, waitingNow=waiting.get(account, 0), **figures_of(chosen)
+                accountId=account,
+                accountName=name,
+                waitingNow=waiting.get(account, 0),
+                slowReplySeconds=round(rules[account].slow_after_seconds),
+                **figures_of(chosen),
             )
         )
     by_date: dict[str, list[Mapping[str, Any]]] = {}
@@ -164,7 +171,17 @@ def summary(
     )
     totals = Totals(waitingNow=sum(a.waitingNow for a in by_account), **figures_of(reported))
     return Summary.model_validate(
-        {"from": first, "to": last, "totals": totals, "days": days, "byAccount": by_account, "byOperator": by_operator}
+        {
+            "from": first,
+            "to": last,
+            "totals": totals,
+            "days": days,
+            "byAccount": by_account,
+            "byOperator": by_operator,
+            # with every account, the strictest threshold: the line never hides a reply slow for one of them
+            "slowReplySeconds": min((a.slowReplySeconds for a in by_account), default=None),
+            "now": now_of([account for account, _ in accounts], totals.waitingNow),
+        }
     )
 
 
@@ -257,13 +274,32 @@ def _has_rows(store: Any, account: str, since: str, until: str, **filters: Any) 
     return bool(items)
 
 
-def all_dialogs(date_from: date, date_to: date, **filters: Any) -> list[DialogRow]:
-    """Every row of the table (the CSV), page after page, at most CSV_MAX_ROWS."""
-    rows: list[DialogRow] = []
-    cursor = None
-    while len(rows) < CSV_MAX_ROWS:
-        page, cursor = dialogs(date_from, date_to, limit=100, cursor=cursor, **filters)
-        rows.extend(page)
-        if cursor is None:
-            break
-    return rows[:CSV_MAX_ROWS]
+def all_dialogs(
+    date_from: date,
+    date_to: date,
+    *,
+    account_id: str | None = None,
+    user_id: str | None = None,
+    status: str | None = None,
+    visible: frozenset[str] | None = None,
+) -> Iterator[DialogRow]:
+    """Every row of the table (the CSV), at most CSV_MAX_ROWS, yielded as the Query pages arrive: one pass over
+    each account's index partition (pages of up to 1,000 tallies, only the row's attributes) and no look-ahead
+    for the next account's rows (the pages' cursors are for the JSON table). The checks run before the first row."""
+    check_range(date_from, date_to)
+    accounts = _accounts(account_id, visible)
+    since, until = _window(date_from, date_to)
+    return _stream_rows(accounts, since, until, status=status, user_id=user_id)
+
+
+def _stream_rows(
+    accounts: list[tuple[str, str | None]], since: str, until: str, *, status: str | None, user_id: str | None
+) -> Iterator[DialogRow]:
+    store = report_store()
+    count = 0
+    for account, name in accounts:
+        for item in store.dialog_items(account, since=since, until=until, status=status, user_id=user_id):
+            yield _row(item, name)
+            count += 1
+            if count == CSV_MAX_ROWS:
+                return

@@ -169,3 +169,23 @@ def test_away_alone_releases_nothing(stream: Stream) -> None:
     assert status == 200
     assert offline_schedules() == {} and holder("u2i-a1") == ("open", "anna")
     assert workflow_store.offline_since("anna") is None  # still connected: no offline period at all
+
+
+def test_a_signed_out_user_gets_the_grace_period_too(stream: Stream, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sign-out, disable and delete close the user's sockets (live/revocation.py): the items are expired, not
+    deleted, so the ``$disconnect`` API Gateway then runs still knows whose connection it was."""
+    from avito_service.live.revocation import close_user_connections
+
+    monkeypatch.setenv("WEBSOCKET_MANAGEMENT_URL", "https://x.execute-api.us-east-1.amazonaws.com/prod")
+    reset_caches()
+    connections.open_connection("anna-1", Identity("anna", "operator", FAR_EXP))
+    deliver("u2i-s1", "m1")
+    claim("u2i-s1", "anna")
+    assert close_user_connections("anna") == 1
+    assert list(connections.open_connections()) == []  # no frame reaches a closing connection
+    assert offline_schedules() == {}
+    disconnect("anna-1")  # what API Gateway runs after the management API closed the socket
+    [schedule] = offline_schedules().values()
+    assert json.loads(schedule["Target"]["Input"])["userId"] == "anna"
+    assert fire(schedule) == {"released": 1}
+    assert holder("u2i-s1") == ("new", None)

@@ -108,6 +108,14 @@ SEND_STAR = {
 for _function, _queue in SEND_STAR.items():
     REMOVED.setdefault(_function, set()).add(f"sqs:SendMessage* {SQS}{_queue}")
     ADDED.setdefault(_function, set()).add(f"sqs:SendMessage {SQS}{_queue}")
+# workflow-core (issue 25): the user's last $disconnect arms the offline grace period (workflow/presence.py): does
+# the user hold another connection, their offline period, its one-time schedule
+ADDED["WsDisconnectFunction"] = ADDED.get("WsDisconnectFunction", set()) | {
+    f"dynamodb:Scan {DYNAMO}ConnectionsTable",
+    f"dynamodb:PutItem {DYNAMO}MessengerTable",
+    "scheduler:CreateSchedule arn:aws:scheduler:eu-central-1:123456789012:schedule/default/offline-*",
+    "iam:PassRole arn:aws:iam::123456789012:role/WorkflowSchedulerRole",
+}
 
 BEFORE: dict[str, Any] = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
 NOW = template_facts()

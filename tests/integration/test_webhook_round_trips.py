@@ -6,7 +6,8 @@ the cases where that memory is right, behind, or wrong (another container wrote 
 
 Since the chat workflow (issue 25), a newly stored message also moves its chat's workflow state: one GetItem and
 one conditional UpdateItem of the chat item after the message's transaction (``workflow.messages.on_stored``;
-folding it into that transaction is the named next step). ``WORKFLOW`` is that cost per newly stored message.
+not folded into that transaction: README, "Chat workflow", says why). ``WORKFLOW`` is that cost per newly stored
+message.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from avito_service.workflow.machine import (
     NoReplyNeeded,
     NotAllowed,
     NotAssignable,
+    OfflineRelease,
     Outgoing,
     Person,
     Release,
@@ -161,3 +162,16 @@ def test_auto_assignment_gives_a_new_chat_to_the_operator_and_never_takes_one_fr
     assert (state.status, state.assignee) == (Status.OPEN, BORIS)
     with pytest.raises(NotAssignable):
         run(Claim(OP_ANNA), AutoAssign(BORIS))
+
+
+def test_offline_release_gives_the_offline_operators_open_chat_back_to_the_queue() -> None:
+    state = run(Incoming(T1), Claim(OP_ANNA), OfflineRelease("anna"))
+    assert (state.status, state.assignee, state.awaiting_since) == (Status.NEW, None, T1)  # still waiting
+
+
+def test_offline_release_leaves_a_chat_that_is_no_longer_the_offline_operators() -> None:
+    transferred = run(Claim(OP_ANNA), Transfer(OP_ANNA, BORIS))
+    assert run(OfflineRelease("anna"), state=transferred) == transferred
+    closed = run(Claim(OP_ANNA), Close(OP_ANNA, T2))
+    assert run(OfflineRelease("anna"), state=closed) == closed  # a closed chat keeps its assignee
+    assert run(OfflineRelease("anna")) == State()  # nobody's

@@ -85,6 +85,9 @@ class Settings:
     alert_function_arn: str = _setting("", "ALERT_FUNCTION_ARN", doc="the function a waiting alert's schedule invokes")
     scheduler_role_arn: str = _setting("", "SCHEDULER_ROLE_ARN", doc="the role EventBridge Scheduler invokes it with")
     schedule_group: str = _setting("default", "SCHEDULE_GROUP", doc="EventBridge Scheduler group of waiting alerts")
+    offline_grace_minutes: int = _setting(
+        10, "OFFLINE_GRACE_MINUTES", 1, 1440, doc="an offline operator's chats go back to the queue after this"
+    )
     users_table: str = _setting("", "USERS_TABLE", doc="DynamoDB table of users (assignments, revocation, logins)")
     audit_table: str = _setting("", "AUDIT_TABLE", doc="DynamoDB table of the audit log")
     user_pool_id: str = _setting("", "USER_POOL_ID", doc="Cognito user pool id (its access tokens are accepted)")

@@ -3,6 +3,7 @@
 | access pattern                          | how                                                   |
 |-----------------------------------------|-------------------------------------------------------|
 | a connection opens / closes             | PutItem / DeleteItem on ``connectionId``              |
+| does a user still hold one (presence)   | Scan filtered on ``sub`` (workflow.presence)          |
 | a connection changes its account filter | GetItem (allowed accounts), then UpdateItem while stored |
 | every connection, for a fan-out         | Scan (projected): one page holds ~5,000 connections   |
 
@@ -72,8 +73,24 @@ def allowed_accounts(connection_id: str) -> tuple[bool, frozenset[str] | None]:
     return True, None if ids is None else frozenset(str(i) for i in ids)
 
 
-def close_connection(connection_id: str) -> None:
-    _table().delete_item(Key={"connectionId": connection_id})
+def close_connection(connection_id: str) -> dict[str, Any] | None:
+    """Forget the connection; answers its item as it was (None: not stored)."""
+    return _table().delete_item(Key={"connectionId": connection_id}, ReturnValues="ALL_OLD").get("Attributes")
+
+
+def has_live_connection(sub: str, *, now: float | None = None) -> bool:
+    """Whether ``sub`` holds an open connection that has not expired: a filtered, strongly consistent Scan (a call
+    centre holds tens of connections: one page; as ``live.revocation`` finds a user's connections)."""
+    current = clock.now() if now is None else now
+    items = dynamo.scan_all(
+        _table().scan,
+        FilterExpression="#sub = :sub AND #ttl > :now",
+        ProjectionExpression="connectionId",
+        ExpressionAttributeNames={"#sub": "sub", "#ttl": "ttl"},
+        ExpressionAttributeValues={":sub": sub, ":now": int(current)},
+        ConsistentRead=True,
+    )
+    return any(True for _ in items)
 
 
 def set_account_filter(connection_id: str, account_ids: Iterable[str] | None) -> bool:

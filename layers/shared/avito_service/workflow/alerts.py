@@ -11,25 +11,19 @@ Only the fan-out creates schedules (one IAM grant; the alert function does not n
 Once per threshold per waiting period, whatever repeats: a schedule's name is derived from (account, chat, period,
 threshold), so arming twice (a stream record retried, a repeated delivery) finds the schedule already there
 (ConflictException), and a schedule that fires twice finds the threshold marked. Schedules delete themselves after
-firing (``ActionAfterCompletion: DELETE``). A threshold already past when the wait is seen (history found late) is
-alerted at once, in the same way. Hand-written because no library does this; Scheduler is the AWS service for it
-(SQS delays stop at 15 minutes).
+firing (``ActionAfterCompletion: DELETE``; schedules.py). A threshold already past when the wait is seen (history
+found late) is alerted at once, in the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from avito_service import aws, clock
-from avito_service.config import get_settings
+from avito_service import clock
 from avito_service.observability import logger, metrics
-from avito_service.workflow import store
+from avito_service.workflow import schedules, store
 
 DEFAULT_THRESHOLDS = (5, 15, 30)  # minutes (contract: waitAlertMinutes)
 
@@ -46,12 +40,6 @@ def schedule_name(account_id: str, chat_id: str, since: str, threshold: int) -> 
     return f"wait-{digest}-{threshold}"
 
 
-def _at(timestamp: float) -> str:
-    """Scheduler's one-time expression (UTC, whole seconds, rounded up so it never fires early)."""
-    moment = datetime.fromtimestamp(int(timestamp) + (timestamp % 1 > 0), UTC)
-    return f"at({moment.strftime('%Y-%m-%dT%H:%M:%S')})"
-
-
 def arm(account_id: str, chat_id: str, since: str, after: int = 0, *, now: float | None = None) -> int | None:
     """Arm the first threshold above ``after`` (minutes) of the waiting period that began at ``since``; returns it
     (None when there is none left). A threshold already due is alerted now."""
@@ -65,26 +53,7 @@ def arm(account_id: str, chat_id: str, since: str, after: int = 0, *, now: float
     if due <= current:
         fire(payload, now=current)
         return threshold
-    settings = get_settings()
-    try:
-        aws.scheduler_client().create_schedule(
-            Name=schedule_name(account_id, chat_id, since, threshold),
-            GroupName=settings.schedule_group,
-            ScheduleExpression=_at(due),
-            ScheduleExpressionTimezone="UTC",
-            FlexibleTimeWindow={"Mode": "OFF"},
-            ActionAfterCompletion="DELETE",
-            Target={
-                "Arn": settings.alert_function_arn,
-                "RoleArn": settings.scheduler_role_arn,
-                "Input": json.dumps(payload),
-                "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600},
-            },
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConflictException":
-            raise
-        # armed before (a retried stream record, a repeated delivery): nothing to do
+    schedules.create_once(schedule_name(account_id, chat_id, since, threshold), due, payload)
     metrics.add_metric(name="WaitingAlertsArmed", unit="Count", value=1)
     return threshold
 

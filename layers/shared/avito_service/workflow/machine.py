@@ -8,7 +8,9 @@
 - transfer: open with the target as assignee; release: new, no assignee;
 - close: closed (assignee kept), nothing awaited; reopen: closed -> open with the caller as assignee;
 - no reply needed at t: nothing awaited; what came before t counts as answered;
-- auto-assignment: new -> open with the chosen operator (``NotAssignable`` when it is not new any more).
+- auto-assignment: new -> open with the chosen operator (``NotAssignable`` when it is not new any more);
+- the assignee offline past the grace period (presence.py): their open chat -> new, no assignee; a chat that is
+  no longer theirs, or not open, is left as it is.
 
 Times are ISO 8601 UTC strings of one width (``clock.iso``), so they compare like the times they name.
 ``answeredUpTo`` is the newest time up to which incoming messages are taken as answered (the newest reply, a
@@ -134,7 +136,26 @@ class AutoAssign:
     target: Person
 
 
-Event = Incoming | Outgoing | Claim | Transfer | Release | Close | Reopen | NoReplyNeeded | SetTags | AutoAssign
+@dataclass(frozen=True)
+class OfflineRelease:
+    """The assignee ``user_id`` stayed offline past the grace period (presence.py): back to the queue."""
+
+    user_id: str
+
+
+Event = (
+    Incoming
+    | Outgoing
+    | Claim
+    | Transfer
+    | Release
+    | Close
+    | Reopen
+    | NoReplyNeeded
+    | SetTags
+    | AutoAssign
+    | OfflineRelease
+)
 
 
 # --- refusals ----------------------------------------------------------------------------------------------
@@ -183,6 +204,15 @@ def _may_handle(state: State, actor: Actor) -> bool:
     return actor.supervises or (state.assignee is not None and state.assignee.user_id == actor.person.user_id)
 
 
+def _hand_over(state: State, actor: Actor, verb: str, status: Status, assignee: Person | None) -> State:
+    """Transfer and release: the assignee, a director or an admin hands a chat that is not closed on."""
+    if not _may_handle(state, actor):
+        raise NotAllowed(f"Only the chat's assignee, a director or an admin may {verb} it.")
+    if state.status is Status.CLOSED:
+        raise ChatClosed("The chat is closed; reopen it first.")
+    return replace(state, status=status, assignee=assignee)
+
+
 def apply(state: State, event: Event) -> State:
     """The state after ``event``; raises a refusal (ServiceError) when the event is not allowed now."""
     match event:
@@ -198,17 +228,9 @@ def apply(state: State, event: Event) -> State:
                 raise ChatTaken(holder)
             return replace(state, status=Status.OPEN, assignee=actor.person)
         case Transfer(actor=actor, target=target):
-            if not _may_handle(state, actor):
-                raise NotAllowed("Only the chat's assignee, a director or an admin may transfer it.")
-            if state.status is Status.CLOSED:
-                raise ChatClosed("The chat is closed; reopen it first.")
-            return replace(state, status=Status.OPEN, assignee=target)
+            return _hand_over(state, actor, "transfer", Status.OPEN, target)
         case Release(actor=actor):
-            if not _may_handle(state, actor):
-                raise NotAllowed("Only the chat's assignee, a director or an admin may release it.")
-            if state.status is Status.CLOSED:
-                raise ChatClosed("The chat is closed; reopen it first.")
-            return replace(state, status=Status.NEW, assignee=None)
+            return _hand_over(state, actor, "release", Status.NEW, None)
         case Close(actor=actor, at=at):
             if state.status is Status.OPEN and state.assignee is not None and not _may_handle(state, actor):
                 raise NotAllowed("The chat is another operator's; they, a director or an admin may close it.")
@@ -226,6 +248,11 @@ def apply(state: State, event: Event) -> State:
             if state.status is not Status.NEW:
                 raise NotAssignable("The chat was taken meanwhile.")
             return replace(state, status=Status.OPEN, assignee=target)
+        case OfflineRelease(user_id=user_id):
+            holder = state.assignee
+            if state.status is not Status.OPEN or holder is None or holder.user_id != user_id:
+                return state  # transferred, released or closed meanwhile: not the offline operator's to give back
+            return replace(state, status=Status.NEW, assignee=None)
     raise TypeError(f"not a workflow event: {event!r}")
 
 

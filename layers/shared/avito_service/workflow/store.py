@@ -9,7 +9,9 @@
   (nobody), ``activitySk``;
 - GSI ``awaitingReply`` (sparse): ``awaitPk`` = ``AWAIT#<00-15>``, ``awaitSk`` =
   ``<awaitingReplySince>#<account>#<chat>``, read oldest first ("needs a reply, longest waiting first");
-- items ``<chat pk>`` / ``NOTE#<createdAt>#<id>``: a chat's internal notes (never sent to Avito).
+- items ``<chat pk>`` / ``NOTE#<createdAt>#<id>``: a chat's internal notes (never sent to Avito);
+- items ``USER#<id>`` / ``PRESENCE`` (``away``) and ``USER#<id>`` / ``OFFLINE`` (``since``: when the user's last
+  connection closed, the offline period a grace schedule is for; presence.py).
 
 The 16 shards are the inbox's (``messenger.items.inbox_shard``), merged the same way (``messenger.inbox``).
 A chat item written before the workflow existed has no ``status``: it reads as ``new`` (``state_of``) and enters
@@ -39,6 +41,7 @@ TRANSITION_ATTEMPTS = 20
 NOBODY = "-"
 ROUTING_SK = "ROUTING"
 PRESENCE_SK = "PRESENCE"
+OFFLINE_SK = "OFFLINE"
 
 
 class Contention(Exception):
@@ -306,3 +309,32 @@ def away_users(user_ids: list[str]) -> set[str]:
             away |= {str(i["pk"]).removeprefix("USER#") for i in answer["Responses"].get(name, []) if i.get("away")}
             request = answer.get("UnprocessedKeys") or {}
     return away
+
+
+def mark_offline(user_id: str, since: str) -> None:
+    """The user's last connection closed at ``since``: the offline period the grace schedule is armed for."""
+    _table().put_item(Item={"pk": f"USER#{user_id}", "sk": OFFLINE_SK, "since": since})
+
+
+def offline_since(user_id: str) -> str | None:
+    item = _table().get_item(Key={"pk": f"USER#{user_id}", "sk": OFFLINE_SK}, ConsistentRead=True).get("Item")
+    return str(item["since"]) if item and item.get("since") else None
+
+
+def open_chats_held_by(user_id: str) -> list[tuple[str, str]]:
+    """(account, chat) of every open chat the user holds: their ``byAssignee`` partition."""
+    found: list[tuple[str, str]] = []
+    request: dict[str, Any] = {
+        "IndexName": BY_ASSIGNEE,
+        "KeyConditionExpression": Key("assigneePk").eq(assignee_pk(user_id)),
+        "FilterExpression": "#s = :open",
+        "ProjectionExpression": "accountId, chatId",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {":open": Status.OPEN.value},
+    }
+    while True:
+        page = _table().query(**request)
+        found += [(str(i["accountId"]), str(i["chatId"])) for i in page.get("Items", [])]
+        if not page.get("LastEvaluatedKey"):
+            return found
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

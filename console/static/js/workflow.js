@@ -154,8 +154,11 @@ export class Workflow {
     const id = `${period}#${minutes}`;
     if (this.alerted.has(id)) return;
     this.alerted.add(id);
-    this.app.chime.play();
-    if (this.app.muteButton) this.app.muteButton.dataset.chimes = String(this.app.chime.played);
+    this.app.chime.play(); // unless muted (the top bar's switch)
+    if (!this.app.muteButton) return;
+    this.app.muteButton.dataset.chimes = String(this.app.chime.played);
+    this.app.muteButton.dataset.lastAlert = id.replace(/@[^#]*#/, "#"); // "<account>/<chat>#<minutes>"
+
   }
 
   /** The actions the state machine and the caller's role allow on a chat now (the service decides anyway). */

@@ -1,18 +1,29 @@
 """The chat workflow in Chromium (issue 25): two operators in two browsers on the queue ("Новые"); one takes a
-chat and it leaves the other's queue live, and shows in the taker's "Мои"."""
+chat and it leaves the other's queue live, and shows in the taker's "Мои". A waiting chat's timer turns amber and
+red at its account's thresholds (the page's clock moved, not waited for) with a chime each; the open chat's buttons
+follow the state machine (transfer, release, close, reopen with the service's state checked); two operators taking
+at once: one wins, the other is told who; tags and notes after a reload; the presence switch; routing for admins
+only; bulk close for directors."""
 
+# ruff: noqa: RUF001 - the console speaks Russian
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import requests
 from avito_service.auth import mint
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
 
 from local_runtime import LocalStack
-from tests.browser.conftest import Seeded
+from tests.browser.conftest import FURNITURE_USER, TECH_USER, Seeded, api, sign_in
 from tests.browser.test_console import chat_ids
-from tests.support.browser import chromium, click, page_errors, tid, visible, wait_for
+from tests.support.browser import all_of, chromium, click, page_errors, tid, visible, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -51,4 +62,271 @@ def test_a_chat_one_operator_takes_leaves_the_others_queue_live(
     click(page, tid("tab-mine"))
     wait_for(page, lambda d: chat_ids(d) == [taken], "it is the taker's")
     status = visible(page, f"{tid('chat-item', chatId=taken)} {tid('chat-status')}")
-    assert status.get_attribute("data-status") == "open" and status.text == "В работе"  # noqa: RUF001 - Russian
+    assert status.get_attribute("data-status") == "open" and status.text == "В работе"
+
+
+# --- the clock in the page ----------------------------------------------------------------------------------
+# Thresholds are whole minutes, so the tests move the page's clock (Date.now) instead of waiting: a script installed
+# before the console's own (CDP Page.addScriptToEvaluateOnNewDocument) adds an offset the test sets.
+CLOCK = """
+(() => {
+  const real = Date.now.bind(Date);
+  let offset = 0;
+  window.__shiftClock = (ms) => { offset += ms; };
+  Date.now = () => real() + offset;
+})();
+"""
+
+
+def shift_clock(driver: WebDriver, seconds: float) -> None:
+    driver.execute_script("window.__shiftClock(arguments[0])", int(seconds * 1000))
+
+
+def admin_api(stack: LocalStack, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+    return api(stack, method, path, status=status, **kwargs)
+
+
+def as_user(stack: LocalStack, sub: str, role: str, method: str, path: str, *, status: int = 200, **kw: Any) -> Any:
+    assert stack.jwt_secret
+    headers = {"Authorization": "Bearer " + mint(stack.jwt_secret, sub=sub, role=role)}
+    response = requests.request(method, f"{stack.api_url}/api/v1{path}", headers=headers, timeout=60, **kw)
+    assert response.status_code == status, response.text
+    return response.json().get("data")
+
+
+def stored(stack: LocalStack, account_id: str, chat_id: str) -> dict[str, Any]:
+    return admin_api(stack, "GET", f"/chats/{chat_id}", params={"accountId": account_id})
+
+
+def open_chat(driver: WebDriver, stack: LocalStack, account_id: str, chat_id: str) -> None:
+    driver.get(f"{stack.api_url}/console/#/inbox/{account_id}/{chat_id}")
+    visible(driver, tid("wf-status"))
+
+
+def buttons(driver: WebDriver) -> set[str]:
+    """The workflow actions the open chat offers now."""
+    return {
+        (b.get_attribute("data-testid") or "").removeprefix("wf-")
+        for b in all_of(driver, f"{tid('workflow')} button")
+        if b.is_displayed()
+    }
+
+
+def offers(driver: WebDriver, expected: set[str], why: str) -> None:
+    wait_for(driver, lambda d: buttons(d) == expected, f"{why}: {expected}, not {buttons(driver)}")
+
+
+def test_a_waiting_chats_timer_turns_amber_then_red_at_the_accounts_thresholds_with_a_chime(
+    page: WebDriver, stack: LocalStack, seeded: Seeded
+) -> None:
+    tech = seeded.account_id(TECH_USER)
+    admin_api(stack, "PUT", f"/accounts/{tech}/routing", json={"mode": "off", "waitAlertMinutes": [80, 70]})
+    page.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CLOCK})
+    sign_in_as(page, stack, "op-timer")
+    timer = tid("wait-timer", chatId="u2i-b-oleg")
+    oleg = visible(page, timer)  # Олег wrote an hour ago and nobody answered
+    wait_for(page, lambda d: visible(d, timer).get_attribute("data-seconds"), "the timer ticks")
+    assert oleg.get_attribute("data-level") == "none"
+    seconds = int(visible(page, timer).get_attribute("data-seconds") or 0)
+    assert 55 * 60 < seconds < 70 * 60
+    width = visible(page, timer).size["width"]
+    mute = visible(page, tid("mute"))
+    chimes = int(mute.get_attribute("data-chimes") or 0)
+
+    shift_clock(page, 70 * 60 + 2 - seconds)  # 2 s past the first threshold (70 min; they are sorted)
+    wait_for(page, lambda d: visible(d, timer).get_attribute("data-level") == "amber", "amber at the first")
+    wait_for(page, lambda d: visible(d, tid("mute")).get_attribute("data-last-alert") == f"{tech}/u2i-b-oleg#70", "")
+    assert int(visible(page, tid("mute")).get_attribute("data-chimes") or 0) > chimes
+    assert visible(page, timer).text.startswith("1:10:")
+    chimes = int(visible(page, tid("mute")).get_attribute("data-chimes") or 0)
+
+    shift_clock(page, 10 * 60)
+    wait_for(page, lambda d: visible(d, timer).get_attribute("data-level") == "red", "red at the second")
+    wait_for(page, lambda d: visible(d, tid("mute")).get_attribute("data-last-alert") == f"{tech}/u2i-b-oleg#80", "")
+    assert int(visible(page, tid("mute")).get_attribute("data-chimes") or 0) == chimes + 1  # once per threshold
+    assert abs(visible(page, timer).size["width"] - width) <= 1  # no layout jump as it ticks
+    # the open chat shows the same timer; a chat answered last (Анна's furniture chat is answered? no: xss is)
+    click(page, f"{tid('chat-item', chatId='u2i-b-oleg')} a")
+    wait_for(page, lambda d: visible(d, tid("wf-timer")).get_attribute("data-level") == "red", "red in the open chat")
+    assert not [t for t in all_of(page, tid("wait-timer", chatId="u2i-b-xss")) if t.is_displayed()]  # answered
+
+
+def test_transfer_release_close_and_reopen_through_the_buttons(
+    page: WebDriver, stack: LocalStack, seeded: Seeded
+) -> None:
+    furniture = seeded.account_id(FURNITURE_USER)
+    email = f"olga-{uuid.uuid4().hex[:6]}@example.com"
+    body = {"email": email, "name": "Ольга Смирнова", "role": "operator", "accountIds": [furniture]}
+    olga = admin_api(stack, "POST", "/users", json=body, status=201)
+    elsewhere = {"email": f"x-{uuid.uuid4().hex[:6]}@example.com", "name": "Пётр Техников", "role": "operator"}
+    admin_api(stack, "POST", "/users", json={**elsewhere, "accountIds": [seeded.account_id(TECH_USER)]}, status=201)
+    sign_in(page, stack, "director")
+    chat = "u2i-b-rich"
+    open_chat(page, stack, furniture, chat)
+    assert stored(stack, furniture, chat)["status"] == "new"
+    offers(page, {"claim", "transfer", "close", "no-reply-needed"}, "a new chat")
+
+    click(page, tid("wf-claim"))
+    wait_for(page, lambda d: stored(stack, furniture, chat)["status"] == "open", "claimed")
+    assert stored(stack, furniture, chat)["assignee"]["userId"] == "director@example.com"
+    offers(page, {"transfer", "release", "close", "no-reply-needed"}, "the director's open chat")
+
+    click(page, tid("wf-transfer"))
+    choice = visible(page, tid("transfer-user"))
+    names = [o.text for o in choice.find_elements(By.TAG_NAME, "option")]
+    assert any("Ольга Смирнова" in n for n in names) and not any("Пётр" in n for n in names)  # may see the account
+    Select(choice).select_by_value(olga["id"])
+    click(page, tid("transfer-confirm"))
+    wait_for(page, lambda d: (stored(stack, furniture, chat)["assignee"] or {}).get("userId") == olga["id"], "given")
+    wait_for(page, lambda d: "Ольга Смирнова" in visible(d, tid("wf-assignee")).text, "shown as Olga's")
+
+    click(page, tid("wf-release"))
+    wait_for(page, lambda d: stored(stack, furniture, chat)["status"] == "new", "released")
+    assert stored(stack, furniture, chat)["assignee"] is None
+    wait_for(page, lambda d: visible(d, tid("wf-status")).get_attribute("data-status") == "new", "shown new")
+
+    click(page, tid("wf-close"))
+    wait_for(page, lambda d: stored(stack, furniture, chat)["status"] == "closed", "closed")
+    assert stored(stack, furniture, chat)["awaitingReplySince"] is None
+    offers(page, {"reopen"}, "a closed chat")
+    assert not [t for t in all_of(page, tid("wf-timer")) if t.is_displayed()]
+
+    click(page, tid("wf-reopen"))
+    wait_for(page, lambda d: stored(stack, furniture, chat)["status"] == "open", "reopened")
+    assert stored(stack, furniture, chat)["assignee"]["userId"] == "director@example.com"
+    offers(page, {"transfer", "release", "close"}, "reopened, nothing awaited")
+
+
+def test_two_operators_take_the_same_chat_one_wins_the_other_is_told_who(
+    page: WebDriver, second: WebDriver, stack: LocalStack, seeded: Seeded
+) -> None:
+    tech = seeded.account_id(TECH_USER)
+    chat = "u2i-b-igor"
+    assert stored(stack, tech, chat)["status"] == "new"
+    sign_in_as(page, stack, "op-vera")
+    sign_in_as(second, stack, "op-gleb")
+    for driver in (page, second):
+        open_chat(driver, stack, tech, chat)
+        offers(driver, {"claim", "close", "no-reply-needed"}, "an operator on a new chat")
+    # both press "Взять" at once: the buttons are taken first and clicked by script, so both requests go out
+    vera, gleb = visible(page, tid("wf-claim")), visible(second, tid("wf-claim"))
+    page.execute_script("arguments[0].click()", vera)
+    second.execute_script("arguments[0].click()", gleb)
+    winner = wait_for(page, lambda d: (stored(stack, tech, chat)["assignee"] or {}).get("userId"), "one took it")
+    assert winner in {"op-vera", "op-gleb"}
+    loser = second if winner == "op-vera" else page
+    notice = wait_for(
+        loser, lambda d: "уже взял" in visible(d, tid("chat-notice")).text and visible(d, tid("chat-notice")), "told"
+    )
+    assert winner in notice.text and "error" in (notice.get_attribute("class") or "")
+    # the loser's chat is read again: the winner has it, the loser may not take, close or release it
+    wait_for(loser, lambda d: visible(d, tid("wf-assignee")).get_attribute("data-user-id") == winner, "refreshed")
+    offers(loser, {"no-reply-needed"}, "another operator's open chat")
+
+
+def test_a_tag_and_a_note_are_shown_after_a_reload(page: WebDriver, stack: LocalStack, seeded: Seeded) -> None:
+    furniture = seeded.account_id(FURNITURE_USER)
+    chat = "u2i-b-xss"
+    sign_in_as(page, stack, "op-tagger")
+    open_chat(page, stack, furniture, chat)
+    visible(page, tid("tag-input")).send_keys("перезвонить", Keys.ENTER)
+    visible(page, tid("tag", tag="перезвонить"))
+    visible(page, tid("tag-input")).send_keys("опт")
+    click(page, tid("tag-add"))
+    visible(page, tid("tag", tag="опт"))
+    wait_for(page, lambda d: stored(stack, furniture, chat)["tags"] == ["перезвонить", "опт"], "stored")
+    visible(page, tid("note-input")).send_keys("Клиент просил перезвонить после 18:00")
+    click(page, tid("note-add"))
+    visible(page, tid("note"))
+    notes = admin_api(stack, "GET", f"/chats/{chat}/notes", params={"accountId": furniture})
+    assert [(n["text"], n["author"]["userId"]) for n in notes] == [
+        ("Клиент просил перезвонить после 18:00", "op-tagger")
+    ]
+    assert "перезвонить после" not in visible(page, tid("messages")).text  # a note is not a message
+
+    page.refresh()
+    visible(page, tid("tag", tag="перезвонить"))
+    note = visible(page, tid("note"))
+    assert visible(page, tid("note-text")).text == "Клиент просил перезвонить после 18:00"
+    assert "op-tagger" in note.find_element(By.CSS_SELECTOR, tid("note-author")).text
+    click(page, f"{tid('tag', tag='опт')} {tid('tag-remove')}")
+    wait_for(page, lambda d: stored(stack, furniture, chat)["tags"] == ["перезвонить"], "removed")
+    wait_for(page, lambda d: not all_of(d, tid("tag", tag="опт")), "and gone from the chat")
+
+
+def test_the_presence_switch_is_stored_and_shown_after_a_reload(
+    page: WebDriver, stack: LocalStack, seeded: Seeded
+) -> None:
+    sign_in_as(page, stack, "op-presence")
+    switch = tid("presence")
+    wait_for(page, lambda d: visible(d, switch).get_attribute("data-status") == "available", "available at first")
+    assert visible(page, switch).text == "На месте"
+    click(page, switch)
+    wait_for(page, lambda d: visible(d, switch).get_attribute("data-status") == "away", "away")
+    assert visible(page, switch).text == "Отошёл"
+    assert as_user(stack, "op-presence", "operator", "GET", "/me/presence")["status"] == "away"
+    page.refresh()
+    wait_for(page, lambda d: visible(d, switch).get_attribute("data-status") == "away", "still away after a reload")
+    click(page, switch)
+    wait_for(page, lambda d: visible(d, switch).get_attribute("data-status") == "available", "back")
+    assert as_user(stack, "op-presence", "operator", "GET", "/me/presence")["status"] == "available"
+
+
+def test_routing_is_saved_by_an_admin_with_the_apis_refusals_shown_and_hidden_from_an_operator(
+    page: WebDriver, stack: LocalStack, seeded: Seeded
+) -> None:
+    furniture = seeded.account_id(FURNITURE_USER)
+    sign_in(page, stack, "admin", "#/accounts")
+    click(page, f"{tid('account-row', accountId=furniture)} {tid('routing-open')}")
+    Select(visible(page, tid("routing-mode"))).select_by_value("least_busy")
+    for testid, value in (("routing-cap", "3"), ("routing-threshold-1", "2"), ("routing-threshold-2", "4")):
+        field = visible(page, tid(testid))
+        field.clear()
+        field.send_keys(value)
+    visible(page, tid("routing-threshold-3")).clear()
+    click(page, tid("routing-save"))
+    wait_for(page, lambda d: "сохранено" in visible(d, tid("routing-result")).text, "saved")
+    routing = admin_api(stack, "GET", f"/accounts/{furniture}/routing")
+    assert routing == {
+        "accountId": furniture,
+        "mode": "least_busy",
+        "maxOpenPerOperator": 3,
+        "waitAlertMinutes": [2, 4],
+    }
+
+    field = visible(page, tid("routing-cap"))
+    field.clear()
+    field.send_keys("500")  # the API allows 1-200
+    click(page, tid("routing-save"))
+    errors = visible(page, tid("routing-errors"))
+    assert "Не больше открытых чатов на оператора" in errors.text
+    assert "Не сохранено" in visible(page, tid("routing-result")).text
+    assert admin_api(stack, "GET", f"/accounts/{furniture}/routing")["maxOpenPerOperator"] == 3
+
+    page.get("about:blank")  # the next sign-in loads the console afresh, as someone else
+    sign_in(page, stack, "operator", "#/accounts")
+    visible(page, tid("account-row", accountId=furniture))
+    assert not all_of(page, tid("routing-open"))
+    as_user(stack, "op-x", "operator", "PUT", f"/accounts/{furniture}/routing", status=403, json={"mode": "off"})
+
+
+def test_a_director_closes_ticked_chats_at_once_and_an_operator_has_no_checkboxes(
+    page: WebDriver, stack: LocalStack, seeded: Seeded
+) -> None:
+    sign_in_as(page, stack, "op-bulk")
+    visible(page, tid("chat-item"))
+    assert not all_of(page, tid("select-chat"))
+    page.get("about:blank")  # the next sign-in loads the console afresh, as someone else
+    sign_in(page, stack, "director")
+    click(page, tid("tab-all"))
+    picked = ["u2i-b-xss", "u2i-b-oleg"]
+    for chat in picked:
+        click(page, f"{tid('chat-item', chatId=chat)} {tid('select-chat')}")
+    wait_for(page, lambda d: visible(d, tid("bulk-close")).text == "Закрыть 2 чата", "the button counts them")
+    click(page, tid("bulk-close"))
+    for chat in picked:
+        user = FURNITURE_USER if chat == "u2i-b-xss" else TECH_USER
+        wait_for(page, lambda d, c=chat, u=user: stored(stack, seeded.account_id(u), c)["status"] == "closed", chat)
+        status = f"{tid('chat-item', chatId=chat)} {tid('chat-status')}"
+        wait_for(page, lambda d, s=status: visible(d, s).get_attribute("data-status") == "closed", "shown closed")
+    assert "Закрыто 2 чата" in visible(page, tid("inbox-status")).text

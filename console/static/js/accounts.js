@@ -7,6 +7,7 @@
 import { h, replace } from "./dom.js";
 import { enc } from "./api.js";
 import { fullTime, has, roubles, shortTime, t } from "./i18n.js";
+import { RoutingSettings } from "./workflow.js";
 
 // status -> badge colour; the label is the dictionary's accounts.connection.<status> / accounts.proxy.<status>
 const CONNECTION = { connected: "ok", unknown: "neutral", auth_error: "bad", proxy_error: "bad", api_error: "warn" };
@@ -31,12 +32,14 @@ export class AccountsView {
     this.bulk = h("div", { class: "toolbar" });
     this.linkForm = h("div", { class: "connect-link", hidden: true, dataset: { testid: "connect-link-form" } });
     this.cards = h("div", { class: "health-cards", dataset: { testid: "health-cards" } });
+    this.routing = new RoutingSettings(app); // the chat workflow's routing and alert thresholds (admins, issue 25)
     this.element = h(
       "section",
       { class: "page" },
       h("div", { class: "page-head" }, h("h1", {}, t("accounts.title")), this.bulk),
       this.notice,
       this.linkForm,
+      this.routing.element,
       h(
         "div",
         { class: "table-wrap" },
@@ -244,7 +247,7 @@ export class AccountsView {
       h("td", { title: fullTime(account.lastSyncAt) }, account.lastSyncAt ? shortTime(account.lastSyncAt) : t("accounts.never")),
       h("td", {}, online),
       h("td", {}, webhook),
-      h("td", { class: "actions" }, check, sync, history, h("a", { class: "small", href: `#/stats/${enc(account.id)}` }, t("nav.stats")), h("a", { class: "small", href: `#/reviews/${enc(account.id)}`, dataset: { testid: "account-reviews" } }, t("nav.reviews"))),
+      h("td", { class: "actions" }, check, sync, history, admin ? h("button", { type: "button", class: "ghost small", dataset: { testid: "routing-open" }, onclick: () => this.routing.open(account) }, t("workflow.routing.open")) : null, h("a", { class: "small", href: `#/stats/${enc(account.id)}` }, t("nav.stats")), h("a", { class: "small", href: `#/reviews/${enc(account.id)}`, dataset: { testid: "account-reviews" } }, t("nav.reviews"))),
     );
   }
 

@@ -6,6 +6,7 @@ import { Session } from "./session.js";
 import { Live } from "./live.js";
 import { Chime } from "./sound.js";
 import { InboxView } from "./inbox.js";
+import { PresenceSwitch, Workflow } from "./workflow.js";
 import { AccountsView } from "./accounts.js";
 import { StatsView } from "./stats.js";
 import { ReviewsView } from "./reviews.js";
@@ -29,12 +30,15 @@ class ConsoleApp {
     this.renewTimer = null;
     this.accounts = new Map();
     this.chime = new Chime();
+    this.workflow = new Workflow(this); // thresholds, waiting timers and their chimes (issue 25)
     this.live = new Live(config.websocketUrl || null, () => this.session.token);
     this.views = null;
     this.unreadTotal = 0;
     this.live.addEventListener("state", () => this.renderLiveState());
     this.live.addEventListener("avito-chat-updated", (event) => this.views?.inbox.upsert(event.detail.chat));
     this.live.addEventListener("avito-new-message", (event) => this.views?.inbox.chatView.newMessage(event.detail));
+    this.live.addEventListener("avito-chat-assigned", (event) => this.views?.inbox.assigned(event.detail));
+    this.live.addEventListener("avito-chat-waiting", (event) => this.views && this.workflow.waiting(event.detail));
     this.live.addEventListener("avito-notification", (event) => this.notified(event.detail));
     this.live.addEventListener("avito-new-review", (event) => this.views?.reviews.newReview(event.detail));
     this.live.addEventListener("resync", () => this.resync());
@@ -178,6 +182,7 @@ class ConsoleApp {
     const nav = (id, hash, label) => h("a", { href: hash, dataset: { testid: id, view: hash.slice(2) } }, label);
     this.liveBadge = h("span", { class: "live-state", dataset: { testid: "live-state" } });
     this.muteButton = h("button", { type: "button", class: "ghost small", dataset: { testid: "mute" }, onclick: () => this.toggleMute() });
+    this.presence = new PresenceSwitch(this);
     const supervisor = SUPERVISORS.includes(this.session.role);
     this.navLinks = [nav("nav-inbox", "#/inbox", t("nav.inbox")), nav("nav-accounts", "#/accounts", t("nav.accounts")), nav("nav-stats", "#/stats", t("nav.stats")), nav("nav-reviews", "#/reviews", t("nav.reviews")), nav("nav-templates", "#/templates", t("nav.templates")), nav("nav-auto-replies", "#/auto-replies", t("nav.autoReplies"))];
     if (supervisor) this.navLinks.push(nav("nav-reports", "#/reports", t("nav.reports")), nav("nav-users", "#/users", t("nav.users")));
@@ -190,6 +195,7 @@ class ConsoleApp {
         h("span", { class: "brand" }, t("app.name")),
         h("nav", {}, this.navLinks),
         h("span", { class: "spacer" }),
+        this.presence.element,
         this.liveBadge,
         this.muteButton,
         this.languageSwitch(),
@@ -205,6 +211,8 @@ class ConsoleApp {
     if (!filters) this.loadMe(); // once per sign-in, not on a change of language
     this.renderLiveState();
     this.renderMute();
+    this.presence.load();
+    this.workflow.start();
     this.live.start();
     this.loadAccounts()
       .then(() => {

@@ -1,11 +1,13 @@
 // One chat: its messages oldest first, the composer (Enter sends text; paste or pick an image), marking
-// read on open, deleting an own recent message, blocking the client.
+// read on open, deleting an own recent message, blocking the client; the chat's workflow (status, timer, actions,
+// tags) under its header and its internal notes beside it (workflow.js).
 
 import { h, replace, safeUrl } from "./dom.js";
 import { enc, idempotencyKey } from "./api.js";
 import { messageElement } from "./messages.js";
 import { t } from "./i18n.js";
 import { ClientCard, QuickReplies } from "./answering.js";
+import { WorkflowPanel } from "./workflow.js";
 
 const MAX_TEXT = 1000;
 const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
@@ -81,8 +83,9 @@ export class ChatView {
       h("div", { class: "composer-side" }, this.sendButton, this.counter),
     );
     this.placeholder = h("div", { class: "placeholder muted" }, t("chat.choose"));
-    this.body = h("div", { class: "chat-body" }, this.header, this.notice, this.list, this.quick.element, this.composer);
-    this.columns = h("div", { class: "chat-columns", hidden: true }, this.body, this.card.element);
+    this.workflow = new WorkflowPanel(app, this);
+    this.body = h("div", { class: "chat-body" }, this.header, this.workflow.element, this.notice, this.list, this.quick.element, this.composer);
+    this.columns = h("div", { class: "chat-columns", hidden: true }, this.body, h("div", { class: "chat-side" }, this.workflow.notesElement, this.card.element));
     this.element = h("section", { class: "chat-pane", dataset: { testid: "chat" } }, this.placeholder, this.columns);
   }
 
@@ -119,14 +122,17 @@ export class ChatView {
     this.card.show(open);
     this.say("");
     this.renderHeader();
+    this.workflow.show(this.chat);
     this.renderMessages();
     this.input.value = "";
     this.updateCounter();
     const query = { accountId: open.accountId };
     try {
-      if (!this.chat) this.chat = await this.app.api.get(`/chats/${enc(open.chatId)}`, query);
+      const known = Boolean(this.chat);
+      if (!known) this.chat = await this.app.api.get(`/chats/${enc(open.chatId)}`, query);
       if (generation !== this.generation) return;
       this.renderHeader();
+      if (!known) this.workflow.show(this.chat);
       const stored = await this.app.api.all(`/chats/${enc(open.chatId)}/messages`, query);
       if (generation !== this.generation) return;
       this.merge(stored);
@@ -211,6 +217,7 @@ export class ChatView {
   chatChanged(chat) {
     this.chat = { ...this.chat, ...chat };
     this.renderHeader();
+    this.workflow.changed(this.chat);
   }
 
   // ---------------------------------------------------------------- actions

@@ -1,6 +1,8 @@
 // The inbox: every account's stored chats in one list, newest activity first, with unread badges,
 // filters by account and unread, the workflow's tabs (the queue of new chats, mine, all) with a take button,
-// kept current by the live updates (a chat someone takes leaves the queue at once); the open chat on the right.
+// a waiting timer on every chat that needs a reply (workflow.js), checkboxes and "close selected" for directors
+// and admins, kept current by the live updates (a chat someone takes leaves the queue at once); the open chat on
+// the right.
 
 import { h, replace } from "./dom.js";
 import { fullTime, shortTime, t } from "./i18n.js";
@@ -41,6 +43,9 @@ export class InboxView {
     this.tabs = ["new", "mine", "all"].map((tab) =>
       h("button", { type: "button", class: "tab", dataset: { testid: `tab-${tab}`, tab }, onclick: () => this.setFilters({ tab }) }, t(`inbox.tab.${tab}`)),
     );
+    this.selected = new Set(); // chat keys ticked for bulk close (directors, admins)
+    this.bulkButton = h("button", { type: "button", class: "small danger", dataset: { testid: "bulk-close" }, onclick: () => this.closeSelected() });
+    this.bulkBar = h("div", { class: "bulk-bar", hidden: true, dataset: { testid: "bulk-bar" } }, this.bulkButton, h("button", { type: "button", class: "ghost small", onclick: () => this.clearSelection() }, t("workflow.bulk.clear")));
     this.chatView = new ChatView(app, this);
     this.search = new SearchBox(app);
     this.search.onchange = (active) => {
@@ -60,6 +65,7 @@ export class InboxView {
         this.search.status,
         this.search.results,
         this.summary,
+        this.bulkBar,
         this.status,
         this.empty,
         this.list,
@@ -145,6 +151,48 @@ export class InboxView {
     this.summary.dataset.chats = String(chats.length);
     this.summary.dataset.unread = String(listedUnread);
     this.app.setUnreadTotal(unread);
+    this.renderBulk();
+  }
+
+  get canBulkClose() {
+    return this.app.workflow.supervisor;
+  }
+
+  renderBulk() {
+    for (const key of [...this.selected]) if (!this.chats.has(key)) this.selected.delete(key);
+    this.bulkBar.hidden = !this.canBulkClose || this.selected.size === 0;
+    this.bulkButton.textContent = t("workflow.bulk.close", { count: this.selected.size });
+  }
+
+  clearSelection() {
+    this.selected.clear();
+    this.render();
+  }
+
+  /** POST /chats/close (directors, admins): up to 100 ticked chats at once; each answers closed or not_found. */
+  async closeSelected() {
+    const items = [...this.selected].slice(0, 100).map((key) => {
+      const chat = this.chats.get(key);
+      return { accountId: chat.accountId, chatId: chat.id };
+    });
+    if (!items.length) return;
+    this.bulkButton.disabled = true;
+    try {
+      const outcomes = await this.app.api.post("/chats/close", { items });
+      const closed = outcomes.filter((outcome) => outcome.status === "closed");
+      for (const outcome of closed) {
+        const key = chatKey(outcome.accountId, outcome.chatId);
+        const chat = this.chats.get(key);
+        this.selected.delete(key);
+        if (chat) this.upsert({ ...chat, status: "closed", awaitingReplySince: null });
+      }
+      this.status.textContent = t("workflow.bulk.closed", { count: closed.length }) + (closed.length < items.length ? ` ${t("workflow.bulk.notFound", { count: items.length - closed.length })}` : "");
+    } catch (error) {
+      this.status.textContent = t("workflow.bulk.failed", { error: error.message });
+    } finally {
+      this.bulkButton.disabled = false;
+      this.render();
+    }
   }
 
   itemElement(chat) {
@@ -152,9 +200,25 @@ export class InboxView {
     const isOpen = this.open && this.open.accountId === chat.accountId && this.open.chatId === chat.id;
     const href = `#/inbox/${encodeURIComponent(chat.accountId)}/${encodeURIComponent(chat.id)}`;
     const name = chat.clientName || t("chat.avitoUser");
+    const key = chatKey(chat.accountId, chat.id);
+    const pick = this.canBulkClose && (chat.status || "new") !== "closed"
+      ? h("input", {
+          type: "checkbox",
+          class: "pick",
+          checked: this.selected.has(key),
+          "aria-label": t("workflow.bulk.pick", { name }),
+          dataset: { testid: "select-chat" },
+          onchange: (event) => {
+            if (event.target.checked) this.selected.add(key);
+            else this.selected.delete(key);
+            this.renderBulk();
+          },
+        })
+      : null;
     return h(
       "li",
-      { class: `chat-item${isOpen ? " open" : ""}${chat.unreadCount > 0 ? " unread" : ""}`, dataset: { testid: "chat-item", chatId: chat.id, accountId: chat.accountId } },
+      { class: `chat-item${isOpen ? " open" : ""}${chat.unreadCount > 0 ? " unread" : ""}${pick ? " pickable" : ""}`, dataset: { testid: "chat-item", chatId: chat.id, accountId: chat.accountId } },
+      pick,
       h(
         "a",
         { href, "aria-current": isOpen ? "true" : null },
@@ -172,9 +236,10 @@ export class InboxView {
           ),
           h(
             "span",
-            { class: "row" },
+            { class: "row wf-row" },
             h("span", { class: "status-tag", dataset: { testid: "chat-status", status: chat.status || "new" } }, t(`inbox.status.${chat.status || "new"}`)),
             chat.assignee ? h("span", { class: "assignee", dataset: { testid: "chat-assignee" } }, chat.assignee.name || chat.assignee.userId) : null,
+            this.app.workflow.timer(chat),
           ),
         ),
       ),
@@ -190,6 +255,27 @@ export class InboxView {
     this.open = accountId && chatId ? { accountId, chatId } : null;
     this.render();
     this.chatView.show(this.open, this.open ? this.chats.get(chatKey(accountId, chatId)) : null);
+  }
+
+  /** avito-chat-assigned {accountId, chatId, status, assignee, by}: the chat's new status and assignee, at once. */
+  assigned(data) {
+    const chat = this.chats.get(chatKey(data.accountId, data.chatId));
+    if (chat) this.upsert({ ...chat, status: data.status, assignee: data.assignee ?? null });
+    else this.fetchChat(data.accountId, data.chatId);
+  }
+
+  /** avito-chat-waiting for a chat this list does not hold yet: it is read, so its timer shows. */
+  waitingAlert(data) {
+    if (!this.chats.has(chatKey(data.accountId, data.chatId))) this.fetchChat(data.accountId, data.chatId);
+  }
+
+  async fetchChat(accountId, chatId) {
+    try {
+      const chat = await this.app.api.get(`/chats/${encodeURIComponent(chatId)}`, { accountId });
+      if (chat?.id && this.matches(chat)) this.upsert(chat);
+    } catch {
+      // not stored or not the caller's: nothing to show
+    }
   }
 
   /** A chat's stored state changed (live update, our own send or read). */

@@ -240,7 +240,7 @@ def test_opening_an_old_chat_announces_nothing_old(stream: Stream) -> None:
 
     with mock.patch.object(client, "transact_write_items", counted):
         chat_store().save_messages(ACCOUNT, "7", "u2i-old", history)
-    assert writes == [5 + 2]  # five messages, their chat once, the account check: one transaction
+    assert writes == [2 * 5 + 2]  # five messages and their ids' guards, their chat once, the account check: one
     assert chat_store().get_chat("u2i-old", ACCOUNT).unreadCount == 5  # counted all the same
     ws_fanout.lambda_handler(stream.new_event(), FakeContext())
     events = [f["event"] for f in posted()["all"]]

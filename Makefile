@@ -95,11 +95,11 @@ check-deploy: $(TOOLS_VENV)/bin/sam ## sam validate --lint and sam build (no con
 
 SAM_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 
-sam-local-check: $(STAMP) $(TOOLS_VENV)/bin/sam ## opt-in, needs root or Docker: every sample event through `sam local invoke`
+sam-local-check: $(STAMP) $(TOOLS_VENV)/bin/sam ## opt-in, needs root or Docker: every sample event through `sam local invoke` (SAM_CHECK_ARGS="--events docs messenger_send" for some)
 	scripts/sam-local-image
 	@# --language-extensions: SAM CLI expands Fn::ForEach (template.yaml's per-function log groups and alarms) only when asked
 	PATH="$(dir $(PYTHON)):$$PATH" $(TOOLS_VENV)/bin/sam build --language-extensions --template template.yaml --parameter-overrides Architecture=$(SAM_ARCH)
-	PYTHONPATH=. $(PY) -m scripts.sam_local_check
+	PYTHONPATH=. $(PY) -m scripts.sam_local_check $(SAM_CHECK_ARGS)
 
 sam-env: $(STAMP) ## regenerate env.local.json (SAM's --env-vars for the local stack) from the template
 	PYTHONPATH=. $(PY) -m scripts.sam_local_check --write-env

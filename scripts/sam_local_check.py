@@ -3,10 +3,15 @@
 Opt-in, needs Docker (``scripts/sam-local-image`` installs it from Debian and builds the Lambda-like image).
 Starts the Avito simulator and the local stack with moto bound to the docker bridge address (``MOTO_HOST``) so
 that the containers reach both, and for each function and each of its events in ``events/``: creates a fresh
-account (through the local API) with its chats and messages stored, puts that account's id, its webhook token
-and an admin token signed by the local JWT secret into the event, runs ``sam local invoke`` with the
-``--env-vars`` of ``env.local.json`` (its moto address rewritten to the bridge's) and asserts the answer with the
-same expectations as ``tests/integration/test_events.py``.
+account (through the local API) with its chats and messages stored, and what else the samples read, as
+``tests/integration/test_events.py`` seeds it (the simulator's chats, calls, reviews and voice message; the user
+pool's first admin and an invited operator; the sample operator's quick reply; the WebSocket sample's
+connection), puts that account's id, its webhook token, the invited user's id and tokens signed by the local JWT
+secret into the event, runs ``sam local invoke`` with the ``--env-vars`` of ``env.local.json`` (its moto address
+rewritten to the bridge's) and asserts the answer with the same expectations as ``test_events.py``.
+
+``--only`` checks some functions (logical ids), ``--events`` some events (file names, with or without
+``.json``): the failing ones of a run first, then the whole set.
 
 ``--write-env`` regenerates the committed ``env.local.json`` from the template instead.
 """
@@ -19,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +35,21 @@ IMAGE = "avito-service/lambda-python:3.13"
 SAM = ROOT / ".tools-venv" / "bin" / "sam"
 
 
-def local_env(moto_url: str = DEFAULT_MOTO_URL) -> dict[str, dict[str, str]]:
+def local_env(
+    moto_url: str = DEFAULT_MOTO_URL, physical_ids: dict[str, str] | None = None
+) -> dict[str, dict[str, str]]:
     """SAM's ``--env-vars`` document for the local stack: every variable whose value the template computes from
-    its resources or stack name, as the local runtime resolves it, and ``AWS_ENDPOINT_URL``."""
+    its resources or stack name, as the local runtime resolves it, and ``AWS_ENDPOINT_URL``. ``physical_ids``:
+    a running stack's ids of the resources whose id moto makes up (the user pool and its client), which the
+    committed ``env.local.json`` can only name by their logical ids."""
     from local_runtime.functions import load_function_specs  # noqa: PLC0415 - --write-env only needs these
     from local_runtime.intrinsics import Resolver, StackContext  # noqa: PLC0415
-    from local_runtime.resources import KMS_KEY_TYPE, local_key_alias  # noqa: PLC0415
+    from local_runtime.resources import (  # noqa: PLC0415
+        KMS_KEY_TYPE,
+        USER_POOL_CLIENT_TYPE,
+        USER_POOL_TYPE,
+        local_key_alias,
+    )
     from local_runtime.template import SECRET_TYPE, load_template  # noqa: PLC0415
 
     template = load_template(ROOT / "template.yaml")
@@ -45,6 +60,9 @@ def local_env(moto_url: str = DEFAULT_MOTO_URL) -> dict[str, dict[str, str]]:
         resolver.register_physical_id(secret, resolver.secret_name(secret))
     for key in template.ids_of_type(KMS_KEY_TYPE):  # the key's alias the local runtime creates, not its random id
         resolver.register_physical_id(key, local_key_alias(resolver.context.stack_name, key))
+    for pool in (*template.ids_of_type(USER_POOL_TYPE), *template.ids_of_type(USER_POOL_CLIENT_TYPE)):
+        if pool in (physical_ids or {}):
+            resolver.register_physical_id(pool, physical_ids[pool])
     variables: dict[str, str] = {"AWS_ENDPOINT_URL": moto_url}
     for logical_id, spec in load_function_specs(resolver).items():
         raw = (template.function_properties(logical_id).get("Environment") or {}).get("Variables") or {}
@@ -60,8 +78,8 @@ def _names_a_resource(value: Any, parameters: dict[str, Any]) -> bool:
     return isinstance(value, dict) and not (set(value) == {"Ref"} and value["Ref"] in parameters)
 
 
-def env_file_text(moto_url: str = DEFAULT_MOTO_URL) -> str:
-    return json.dumps(local_env(moto_url), indent=2, ensure_ascii=False) + "\n"
+def env_file_text(moto_url: str = DEFAULT_MOTO_URL, physical_ids: dict[str, str] | None = None) -> str:
+    return json.dumps(local_env(moto_url, physical_ids), indent=2, ensure_ascii=False) + "\n"
 
 
 def bridge_address() -> str:
@@ -103,6 +121,7 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-env", action="store_true", help="regenerate env.local.json and exit")
     parser.add_argument("--only", nargs="*", help="logical ids to check (default: every function)")
+    parser.add_argument("--events", nargs="*", help="event file names to check (default: every event)")
     args = parser.parse_args()
     if args.write_env:
         ENV_FILE.write_text(env_file_text(), encoding="utf-8")
@@ -121,15 +140,8 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
     moto_port = int(os.environ.get("MOTO_PORT", "4566"))
     sim = AvitoSimulator(host=host)
     sim.start()
-    sim.add_account(
-        samples.SIM_CLIENT_ID, samples.SIM_CLIENT_SECRET, samples.SIM_USER_ID, name="Events shop", balance_real=12.5
-    )
-    sim.add_item(samples.SIM_USER_ID, 4012345678, "Диван угловой", stats={})
-    for chat_id in (samples.DEMO_CHAT, samples.STORED_CHAT):
-        sim.add_chat(samples.SIM_USER_ID, chat_id, item_id=4012345678, item_title="Диван угловой",
-                     client_name="Анна", client_user_id=987654321)  # fmt: skip
-        sim.add_message(samples.SIM_USER_ID, chat_id, f"{chat_id[-4:]}-m1", "Здравствуйте! Ещё продаётся?")
-    sim.add_message(samples.SIM_USER_ID, samples.DEMO_CHAT, samples.READ_MESSAGE, "Можно посмотреть сегодня?")
+    samples.seed_simulator(sim)  # the Avito account of the samples, as the tests seed it
+    wanted = {name.removesuffix(".json") for name in args.events or ()}
     stack = LocalStack(ROOT / "template.yaml", moto_host=host, moto_port=moto_port,
                        parameter_overrides={"AvitoApiUrl": sim.base_url})  # fmt: skip
     passed: list[str] = []
@@ -139,17 +151,26 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
         _expect(bool(stack.jwt_secret), "the local stack has no JWT secret")
         token = make_token(stack.jwt_secret, "admin", "sam-local-check@example.com", 3600)
         env_vars = ROOT / ".local" / f"env.sam-local.{moto_port}.json"  # moto on the bridge, this run's port
-        env_vars.write_text(env_file_text(stack.moto_url), encoding="utf-8")
+        env_vars.write_text(env_file_text(stack.moto_url, stack.physical_ids), encoding="utf-8")
         os.environ.update(  # in-process: the webhook token is issued with the layer's own code against moto
             {
                 "AWS_ENDPOINT_URL": stack.moto_url,
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_DEFAULT_REGION": "us-east-1",
-                **local_env(stack.moto_url)["Parameters"],
+                **local_env(stack.moto_url, stack.physical_ids)["Parameters"],
             }
         )
+        from avito_service.auth import Identity  # noqa: PLC0415
+        from avito_service.live import store as connections  # noqa: PLC0415
+        from avito_service.users import service as users_service  # noqa: PLC0415
+        from avito_service.users.models import UserCreate  # noqa: PLC0415
         from avito_service.webhooks import tokens  # noqa: PLC0415
+
+        # the auth_* samples sign in as the pool's first admin (an empty pool: the local stack creates none)
+        users_service.ensure_first_admin(samples.SAMPLE_ADMIN, samples.SAMPLE_ADMIN_PASSWORD)
+        ws_token = make_token(stack.jwt_secret, "operator", "operator@example.com", 3600)
+        started, invited_count = time.monotonic(), 0
 
         session = requests.Session()
         session.trust_env = False
@@ -160,7 +181,10 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
             module = samples.handler_module(logical_id)
             for path in samples.event_files(module):
                 name = f"{logical_id} {path.name}"
+                if wanted and path.stem not in wanted:
+                    continue
                 try:
+                    samples.reset_own_message(sim)  # messenger_delete_message deletes it
                     body = {"name": "Events shop", "clientId": samples.SIM_CLIENT_ID,
                             "clientSecret": samples.SIM_CLIENT_SECRET}  # fmt: skip
                     created = session.post(f"{api}/accounts", json=body, timeout=60)
@@ -172,7 +196,19 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
                         session.get(f"{chats}/{chat_id}/messages", timeout=60).raise_for_status()
                     for url in sim.subscriptions(samples.SIM_USER_ID):
                         sim.account(samples.SIM_USER_ID).subscriptions.remove(url)
-                    world = samples.World(account, tokens.issue_token(account))
+                    if samples.template_store().get(samples.SAMPLE_OPERATOR, samples.SAMPLE_TEMPLATE) is None:
+                        samples.seed_answering(account)  # templates_delete deletes the sample's quick reply
+                    else:
+                        samples.backfill.index_account(account, None, float("inf"), lambda key: None)
+                    invited_count += 1  # users_delete deletes the invited user: one per event
+                    invited = users_service.create_user(
+                        UserCreate(email=f"ira-{invited_count}@example.com", name="Ира", role="operator")
+                    )
+                    connections.open_connection(  # ws_disconnect closes it
+                        samples.SAMPLE_CONNECTION,
+                        Identity(sub="operator@example.com", role="operator", exp=4_000_000_000),
+                    )
+                    world = samples.World(account, tokens.issue_token(account), invited.id, ws_token)
                     text = json.dumps(world.load(path), ensure_ascii=False)
                     event = json.loads(text.replace(samples.SAMPLE_BEARER, f"Bearer {token}"))
                     if module == "authorizer":
@@ -194,7 +230,11 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
         stack.stop()
         sim.stop()
     functions = {name.split()[0] for name in passed} - {name.split()[0] for name in failed}
-    print(f"{len(passed)} passed, {len(failed)} failed ({len(functions)} functions with every event passing)")
+    minutes = (time.monotonic() - started) / 60 if "started" in locals() else 0.0
+    print(f"{len(passed)} passed, {len(failed)} failed ({len(functions)} functions with every event passing)"
+          f" in {minutes:.1f} min")  # fmt: skip
+    for name in failed:
+        print(f"failed: {name.split(':', 1)[0]}")
     return 1 if failed or not passed else 0
 
 

@@ -19,7 +19,6 @@ from typing import Any
 import autoreplies_consumer
 import autoreplies_get
 import autoreplies_update
-import boto3
 import messenger_blacklist
 import pytest
 from avito_service import aws, idempotency
@@ -33,16 +32,15 @@ from avito_service.messenger.store import chat_store
 from boto3.dynamodb.conditions import Key
 
 from avito_sim import AvitoSimulator
-from local_runtime.streams import lambda_record
 from tests.support.accounts import create_account
 from tests.support.caches import reset_caches
 from tests.support.events import FakeContext, call
+from tests.support.streams import TableStream as Stream
 
 USER_ID = 7373
 CLIENT = 9501
 CHAT = "u2i-auto"
 SEND = r"^/messenger/v1/accounts/\d+/chats/[^/]+/messages$"
-STREAMS_ENDPOINT = "https://streams.dynamodb.us-east-1.amazonaws.com"
 ALWAYS = {"timezone": "UTC", "days": {d: ["00:00", "24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
 NEVER = {"timezone": "UTC", "days": {}}
 
@@ -68,30 +66,6 @@ def avito(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
     sim.clear_requests()
     sim.clear_faults()
     return sim
-
-
-class Stream:
-    """MessengerTable's moto stream as Lambda hands it over: the records written since the last call."""
-
-    def __init__(self, table: str) -> None:
-        self.client = boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
-        self.arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
-        self.shard = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        self.seen = 0
-
-    def new(self) -> list[dict[str, Any]]:
-        iterator = self.client.get_shard_iterator(
-            StreamArn=self.arn, ShardId=self.shard, ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        found: list[dict[str, Any]] = []
-        while iterator:
-            page = self.client.get_records(ShardIterator=iterator, Limit=1000)
-            found.extend(lambda_record(record, self.arn, "us-east-1") for record in page["Records"])
-            if not page["Records"]:
-                break
-            iterator = page.get("NextShardIterator")
-        records, self.seen = found[self.seen :], len(found)
-        return records
 
 
 @pytest.fixture

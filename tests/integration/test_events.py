@@ -82,6 +82,13 @@ FUNCTIONS = sorted(TEMPLATE.ids_of_type("AWS::Serverless::Function"))
 def sim() -> Iterator[AvitoSimulator]:
     simulator = AvitoSimulator()
     simulator.start()
+    seed_simulator(simulator)
+    yield simulator
+    simulator.stop()
+
+
+def seed_simulator(simulator: AvitoSimulator) -> None:
+    """The Avito account the samples talk to (also ``scripts/sam_local_check.py``'s)."""
     simulator.add_account(SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_USER_ID, name="Events shop", balance_real=12.5)
     simulator.add_item(SIM_USER_ID, 4012345678, "Диван угловой", stats={})
     for chat_id in (DEMO_CHAT, STORED_CHAT):
@@ -99,8 +106,13 @@ def sim() -> Iterator[AvitoSimulator]:
     simulator.add_chat(SIM_USER_ID, "a2u-events-support", chat_type="a2u", client_name="Avito")
     simulator.add_review(SIM_USER_ID, 2, "Долго ждал ответа", review_id=REVIEW_ID, sender_name="Игорь")
     simulator.add_call(SIM_USER_ID, "79161234567", call_id=CALL_ID, call_time=1795600000, record=b"ID3 sample audio")
-    yield simulator
-    simulator.stop()
+
+
+def reset_own_message(simulator: AvitoSimulator) -> None:
+    """The account's own recent message at the simulator again (messenger_delete_message deletes it)."""
+    chat = simulator.account(SIM_USER_ID).chats[DEMO_CHAT]
+    chat.messages = [m for m in chat.messages if m.message_id != OWN_MESSAGE]
+    simulator.add_message(SIM_USER_ID, DEMO_CHAT, OWN_MESSAGE, "Да, можно после шести.", direction="out")
 
 
 @dataclass
@@ -108,12 +120,14 @@ class World:
     account_id: str
     webhook_token: str
     user_id: str = ""
+    jwt: str = ""  # the WebSocket sample's token; default: one signed with the tests' key
 
     def load(self, path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
         text = text.replace(PLACEHOLDER_ACCOUNT, self.account_id).replace(PLACEHOLDER_WEBHOOK_TOKEN, self.webhook_token)
         text = text.replace(PLACEHOLDER_USER, self.user_id)
-        text = text.replace(PLACEHOLDER_JWT, mint(JWT_TEST_KEY, sub="operator@example.com", role="operator"))
+        jwt = self.jwt or mint(JWT_TEST_KEY, sub="operator@example.com", role="operator")
+        text = text.replace(PLACEHOLDER_JWT, jwt)
         return json.loads(text)
 
 
@@ -126,9 +140,7 @@ def world(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
     store_module.chat_store.cache_clear()
     for url in sim.subscriptions(SIM_USER_ID):  # subscriptions at the simulator outlive a test's moto
         sim.account(SIM_USER_ID).subscriptions.remove(url)
-    chat = sim.account(SIM_USER_ID).chats[DEMO_CHAT]
-    chat.messages = [m for m in chat.messages if m.message_id != OWN_MESSAGE]
-    sim.add_message(SIM_USER_ID, DEMO_CHAT, OWN_MESSAGE, "Да, можно после шести.", direction="out")
+    reset_own_message(sim)
     account = accounts_service.create_account(
         AccountCreate(name="Events shop", clientId=SIM_CLIENT_ID, clientSecret=SIM_CLIENT_SECRET)
     )

@@ -23,12 +23,10 @@ from avito_service.auth import Identity, mint
 from avito_service.live import store as connections
 from avito_service.messenger.store import chat_store
 
-from local_runtime.streams import lambda_record
 from tests.conftest import JWT_TEST_KEY
 from tests.support.events import FakeContext
+from tests.support.streams import TableStream
 
-# botocore's default endpoint for DynamoDB Streams is not one moto's in-process mock routes
-STREAMS_ENDPOINT = "https://streams.dynamodb.us-east-1.amazonaws.com"
 ACCOUNT, OTHER = "acc-live-1", "acc-live-2"
 FAR_EXP = 4_000_000_000  # a token expiry far in the future
 
@@ -110,22 +108,8 @@ def test_default_answers_ping_subscribe_and_explains_bad_frames(aws_env: dict[st
 # --- fan-out from the stream --------------------------------------------------------------------------------
 
 
-class Stream:
-    """Reads MessengerTable's moto stream as Lambda would hand it to the fan-out."""
-
-    def __init__(self, table: str) -> None:
-        self.client = boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
-        self.arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
-        self.shard = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        self.seen = 0
-
-    def new_event(self) -> dict[str, Any]:
-        iterator = self.client.get_shard_iterator(
-            StreamArn=self.arn, ShardId=self.shard, ShardIteratorType="TRIM_HORIZON"
-        )
-        records = self.client.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"][self.seen :]
-        self.seen += len(records)
-        return {"Records": [lambda_record(record, self.arn, "us-east-1") for record in records]}
+class Stream(TableStream):
+    """Reads MessengerTable's moto stream as Lambda would hand it to the fan-out (``new_event``)."""
 
 
 def posted() -> dict[str, list[dict[str, Any]]]:
@@ -240,7 +224,7 @@ def test_opening_an_old_chat_announces_nothing_old(stream: Stream) -> None:
 
     with mock.patch.object(client, "transact_write_items", counted):
         chat_store().save_messages(ACCOUNT, "7", "u2i-old", history)
-    assert writes == [5 + 2]  # five messages, their chat once, the account check: one transaction
+    assert writes == [2 * 5 + 2]  # five messages and their ids' guards, their chat once, the account check: one
     assert chat_store().get_chat("u2i-old", ACCOUNT).unreadCount == 5  # counted all the same
     ws_fanout.lambda_handler(stream.new_event(), FakeContext())
     events = [f["event"] for f in posted()["all"]]

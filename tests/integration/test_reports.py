@@ -39,11 +39,10 @@ from avito_service.workflow import routing
 from avito_service.workflow.models import RoutingIn
 from avito_service.workflow.store import await_pk, set_away
 
-from local_runtime.streams import lambda_record
 from tests.support.accounts import create_account
 from tests.support.events import FakeContext, api_event
+from tests.support.streams import TableStream as Stream
 
-STREAMS_ENDPOINT = "https://streams.dynamodb.us-east-1.amazonaws.com"
 T = datetime(2026, 12, 7, 6, 0, tzinfo=UTC).timestamp()  # Monday 09:00 Moscow
 SUNDAY_2350 = datetime(2026, 12, 6, 20, 50, tzinfo=UTC).timestamp()
 MONDAY_0905 = T + 300
@@ -54,26 +53,6 @@ TRICKY_NAME = 'Анна; "Аня"\nПетрова'  # noqa: RUF001
 
 def est(seconds: float) -> int:
     return round(histogram.estimate(histogram.bucket_of(seconds)))
-
-
-class Stream:
-    def __init__(self, table: str) -> None:
-        self.client = boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
-        self.arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
-        self.shard = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
-
-    def records(self) -> list[dict[str, Any]]:
-        iterator = self.client.get_shard_iterator(
-            StreamArn=self.arn, ShardId=self.shard, ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        found: list[dict[str, Any]] = []
-        while iterator:
-            page = self.client.get_records(ShardIterator=iterator, Limit=1000)
-            found.extend(lambda_record(record, self.arn, "us-east-1") for record in page["Records"])
-            if not page["Records"]:
-                break
-            iterator = page.get("NextShardIterator")
-        return found
 
 
 def feed(records: list[dict[str, Any]]) -> None:

@@ -17,41 +17,19 @@ from avito_service.jobs.store import job_store
 from avito_service.messenger.store import chat_store
 from avito_service.search import backfill, indexer
 
-from local_runtime.streams import lambda_record
 from tests.support.accounts import create_account
 from tests.support.events import FakeContext, api_event, call
+from tests.support.streams import TableStream
 
-STREAMS_ENDPOINT = "https://streams.dynamodb.us-east-1.amazonaws.com"
 USER = "100"
 T0 = 1_796_000_000
 
 
-class Stream:
+class Stream(TableStream):
     """MessengerTable's moto stream, as Lambda hands it to the indexer (from the start, or only what is new)."""
 
-    def __init__(self, table: str) -> None:
-        self.client = boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
-        self.arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
-        self.shard = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        self.seen = 0
-
-    def records(self) -> list[dict[str, Any]]:
-        iterator = self.client.get_shard_iterator(
-            StreamArn=self.arn, ShardId=self.shard, ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        found: list[dict[str, Any]] = []
-        while iterator:
-            page = self.client.get_records(ShardIterator=iterator, Limit=1000)
-            found.extend(lambda_record(record, self.arn, "us-east-1") for record in page["Records"])
-            if not page["Records"]:
-                break
-            iterator = page.get("NextShardIterator")
-        return found
-
     def index_new(self) -> dict[str, Any]:
-        records = self.records()[self.seen :]
-        self.seen += len(records)
-        return search_indexer.lambda_handler({"Records": records}, FakeContext())
+        return search_indexer.lambda_handler({"Records": self.new()}, FakeContext())
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ Since the chat workflow (issue 25), a newly stored message also moves its chat's
 one conditional UpdateItem of the chat item after the message's transaction (``workflow.messages.on_stored``;
 not folded into that transaction: README, "Chat workflow", says why). ``WORKFLOW`` is that cost per newly stored
 message.
+
+A message's transaction writes two items for it: the message and its id's guard (``MSGID#<id>``: a message's
+identity is its id, ``test_message_identity.py``); ``written`` counts the items of the transactions by kind.
 """
 
 from __future__ import annotations
@@ -71,6 +74,22 @@ def calls(aws_env: dict[str, str]) -> Counter[str]:
     return counted
 
 
+@pytest.fixture
+def written(aws_env: dict[str, str]) -> Counter[str]:
+    """The items the service's transactions name, by operation and kind (``sk`` up to its first ``#``)."""
+    counted: Counter[str] = Counter()
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        for entry in params["TransactItems"]:
+            [(operation, request)] = entry.items()
+            key = request.get("Item") or request["Key"]
+            kind = key["sk"]["S"].split("#", 1)[0]
+            counted[f"{operation} {kind}"] += 1
+
+    aws.dynamodb_low_level_client().meta.events.register("provide-client-params.dynamodb.TransactWriteItems", count)
+    return counted
+
+
 def body(message_id: str, created: int, *, chat_id: str = "u2i-chat-1", author_id: int = CLIENT_ID) -> str:
     value = message_value(
         message_id, chat_id, user_id=int(USER_ID), author_id=author_id, created=created, text=f"hello {message_id}"
@@ -101,23 +120,34 @@ def chat() -> dict[str, Any]:
 
 
 def test_a_warm_container_reads_the_account_once_and_stores_with_one_transaction(
-    account: dict[str, str], calls: Counter[str]
+    account: dict[str, str], calls: Counter[str], written: Counter[str]
 ) -> None:
     for i, created in enumerate((T0 + 50, T0 + 100, T0, T0 + 75)):  # out of order
         assert post(account, body(f"m-{i}", created)) == (200, {"ok": True, "duplicate": False})
     assert calls == {"GetItem": 1 + 4 * WORKFLOW["GetItem"], "TransactWriteItems": 4, "UpdateItem": 4}
+    # each transaction: the message, its id's guard, the chat, the account's existence (its PROFILE item)
+    assert written == {"Put MSG": 4, "Put MSGID": 4, "Update CHAT": 4, "ConditionCheck PROFILE": 4}
     stored = chat()
     assert stored["unreadCount"] == 4 and stored["lastMessage"]["id"] == "m-1"
     assert stored["updatedAt"] == "2026-11-27T09:51:40.000Z"
 
 
-def test_a_repeat_seen_by_this_container_costs_no_call(account: dict[str, str], calls: Counter[str]) -> None:
+def test_a_repeat_seen_by_this_container_costs_no_call(
+    account: dict[str, str], calls: Counter[str], written: Counter[str]
+) -> None:
     post(account, body("m-1", T0))
     calls.clear()
+    written.clear()
     assert post(account, body("m-1", T0)) == (200, {"ok": True, "duplicate": True})
     assert calls == {}
     store_module.chat_store.cache_clear()  # another container: it asks DynamoDB, which says "stored before"
     assert post(account, body("m-1", T0)) == (200, {"ok": True, "duplicate": True})
+    assert calls == {"TransactWriteItems": 1}
+    assert written == {"Put MSG": 1, "Put MSGID": 1, "Update CHAT": 1, "ConditionCheck PROFILE": 1}  # canceled
+    assert chat()["unreadCount"] == 1
+    store_module.chat_store.cache_clear()  # the same id with another time: its guard says "stored before"
+    calls.clear()
+    assert post(account, body("m-1", T0 + 3_600)) == (200, {"ok": True, "duplicate": True})
     assert calls == {"TransactWriteItems": 1}
     assert chat()["unreadCount"] == 1
 

@@ -4,6 +4,12 @@ moto 5.x snapshots every table a transaction touches with ``copy.deepcopy(table)
 each transaction costs O(items in the table) and a long webhook run becomes quadratic: the benchmark would
 measure the emulator, not the service. This patch snapshots only the items the transaction names and
 restores those on cancellation, which is the same observable behaviour. Nothing in the app is changed.
+
+The same observable behaviour includes the tables' streams: stock moto restores a whole table (its stream
+included), DynamoDB writes no stream record for a canceled transaction. moto applies a transaction's items one
+by one before it finds one whose condition fails, and restoring them item by item would leave stream records of
+writes that never happened (e.g. a message whose id's guard then failed: an ``avito-new-message`` for a copy
+never stored); so a canceled transaction's records are dropped as well.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ def _key_of(backend: Any, op_type: str, op: dict[str, Any]) -> tuple[str, dict[s
 
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
     saved = []
+    streams = {}  # table name -> its stream shard and how many records it held before this transaction
     for entry in transact_items:
         op_type, op = next(iter(entry.items()))
         found = _key_of(self, op_type, op) if isinstance(op, dict) else None
@@ -46,6 +53,9 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             table_name, key = found
             current = self.get_item(table_name, key)
             saved.append((table_name, key, current.to_json()["Attributes"] if current else None))
+            shard = getattr(self.get_table(table_name), "stream_shard", None)
+            if shard is not None and table_name not in streams:
+                streams[table_name] = (shard, len(shard.items))
     try:
         _ORIGINAL(self, transact_items)
     except Exception:
@@ -55,6 +65,8 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
                     self.delete_item(table_name, key)
             else:
                 self.put_item(table_name, attrs)
+        for shard, length in streams.values():
+            del shard.items[length:]  # no record of a canceled transaction (nor of its rollback)
         raise
 
 

@@ -10,7 +10,7 @@
 | INSERT of a review marked ``announce`` (``REVIEW#``) | ``avito-new-review`` (``reviews.store``: newer than the rest) |
 | MODIFY of a message that gains ``sentBy``          | ``avito-new-message`` again: the same id, with its sender    |
 | any other MODIFY of a message, REMOVE              | nothing                                                      |
-| an item of a kind that is never announced (a call, a sync mark, a note...: ``QUIET_PREFIXES``) | nothing |
+| an item of a kind never announced (a call, a sync mark, a note, an id's guard: ``QUIET_PREFIXES``) | nothing |
 | any other ``sk``                                   | nothing, and :class:`UnknownItem` (the fan-out logs an ERROR) |
 
 "Field of the chat" means a field of the API's ``Chat``: index keys and ordering marks are not news.
@@ -32,6 +32,7 @@ from typing import Any
 
 from avito_service import clock
 from avito_service.calls.store import CALL_PREFIX, SYNC_SK
+from avito_service.messenger.items import MESSAGE_ID_PREFIX
 from avito_service.messenger.models import Direction
 from avito_service.messenger.store import CHAT_SK, MESSAGE_PREFIX, chat_from_item, message_from_item
 from avito_service.reviews.store import REVIEW_PREFIX, review_from_item
@@ -47,7 +48,8 @@ SUPERVISOR_ROLES = frozenset({"admin", "director"})
 
 # Sort keys of MessengerTable items that are stored there but never announced: skipped quietly. A new kind of
 # item in the table adds its prefix here (or a frame above); anything else is an unknown item, logged as an error.
-QUIET_PREFIXES = (CALL_PREFIX, SYNC_SK, NOTE_PREFIX, ROUTING_SK, PRESENCE_SK)  # notes are internal, never framed
+# notes are internal, never framed; a message id's guard (``MSGID#``) only keeps a message to one copy
+QUIET_PREFIXES = (CALL_PREFIX, SYNC_SK, NOTE_PREFIX, ROUTING_SK, PRESENCE_SK, MESSAGE_ID_PREFIX)
 
 
 class UnknownItem(ValueError):

@@ -23,6 +23,9 @@ from avito_service.messenger.models import Chat, Direction, LastMessage, Message
 
 CHAT_SK = "CHAT"
 MESSAGE_PREFIX = "MSG#"
+# A message's identity is its id: one guard item per id (``MSGID#<id>``, never announced, not a ``MSG#`` key) is
+# put with the message in the same transaction, so a second copy under another ``created`` cannot be stored.
+MESSAGE_ID_PREFIX = "MSGID#"
 NO_MESSAGE_SK = MESSAGE_PREFIX  # sorts before every message key: "nothing read yet"
 BY_ACCOUNT = "byAccount"
 BY_ACTIVITY = "byActivity"
@@ -72,6 +75,20 @@ def unread_pk(shard: int) -> str:
 
 def sk_of(message: Message | LastMessage) -> str:
     return message_sk(int(clock.from_iso(message.createdAt)), message.id)
+
+
+def message_id_sk(message_id: str) -> str:
+    """The sort key of a message id's guard item (in the chat's partition: deleted with the chat's data)."""
+    return f"{MESSAGE_ID_PREFIX}{message_id}"
+
+
+def message_id_item(message: Message) -> dict[str, Any]:
+    """The guard item of ``message``'s id: which sort key holds the message (``messageSk``)."""
+    return {
+        "pk": chat_pk(message.accountId, message.chatId),
+        "sk": message_id_sk(message.id),
+        "messageSk": sk_of(message),
+    }
 
 
 def chat_identity(account_id: str, chat_id: str) -> dict[str, Any]:

@@ -4,7 +4,8 @@
 |-------------------------------------------|----------------------------------------------------------------|
 | a chat of an account                      | pk ``ACCOUNT#<accountId>#CHAT#<chatId>``, sk ``CHAT``          |
 | its messages, oldest first, by page       | same pk, sk ``MSG#<created:012d>#<messageId>``                 |
-| a message stored at most once             | put with ``attribute_not_exists(pk)`` on the message key       |
+| a message stored at most once, by its id  | guard item, sk ``MSGID#<messageId>`` (``messageSk``): put with |
+|                                           | the message, both ``attribute_not_exists(pk)``, one transaction |
 | which accounts hold a chat id             | sparse GSI ``byChatId``: ``chatLookup``, ``accountId`` (chats) |
 | an account's chats, newest activity first | GSI ``byAccount``: ``accountPk`` = ``ACCOUNT#<accountId>``     |
 | an account's unread chats                 | sparse GSI ``unreadByAccount``: ``unreadAccountPk``            |
@@ -23,6 +24,11 @@ message read). Marking a chat read is one UpdateItem however long the chat is, c
 existing; a message is read when Avito said so or when it is incoming and not after ``readUpTo``. An incoming
 message counts towards ``unreadCount`` once (it is stored at most once, in the same transaction) and only
 when it is newer than ``readUpTo`` (``messenger.changes``).
+
+A message's identity is its id alone: the sort key holds ``created`` (for paging in time order), and two sources
+may disagree on it (a webhook delivery, a listing, a keep-alive's backfill, a send's answer stored at our clock's
+time). The id's guard item is written in the same transaction as the message, conditional on being absent, so
+whichever source comes second stores nothing and announces nothing, concurrent arrivals included.
 
 Every write names the account in a ConditionCheck of the same transaction: once an account is deleted, no
 listing, delivery, send or keep-alive writes anything for it (``accounts.service.delete_account``).
@@ -63,6 +69,8 @@ from avito_service.messenger.items import (
     chat_from_item,
     chat_pk,
     message_from_item,
+    message_id_item,
+    message_id_sk,
     message_item,
     message_sk,
     sk_of,
@@ -77,7 +85,8 @@ __all__ = ["ChatStore", "StoreContention", "chat_from_item", "chat_store", "mess
 WRITE_ATTEMPTS = 8
 SEEN_CHATS_MAX = 10_000  # chats whose newest known order fields a warm container remembers
 STORED_MESSAGES_MAX = 20_000  # message keys a warm container remembers as stored
-MESSAGES_PER_TRANSACTION = 98  # TransactWriteItems takes 100 items: the messages, their chat and the account
+# TransactWriteItems takes 100 items: each message and its id's guard, their chat and the account (2 x 49 + 2)
+MESSAGES_PER_TRANSACTION = 49
 # A listed message is joined to its stored sender by id within this many seconds of its time: a send Avito answered
 # without a time was stored at our clock's time (``messenger.service.store_sent``), a little off Avito's.
 SENT_TIME_SLACK = 120
@@ -102,7 +111,7 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
 
 
 def _message_key(message: Message) -> tuple[str, str, str]:
-    return (message.accountId, message.chatId, sk_of(message))
+    return (message.accountId, message.chatId, message.id)  # a message's identity is its id, not its time
 
 
 def _account_check(account_id: str) -> dict[str, Any]:
@@ -144,7 +153,7 @@ class ChatStore:
         self.table_name = table_name
         self._lock = threading.Lock()
         self._seen_chats: dict[tuple[str, str], dict[str, Any]] = {}  # (account, chat) -> order field bounds
-        self._stored: dict[tuple[str, str, str], None] = {}  # (accountId, chatId, message sk), oldest first
+        self._stored: dict[tuple[str, str, str], None] = {}  # (accountId, chatId, message id), oldest first
 
     def _table(self) -> Any:
         return aws.table(self.table_name)
@@ -207,9 +216,9 @@ class ChatStore:
                 ExpressionAttributeNames={"#id": "id"},
             )
         )
-        stored = {item["sk"] for item in stored_items}
+        stored = {str(item.get("id")) for item in stored_items}  # near in time; any other copy: its id's guard
         messages = _with_senders(messages, stored_items)
-        new = sorted({sk_of(m): m for m in messages if sk_of(m) not in stored}.values(), key=sk_of)
+        new = sorted({m.id: m for m in messages if m.id not in stored}.values(), key=sk_of)
         if not new:
             return messages
         chat = self._get_chat_item(account_id, chat_id)  # one read: how far the chat was known
@@ -253,16 +262,25 @@ class ChatStore:
             sent = sent.model_copy(update={"automatic": True})
         stored = self._transact(message_change(sent), [sent])
         workflow.on_stored(account_id, chat_id, stored)
-        if not stored and sent_by is not None:
-            self._add_sender(sent, sent_by)
-        if automatic and not stored:
-            self._mark_automatic(sent)
+        if not stored and (sent_by is not None or automatic):
+            stored_sk = self._stored_sk(sent)  # the copy stored first may carry another time than this answer
+            if sent_by is not None:
+                self._add_sender(sent, sent_by, stored_sk)
+            if automatic:
+                self._mark_automatic(sent, stored_sk)
         return sent
 
-    def _mark_automatic(self, message: Message) -> None:
+    def _stored_sk(self, message: Message) -> str:
+        """The sort key ``message``'s id is stored under (its guard's ``messageSk``; a message stored before the
+        guards existed is found under its own time)."""
+        key = {"pk": chat_pk(message.accountId, message.chatId), "sk": message_id_sk(message.id)}
+        guard = self._table().get_item(Key=key, ConsistentRead=True).get("Item") or {}
+        return str(guard.get("messageSk") or sk_of(message))
+
+    def _mark_automatic(self, message: Message, stored_sk: str) -> None:
         try:
             self._table().update_item(
-                Key={"pk": chat_pk(message.accountId, message.chatId), "sk": sk_of(message)},
+                Key={"pk": chat_pk(message.accountId, message.chatId), "sk": stored_sk},
                 UpdateExpression="SET automatic = :yes",
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(automatic) OR automatic <> :yes)",
                 ExpressionAttributeValues={":yes": True},
@@ -271,11 +289,11 @@ class ChatStore:
             if not dynamo.condition_failed(exc):
                 raise
 
-    def _add_sender(self, message: Message, sent_by: SentBy) -> None:
+    def _add_sender(self, message: Message, sent_by: SentBy, stored_sk: str) -> None:
         """``sentBy`` on a message stored before without one (a MODIFY: the live updates announce nothing)."""
         try:
             self._table().update_item(
-                Key={"pk": chat_pk(message.accountId, message.chatId), "sk": sk_of(message)},
+                Key={"pk": chat_pk(message.accountId, message.chatId), "sk": stored_sk},
                 UpdateExpression="SET sentBy = :by",
                 ConditionExpression="attribute_exists(pk) AND attribute_not_exists(sentBy)",
                 ExpressionAttributeValues={":by": sent_by.model_dump(mode="json")},
@@ -535,7 +553,7 @@ class ChatStore:
         observed: Any = self._seen_chats.get(chat_key, GUESS)
         exact = False  # whether ``observed`` is the chat as read (a failure then means a concurrent change)
         for attempt in range(WRITE_ATTEMPTS):
-            head = self._puts(pending, notify)
+            head = self._puts(pending, notify)  # two per message: the message, then its id's guard
             chat_at, account_at = len(head), len(head) + 1
             try:
                 client.transact_write_items(
@@ -552,9 +570,11 @@ class ChatStore:
                 if stored_chat:
                     self._remember_chat(chat_key, order_fields(from_wire(stored_chat)))
                 duplicates = [
-                    m for i, m in enumerate(pending) if i < len(codes) and codes[i] == dynamo.ITEM_CONDITION_FAILED
+                    m
+                    for i, m in enumerate(pending)
+                    if dynamo.ITEM_CONDITION_FAILED in codes[2 * i : 2 * i + 2]  # its key or its id stored already
                 ]
-                if duplicates:  # stored already (a repeated delivery, or one that raced this listing)
+                if duplicates:  # stored already (a repeated delivery, one that raced this listing, another time)
                     self._remember_stored(*map(_message_key, duplicates))
                     pending = [m for m in pending if m not in duplicates]
                     if not pending or rebuild is None:
@@ -592,16 +612,18 @@ class ChatStore:
         }
 
     def _puts(self, messages: Sequence[Message], notify: Collection[str]) -> list[dict[str, Any]]:
-        """Conditional puts of ``messages`` (each stored at most once), ``notify`` marking those to announce."""
+        """Conditional puts of ``messages`` and of their ids' guards (each message stored at most once, whatever
+        its ``created``), ``notify`` marking those to announce."""
         return [
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": to_wire(message_item(m) | ({"notify": True} if sk_of(m) in notify else {})),
+                    "Item": to_wire(item),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
             for m in messages
+            for item in (message_item(m) | ({"notify": True} if sk_of(m) in notify else {}), message_id_item(m))
         ]
 
     # --- what this container has seen (saves round trips, never decides an outcome) -------------------------

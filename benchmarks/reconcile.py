@@ -153,6 +153,7 @@ def main() -> None:
                 ("JOBS_TABLE", "JobsTable"),
                 ("JOBS_QUEUE_URL", "JobsQueue"),
                 ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+                ("TOKENS_KEY_ID", "TokensKey"),  # Avito tokens are sealed with the stack's KMS key
             ):
                 os.environ[env] = created[logical_id]
             os.environ["AVITO_API_URL"] = sim.base_url

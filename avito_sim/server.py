@@ -45,6 +45,7 @@ WEBHOOK_TIMEOUT_SECONDS = 5.0
 VOICE_LINK_SECONDS = 3600  # getVoiceFiles: "a link is valid for one hour" (messenger.json)
 _FILE_PATH = re.compile(rf"{FILES_PATH}/(?:images/(?P<image_id>[^/]+)/[^/]+|voice/(?P<voice_id>[^/]+)\.mp4)")
 # Avito's documented per-account limits (avito-api.md), by route handler: (calls, seconds).
+MESSENGER_READS = ("chats_list", "chat_one", "messages_list")  # what a backfill or reconciliation reads
 RATE_LIMITS = {"items_list": (25, 60.0), "cpa_balance": (1, 60.0), "cpa_phones": (5, 60.0), **INBOUND_RATE_LIMITS}
 
 Delivery = tuple[str, int | None]
@@ -133,7 +134,11 @@ class AvitoSimulator:
         # can check "never more than 25 calls in any minute" on a scaled minute.
         self.rate_limits = rate_limits
         self.time_scale = time_scale
-        self.rate_limited = 0  # calls answered 429 because of RATE_LIMITS
+        self.rate_limited = 0  # calls answered 429 because of RATE_LIMITS (or a throttle)
+        # Avito documents no Messenger limit but may still answer 429 (avito-api.md, "Rate limits and errors"):
+        # ``throttle`` sets such a limit per account and handler, on whether ``rate_limits`` is on or not.
+        self._throttles: dict[str, tuple[int, float]] = {}
+        self.throttle_retry_after = True  # False: the 429s carry no Retry-After (the client backs off itself)
         self._rate_log: dict[tuple[int, str], list[float]] = {}
         self._lock = threading.RLock()
         self._accounts: dict[int, Account] = {}
@@ -809,7 +814,8 @@ class AvitoSimulator:
                 if retry_in is not None:
                     self.rate_limited += 1
                     body = error_body(family, 429, "Too many requests")
-                    return 429, body, {"Retry-After": str(max(1, math.ceil(retry_in)))}
+                    throttled = route.handler.__name__ in self._throttles and not self.throttle_retry_after
+                    return 429, body, {} if throttled else {"Retry-After": str(max(1, math.ceil(retry_in)))}
                 status, body = route.handler(ctx)
             return status, body, {}
         except ApiError as error:
@@ -818,7 +824,9 @@ class AvitoSimulator:
 
     def _take_rate_slot(self, ctx: Context, route: Route) -> float | None:
         """None when the call is within the account's limit (and counts); else the seconds until it would be."""
-        limit = RATE_LIMITS.get(route.handler.__name__) if self.rate_limits else None
+        limit = self._throttles.get(route.handler.__name__)
+        if limit is None and self.rate_limits:
+            limit = RATE_LIMITS.get(route.handler.__name__)
         if limit is None or ctx.account is None:
             return None
         calls, period = limit[0], limit[1] * self.time_scale
@@ -829,6 +837,18 @@ class AvitoSimulator:
             return log[-calls] + period - now
         log.append(now)
         return None
+
+    def throttle(self, calls: int, period: float, handlers: tuple[str, ...] = MESSENGER_READS) -> None:
+        """Answer 429 beyond ``calls`` calls per ``period`` seconds (times ``time_scale``) per account and handler,
+        as Avito does when it throttles an API it documents no limit for; ``calls=0`` lifts it. With
+        ``throttle_retry_after`` the 429 says when a call would be let through again (Retry-After, whole seconds)."""
+        with self._lock:
+            for name in handlers:
+                if calls:
+                    self._throttles[name] = (calls, period)
+                else:
+                    self._throttles.pop(name, None)
+                    self._rate_log = {k: v for k, v in self._rate_log.items() if k[1] != name}
 
     def add_items(
         self, user_id: int, count: int, first_id: int, *, stats: dict[str, tuple[int, int, int]] | None = None

@@ -1,7 +1,8 @@
 """``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-<view>.png for the sign-in page,
 the inbox, a chat, the accounts, the reviews, the users, the reports and the answering views (quick replies
 and the client card in a chat, the search, the templates, the automatic replies); ``--only reviews`` / ``reports`` /
-``answering`` / ``people`` (the sign-in page, the users page and who sent each message) redoes those alone.
+``answering`` / ``people`` (the sign-in page, the users page and who sent each message) / ``connect`` (the health
+cards, a consent link, a backfill's progress) redoes those alone.
 
 Starts the demo (simulator + local stack on free ports, see scripts/demo.py), opens the console in headless
 Chromium (tests/support/browser.py) and saves the sign-in page with the demo's first admin typed in, then signs in
@@ -163,11 +164,57 @@ def answering(driver: WebDriver, base: str, demo: Any) -> None:
     driver.save_screenshot(str(DOCS / "console-auto-replies.png"))
 
 
+# --- issue 28 (connect3): the health cards, a consent link, a backfill in progress --------------------------
+
+CONNECT_PARAMETERS = {  # a partner app, so the console can make consent links (the screenshot needs no consent)
+    "AvitoAppClientId": "demo-partner-app",
+    "AvitoOAuthUrl": "https://avito.ru/oauth",
+    "OAuthRedirectUrl": "https://api.example.com/api/v1/oauth/callback",
+}
+
+
+def connect(driver: WebDriver, base: str, demo: Demo) -> None:
+    """docs/console-health.png (an account whose keys Avito refuses, its card saying what to do),
+    docs/console-connect-link.png (a consent link made for an owner), docs/console-backfill.png (a backfill's
+    progress, the simulator slowed so it is caught half-way)."""
+    api = demo.stack.api_url + "/api/v1"
+    headers = {"Authorization": f"Bearer {demo.token}"}
+    body = {"name": "Магазин у дома", "clientId": "revoked-client-id", "clientSecret": "revoked-secret"}  # noqa: RUF001
+    refused = requests.post(f"{api}/accounts", json=body, headers=headers, timeout=30)
+    refused.raise_for_status()
+    refused_id = refused.json()["data"]["id"]
+    requests.post(f"{api}/accounts/{refused_id}/check-connection", headers=headers, timeout=60)
+    driver.set_window_size(1280, 1000)
+    driver.get("about:blank")
+    driver.get(f"{base}#/accounts")
+    card = visible(driver, tid("health-card", accountId=refused_id))
+    wait_for(driver, lambda d: card.find_elements("css selector", tid("health-problem")), "the card's problem")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
+    driver.save_screenshot(str(DOCS / "console-health.png"))
+
+    driver.execute_script("window.scrollTo(0, 0)")
+    click(driver, tid("connect-by-link"))
+    visible(driver, tid("connect-link-name")).send_keys("Салон «Диваны на Лесной»")
+    click(driver, tid("connect-link-create"))
+    wait_for(driver, lambda d: visible(d, tid("connect-link-url")).get_attribute("value"), "the link")
+    driver.save_screenshot(str(DOCS / "console-connect-link.png"))
+
+    demo.sim.latency = 1.5  # Avito answering slowly: the backfill's progress stays on screen
+    try:
+        driver.get("about:blank")
+        driver.get(f"{base}#/accounts")
+        click(driver, tid("account-row", accountId=demo.account["id"]) + " " + tid("backfill"))
+        wait_for(driver, lambda d: " из " in visible(d, tid("accounts-notice")).text, "the progress")
+        driver.save_screenshot(str(DOCS / "console-backfill.png"))
+    finally:
+        demo.sim.latency = 0.0
+
+
 def main() -> int:
     only = sys.argv[2] if sys.argv[1:2] == ["--only"] and len(sys.argv) > 2 else None
     only_reviews = only == "reviews"
     only_people = only == "people"
-    demo = setup(0, 0, 0, schedule_seconds=3600)
+    demo = setup(0, 0, 0, schedule_seconds=3600, parameters=CONNECT_PARAMETERS)
     try:
         with tempfile.TemporaryDirectory() as profile:
             driver = chromium(Path(profile), width=1280, height=720)
@@ -185,6 +232,9 @@ def main() -> int:
                         ]()
                     return 0
                 sign_in_page(driver, base, demo)
+                if only == "connect":
+                    connect(driver, base, demo)
+                    return 0
                 if only_people:
                     users(driver, base, demo)
                     sent_by(driver, base, demo)
@@ -205,6 +255,7 @@ def main() -> int:
                 sent_by(driver, base, demo)
                 reports(driver, base)
                 answering(driver, base, demo)
+                connect(driver, base, demo)
             finally:
                 driver.quit()
     finally:
@@ -222,6 +273,9 @@ def main() -> int:
         "search",
         "templates",
         "auto-replies",
+        "health",
+        "connect-link",
+        "backfill",
     )
     print(f"wrote {', '.join(str(DOCS / f'console-{view}.png') for view in views)}")
     return 0

@@ -100,8 +100,10 @@ def setup(
     sim_port: int = 0,
     schedule_seconds: float = 30,
     log_file: str | Path | None = None,
+    parameters: dict[str, str] | None = None,
 ) -> Demo:
-    """Start the simulator and the stack, create and prepare the demo account; the caller stops the Demo."""
+    """Start the simulator and the stack, create and prepare the demo account; the caller stops the Demo.
+    ``parameters``: more template parameters (e.g. a partner app for consent links)."""
     sim = AvitoSimulator(port=sim_port)
     seed_demo(sim)
     sim.start()
@@ -110,7 +112,7 @@ def setup(
         api_port=api_port,
         webhook_port=webhook_port,
         moto_port=moto_port,
-        parameter_overrides={"AvitoApiUrl": sim.base_url},
+        parameter_overrides={"AvitoApiUrl": sim.base_url, **(parameters or {})},
         schedule_seconds=schedule_seconds,
         log_file=log_file,
     )

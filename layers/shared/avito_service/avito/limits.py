@@ -246,6 +246,10 @@ class AvitoLimits:
                 return
         # extreme contention: the slot keeps its send time, as before answers were logged
 
+    def blocked_for(self, account_id: str, endpoint: str) -> float:
+        """Seconds until a remembered 429's ``Retry-After`` for the account's endpoint ends (0: none now)."""
+        return max(0.0, self._store.read(f"{account_id}#{endpoint}").blocked_until - clock.now())
+
     def retry_after(self, account_id: str, endpoint: str, seconds: float) -> None:
         """Avito answered 429 with ``Retry-After: seconds``: nobody calls this endpoint for the account until then."""
         if seconds <= 0:

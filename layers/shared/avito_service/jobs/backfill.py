@@ -15,8 +15,12 @@ Steps:
   window's start or is short. Stored as history (no announcement, ``ChatStore.save_messages``).
 
 Progress is the job's ``done``/``total`` in chats (``JobStore.set_progress``). Avito documents no Messenger
-limit; a 429's ``Retry-After`` (or the shared budget of ``avito/limits.py``) pauses the task, which continues in
-a delayed message.
+limit but may answer 429: the client waits out a short ``Retry-After`` itself; a longer one (remembered for every
+container by ``avito/limits.py``), or 429s that outlast the client's retries, pause the task: its cursor is saved
+as of the last finished step and it continues in a message delayed until Avito's ``Retry-After`` ends
+(``jobs/runner.py``). The step Avito refused is done again whole, so nothing is skipped, and what it had stored is
+not stored twice. A task that pauses ``MAX_STALLS`` times in a row without finishing a step fails with the
+reason.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class BackfillCursor(Model):
     messages: int = 0  # messages seen (stored or already there)
     calls: int = 0  # Avito calls made (for logs and the benchmark)
     errors: int = 0  # consecutive failed attempts
+    stalls: int = 0  # pauses in a row for Avito's 429 without a chat (or listing page) done in between
 
 
 def start_cursor(days: int, now: float | None = None) -> BackfillCursor:
@@ -103,7 +108,7 @@ def run(account_id: str, cursor: BackfillCursor, progress: Progress, ends_at: fl
                 _list_step(client, account_id, str(user_id), cursor, progress)
             else:
                 _messages_step(client, account_id, str(user_id), cursor, progress)
-        cursor.errors = 0
+        cursor.errors = cursor.stalls = 0
         progress.checkpoint(cursor)
     return True
 

@@ -16,9 +16,11 @@ from typing import Any
 from avito_service import clock
 from avito_service.accounts import service as accounts
 from avito_service.accounts.connection import check_connection
-from avito_service.avito.errors import AvitoAuthError
+from avito_service.avito import limits
+from avito_service.avito.errors import AvitoAuthError, AvitoError
 from avito_service.avito.limits import BudgetExhausted
 from avito_service.config import get_settings
+from avito_service.deadline import DeadlineExceeded
 from avito_service.errors import NotFound, ServiceError, TooManyRequests
 from avito_service.jobs import sync
 from avito_service.jobs.models import FINAL, JobKind, JobStatus, SyncCursor
@@ -280,23 +282,30 @@ def _backfill(  # noqa: PLR0917 - the task's key, its lease, its state and its t
         finished = backfill.run(account_id, cursor, progress, clock.now() + seconds * 0.8)
     except LeaseLost:
         return "skipped"
-    except TooManyRequests as slowed:  # Avito asked to slow down (a 429's Retry-After, shared by containers)
+    except (TooManyRequests, AvitoError, DeadlineExceeded) as slowed:
+        delay = _slowed_down(account_id, slowed)
+        if delay is None:  # another Avito error: handled below as a failed attempt
+            return _backfill_failed(store, job_id, order, account_id, owner, cursor, slowed)
+        # Avito asked to slow down (a 429, its Retry-After shared by containers): not a failure, the task waits
+        # and the refused step runs again; one that never gets through fails after MAX_STALLS pauses in a row.
+        cursor.stalls += 1
+        if cursor.stalls >= MAX_STALLS:
+            reason = f"Avito kept answering 429 (too many requests) {cursor.stalls} times in a row. Try again later."
+            return _finish(store, job_id, order, account_id, JobStatus.FAILED, reason, sync_lock=False)
         store.save_cursor(job_id, order, account_id, owner, cursor.model_dump())
         store.release(job_id, order, account_id, owner)
-        enqueue(job_id, [(order, account_id)], delay=getattr(slowed, "retry_in", RETRY_DELAY))
+        enqueue(job_id, [(order, account_id)], delay=delay)
+        logger.info(
+            "Backfill paused: Avito asked to slow down",
+            extra={"job_id": job_id, "account_id": account_id, "chats": cursor.nextChat, "delay_s": round(delay)},
+        )
         return "paused"
     except NotFound:
         return _finish(
             store, job_id, order, account_id, JobStatus.FAILED, "The account no longer exists.", sync_lock=False
         )
     except ServiceError as error:
-        cursor.errors += 1
-        if cursor.errors >= MAX_ATTEMPTS or isinstance(error, AvitoAuthError):
-            return _finish(store, job_id, order, account_id, JobStatus.FAILED, error.message, sync_lock=False)
-        store.save_cursor(job_id, order, account_id, owner, cursor.model_dump())
-        store.release(job_id, order, account_id, owner)
-        enqueue(job_id, [(order, account_id)], delay=RETRY_DELAY)
-        return "paused"
+        return _backfill_failed(store, job_id, order, account_id, owner, cursor, error)
     logger.info(
         "Backfill step",
         extra={"job_id": job_id, "account_id": account_id, "chats": cursor.nextChat, "calls": cursor.calls},
@@ -306,6 +315,36 @@ def _backfill(  # noqa: PLR0917 - the task's key, its lease, its state and its t
         enqueue(job_id, [(order, account_id)])
         return "paused"
     return _finish(store, job_id, order, account_id, JobStatus.DONE, None, sync_lock=False)
+
+
+def _slowed_down(account_id: str, error: ServiceError) -> float | None:
+    """Seconds a backfill waits when ``error`` is Avito asking to slow down, else None (a real failure).
+
+    Avito's 429 reaches the task three ways: the shared budget refuses the call for a remembered Retry-After
+    (``BudgetExhausted``, with its seconds), the client's retries end on a 429 (``avito_rate_limited``: wait what
+    Avito's Retry-After said, else ``RETRY_DELAY``), or waiting out a Retry-After does not fit the step's time
+    (``DeadlineExceeded``: nothing was refused, continue at once)."""
+    if isinstance(error, TooManyRequests):
+        return max(1.0, float(getattr(error, "retry_in", RETRY_DELAY)))
+    if isinstance(error, DeadlineExceeded):
+        return 0.0
+    if isinstance(error, AvitoError) and error.code == "avito_rate_limited":
+        blocked = limits.shared_limits().blocked_for(account_id, error.endpoint) if error.endpoint else 0.0
+        return max(1.0, blocked) if blocked else float(RETRY_DELAY)
+    return None
+
+
+def _backfill_failed(  # noqa: PLR0917 - the task's key, its lease, its state and the error
+    store: JobStore, job_id: str, order: int, account_id: str, owner: str, cursor: Any, error: ServiceError
+) -> str:
+    """A failed attempt (Avito, the proxy): tried again ``RETRY_DELAY`` later, failed after ``MAX_ATTEMPTS``."""
+    cursor.errors += 1
+    if cursor.errors >= MAX_ATTEMPTS or isinstance(error, AvitoAuthError):
+        return _finish(store, job_id, order, account_id, JobStatus.FAILED, error.message, sync_lock=False)
+    store.save_cursor(job_id, order, account_id, owner, cursor.model_dump())
+    store.release(job_id, order, account_id, owner)
+    enqueue(job_id, [(order, account_id)], delay=RETRY_DELAY)
+    return "paused"
 
 
 def _webhook_check(store: JobStore, job_id: str, order: int, account_id: str) -> str:

@@ -7,8 +7,9 @@ local stack, and the workflow's monthly cost.
    ``--accounts`` accounts subscribed to webhooks, their routing set (round robin on the even ones, least busy with a
    cap of 200 on the odd ones) and ``waitAlertMinutes: [1]`` (a short threshold for the run), ``--operators``
    operators connected over WebSocket (available: a live connection, not away) and one director.
-2. The simulator POSTs ``--per-minute`` deliveries a minute for ``--seconds`` seconds, each a client's first message
-   in a new chat, spread evenly over the accounts, from a pool of 8 senders paced to the planned moments.
+2. After one warm-up delivery per account (not measured), the simulator POSTs ``--per-minute`` deliveries a minute
+   for ``--seconds`` seconds, each a client's first message in a new chat, spread evenly over the accounts, from a
+   pool of 8 senders paced to the planned moments.
 3. For each chat: the time from the start of its delivery POST to its ``avito-chat-assigned`` frame (assignee set) at
    an operator's connection; and, since nobody answers, the lateness of its ``avito-chat-waiting`` frame at the
    director after the threshold (``awaitingReplySince + 1 min``). Goals: assignment p95 <= 1 s, alerts p95 <= 10 s.
@@ -109,6 +110,14 @@ def run(per_minute: int, seconds: int, accounts: int, operators: int) -> dict[st
         exits.callback(director.close)
         director.request({"action": "ping"}, "pong", timeout=60)
         observer = clients[0]  # avito-chat-assigned goes to everyone who sees the account
+        for user in users:  # warm the functions (webhook, fan-out, alert) on every account before measuring
+            chat_id = f"u2i-warm-{user}"
+            sim.add_chat(user, chat_id, item_id=4300000000 + user, item_title="Стул", client_name="Разминка")
+            sim.incoming_message(user, chat_id, "Разминка")
+            observer.wait_for(
+                lambda f, c=chat_id: f.get("event") == "avito-chat-assigned" and f["data"].get("chatId") == c,
+                timeout=300,
+            )
 
         total = per_minute * seconds // 60
         interval = 60.0 / per_minute

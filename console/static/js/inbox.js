@@ -244,7 +244,7 @@ export class InboxView {
         ),
       ),
       (chat.status || "new") === "new"
-        ? h("button", { type: "button", class: "ghost take", dataset: { testid: "take" }, onclick: () => this.take(chat) }, t("inbox.take"))
+        ? h("button", { type: "button", class: "ghost small take", dataset: { testid: "take" }, onclick: () => this.take(chat) }, t("inbox.take"))
         : null,
     );
   }

@@ -224,6 +224,28 @@ def test_two_operators_take_the_same_chat_one_wins_the_other_is_told_who(
     offers(loser, {"no-reply-needed"}, "another operator's open chat")
 
 
+def test_taking_from_the_queue_at_once_the_loser_is_told_who_and_the_chat_leaves_the_queue(
+    page: WebDriver, second: WebDriver, stack: LocalStack, seeded: Seeded
+) -> None:
+    tech = seeded.account_id(TECH_USER)
+    chat = "u2i-b-oleg"
+    assert stored(stack, tech, chat)["status"] == "new"
+    sign_in_as(page, stack, "op-lena")
+    sign_in_as(second, stack, "op-mark")
+    take = f"{tid('chat-item', chatId=chat)} {tid('take')}"
+    for driver in (page, second):
+        click(driver, tid("tab-new"))
+        visible(driver, take)
+    lena, mark = visible(page, take), visible(second, take)
+    page.execute_script("arguments[0].click()", lena)
+    second.execute_script("arguments[0].click()", mark)
+    winner = wait_for(page, lambda d: (stored(stack, tech, chat)["assignee"] or {}).get("userId"), "one took it")
+    loser = second if winner == "op-lena" else page
+    wait_for(loser, lambda d: chat not in chat_ids(d), "the chat leaves the loser's queue")
+    status = wait_for(loser, lambda d: "уже взял" in (text := visible(d, tid("inbox-status")).text) and text, "told")
+    assert status == f"Чат уже взял(а) {winner}. Состояние чата обновлено."
+
+
 def test_a_tag_and_a_note_are_shown_after_a_reload(page: WebDriver, stack: LocalStack, seeded: Seeded) -> None:
     furniture = seeded.account_id(FURNITURE_USER)
     chat = "u2i-b-xss"

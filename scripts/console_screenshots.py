@@ -1,8 +1,9 @@
 """``python -m scripts.console_screenshots`` (``make screenshots``): docs/console-<view>.png for the sign-in page,
 the inbox, a chat, the accounts, the reviews, the users, the reports and the answering views (quick replies
-and the client card in a chat, the search, the templates, the automatic replies); ``--only reviews`` / ``reports`` /
-``answering`` / ``people`` (the sign-in page, the users page and who sent each message) / ``connect`` (the health
-cards, a consent link, a backfill's progress) redoes those alone.
+and the client card in a chat, the search, the templates, the automatic replies), the chat workflow (timers, actions,
+tags and notes; routing); ``--only reviews`` / ``reports`` / ``answering`` / ``workflow`` / ``people`` (the sign-in
+page, the users page and who sent each message) / ``connect`` (the health cards, a consent link, a backfill's
+progress) redoes those alone.
 
 Starts the demo (simulator + local stack on free ports, see scripts/demo.py), opens the console in headless
 Chromium (tests/support/browser.py) and saves the sign-in page with the demo's first admin typed in, then signs in
@@ -210,6 +211,44 @@ def connect(driver: WebDriver, base: str, demo: Demo) -> None:
         demo.sim.latency = 0.0
 
 
+def workflow(driver: WebDriver, base: str, demo: Any) -> None:
+    """The chat workflow (issue 25): the list with waiting timers (amber past the account's first threshold, red past
+    the second), an open chat taken through its button with tags and an internal note, two chats ticked for bulk
+    close; then the account's routing and thresholds as an admin sets them."""
+    headers = {"Authorization": f"Bearer {demo.token}"}
+    api = f"{demo.stack.api_url}/api/v1"
+    account = demo.account["id"]
+    # the demo's buyers have waited about 1.5, 3.5, 5.5, ... hours: thresholds that make the first two amber
+    routing = {"mode": "least_busy", "maxOpenPerOperator": 8, "waitAlertMinutes": [90, 240]}
+    requests.put(f"{api}/accounts/{account}/routing", json=routing, headers=headers, timeout=30).raise_for_status()
+    chat = "u2i-demo0001"
+    driver.set_window_size(1280, 760)
+    driver.get("about:blank")
+    driver.get(f"{base}#/inbox/{account}/{chat}")
+    click(driver, tid("tab-all"))
+    wait_for(driver, lambda d: len(all_of(d, tid("wait-timer") + '[data-level="red"]')) >= 2, "red timers")
+    wait_for(driver, lambda d: all_of(d, tid("wait-timer") + '[data-level="amber"]'), "amber timers")
+    click(driver, tid("wf-claim"))
+    wait_for(driver, lambda d: visible(d, tid("wf-status")).get_attribute("data-status") == "open", "taken")
+    for tag in ("доставка", "перезвонить"):
+        visible(driver, tid("tag-input")).send_keys(tag + "\n")
+        visible(driver, tid("tag", tag=tag))
+    visible(driver, tid("note-input")).send_keys("Просит доставку в субботу, подъезд без лифта.")
+    click(driver, tid("note-add"))
+    visible(driver, tid("note"))
+    for ticked in ("u2i-demo0002", "u2i-demo0003"):
+        click(driver, f"{tid('chat-item', chatId=ticked)} {tid('select-chat')}")
+    visible(driver, tid("bulk-close"))
+    click(driver, tid("chat-client-name"))  # the focus leaves the note's field
+    driver.save_screenshot(str(DOCS / "console-workflow.png"))
+    driver.set_window_size(1280, 900)
+    driver.get(f"{base}#/accounts")
+    click(driver, f"{tid('account-row', accountId=account)} {tid('routing-open')}")
+    wait_for(driver, lambda d: visible(d, tid("routing-threshold-2")).get_attribute("value") == "240", "routing")
+    driver.execute_script("document.querySelector('.table-wrap').scrollLeft = 0; window.scrollTo(0, 0)")
+    driver.save_screenshot(str(DOCS / "console-routing.png"))
+
+
 def main() -> int:
     only = sys.argv[2] if sys.argv[1:2] == ["--only"] and len(sys.argv) > 2 else None
     only_reviews = only == "reviews"
@@ -221,15 +260,17 @@ def main() -> int:
             try:
                 base = f"{demo.stack.api_url}/console/"
                 DOCS.mkdir(exist_ok=True)
-                if only in ("reviews", "reports", "answering"):
+                if only in ("reviews", "reports", "answering", "workflow"):
                     driver.get(f"{base}#token={demo.console_token}")
                     wait_for(driver, lambda d: d.execute_script("return document.documentElement.lang") == "ru", "ru")
                     if only_reviews:
                         reviews(driver, base, demo.account["id"])
                     else:
-                        {"reports": lambda: reports(driver, base), "answering": lambda: answering(driver, base, demo)}[
-                            only
-                        ]()
+                        {
+                            "reports": lambda: reports(driver, base),
+                            "answering": lambda: answering(driver, base, demo),
+                            "workflow": lambda: workflow(driver, base, demo),
+                        }[only]()
                     return 0
                 sign_in_page(driver, base, demo)
                 if only == "connect":
@@ -256,6 +297,7 @@ def main() -> int:
                 reports(driver, base)
                 answering(driver, base, demo)
                 connect(driver, base, demo)
+                workflow(driver, base, demo)
             finally:
                 driver.quit()
     finally:
@@ -276,6 +318,8 @@ def main() -> int:
         "health",
         "connect-link",
         "backfill",
+        "workflow",
+        "routing",
     )
     print(f"wrote {', '.join(str(DOCS / f'console-{view}.png') for view in views)}")
     return 0

@@ -8,6 +8,7 @@ only; bulk close for directors."""
 # ruff: noqa: RUF001 - the console speaks Russian
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,8 +19,9 @@ from avito_service.auth import mint
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from avito_sim import AvitoSimulator
 from local_runtime import LocalStack
 from tests.browser.conftest import FURNITURE_USER, TECH_USER, Seeded, api, sign_in
 from tests.browser.test_console import chat_ids
@@ -124,9 +126,9 @@ def test_a_waiting_chats_timer_turns_amber_then_red_at_the_accounts_thresholds_w
     page.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CLOCK})
     sign_in_as(page, stack, "op-timer")
     timer = tid("wait-timer", chatId="u2i-b-oleg")
-    oleg = visible(page, timer)  # Олег wrote an hour ago and nobody answered
-    wait_for(page, lambda d: visible(d, timer).get_attribute("data-seconds"), "the timer ticks")
-    assert oleg.get_attribute("data-level") == "none"
+    visible(page, timer)  # Олег wrote an hour ago and nobody answered
+    wait_for(page, lambda d: visible(d, timer).get_attribute("data-thresholds") == "70,80", "the account's thresholds")
+    assert visible(page, timer).get_attribute("data-level") == "none"
     seconds = int(visible(page, timer).get_attribute("data-seconds") or 0)
     assert 55 * 60 < seconds < 70 * 60
     width = visible(page, timer).size["width"]
@@ -224,6 +226,28 @@ def test_two_operators_take_the_same_chat_one_wins_the_other_is_told_who(
     offers(loser, {"no-reply-needed"}, "another operator's open chat")
 
 
+def test_taking_from_the_queue_at_once_the_loser_is_told_who_and_the_chat_leaves_the_queue(
+    page: WebDriver, second: WebDriver, stack: LocalStack, seeded: Seeded
+) -> None:
+    tech = seeded.account_id(TECH_USER)
+    chat = "u2i-b-oleg"
+    assert stored(stack, tech, chat)["status"] == "new"
+    sign_in_as(page, stack, "op-lena")
+    sign_in_as(second, stack, "op-mark")
+    take = f"{tid('chat-item', chatId=chat)} {tid('take')}"
+    for driver in (page, second):
+        click(driver, tid("tab-new"))
+        visible(driver, take)
+    lena, mark = visible(page, take), visible(second, take)
+    page.execute_script("arguments[0].click()", lena)
+    second.execute_script("arguments[0].click()", mark)
+    winner = wait_for(page, lambda d: (stored(stack, tech, chat)["assignee"] or {}).get("userId"), "one took it")
+    loser = second if winner == "op-lena" else page
+    wait_for(loser, lambda d: chat not in chat_ids(d), "the chat leaves the loser's queue")
+    status = wait_for(loser, lambda d: "уже взял" in (text := visible(d, tid("inbox-status")).text) and text, "told")
+    assert status == f"Чат уже взял(а) {winner}. Состояние чата обновлено."
+
+
 def test_a_tag_and_a_note_are_shown_after_a_reload(page: WebDriver, stack: LocalStack, seeded: Seeded) -> None:
     furniture = seeded.account_id(FURNITURE_USER)
     chat = "u2i-b-xss"
@@ -308,6 +332,36 @@ def test_routing_is_saved_by_an_admin_with_the_apis_refusals_shown_and_hidden_fr
     visible(page, tid("account-row", accountId=furniture))
     assert not all_of(page, tid("routing-open"))
     as_user(stack, "op-x", "operator", "PUT", f"/accounts/{furniture}/routing", status=403, json={"mode": "off"})
+
+
+def test_the_services_waiting_alert_frame_chimes(
+    page: WebDriver, stack: LocalStack, seeded: Seeded, sim: AvitoSimulator
+) -> None:
+    """avito-chat-waiting alone chimes: the operator is on "Мои" (nothing of theirs), so no timer of the page is
+    running for the chat; the service's one-time schedule fires at the account's 1-minute threshold."""
+    furniture = seeded.account_id(FURNITURE_USER)
+    chat = "u2i-b-xss"
+    admin_api(stack, "PUT", f"/accounts/{furniture}/routing", json={"mode": "off", "waitAlertMinutes": [1]})
+    sign_in_as(page, stack, "op-frames")
+    click(page, tid("tab-mine"))
+    wait_for(page, lambda d: visible(d, tid("inbox-summary")).get_attribute("data-chats") == "0", "nothing of mine")
+    chimes = int(visible(page, tid("mute")).get_attribute("data-chimes") or 0)
+    sim.add_message(FURNITURE_USER, chat, f"{chat}-late", "Вы тут?", direction="in", created=int(time.time()))
+    admin_api(stack, "GET", f"/messenger/accounts/{furniture}/chats/{chat}/messages", params={"limit": 100})
+    assert stored(stack, furniture, chat)["awaitingReplySince"]  # the client waits from now
+    # the new message chimes at once (avito-notification); the alert a minute later chimes once more
+    before = chimes
+    chimes = wait_for(page, lambda d: (n := chimes_of(d)) > before and n, "the new message's chime")
+    alert = f"{furniture}/{chat}#1"
+    WebDriverWait(page, 120).until(  # the threshold is a minute: this waits for the frame, which comes then
+        lambda d: d.find_element(By.CSS_SELECTOR, tid("mute")).get_attribute("data-last-alert") == alert,
+        "the avito-chat-waiting frame of the first threshold",
+    )
+    assert chimes_of(page) == chimes + 1
+
+
+def chimes_of(driver: WebDriver) -> int:
+    return int(visible(driver, tid("mute")).get_attribute("data-chimes") or 0)
 
 
 def test_a_director_closes_ticked_chats_at_once_and_an_operator_has_no_checkboxes(

@@ -106,6 +106,11 @@ export class InboxView {
       this.status.textContent = "";
     } catch (error) {
       this.status.textContent = t("inbox.takeFailed", { error: error.message });
+      if (error.status !== 409) return;
+      // someone was faster: the chat is read again (it leaves the queue) and the message names who has it
+      await this.fetchChat(chat.accountId, chat.id, true);
+      const fresh = this.chats.get(chatKey(chat.accountId, chat.id));
+      if (error.code === "chat_taken" && fresh?.assignee) this.status.textContent = t("workflow.taken", { name: fresh.assignee.name || fresh.assignee.userId });
     }
   }
 
@@ -244,7 +249,7 @@ export class InboxView {
         ),
       ),
       (chat.status || "new") === "new"
-        ? h("button", { type: "button", class: "ghost take", dataset: { testid: "take" }, onclick: () => this.take(chat) }, t("inbox.take"))
+        ? h("button", { type: "button", class: "ghost small take", dataset: { testid: "take" }, onclick: () => this.take(chat) }, t("inbox.take"))
         : null,
     );
   }
@@ -269,10 +274,10 @@ export class InboxView {
     if (!this.chats.has(chatKey(data.accountId, data.chatId))) this.fetchChat(data.accountId, data.chatId);
   }
 
-  async fetchChat(accountId, chatId) {
+  async fetchChat(accountId, chatId, known = false) {
     try {
       const chat = await this.app.api.get(`/chats/${encodeURIComponent(chatId)}`, { accountId });
-      if (chat?.id && this.matches(chat)) this.upsert(chat);
+      if (chat?.id && (known || this.matches(chat))) this.upsert(chat);
     } catch {
       // not stored or not the caller's: nothing to show
     }

@@ -69,12 +69,12 @@ export class Workflow {
     return SUPERVISORS.includes(this.app.session.role);
   }
 
-  /** The account's thresholds (the default until its routing has been read; read once, then kept current). */
+  /** The account's thresholds, read once and then kept current; null until read (no colour, no chime yet). */
   minutes(accountId) {
     const known = this.thresholds.get(accountId);
     if (known) return known;
     this.loadThresholds(accountId);
-    return DEFAULT_THRESHOLDS;
+    return null;
   }
 
   loadThresholds(accountId) {
@@ -116,12 +116,13 @@ export class Workflow {
       return;
     }
     const minutes = this.minutes(accountId);
-    const level = waitLevel(seconds, minutes);
+    const level = minutes ? waitLevel(seconds, minutes) : "none";
     element.hidden = false;
     element.textContent = formatWait(seconds);
     element.dataset.level = level;
     element.dataset.seconds = String(seconds);
-    element.title = t(`workflow.wait.${level}`, { since: fullTime(since), minutes: minutes.join(", ") });
+    element.dataset.thresholds = minutes ? minutes.join(",") : "";
+    element.title = t(`workflow.wait.${level}`, { since: fullTime(since), minutes: (minutes || DEFAULT_THRESHOLDS).join(", ") });
   }
 
   /** Every second: repaint the timers; chime when a chat of the inbox crosses one of its account's thresholds. */
@@ -133,6 +134,7 @@ export class Workflow {
       const seconds = waitingSeconds(chat);
       if (seconds === null) continue;
       const minutes = this.minutes(chat.accountId);
+      if (!minutes) continue; // the account's thresholds are being read
       const period = `${keyOf(chat.accountId, chat.id)}@${chat.awaitingReplySince}`;
       const crossed = crossedCount(seconds, minutes);
       const before = this.seen.get(period);

@@ -273,6 +273,17 @@ def test_dialogs_csv_for_excel(script: dict[str, Any]) -> None:
         assert a1["clientName"] == TRICKY_NAME and a1["assignee"] == "Ольга" and a1["tags"] == "vip, доставка"
         assert a1["itemTitle"] == "'=Диван"  # no formula for Excel to run
         assert a1["firstResponseSeconds"] == "60"
+        assert [r[2] for r in body_rows] == ["a2", "a4", "a3", "a1", "b2"]  # the JSON table's order
+    monday, sunday = {"from": "2026-12-07", "to": "2026-12-07"}, {"from": "2026-12-06", "to": "2026-12-06"}
+    for query, chats in (
+        ({**monday, "userId": "op-petr"}, ["a2"]),
+        ({**monday, "status": "closed"}, ["a1"]),
+        ({**monday, "accountId": script["tech"]}, ["b2"]),
+        (sunday, ["a4"]),
+    ):
+        result = get(reports_dialogs, "/api/v1/reports/dialogs", {**query, "format": "csv"})
+        lines = result["body"].split("\r\n")[1:-1]
+        assert [line.split(";")[2] for line in lines] == chats, query
 
 
 def wait_on(account: str, chat: str, since: float) -> None:

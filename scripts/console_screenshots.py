@@ -147,8 +147,14 @@ def answering(driver: WebDriver, base: str, demo: Any) -> None:
     # a number only Avito CPA reports (phonesInfoFromChats): the card marks it «от Avito»
     demo.sim.incoming_message(DEMO_USER_ID, DEMO_CHAT, "Или на рабочий, он есть в профиле", cpa_phone="89037654321")
     driver.set_window_size(1280, 760)
-    driver.get(f"{base}#/inbox/{demo.account['id']}/{DEMO_CHAT}")
-    wait_for(driver, lambda d: d.find_elements("css selector", tid("card-phone-cpa")), "the client card's phones")
+    # the card asks Avito CPA at most once a minute per account: the chat may have been opened moments ago
+    for _ in range(10):
+        driver.get(f"{base}#/inbox/{demo.account['id']}/{DEMO_CHAT}")
+        wait_for(driver, lambda d: d.find_elements("css selector", tid("card-phone")), "the client card's phones")
+        if driver.find_elements("css selector", tid("card-phone-cpa")):
+            break
+        time.sleep(10)
+        driver.get(f"{base}#/templates")
     visible(driver, tid("composer-input")).send_keys("/")
     wait_for(driver, lambda d: len(d.find_elements("css selector", tid("quick-reply"))) >= 2, "quick replies")
     driver.save_screenshot(str(DOCS / "console-answering-chat.png"))

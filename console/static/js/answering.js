@@ -304,7 +304,7 @@ export class ClientCard {
     });
     // a number Avito CPA found in one of this chat's messages (not written in it as we can read it)
     const fromAvito = source === "cpa" ? h("span", { class: "muted small", title: t("card.fromAvitoTitle"), dataset: { testid: "card-phone-cpa" } }, t("card.fromAvito")) : null;
-    return h("li", { class: "row" }, h("a", { href: `tel:${phone}`, dataset: { testid: "card-phone" } }, phone), fromAvito, copy);
+    return h("li", { class: "row" }, h("span", {}, h("a", { href: `tel:${phone}`, dataset: { testid: "card-phone" } }, phone), fromAvito ? [h("br"), fromAvito] : null), copy);
   }
 
   callElement(call) {

@@ -42,6 +42,22 @@ LAMBDA_ENV = {
     "SERVICE_VERSION": "0.1.0",
 }
 
+# What a benchmark that runs the service in-process against moto sets first (the seeding of jobs_sync,
+# reviews_calls_sync and avito_limits): fake credentials, quiet Powertools, no metrics.
+MOTO_RUN_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "ACCOUNT_SECRETS_PREFIX": "bench/accounts/",
+}
+
+
+def use_moto_env(**extra: str) -> None:
+    """This process as a benchmark against moto (``MOTO_RUN_ENV``, then ``extra``)."""
+    os.environ.update({**MOTO_RUN_ENV, **extra})
+
 
 def machine() -> dict[str, Any]:
     return {

@@ -38,17 +38,9 @@ def most_in_any_window(times: list[float], window: float) -> int:
 
 
 def main() -> None:
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "ACCOUNT_SECRETS_PREFIX": "bench/accounts/",
-            "AVITO_MAX_RETRIES": "0",  # a 429 would show as an error instead of being retried away
-        }
-    )
+    from benchmarks._common import use_moto_env
+
+    use_moto_env(AVITO_MAX_RETRIES="0")  # a 429 would show as an error instead of being retried away
     from avito_sim import AvitoSimulator
     from local_runtime.moto_process import MotoProcess
     from local_runtime.resources import create_resources

@@ -162,6 +162,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--importtime-only", metavar="MODULE", help="only list MODULE's costliest extra imports")
     parser.add_argument("--python", help="interpreter for the children (default: the layer-only .bench-venv)")
+    parser.add_argument(
+        "--functions",
+        nargs="*",
+        metavar="LOGICAL_ID",
+        help="only these functions (with the baseline and the references); results in cold_start_subset.json",
+    )
     args = parser.parse_args(argv)
     CHILD_PYTHON["path"] = args.python or layer_python()
     if args.importtime_only:
@@ -171,6 +177,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         return {"module": args.importtime_only, "top_imports": top}
 
     modules = function_modules()
+    if args.functions:
+        modules = {m: spec for m, spec in modules.items() if spec[0] in set(args.functions)}
     names = {BASELINE: "(baseline)"} | REFERENCES | {m: fid for m, (fid, _) in modules.items()}
     envs = {m: child_env({}) for m in [BASELINE, *REFERENCES]} | {m: child_env(e) for m, (_, e) in modules.items()}
     broken = {m: err for m in names if (err := import_error(m, envs[m]))}
@@ -254,7 +262,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "slowest_top_imports": top,
         "samples_s": samples,
     }
-    write_results("cold_start", data)
+    write_results("cold_start_subset" if args.functions else "cold_start", {"only": args.functions or None, **data})
     return data
 
 

@@ -28,16 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "ACCOUNT_SECRETS_PREFIX": "bench/accounts/",
-        }
-    )
+    from benchmarks._common import use_moto_env
+
+    use_moto_env()
     from moto import mock_aws
     from moto.dynamodb.responses import DynamoHandler
 

@@ -38,16 +38,9 @@ WORKER_GB = 0.5
 
 
 def main() -> None:
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "ACCOUNT_SECRETS_PREFIX": "bench/accounts/",
-        }
-    )
+    from benchmarks._common import use_moto_env
+
+    use_moto_env()
     from moto import mock_aws
 
     from avito_sim import AvitoSimulator

@@ -4,6 +4,7 @@ from avito_service.accounts import service
 from avito_service.accounts.models import Account, AccountUpdate
 from avito_service.api import AccountId, Envelope, admin_only, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.audit import service as audit
+from avito_service.avito import tokens as _avito_tokens  # noqa: F401 - at init: a change of credentials forgets the token
 
 app = rest_app()
 

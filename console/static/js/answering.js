@@ -5,6 +5,7 @@
 import { h, replace, safeUrl } from "./dom.js";
 import { enc } from "./api.js";
 import { fullTime, shortTime, t } from "./i18n.js";
+import { playRecording } from "./recordings.js";
 
 const fold = (text) => String(text || "").toLowerCase().replaceAll("\u0451", "\u0435"); // ё as е, like the search
 
@@ -320,20 +321,7 @@ export class ClientCard {
   }
 
   async play(call, button) {
-    button.disabled = true;
-    try {
-      const link = await this.app.api.get(`/accounts/${enc(call.accountId)}/calls/${enc(call.id)}/record`);
-      const base = this.app.api.base.replace(/\/api\/v1$/, "");
-      const response = await fetch(base + link.url, { headers: { Accept: "audio/mpeg" } });
-      if (!response.ok) throw new Error(t("calls.audioFailed", { status: response.status }));
-      if (this.player.src.startsWith("blob:")) URL.revokeObjectURL(this.player.src);
-      this.player.src = URL.createObjectURL(await response.blob());
-      this.player.hidden = false;
-      await this.player.play().catch(() => {});
-    } catch (error) {
-      button.title = error.code === "recording_not_found" ? t("calls.notReady") : error.message;
-    } finally {
-      button.disabled = false;
-    }
+    const error = await playRecording(this.app.api, this.player, { accountId: call.accountId, callId: call.id, button });
+    if (error) button.title = error.code === "recording_not_found" ? t("calls.notReady") : error.message;
   }
 }

@@ -7,6 +7,7 @@
 import { h, replace } from "./dom.js";
 import { fullTime, t } from "./i18n.js";
 import { enc } from "./api.js";
+import { playRecording } from "./recordings.js";
 
 /** Unanswered reviews Avito accepts an answer to first, then the rest; newest first within each. */
 export function unansweredFirst(reviews) {
@@ -188,23 +189,9 @@ export class ReviewsView {
     }
   }
 
-  /** The link is short-lived and needs no token; the audio is fetched as audio/mpeg (API Gateway sends bytes). */
+  /** The call's recording in the view's player (recordings.js); what went wrong said in the view. */
   async play(call, button) {
-    button.disabled = true;
-    try {
-      const link = await this.app.api.get(`/accounts/${enc(this.accountId)}/calls/${enc(call.id)}/record`);
-      const base = this.app.api.base.replace(/\/api\/v1$/, "");
-      const response = await fetch(base + link.url, { headers: { Accept: "audio/mpeg" } });
-      if (!response.ok) throw new Error(t("calls.audioFailed", { status: response.status }));
-      if (this.player.src.startsWith("blob:")) URL.revokeObjectURL(this.player.src);
-      this.player.src = URL.createObjectURL(await response.blob());
-      this.player.hidden = false;
-      this.player.dataset.callId = call.id;
-      await this.player.play().catch(() => {});
-    } catch (error) {
-      this.say(error.code === "recording_not_found" ? t("calls.notReady") : error.message, error.code === "recording_not_found" ? "info" : "error");
-    } finally {
-      button.disabled = false;
-    }
+    const error = await playRecording(this.app.api, this.player, { accountId: this.accountId, callId: call.id, button });
+    if (error) this.say(error.code === "recording_not_found" ? t("calls.notReady") : error.message, error.code === "recording_not_found" ? "info" : "error");
   }
 }

@@ -29,7 +29,6 @@ from avito_service.accounts.models import (
     check_proxy,
 )
 from avito_service.accounts.store import LIST_PK, ONLINE_PK, Change, ConditionFailed, account_store
-from avito_service.avito import tokens as avito_tokens
 from avito_service.config import get_settings
 from avito_service.errors import Conflict, FieldError, NotFound, ValidationFailed
 from avito_service.observability import logger
@@ -238,6 +237,12 @@ def _after_update(
     if "refreshSecretArn" in dropped and current.get("refreshSecretArn"):
         vault.delete(str(current["refreshSecretArn"]))  # the consent's refresh token is no longer used
     if CREDENTIAL_FIELDS & changes.keys():
+        # Imported here: of the many functions that import this module only an update of the credentials needs
+        # the Avito token store, and it brings the token sealing's cryptography (AES-GCM), which AccountsGet,
+        # AccountsList, StatsHistory, OnlineDisable and the job starters never use (issue 22, cold starts);
+        # accounts_update imports it at init, so its cold start (and SnapStart snapshot) still holds it.
+        from avito_service.avito import tokens as avito_tokens  # noqa: PLC0415
+
         avito_tokens.forget_token(account_id)  # the cached Avito token belongs to the old credentials
     if replan:
         # Imported here: only a change of the interval needs the planner (and its SQS client).

@@ -205,29 +205,26 @@ def delete(item: dict[str, Any], *, admin_delta: int = 0) -> None:
 
 def touch(user_id: str, seen_at: str) -> None:
     """Record ``lastSeenAt`` (only on an existing user)."""
-    try:
-        _table().update_item(
-            Key=user_key(user_id),
-            UpdateExpression="SET lastSeenAt = :at",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":at": seen_at},
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    _set_on_existing(user_id, "lastSeenAt", seen_at)
 
 
 def revoke_tokens(user_id: str, at: int) -> None:
     """Refuse the user's access tokens issued before ``at`` (unix seconds; only on an existing user)."""
+    _set_on_existing(user_id, "tokensValidAfter", at)
+
+
+def _set_on_existing(user_id: str, field: str, value: Any) -> None:
+    """Set one field of the user, conditional on the user existing (a deleted user is not recreated)."""
     try:
         _table().update_item(
             Key=user_key(user_id),
-            UpdateExpression="SET tokensValidAfter = :at",
+            UpdateExpression="SET #field = :value",
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":at": at},
+            ExpressionAttributeNames={"#field": field},
+            ExpressionAttributeValues={":value": value},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not dynamo.condition_failed(exc):
             raise
 
 

@@ -1,0 +1,41 @@
+"""Cold starts (issue 22, item 14): a REST function that does not call Avito imports neither the Avito client's HTTP
+library nor the token sealing's cryptography; ``benchmarks/cold_start.py`` measures what that saves.
+
+AccountsGet, StatsHistory, OnlineDisable and SyncAll were 1.16x-1.20x the floor: each imported
+``accounts.service``, which imported the Avito token store (and with it ``cryptography``'s AES-GCM) only for an
+update of the credentials. Each handler is imported in a fresh interpreter, as a cold start does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_CALLING_AVITO = ["accounts_get", "accounts_list", "accounts_stats_history", "online_disable", "accounts_sync_all"]
+HEAVY = ["cryptography", "requests"]
+
+
+def imported(module: str) -> dict[str, bool]:
+    code = f"import json, sys; import {module}; print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
+    paths = [str(ROOT), str(ROOT / "layers" / "shared"), str(ROOT / "functions")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "AWS_DEFAULT_REGION": "us-east-1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("module", NOT_CALLING_AVITO)
+def test_a_function_that_does_not_call_avito_imports_no_http_client_nor_sealing(module: str) -> None:
+    assert imported(module) == dict.fromkeys(HEAVY, False)
+
+
+def test_an_update_of_the_credentials_still_imports_the_token_store_at_init() -> None:
+    """accounts_update forgets the old credentials' token: the import stays in its init (and SnapStart snapshot)."""
+    assert imported("accounts_update")["cryptography"] is True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -122,29 +123,39 @@ def test_a_waiting_chats_timer_turns_amber_then_red_at_the_accounts_thresholds_w
     page: WebDriver, stack: LocalStack, seeded: Seeded
 ) -> None:
     tech = seeded.account_id(TECH_USER)
-    admin_api(stack, "PUT", f"/accounts/{tech}/routing", json={"mode": "off", "waitAlertMinutes": [80, 70]})
+    # Олег wrote about an hour before the browser fixtures were seeded, which may be many minutes before this test
+    # starts on a busy machine: the thresholds are set from how long he has waited now, not from a fixed hour.
+    since = stored(stack, tech, "u2i-b-oleg")["awaitingReplySince"]
+    waited = time.time() - datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp()
+    first = int(waited // 60) + 10
+    second = first + 10
+    routing = {"mode": "off", "waitAlertMinutes": [second, first]}  # unsorted on purpose: the console sorts them
+    admin_api(stack, "PUT", f"/accounts/{tech}/routing", json=routing)
     page.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CLOCK})
     sign_in_as(page, stack, "op-timer")
     timer = tid("wait-timer", chatId="u2i-b-oleg")
-    visible(page, timer)  # Олег wrote an hour ago and nobody answered
-    wait_for(page, lambda d: visible(d, timer).get_attribute("data-thresholds") == "70,80", "the account's thresholds")
+    visible(page, timer)  # nobody answered Олег
+    thresholds = f"{first},{second}"
+    wait_for(page, lambda d: visible(d, timer).get_attribute("data-thresholds") == thresholds, "the thresholds")
     assert visible(page, timer).get_attribute("data-level") == "none"
     seconds = int(visible(page, timer).get_attribute("data-seconds") or 0)
-    assert 55 * 60 < seconds < 70 * 60
+    assert (first - 11) * 60 < seconds < first * 60
     width = visible(page, timer).size["width"]
     mute = visible(page, tid("mute"))
     chimes = int(mute.get_attribute("data-chimes") or 0)
 
-    shift_clock(page, 70 * 60 + 2 - seconds)  # 2 s past the first threshold (70 min; they are sorted)
+    shift_clock(page, first * 60 + 2 - seconds)  # 2 s past the first threshold
     wait_for(page, lambda d: visible(d, timer).get_attribute("data-level") == "amber", "amber at the first")
-    wait_for(page, lambda d: visible(d, tid("mute")).get_attribute("data-last-alert") == f"{tech}/u2i-b-oleg#70", "")
+    alert = f"{tech}/u2i-b-oleg#{first}"
+    wait_for(page, lambda d: visible(d, tid("mute")).get_attribute("data-last-alert") == alert, "")
     assert int(visible(page, tid("mute")).get_attribute("data-chimes") or 0) > chimes
-    assert visible(page, timer).text.startswith("1:10:")
+    assert visible(page, timer).text.startswith(f"{first // 60}:{first % 60:02d}:")
     chimes = int(visible(page, tid("mute")).get_attribute("data-chimes") or 0)
 
     shift_clock(page, 10 * 60)
     wait_for(page, lambda d: visible(d, timer).get_attribute("data-level") == "red", "red at the second")
-    wait_for(page, lambda d: visible(d, tid("mute")).get_attribute("data-last-alert") == f"{tech}/u2i-b-oleg#80", "")
+    alert = f"{tech}/u2i-b-oleg#{second}"
+    wait_for(page, lambda d: visible(d, tid("mute")).get_attribute("data-last-alert") == alert, "")
     assert int(visible(page, tid("mute")).get_attribute("data-chimes") or 0) == chimes + 1  # once per threshold
     assert abs(visible(page, timer).size["width"] - width) <= 1  # no layout jump as it ticks
     # the open chat shows the same timer; a chat answered last (Анна's furniture chat is answered? no: xss is)

@@ -334,7 +334,7 @@ def test_delete_account_data(store: ChatStore, account_id: str) -> None:
         incoming(store, account_id, "u2i-a0", f"m-{i}", T0 + i)
     incoming(store, other, "u2i-b0", "m-b", T0)
 
-    assert store.delete_account_data(account_id) == 33  # 3 chats, 30 messages
+    assert store.delete_account_data(account_id) == 63  # 3 chats, 30 messages and their 30 id guards
     assert [c["id"] for c in list_chats()[1]["data"]] == ["u2i-b0"]
     assert get_chat("u2i-a0")[0] == 404 and get_messages("u2i-a0")[0] == 404
     assert (

@@ -87,6 +87,7 @@ def message_id_item(message: Message) -> dict[str, Any]:
     return {
         "pk": chat_pk(message.accountId, message.chatId),
         "sk": message_id_sk(message.id),
+        "accountId": message.accountId,  # like every item of the account's chats (cleanup and its tests read it)
         "messageSk": sk_of(message),
     }
 

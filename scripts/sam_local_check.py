@@ -272,7 +272,11 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
                         session.get(f"{chats}/{chat_id}/messages", timeout=60).raise_for_status()
                     for url in sim.subscriptions(samples.SIM_USER_ID):
                         sim.account(samples.SIM_USER_ID).subscriptions.remove(url)
-                    if samples.template_store().get(samples.SAMPLE_OPERATOR, samples.SAMPLE_TEMPLATE) is None:
+                    templates = samples.template_store()  # one table for the whole run, not per account
+                    for made in templates.list_scope(samples.SAMPLE_OPERATOR):  # templates_create's, say
+                        if made["id"] != samples.SAMPLE_TEMPLATE:
+                            templates.delete(samples.SAMPLE_OPERATOR, str(made["id"]))
+                    if templates.get(samples.SAMPLE_OPERATOR, samples.SAMPLE_TEMPLATE) is None:
                         samples.seed_answering(account)  # templates_delete deletes the sample's quick reply
                     else:
                         samples.backfill.index_account(account, None, float("inf"), lambda key: None)

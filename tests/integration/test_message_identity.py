@@ -39,22 +39,18 @@ T0 = 1_795_773_000
 FAR = 7_200  # far beyond the listing's look-up window around a message's time (``SENT_TIME_SLACK``)
 
 
-@pytest.fixture(autouse=True)
-def fresh_store() -> Iterator[None]:
-    store_module.chat_store.cache_clear()
-    yield
-    store_module.chat_store.cache_clear()
-
-
 @pytest.fixture
-def account(aws_env: dict[str, str]) -> str:
+def account(aws_env: dict[str, str]) -> Iterator[str]:
+    """A fresh account; every ChatStore starts with nothing remembered (a new container)."""
     from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
     apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections.clear()
+    store_module.chat_store.cache_clear()
     created = accounts_service.create_account(
         AccountCreate(name="Shop", clientId="client-identity", clientSecret="s3cret", userId=USER_ID),
     )
-    return created.id
+    yield created.id
+    store_module.chat_store.cache_clear()
 
 
 def delivered(message_id: str, created: int, *, author_id: int = CLIENT_ID) -> dict[str, Any]:

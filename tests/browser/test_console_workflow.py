@@ -156,7 +156,13 @@ def test_a_waiting_chats_timer_turns_amber_then_red_at_the_accounts_thresholds_w
     wait_for(page, lambda d: visible(d, timer).get_attribute("data-level") == "red", "red at the second")
     alert = f"{tech}/u2i-b-oleg#{second}"
     wait_for(page, lambda d: visible(d, tid("mute")).get_attribute("data-last-alert") == alert, "")
-    assert int(visible(page, tid("mute")).get_attribute("data-chimes") or 0) == chimes + 1  # once per threshold
+    # once per threshold: the chime counter also counts other chats' alerts and new messages (a real schedule of
+    # another chat may fire meanwhile), so "once" is read from the console's list of the alerts it chimed for
+    assert int(visible(page, tid("mute")).get_attribute("data-chimes") or 0) > chimes
+    chimed = (visible(page, tid("mute")).get_attribute("data-alerts") or "").split()
+    assert [a for a in chimed if a.startswith(f"{tech}/u2i-b-oleg#")] == [
+        f"{tech}/u2i-b-oleg#{m}" for m in (first, second)
+    ]
     assert abs(visible(page, timer).size["width"] - width) <= 1  # no layout jump as it ticks
     # the open chat shows the same timer; a chat answered last (Анна's furniture chat is answered? no: xss is)
     click(page, f"{tid('chat-item', chatId='u2i-b-oleg')} a")

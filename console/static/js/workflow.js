@@ -159,7 +159,10 @@ export class Workflow {
     this.app.chime.play(); // unless muted (the top bar's switch)
     if (!this.app.muteButton) return;
     this.app.muteButton.dataset.chimes = String(this.app.chime.played);
-    this.app.muteButton.dataset.lastAlert = id.replace(/@[^#]*#/, "#"); // "<account>/<chat>#<minutes>"
+    const shown = id.replace(/@[^#]*#/, "#"); // "<account>/<chat>#<minutes>"
+    this.app.muteButton.dataset.lastAlert = shown;
+    const recent = (this.app.muteButton.dataset.alerts || "").split(" ").filter(Boolean);
+    this.app.muteButton.dataset.alerts = [...recent, shown].slice(-20).join(" "); // the last 20 alerts, in order
 
   }
 

@@ -26,7 +26,7 @@ from avito_sim import AvitoSimulator
 from local_runtime import LocalStack
 from tests.browser.conftest import FURNITURE_USER, TECH_USER, Seeded, api, sign_in
 from tests.browser.test_console import chat_ids
-from tests.support.browser import all_of, chromium, click, page_errors, tid, visible, wait_for
+from tests.support.browser import all_of, chromium, click, click_in_page, page_errors, tid, visible, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -227,10 +227,9 @@ def test_two_operators_take_the_same_chat_one_wins_the_other_is_told_who(
     for driver in (page, second):
         open_chat(driver, stack, tech, chat)
         offers(driver, {"claim", "close", "no-reply-needed"}, "an operator on a new chat")
-    # both press "Взять" at once: the buttons are taken first and clicked by script, so both requests go out
-    vera, gleb = visible(page, tid("wf-claim")), visible(second, tid("wf-claim"))
-    page.execute_script("arguments[0].click()", vera)
-    second.execute_script("arguments[0].click()", gleb)
+    # both press "Взять" at once: clicked from inside each page, one after the other, so both requests go out
+    click_in_page(page, tid("wf-claim"))
+    click_in_page(second, tid("wf-claim"))
     winner = wait_for(page, lambda d: (stored(stack, tech, chat)["assignee"] or {}).get("userId"), "one took it")
     assert winner in {"op-vera", "op-gleb"}
     loser = second if winner == "op-vera" else page
@@ -255,9 +254,9 @@ def test_taking_from_the_queue_at_once_the_loser_is_told_who_and_the_chat_leaves
     for driver in (page, second):
         click(driver, tid("tab-new"))
         visible(driver, take)
-    lena, mark = visible(page, take), visible(second, take)
-    page.execute_script("arguments[0].click()", lena)
-    second.execute_script("arguments[0].click()", mark)
+    # the lists re-render as data arrives, so each button is found and clicked in one script (never stale)
+    click_in_page(page, take)
+    click_in_page(second, take)
     winner = wait_for(page, lambda d: (stored(stack, tech, chat)["assignee"] or {}).get("userId"), "one took it")
     loser = second if winner == "op-lena" else page
     wait_for(loser, lambda d: chat not in chat_ids(d), "the chat leaves the loser's queue")

@@ -92,6 +92,19 @@ def click(driver: WebDriver, selector: str) -> None:
     wait_for(driver, press, f"nothing to click at {selector}")
 
 
+def click_in_page(driver: WebDriver, selector: str) -> None:
+    """Click the first displayed element for ``selector`` from inside the page, found and clicked in one script: no
+    element reference is held between the two, so a list re-rendered meanwhile cannot make it stale. For two
+    browsers pressing the same button "at once": the second press goes out a few milliseconds after the first."""
+    script = """
+        const element = [...document.querySelectorAll(arguments[0])].find((el) => el.offsetParent !== null);
+        if (!element) return false;
+        element.click();
+        return true;
+    """
+    wait_for(driver, lambda d: d.execute_script(script, selector), f"nothing to click at {selector}")
+
+
 def all_of(driver: WebDriver, selector: str) -> list[WebElement]:
     return driver.find_elements(By.CSS_SELECTOR, selector)
 

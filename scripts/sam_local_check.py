@@ -5,10 +5,19 @@ Starts the Avito simulator and the local stack with moto bound to the docker bri
 that the containers reach both, and for each function and each of its events in ``events/``: creates a fresh
 account (through the local API) with its chats and messages stored, and what else the samples read, as
 ``tests/integration/test_events.py`` seeds it (the simulator's chats, calls, reviews and voice message; the user
-pool's first admin and an invited operator; the sample operator's quick reply; the WebSocket sample's
-connection), puts that account's id, its webhook token, the invited user's id and tokens signed by the local JWT
-secret into the event, runs ``sam local invoke`` with the ``--env-vars`` of ``env.local.json`` (its moto address
-rewritten to the bridge's) and asserts the answer with the same expectations as ``test_events.py``.
+pool's first admin and an invited operator; the sample operator's quick reply), puts that account's id, its
+webhook token, the invited user's id and tokens signed by the local JWT secret into the event, runs ``sam local
+invoke`` with the ``--env-vars`` of ``env.local.json`` (its moto address rewritten to the bridge's) and asserts
+the answer with the same expectations as ``test_events.py``. The tokens are signed afresh for each event (a run
+over every event takes about an hour, longer than one token lives).
+
+The WebSocket samples that name a connection (``ws_connect``, ``ws_default_*``, ``ws_disconnect``) get a real
+one (:class:`SampleConnection`): a socket opened on the local stack's WebSocket API, whose ``$connect`` stores it
+as API Gateway's would, and whose id replaces the samples'. A connection only written to the table (as the
+in-process test does) is unknown to the local management API: the fan-out, which runs on MessengerTable's stream
+while an event is seeded (the chats the seeding lists, the previous account's cleanup), posts its frames to every
+stored connection, is answered 410 Gone for that one and forgets it, as it must for a connection API Gateway no
+longer has; ``ws_default_subscribe`` then found no connection (``not_connected``).
 
 ``--only`` checks some functions (logical ids), ``--events`` some events (file names, with or without
 ``.json``): the failing ones of a run first, then the whole set.
@@ -123,6 +132,34 @@ def sam_invoke(logical_id: str, event: dict[str, Any], env_vars: Path, parameter
     return json.loads(lines[-1])
 
 
+class SampleConnection:
+    """The WebSocket samples' connection: a real socket on the local stack's WebSocket API (``$connect`` runs
+    there and stores it, and the local management API knows it, so a fan-out running meanwhile delivers to it
+    rather than forgetting it as gone). Its id is the one stored item the socket added (API Gateway does not
+    tell a client its connection id)."""
+
+    def __init__(self, ws_url: str, token: str) -> None:
+        from avito_service.live import store as connections  # noqa: PLC0415 - after the environment is set
+
+        from tests.support.live import LiveClient  # noqa: PLC0415
+
+        self._connections = connections
+        before = {c.connection_id for c in connections.open_connections()}
+        self.client = LiveClient(ws_url, token, name="sample")
+        added = {c.connection_id for c in connections.open_connections()} - before
+        if len(added) != 1:
+            self.client.close()
+            raise AssertionError(f"the sample's WebSocket connection: {len(added)} stored connection(s) added")
+        self.connection_id = added.pop()
+
+    def close(self) -> int:
+        """Forget the connection, then close the socket (its ``$disconnect`` then finds nothing, so it arms no
+        offline grace period for the sample's user); answers how many fan-out frames it got meanwhile."""
+        self._connections.close_connection(self.connection_id)
+        self.client.close()
+        return len(self.client.frames)
+
+
 class StartLambda:
     """One ``sam local start-lambda`` for the whole run; ``invoke`` calls a function through its Lambda API."""
 
@@ -222,7 +259,7 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
     try:
         stack.start()
         _expect(bool(stack.jwt_secret), "the local stack has no JWT secret")
-        token = make_token(stack.jwt_secret, "admin", "sam-local-check@example.com", 3600)
+        token = make_token(stack.jwt_secret, "admin", "sam-local-check@example.com", 3600)  # signed again per event
         env_vars = ROOT / ".local" / f"env.sam-local.{moto_port}.json"  # moto on the bridge, this run's port
         env_vars.write_text(env_file_text(stack.moto_url, stack.physical_ids), encoding="utf-8")
         os.environ.update(  # in-process: the webhook token is issued with the layer's own code against moto
@@ -234,15 +271,12 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
                 **local_env(stack.moto_url, stack.physical_ids)["Parameters"],
             }
         )
-        from avito_service.auth import Identity  # noqa: PLC0415
-        from avito_service.live import store as connections  # noqa: PLC0415
         from avito_service.users import service as users_service  # noqa: PLC0415
         from avito_service.users.models import UserCreate  # noqa: PLC0415
         from avito_service.webhooks import tokens  # noqa: PLC0415
 
         # the auth_* samples sign in as the pool's first admin (an empty pool: the local stack creates none)
         users_service.ensure_first_admin(samples.SAMPLE_ADMIN, samples.SAMPLE_ADMIN_PASSWORD)
-        ws_token = make_token(stack.jwt_secret, "operator", "operator@example.com", 3600)
         started, invited_count = time.monotonic(), 0
 
         session = requests.Session()
@@ -259,6 +293,11 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
                 name = f"{logical_id} {path.name}"
                 if wanted and path.stem not in wanted:
                     continue
+                # tokens live an hour: the last events of a complete run come more than an hour after the first
+                token = make_token(stack.jwt_secret, "admin", "sam-local-check@example.com", 3600)
+                session.headers["Authorization"] = f"Bearer {token}"
+                ws_token = make_token(stack.jwt_secret, "operator", "operator@example.com", 3600)
+                sample_connection: SampleConnection | None = None
                 try:
                     samples.reset_own_message(sim)  # messenger_delete_message deletes it
                     body = {"name": "Events shop", "clientId": samples.SIM_CLIENT_ID,
@@ -284,11 +323,10 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
                     invited = users_service.create_user(
                         UserCreate(email=f"ira-{invited_count}@example.com", name="Ира", role="operator")
                     )
-                    connections.open_connection(  # ws_disconnect closes it
-                        samples.SAMPLE_CONNECTION,
-                        Identity(sub="operator@example.com", role="operator", exp=4_000_000_000),
-                    )
                     world = samples.World(account, tokens.issue_token(account), invited.id, ws_token)
+                    if samples.SAMPLE_CONNECTION in path.read_text(encoding="utf-8"):  # ws_disconnect closes it
+                        sample_connection = SampleConnection(stack.ws_url, ws_token)
+                        world.connection_id = sample_connection.connection_id
                     text = json.dumps(world.load(path), ensure_ascii=False)
                     event = json.loads(text.replace(samples.SAMPLE_BEARER, f"Bearer {token}"))
                     if module == "authorizer":
@@ -307,6 +345,8 @@ def main() -> int:  # noqa: PLR0915 - one linear check, read top to bottom
                     passed.append(name)
                     print(f"ok   {name}", flush=True)
                 finally:  # the simulator has one Avito account, and a client id belongs to one account at a time
+                    if sample_connection is not None and (frames := sample_connection.close()):
+                        print(f"     ({name}: the sample connection got {frames} fan-out frame(s) meanwhile)")
                     for stale in session.get(f"{api}/accounts", params={"limit": 100}, timeout=60).json()["data"]:
                         session.delete(f"{api}/accounts/{stale['id']}", timeout=60)
     finally:

@@ -121,11 +121,13 @@ class World:
     webhook_token: str
     user_id: str = ""
     jwt: str = ""  # the WebSocket sample's token; default: one signed with the tests' key
+    # the WebSocket samples' connection: scripts/sam_local_check.py opens a real one on the local stack
+    connection_id: str = SAMPLE_CONNECTION
 
     def load(self, path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
         text = text.replace(PLACEHOLDER_ACCOUNT, self.account_id).replace(PLACEHOLDER_WEBHOOK_TOKEN, self.webhook_token)
-        text = text.replace(PLACEHOLDER_USER, self.user_id)
+        text = text.replace(PLACEHOLDER_USER, self.user_id).replace(SAMPLE_CONNECTION, self.connection_id)
         jwt = self.jwt or mint(JWT_TEST_KEY, sub="operator@example.com", role="operator")
         text = text.replace(PLACEHOLDER_JWT, jwt)
         return json.loads(text)
@@ -238,7 +240,7 @@ def _job_not_found(name: str, status: int, body: Any, world: World) -> None:
 def _ws_connect(name: str, status: int, body: Any, world: World) -> None:
     assert status == 200, body
     stored = list(connections.open_connections())
-    expected = [(SAMPLE_CONNECTION, "operator@example.com", "operator")]
+    expected = [(world.connection_id, "operator@example.com", "operator")]
     assert [(c.connection_id, c.sub, c.role) for c in stored] == expected
 
 

@@ -155,6 +155,17 @@ def item_list_times(sim: AvitoSimulator) -> list[float]:
     return sorted(r.time for r in sim.requests if r.method == "GET" and r.path == "/core/v1/items")
 
 
+def pages_read(sim: AvitoSimulator) -> list[int]:
+    """The item-list pages Avito was asked for, in the order it was asked."""
+    return [int(r.query["page"]) for r in sim.requests if r.method == "GET" and r.path == "/core/v1/items"]
+
+
+def task_cursor(job_id: str, account_id: str, order: int = 0) -> SyncCursor:
+    task = job_store().task(job_id, order, account_id)
+    assert task is not None and task.get("cursor"), task
+    return SyncCursor.model_validate(task["cursor"])
+
+
 def most_in_any_window(times: list[float], window: float) -> int:
     best, start = 0, 0
     for end, moment in enumerate(times):
@@ -209,12 +220,54 @@ def test_ten_thousand_items_sync_completely_within_avitos_limits_across_two_work
     assert (account.balanceReal, account.cpaBalance) == (1050, 300)
 
     times = item_list_times(sim)
-    assert len(times) == BIG_ITEMS // 100 + 1  # every page once (one sync), and the empty last page
+    assert sorted(set(pages_read(sim))) == list(range(1, BIG_ITEMS // 100 + 2))  # every page, and the empty last
     assert most_in_any_window(times, MINUTE) <= 25
     assert sim.rate_limited == 0  # no 429 from Avito: the shared budget kept it
     stats_calls = [r for r in sim.requests if r.path.startswith("/stats/v1/")]
-    assert len(stats_calls) == BIG_ITEMS // 200 and max(len(r.body["itemIds"]) for r in stats_calls) == 200
+    assert len(stats_calls) >= BIG_ITEMS // 200 and max(len(r.body["itemIds"]) for r in stats_calls) == 200
+    # One sync: each page and batch once, but for a call that timed out after it was sent (Avito counted it, its
+    # answer was lost, the step was repeated): the job records each, and only those may be made twice.
+    timeouts = task_cursor(first["jobId"], account_id).timeouts
+    assert len(times) + len(stats_calls) <= BIG_ITEMS // 100 + 1 + BIG_ITEMS // 200 + timeouts, timeouts
     assert sim.count("POST", r"^/cpa/v3/balanceInfo$") <= 1
+
+
+def test_a_sync_starts_no_step_that_its_own_time_would_cut_short(
+    env: dict[str, str], sim: AvitoSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The synchronous sync's budget is nearly spent when its next step is due, and Avito's answers have been
+    slow: the step is left to the job (nothing sent), instead of sending a page request that the budget's end
+    cuts off after Avito counted it, and the job reading that page a second time (102 item-list calls for 101
+    pages, seen under load in the 10,000-item test)."""
+    monkeypatch.setenv("SYNC_INLINE_SECONDS", "4")
+    account_id = new_account("small-cid", "small-secret", SMALL_UID)
+    sim.add_fault(r"/accounts/\d+/balance", "GET", 200, delay=2.5, action="delay_after_effect")  # ~1.5 s left
+    sim.add_fault(r"^/core/v1/items$", "GET", 200, delay=2.5, action="delay_after_effect")  # page 1: longer
+    status, body = sync(account_id)
+    assert status == 202, body
+    job_id = body["data"]["jobId"]
+    assert run_workers(finished(job_id), workers=1) == []
+    assert pages_read(sim) == list(range(1, 12))  # each page once
+    assert task_cursor(job_id, account_id).timeouts == 0
+    assert job(job_id)["status"] == "done" and service.get_account(account_id).adsCount == 1_000
+
+
+def test_a_page_read_twice_is_one_whose_call_timed_out_and_the_job_records_it(
+    env: dict[str, str], sim: AvitoSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Avito answers page 1 later than the synchronous sync's budget lasts: the call is cut, Avito has counted
+    it, and the job reads the page again (at least once, never lost); the task's cursor counts that timeout,
+    which is what the 10,000-item test allows for."""
+    monkeypatch.setenv("SYNC_INLINE_SECONDS", "3")
+    account_id = new_account("small-cid", "small-secret", SMALL_UID)
+    sim.add_fault(r"^/core/v1/items$", "GET", 200, delay=5, action="delay_after_effect")
+    status, body = sync(account_id)
+    assert status == 202, body
+    job_id = body["data"]["jobId"]
+    assert run_workers(finished(job_id), workers=1) == []
+    assert pages_read(sim) == [1, *range(1, 12)]
+    assert task_cursor(job_id, account_id).timeouts == 1
+    assert job(job_id)["status"] == "done" and service.get_account(account_id).adsCount == 1_000
 
 
 def test_a_job_killed_mid_way_resumes_from_its_cursor(

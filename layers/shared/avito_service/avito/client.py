@@ -126,6 +126,9 @@ class AvitoClient:
         self.session.headers["User-Agent"] = f"avito-service/{self.settings.service_version}"
         # The longest a call may wait for the account's shared Avito budget (limits.py); jobs set their own.
         self.limit_wait = MAX_RETRY_AFTER
+        # The longest Avito took to answer one call of this client (the wire only, no waits): a resumable sync
+        # starts no step that its own time budget would cut shorter than that (jobs/sync.py).
+        self.slowest_answer = 0.0
 
     @property
     def account_id(self) -> str:
@@ -344,8 +347,10 @@ class AvitoClient:
         max_wait = min(self.limit_wait, max(0.0, self.deadline.remaining() - call.reserve - 1.0))
         slot = budget.acquire(self.account_id, call.name, max_wait=max_wait)
         try:
+            sent = time.monotonic()
             # never follow a redirect: a 3xx must not carry the token (or a send) anywhere but Avito's API
             response = self.session.request(method, url, allow_redirects=False, **kwargs)
+            self.slowest_answer = max(self.slowest_answer, time.monotonic() - sent)
         finally:
             budget.answered(self.account_id, call.name, slot)  # the slot is held until a window after this
         if response.status_code == 429:

@@ -84,6 +84,9 @@ class SyncCursor(Model):
     calls: int = 0  # Avito calls made by the steps (for logs and the benchmark)
     errors: int = 0  # consecutive failed attempts (jobs retry a few times)
     stalls: int = 0  # consecutive runs that paused without moving the cursor (the task fails after a few)
+    # steps repeated because their call timed out after it was sent: Avito saw (and counted) that call, but its
+    # answer was lost, so the repeat is a second call of the same page or batch (at least once, never lost)
+    timeouts: int = 0
 
     def position(self) -> tuple[str, int, int, int]:
         """Where the steps stand: a run that ends where it started made no progress."""

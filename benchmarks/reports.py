@@ -367,7 +367,7 @@ def csv_before(day: str) -> float:
     rows: list[Any] = []
     cursor = None
     while True:
-        page, cursor = service.dialogs(first, first, limit=100, cursor=cursor)
+        page, cursor = service.dialogs(service.DialogFilter(first, first), limit=100, cursor=cursor)
         rows.extend(page)
         if cursor is None:
             break
@@ -472,7 +472,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from benchmarks.search import patch_moto
-    from tests.support import moto_fast_tx
+    from local_runtime import moto_fast_tx
 
     with moto_stack() as created, quiet_output():
         import os

@@ -97,8 +97,11 @@ def main() -> None:
     from moto.moto_server.werkzeug_app import MotoRequestHandler  # noqa: PLC0415 - only the child needs moto
     from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
+    from local_runtime import moto_fast_tx  # noqa: PLC0415 - it imports moto: only the child needs it
+
     MotoRequestHandler.log_request = lambda *_args, **_kwargs: None  # type: ignore[method-assign]  # no access log
     serialize_dynamodb()
+    moto_fast_tx.install()  # a transaction copies the items it names, not every table it touches
 
     host, port = sys.argv[1], int(sys.argv[2])
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)

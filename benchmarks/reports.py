@@ -531,7 +531,9 @@ def main() -> None:
             profiler.enable()
             call(reports_summary, "/api/v1/reports/summary", month_query)
             profiler.disable()
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+            stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
+            stats.print_stats(os.environ.get("PROFILE_FILTER", ""), 40)  # e.g. PROFILE_FILTER='avito_service|boto'
+
         _, page = call(reports_dialogs, "/api/v1/reports/dialogs", {**month_query, "limit": "50"})
         cursor = json.loads(page["body"])["nextCursor"]
         first_page = timed(

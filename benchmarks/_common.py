@@ -111,11 +111,12 @@ def set_lambda_env(**extra: str) -> None:
 
 
 def apply_created(created: dict[str, str]) -> None:
-    os.environ["ACCOUNTS_TABLE"] = created["AccountsTable"]
-    os.environ["MESSENGER_TABLE"] = created["MessengerTable"]
-    os.environ["JWT_SECRET_ARN"] = created["JwtSecret"]
-    if "KeepAliveQueue" in created:
-        os.environ["KEEPALIVE_QUEUE_URL"] = created["KeepAliveQueue"]
+    """Point the package at the created stack: every variable the template sets to a resource's ``!Ref``."""
+    from local_runtime.template import load_template
+
+    for name, logical_id in load_template(TEMPLATE).resource_env().items():
+        if logical_id in created:
+            os.environ[name] = created[logical_id]
 
 
 @contextlib.contextmanager

@@ -34,7 +34,7 @@ import time
 from typing import Any
 
 from benchmarks._common import create_account, moto_stack, quiet_output, reset_caches, table, write_results
-from tests.support import moto_fast_tx
+from local_runtime import moto_fast_tx
 
 USER = 8201
 DAY = 86400
@@ -202,17 +202,7 @@ def main() -> None:
     seed(sim, args.chats, args.messages)
     proxy = ProxyServer("http", "bench-proxy", "bench-proxy-password").start()
     try:
-        with moto_stack() as created:
-            for env, logical_id in (
-                ("TOKENS_TABLE", "TokensTable"),
-                ("AVITO_LIMITS_TABLE", "AvitoLimitsTable"),
-                ("JOBS_TABLE", "JobsTable"),
-                ("JOBS_QUEUE_URL", "JobsQueue"),
-                ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
-                ("AUDIT_TABLE", "AuditTable"),
-                ("TOKENS_KEY_ID", "TokensKey"),
-            ):
-                os.environ[env] = created[logical_id]
+        with moto_stack():
             os.environ["AVITO_API_URL"] = sim.base_url
             os.environ["PROXY_NETWORKS"] = "local"  # the proxy is on loopback
             reset_caches()

@@ -34,8 +34,8 @@ def main() -> None:
     from moto import mock_aws
     from moto.dynamodb.responses import DynamoHandler
 
+    from local_runtime import moto_fast_tx
     from tests.conftest import _atomic
-    from tests.support import moto_fast_tx
 
     DynamoHandler.call_action = _atomic(DynamoHandler.call_action)  # DynamoDB's per-item atomicity (conftest)
     moto_fast_tx.install()

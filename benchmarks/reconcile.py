@@ -29,7 +29,7 @@ import time
 from typing import Any
 
 from benchmarks._common import create_account, moto_stack, quiet_output, reset_caches, table, write_results
-from tests.support import moto_fast_tx
+from local_runtime import moto_fast_tx
 
 T_USER, E_USER, B_USER = 8101, 8102, 8103
 
@@ -146,16 +146,7 @@ def main() -> None:
     sim.add_account("e-cid", "bench-secret", E_USER)
     sim.add_account("b-cid", "bench-secret", B_USER)
     try:
-        with moto_stack() as created:
-            for env, logical_id in (
-                ("TOKENS_TABLE", "TokensTable"),
-                ("AVITO_LIMITS_TABLE", "AvitoLimitsTable"),
-                ("JOBS_TABLE", "JobsTable"),
-                ("JOBS_QUEUE_URL", "JobsQueue"),
-                ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
-                ("TOKENS_KEY_ID", "TokensKey"),  # Avito tokens are sealed with the stack's KMS key
-            ):
-                os.environ[env] = created[logical_id]
+        with moto_stack():
             os.environ["AVITO_API_URL"] = sim.base_url
             os.environ["WEBHOOK_BASE_URL"] = "https://hooks.example.test"
             reset_caches()

@@ -367,7 +367,7 @@ def csv_before(day: str) -> float:
     rows: list[Any] = []
     cursor = None
     while True:
-        page, cursor = service.dialogs(first, first, limit=100, cursor=cursor)
+        page, cursor = service.dialogs(service.DialogFilter(first, first), limit=100, cursor=cursor)
         rows.extend(page)
         if cursor is None:
             break
@@ -472,7 +472,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from benchmarks.search import patch_moto
-    from tests.support import moto_fast_tx
+    from local_runtime import moto_fast_tx
 
     with moto_stack() as created, quiet_output():
         import os
@@ -531,7 +531,9 @@ def main() -> None:
             profiler.enable()
             call(reports_summary, "/api/v1/reports/summary", month_query)
             profiler.disable()
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+            stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
+            stats.print_stats(os.environ.get("PROFILE_FILTER", ""), 40)  # e.g. PROFILE_FILTER='avito_service|boto'
+
         _, page = call(reports_dialogs, "/api/v1/reports/dialogs", {**month_query, "limit": "50"})
         cursor = json.loads(page["body"])["nextCursor"]
         first_page = timed(

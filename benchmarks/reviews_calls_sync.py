@@ -54,19 +54,12 @@ def main() -> None:
 def run(sim: Any) -> dict[str, Any]:
     import boto3
 
+    from benchmarks._common import apply_created
     from local_runtime.resources import create_resources
     from local_runtime.template import load_template
 
     created = create_resources(load_template(ROOT / "template.yaml"))
-    for variable, resource in (
-        ("ACCOUNTS_TABLE", "AccountsTable"),
-        ("MESSENGER_TABLE", "MessengerTable"),
-        ("TOKENS_TABLE", "TokensTable"),
-        ("TOKENS_KEY_ID", "TokensKey"),
-        ("AVITO_LIMITS_TABLE", "AvitoLimitsTable"),
-        ("JWT_SECRET_ARN", "JwtSecret"),
-    ):
-        os.environ[variable] = created[resource]
+    apply_created(created)
     os.environ["AVITO_API_URL"] = sim.base_url
 
     from avito_service import aws

@@ -83,7 +83,7 @@ def warm_body(i: int, chats: int) -> str:
 
 def run_in_process(calls: int, chats: int, stock_moto: bool) -> dict[str, dict[str, Any]]:
     if not stock_moto:
-        from tests.support import moto_fast_tx as _moto_fast_tx
+        from local_runtime import moto_fast_tx as _moto_fast_tx
 
         _moto_fast_tx.install()
 
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     in_process_s = round(time.perf_counter() - started, 1)
     print_table(f"warm latency, in-process, moto, {args.calls} calls each ({in_process_s} s)", in_process)
     data: dict[str, Any] = {
-        "moto_transactions": "stock" if args.stock_moto else "item-level rollback (tests/support/moto_fast_tx.py)",
+        "moto_transactions": "stock" if args.stock_moto else "item-level rollback (local_runtime/moto_fast_tx.py)",
         "calls": args.calls,
         "stored_chats": args.chats,
         "results": in_process,

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     )
     args = parser.parse_args(argv)
     if not args.stock_moto:
-        from tests.support import moto_fast_tx as _moto_fast_tx
+        from local_runtime import moto_fast_tx as _moto_fast_tx
 
         _moto_fast_tx.install()
 
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         # one warm-up request (a probe: stores nothing) so the first timed call is a warm call
         webhook_receiver.lambda_handler(function_url_event(account.id, token, "{}"), context)
 
-        from tests.support.moto_fast_tx import EmulatorClock
+        from local_runtime.moto_fast_tx import EmulatorClock
 
         emulator = EmulatorClock().install()
         collector = _GcClock(emulator)
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         )
     )
     data = {
-        "moto_transactions": "stock" if args.stock_moto else "item-level rollback (tests/support/moto_fast_tx.py)",
+        "moto_transactions": "stock" if args.stock_moto else "item-level rollback (local_runtime/moto_fast_tx.py)",
         "n": args.n,
         "containers": args.containers,
         "deliveries_per_s": round(rate, 1),

@@ -50,9 +50,9 @@ def reports_dialogs(
     limit: Limit = 50,
     cursor: Cursor = None,
 ):
-    filters = {"account_id": account_id, "user_id": user_id, "status": status}
+    scope = service.DialogFilter(date_from, date_to, account_id=account_id, user_id=user_id, status=status)
     if _wants_csv(fmt):
-        rows = service.all_dialogs(date_from, date_to, **filters)
+        rows = service.all_dialogs(scope)
         return Response(
             status_code=200,
             content_type="text/csv; charset=utf-8",
@@ -62,7 +62,7 @@ def reports_dialogs(
                 "Cache-Control": "no-store",
             },
         )
-    rows, next_cursor = service.dialogs(date_from, date_to, limit=limit, cursor=cursor, **filters)
+    rows, next_cursor = service.dialogs(scope, limit=limit, cursor=cursor)
     return ok(rows, next_cursor=next_cursor)
 
 

@@ -228,6 +228,17 @@ class Template:
         globals_ = copy.deepcopy((self.document.get("Globals") or {}).get("Function") or {})
         return merge_globals(globals_, copy.deepcopy(self.properties(logical_id)))
 
+    def resource_env(self) -> dict[str, str]:
+        """Every environment variable a function sets to ``!Ref <resource>``, with that resource's logical id
+        (``{"JOBS_TABLE": "JobsTable", ...}``): what points the package at a stack created in process."""
+        found: dict[str, str] = {}
+        for function_id in self.ids_of_type(FUNCTION_TYPE):
+            variables = (self.function_properties(function_id).get("Environment") or {}).get("Variables") or {}
+            for name, value in variables.items():
+                if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in self.resources:
+                    found[name] = value["Ref"]
+        return found
+
     def api_properties(self, logical_id: str) -> dict[str, Any]:
         globals_ = copy.deepcopy((self.document.get("Globals") or {}).get("Api") or {})
         return merge_globals(globals_, copy.deepcopy(self.properties(logical_id)))

@@ -101,10 +101,10 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """
     from moto.dynamodb.responses import DynamoHandler
 
-    from tests.support import moto_fast_tx
+    from local_runtime import moto_fast_tx
 
     monkeypatch.setattr(DynamoHandler, "call_action", _atomic(DynamoHandler.call_action))
-    moto_fast_tx.install()  # transactions cost O(items named), not O(table): see tests/support/moto_fast_tx.py
+    moto_fast_tx.install()  # transactions cost O(items named), not O(table): see local_runtime/moto_fast_tx.py
     with mock_aws():
         created = create_resources(load_template(TEMPLATE))
         monkeypatch.setenv("ACCOUNTS_TABLE", created["AccountsTable"])

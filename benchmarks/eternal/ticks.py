@@ -276,7 +276,7 @@ def moto_tick(
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    from tests.support.moto_fast_tx import EmulatorClock
+    from local_runtime.moto_fast_tx import EmulatorClock
 
     backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
     t0 = time.perf_counter()

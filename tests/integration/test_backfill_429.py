@@ -11,31 +11,26 @@ the job done or failed with its reason), never on the timing. Real handlers; Avi
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import accounts_backfill
 import boto3
-import jobs_get
 import jobs_worker
 import pytest
 import requests
 from avito_service.accounts import service
-from avito_service.avito import tokens as avito_tokens
 from avito_service.config import get_settings
 from avito_service.jobs import runner
-from avito_service.live.frames import frames_for
-from avito_service.messenger.items import chat_pk
 from avito_service.messenger.store import chat_store
 from avito_service.online import reconciler
-from boto3.dynamodb.conditions import Key
 
 from avito_sim import AvitoSimulator
 from tests.support.accounts import create_account
-from tests.support.caches import reset_caches
-from tests.support.events import FakeContext, call_route
+from tests.support.avito import use_simulator
+from tests.support.events import call_route
+from tests.support.jobs import WorkerContext, announced, job, stored_messages
 
 UID = 7475
 CHATS = 20  # one listing page (20 in the window + 20 older ones < 100), then one message fetch a chat
@@ -64,14 +59,10 @@ def sim() -> Iterator[AvitoSimulator]:
 
 @pytest.fixture
 def avito(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[AvitoSimulator]:
-    monkeypatch.setenv("AVITO_API_URL", sim.base_url)
     monkeypatch.setenv("WEBHOOK_BASE_URL", "https://hooks.example.test")
     monkeypatch.setenv("AVITO_MAX_RETRIES", "0")  # every 429 reaches the job: the pause path, not the client's wait
-    reset_caches()
-    avito_tokens.forget_in_memory()
+    use_simulator(sim, monkeypatch)
     chat_store()._forget_seen()
-    sim.clear_requests()
-    sim.clear_faults()
     sim.throttle(0, 60.0)
     sim.throttle_retry_after = True
     sim.rate_limited = 0
@@ -79,11 +70,6 @@ def avito(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.Monk
     yield sim
     sim.throttle(0, 60.0)
     sim.clear_faults()
-
-
-class WorkerContext(FakeContext):
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
 
 
 def run_jobs(job_id: str, monkeypatch: pytest.MonkeyPatch, limit: int = 200) -> list[str]:
@@ -111,32 +97,12 @@ def run_jobs(job_id: str, monkeypatch: pytest.MonkeyPatch, limit: int = 200) -> 
     raise AssertionError(f"job not over after {limit} messages: {outcomes}")
 
 
-def job(job_id: str) -> dict[str, Any]:
-    status, body = call_route(jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": job_id}, role="admin")
-    assert status == 200, body
-    return body["data"]
-
-
 def start_backfill(account_id: str) -> str:
     status, body = call_route(
         accounts_backfill, "POST", "/api/v1/accounts/{id}/backfill", {"id": account_id}, role="operator", body={}
     )
     assert status == 202, body
     return body["data"]["jobId"]
-
-
-def stored_messages(account_id: str, chat_id: str) -> list[dict[str, Any]]:
-    table = boto3.resource("dynamodb").Table(get_settings().messenger_table)
-    answer = table.query(
-        KeyConditionExpression=Key("pk").eq(chat_pk(account_id, chat_id)) & Key("sk").begins_with("MSG#"),
-        ConsistentRead=True,
-    )
-    return answer["Items"]
-
-
-def announced(items: list[dict[str, Any]]) -> list[str]:
-    plain = [json.loads(json.dumps(i, default=str)) for i in items]
-    return [str(i["id"]) for i in plain if any(f.event == "avito-notification" for f in frames_for("INSERT", None, i))]
 
 
 def fetched_once_each(sim: AvitoSimulator) -> dict[str, int]:

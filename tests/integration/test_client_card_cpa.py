@@ -23,7 +23,7 @@ from avito_service.messenger.store import chat_store
 
 from avito_sim import AvitoSimulator
 from tests.support.accounts import create_account
-from tests.support.caches import reset_caches
+from tests.support.avito import use_simulator
 from tests.support.events import FakeContext, api_event
 
 USER, REFUSED, PAYWALLED, OTHER = 7301, 7302, 7303, 7304
@@ -44,11 +44,7 @@ def sim() -> Iterator[AvitoSimulator]:
 
 @pytest.fixture
 def avito(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> AvitoSimulator:
-    monkeypatch.setenv("AVITO_API_URL", sim.base_url)
-    reset_caches()
-    chat_store.cache_clear()
-    sim.clear_faults()
-    sim.clear_requests()
+    use_simulator(sim, monkeypatch)
     for account in sim._accounts.values():
         account.chats.clear()
     return sim

@@ -42,7 +42,7 @@ from tests.integration.test_webhook import url_event  # Function URL events shap
 from tests.support.events import FakeContext, call_route
 
 # The 1,000 deliveries. Stock moto deep-copies the whole table for every transaction (quadratic: 60 s);
-# conftest installs tests/support/moto_fast_tx.py, which makes this ~15 s. STRESS_DELIVERIES overrides the count.
+# conftest installs local_runtime/moto_fast_tx.py, which makes this ~15 s. STRESS_DELIVERIES overrides the count.
 DELIVERIES = int(os.environ.get("STRESS_DELIVERIES", "1000"))
 DUPLICATE_SHARE = 0.30
 THREADS = 8

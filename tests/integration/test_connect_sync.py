@@ -15,18 +15,14 @@ import accounts_webhook_get
 import accounts_webhook_subscribe
 import boto3
 import jobs_daily_sync
-import jobs_get
 import jobs_worker
 import pytest
 import requests
 import webhook_receiver
 from avito_service.accounts import service
-from avito_service.avito import tokens as avito_tokens
 from avito_service.avito.client import AvitoApi
 from avito_service.config import get_settings
 from avito_service.jobs import backfill
-from avito_service.live.frames import frames_for
-from avito_service.messenger.items import chat_pk
 from avito_service.messenger.store import chat_store
 from avito_service.online import keepalive, reconciler
 from avito_service.webhooks import tokens as webhook_tokens
@@ -34,8 +30,9 @@ from boto3.dynamodb.conditions import Key
 
 from avito_sim import AvitoSimulator
 from tests.support.accounts import create_account
-from tests.support.caches import reset_caches
+from tests.support.avito import use_simulator
 from tests.support.events import FakeContext, call_route
+from tests.support.jobs import WorkerContext, announced, job, stored_messages
 
 UID, BIG_UID = 7373, 7374
 HOOKS = "https://hooks.example.test"
@@ -67,14 +64,10 @@ def sim() -> Iterator[AvitoSimulator]:
 
 @pytest.fixture
 def avito(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> AvitoSimulator:
-    monkeypatch.setenv("AVITO_API_URL", sim.base_url)
     monkeypatch.setenv("WEBHOOK_BASE_URL", HOOKS)
-    reset_caches()
-    avito_tokens.forget_in_memory()
+    use_simulator(sim, monkeypatch)
     webhook_tokens.forget_verified()
     chat_store()._forget_seen()  # a fresh container's memory for each test's fresh tables
-    sim.clear_requests()
-    sim.clear_faults()
     sim.account(UID).subscriptions.clear()
     sim.account(UID).chats.clear()
     sim.one_subscription_per_account = False
@@ -90,33 +83,6 @@ def new_account(user_id: int = UID, client: str = "cs") -> str:
 def webhook(method: str, account_id: str, body: dict | None = None) -> tuple[int, dict[str, Any]]:
     module = accounts_webhook_get if method == "GET" else accounts_webhook_subscribe
     return call_route(module, method, WEBHOOK, {"id": account_id}, role="admin", body=body)
-
-
-def stored_messages(account_id: str, chat_id: str) -> list[dict[str, Any]]:
-    table = boto3.resource("dynamodb").Table(get_settings().messenger_table)
-    answer = table.query(
-        KeyConditionExpression=Key("pk").eq(chat_pk(account_id, chat_id)) & Key("sk").begins_with("MSG#"),
-        ConsistentRead=True,
-    )
-    return answer["Items"]
-
-
-def announced(items: list[dict[str, Any]]) -> list[str]:
-    """The ids of stored messages whose INSERT the live updates announce (``avito-notification``)."""
-    return [
-        str(i["id"])
-        for i in items
-        if any(f.event == "avito-notification" for f in frames_for("INSERT", None, _plain(i)))
-    ]
-
-
-class WorkerContext(FakeContext):
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000  # the worker's timeout
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(item, default=str))
 
 
 def drain_jobs(done: Any, *, kill: Any = None, limit: int = 500) -> list[str]:
@@ -138,12 +104,6 @@ def drain_jobs(done: Any, *, kill: Any = None, limit: int = 500) -> list[str]:
             continue
         sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
     raise AssertionError(f"jobs not done after {limit} messages: {outcomes}")
-
-
-def job(job_id: str) -> dict[str, Any]:
-    status, body = call_route(jobs_get, "GET", "/api/v1/jobs/{jobId}", {"jobId": job_id}, role="admin")
-    assert status == 200, body
-    return body["data"]
 
 
 # --- the webhook guard --------------------------------------------------------------------------------------

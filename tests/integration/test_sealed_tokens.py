@@ -27,7 +27,7 @@ from local_runtime.intrinsics import Resolver, StackContext
 from local_runtime.template import load_template
 from tests.conftest import IAM, TEMPLATE
 from tests.support.accounts import create_account
-from tests.support.caches import reset_caches
+from tests.support.avito import use_simulator
 from tests.support.events import call_route
 
 USER_ID = 5150
@@ -45,11 +45,7 @@ def sim() -> Iterator[AvitoSimulator]:
 
 @pytest.fixture
 def avito(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> AvitoSimulator:
-    monkeypatch.setenv("AVITO_API_URL", sim.base_url)
-    reset_caches()
-    avito_tokens.forget_in_memory()
-    sim.clear_requests()
-    return sim
+    return use_simulator(sim, monkeypatch)
 
 
 def tokens_item(account_id: str) -> dict[str, Any]:

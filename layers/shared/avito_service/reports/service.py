@@ -10,6 +10,7 @@ message first), the chats with a message in the range.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -222,21 +223,29 @@ def _row(item: Mapping[str, Any], account_name: str | None) -> DialogRow:
 _CURSOR_KEYS = ("acc", *DIALOG_KEYS)
 
 
-def dialogs(
-    date_from: date,
-    date_to: date,
-    *,
-    account_id: str | None = None,
-    user_id: str | None = None,
-    status: str | None = None,
-    visible: frozenset[str] | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> tuple[list[DialogRow], str | None]:
+@dataclass(frozen=True, slots=True)
+class DialogFilter:
+    """Which chats the dialogs table (or its CSV) lists: those with a message in ``date_from``..``date_to``
+    (Europe/Moscow days), optionally of one account, one operator, one workflow status; ``visible`` limits the
+    accounts (None: every account)."""
+
+    date_from: date
+    date_to: date
+    account_id: str | None = None
+    user_id: str | None = None
+    status: str | None = None
+    visible: frozenset[str] | None = None
+
+    def resolve(self) -> tuple[list[tuple[str, str | None]], str, str]:
+        """The range checked, then the (id, name) of the accounts listed, by name, and the window's bounds."""
+        check_range(self.date_from, self.date_to)
+        return _accounts(self.account_id, self.visible), *_window(self.date_from, self.date_to)
+
+
+def dialogs(scope: DialogFilter, *, limit: int = 50, cursor: str | None = None) -> tuple[list[DialogRow], str | None]:
     """One page of the dialogs table and the next page's cursor."""
-    check_range(date_from, date_to)
-    accounts = _accounts(account_id, visible)
-    since, until = _window(date_from, date_to)
+    accounts, since, until = scope.resolve()
+    status, user_id = scope.status, scope.user_id
     order = [a for a, _ in accounts]
     names = dict(accounts)
     position, start = 0, None
@@ -274,22 +283,12 @@ def _has_rows(store: Any, account: str, since: str, until: str, **filters: Any) 
     return bool(items)
 
 
-def all_dialogs(
-    date_from: date,
-    date_to: date,
-    *,
-    account_id: str | None = None,
-    user_id: str | None = None,
-    status: str | None = None,
-    visible: frozenset[str] | None = None,
-) -> Iterator[DialogRow]:
+def all_dialogs(scope: DialogFilter) -> Iterator[DialogRow]:
     """Every row of the table (the CSV), at most CSV_MAX_ROWS, yielded as the Query pages arrive: one pass over
     each account's index partition (pages of up to 1,000 tallies, only the row's attributes) and no look-ahead
     for the next account's rows (the pages' cursors are for the JSON table). The checks run before the first row."""
-    check_range(date_from, date_to)
-    accounts = _accounts(account_id, visible)
-    since, until = _window(date_from, date_to)
-    return _stream_rows(accounts, since, until, status=status, user_id=user_id)
+    accounts, since, until = scope.resolve()
+    return _stream_rows(accounts, since, until, status=scope.status, user_id=scope.user_id)
 
 
 def _stream_rows(

@@ -1,9 +1,10 @@
-"""moto tweak for the tests and benchmarks: item-level rollback for DynamoDB TransactWriteItems.
+"""moto tweak for the local runtime, the tests and the benchmarks: item-level rollback for TransactWriteItems.
 
 moto 5.x snapshots every table a transaction touches with ``copy.deepcopy(table)`` before applying it, so
 each transaction costs O(items in the table) and a long webhook run becomes quadratic: the benchmark would
-measure the emulator, not the service. This patch snapshots only the items the transaction names and
-restores those on cancellation, which is the same observable behaviour. Nothing in the app is changed.
+measure the emulator, not the service, and the local stack's one moto process spent its time copying tables (at
+a few new chats a second every webhook POST timed out). This patch snapshots only the items the transaction
+names and restores those on cancellation, which is the same observable behaviour. Nothing in the app is changed.
 
 The same observable behaviour includes the tables' streams: stock moto restores a whole table (its stream
 included), DynamoDB writes no stream record for a canceled transaction. moto applies a transaction's items one
@@ -15,9 +16,11 @@ never stored); so a canceled transaction's records are dropped as well.
 from __future__ import annotations
 
 import copy
+import time
 import types
 from typing import Any
 
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.dynamodb import models as ddb_models
 from moto.dynamodb.models.table import Table
 
@@ -94,10 +97,6 @@ class EmulatorClock:
         self.inside = False  # whether a call is inside moto right now (for attributing GC passes)
 
     def install(self) -> EmulatorClock:
-        import time
-
-        from moto.core.botocore_stubber import BotocoreStubber
-
         original = BotocoreStubber.__call__
         clock = self
 

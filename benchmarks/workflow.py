@@ -215,7 +215,8 @@ def monthly_cost(waiting_chats: int = 10_000, new_chats_per_day: int = 1_000, op
 
     - a waiting period: one schedule per threshold reached (3 by default: create free, one Scheduler invocation,
       one WorkflowAlertFunction run of ~50 ms at 512 MB, one conditional UpdateItem of the chat item ~1 KB: 1 WRU;
-      its stream record runs the fan-out once more: 1 GetItem of the routing, a frame per viewer);
+      its stream record runs the fan-out once more: 1 GetItem of the routing, a frame per viewer; the alert
+      function reads the routing too, to alert only at thresholds still set);
     - a new chat: the workflow's GetItem (1 RRU, consistent) + UpdateItem (<= 14 WRU) after the message's
       transaction, the fan-out's auto-assignment (routing GetItem, presence
       BatchGetItem, round-robin ADD or least-busy COUNT queries, the assignment UpdateItem + GSIs), one
@@ -236,8 +237,8 @@ def monthly_cost(waiting_chats: int = 10_000, new_chats_per_day: int = 1_000, op
             period_runs * CHAT_WRITE_UNITS + new_chats * 2 * CHAT_WRITE_UNITS + grace * 1
         )
         * DYNAMODB_WRITE_PRICE,
-        "DynamoDB reads (per new chat: chat, routing, presence, load ~16 RRU; per alert: routing)": (
-            new_chats * 16 + period_runs * 1
+        "DynamoDB reads (per new chat: chat, routing, presence, load ~16 RRU; per alert: routing twice)": (
+            new_chats * 16 + period_runs * 2
         )
         * DYNAMODB_READ_PRICE,
         "WebSocket frames (assigned + waiting to ~operators + 2 supervisors)": (

@@ -2,8 +2,8 @@
 chat and it leaves the other's queue live, and shows in the taker's "Мои". A waiting chat's timer turns amber and
 red at its account's thresholds (the page's clock moved, not waited for) with a chime each; the open chat's buttons
 follow the state machine (transfer, release, close, reopen with the service's state checked); two operators taking
-at once: one wins, the other is told who; tags and notes after a reload; the presence switch; routing for admins
-only; bulk close for directors."""
+at once: one wins, the other is told who; tags and notes after a reload; a colleague's note live in an open chat;
+the presence switch; routing for admins only; bulk close for directors."""
 
 # ruff: noqa: RUF001 - the console speaks Russian
 from __future__ import annotations
@@ -292,6 +292,34 @@ def test_a_tag_and_a_note_are_shown_after_a_reload(page: WebDriver, stack: Local
     click(page, f"{tid('tag', tag='опт')} {tid('tag-remove')}")
     wait_for(page, lambda d: stored(stack, furniture, chat)["tags"] == ["перезвонить"], "removed")
     wait_for(page, lambda d: not all_of(d, tid("tag", tag="опт")), "and gone from the chat")
+
+
+def test_a_note_a_colleague_adds_shows_in_the_open_chat_without_a_reload(
+    page: WebDriver, second: WebDriver, stack: LocalStack, seeded: Seeded
+) -> None:
+    """Notes live: the avito-chat-note frame appends a colleague's note to the chat open in another browser."""
+    furniture = seeded.account_id(FURNITURE_USER)
+    chat = "u2i-b-rich"
+    sign_in_as(page, stack, "op-writer")
+    sign_in_as(second, stack, "op-reader")
+    for driver in (page, second):
+        open_chat(driver, stack, furniture, chat)
+        wait_for(driver, lambda d: all_of(d, f"{tid('notes')} li"), "the chat's notes read (or 'no notes')")
+    second.execute_script("window.__notReloaded = true")
+    text = f"Перезвонить завтра в 10:00, {uuid.uuid4().hex[:6]}"
+
+    def written(driver: WebDriver) -> list[Any]:
+        notes = all_of(driver, tid("note"))
+        return [n for n in notes if n.find_element(By.CSS_SELECTOR, tid("note-text")).text == text]
+
+    visible(page, tid("note-input")).send_keys(text)
+    click(page, tid("note-add"))
+    (seen,) = wait_for(second, lambda d: written(d) or None, "the colleague's note in the open chat, live")
+    assert "op-writer" in seen.find_element(By.CSS_SELECTOR, tid("note-author")).text
+    assert second.execute_script("return window.__notReloaded === true")  # no reload, no reopening
+    wait_for(page, lambda d: len(written(d)) == 1, "the writer's own note, once (its answer and the frame)")
+    time.sleep(1)  # the frame reaches the writer's page too: still once
+    assert len(written(page)) == 1 and len(written(second)) == 1
 
 
 def test_the_presence_switch_is_stored_and_shown_after_a_reload(

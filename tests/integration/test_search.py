@@ -141,6 +141,22 @@ def test_results_carry_the_contract_fields_best_first_then_newest(shop: tuple[st
     assert [r["messageId"] for r in body["data"][1:]] == ["m1", "m4"]
 
 
+def test_a_note_added_through_the_api_is_found(shop: tuple[str, str], stream: Stream) -> None:
+    """A note stored by ``POST .../notes`` carries its chat's ids, so the indexer sees it (it did not before)."""
+    import chats_workflow
+
+    from tests.support.events import call_route
+
+    a, _ = shop
+    status, _ = call_route(
+        chats_workflow, "post", "/api/v1/chats/{chatId}/notes", {"chatId": "u2i-sofa"}, role="operator",
+        sub="anna", query={"accountId": a}, body={"text": "Перезвонить насчёт доставки в субботу"},
+    )  # fmt: skip
+    assert status == 201
+    assert stream.index_new() == {"batchItemFailures": []}
+    assert found("доставк") == [("u2i-sofa", "note", None)]
+
+
 def test_pages(shop: tuple[str, str]) -> None:
     status, first = search("диван", limit="2")
     assert status == 200 and len(first["data"]) == 2 and first["nextCursor"]

@@ -136,6 +136,92 @@ def test_routing_sets_the_thresholds_the_alerts_use(stream: Stream) -> None:
     assert name.endswith("-2") and schedule["ScheduleExpression"] == f"at({iso(created + 120)[:19]})"
 
 
+# --- the routing changed between arming and firing ------------------------------------------------------------
+
+
+def thresholds_set(minutes: list[int]) -> None:
+    import accounts_routing
+
+    body = {"mode": "off", "waitAlertMinutes": minutes}
+    status, _ = call_route(accounts_routing, "put", "/api/v1/accounts/{id}/routing", {"id": ACCOUNT}, body=body)
+    assert status == 200
+
+
+def waiting_frames(who: str) -> list[dict[str, Any]]:
+    return [f["data"] for f in posted().get(who, []) if f["event"] == "avito-chat-waiting"]
+
+
+def armed(chat_since: str) -> dict[int, dict[str, Any]]:
+    """The schedules of one waiting period, by threshold: their payloads."""
+    found = {}
+    for schedule in schedules().values():
+        payload = json.loads(schedule["Target"]["Input"])
+        if payload["since"] == chat_since:
+            found[int(payload["threshold"])] = payload
+    return found
+
+
+def test_a_threshold_removed_after_arming_alerts_nobody_and_the_next_current_one_alerts_once(stream: Stream) -> None:
+    connections.open_connection("boss", Identity("boss", "admin", FAR_EXP))
+    thresholds_set([1, 30])
+    created = int(time.time()) - 30
+    since = iso(created)
+    deliver("u2i-rerouted", "m1", created)
+    fan_out(stream)
+    assert sorted(armed(since)) == [1]
+    thresholds_set([10, 2])  # the admin changes the thresholds while the 1-minute schedule is armed
+
+    one = armed(since)[1]
+    assert workflow_alert.lambda_handler(one, FakeContext()) == {"alerted": False}  # no longer a threshold
+    fan_out(stream)
+    assert waiting_frames("boss") == []  # the old threshold sends no frame
+    assert sorted(armed(since)) == [1, 2]  # the next current threshold above it is armed
+    schedule = next(s for n, s in schedules().items() if n.endswith("-2"))
+    assert schedule["ScheduleExpression"] == f"at({iso(created + 120)[:19]})"
+    assert workflow_alert.lambda_handler(one, FakeContext()) == {"alerted": False}  # fired twice: still nothing
+    fan_out(stream)
+
+    assert workflow_alert.lambda_handler(armed(since)[2], FakeContext()) == {"alerted": True}
+    fan_out(stream)
+    frames = waiting_frames("boss")
+    assert [(f["chatId"], f["threshold"]) for f in frames] == [("u2i-rerouted", 2)]  # exactly one, the new one
+    assert sorted(armed(since)) == [1, 2, 10]  # and the chain goes on at the current thresholds
+    assert chat_store().get_chat("u2i-rerouted").awaitingReplySince == since
+
+
+def test_a_removed_threshold_with_only_smaller_ones_left_or_a_chat_answered_meanwhile_arms_nothing(
+    stream: Stream,
+) -> None:
+    connections.open_connection("boss", Identity("boss", "director", FAR_EXP))
+    created = int(time.time()) - 6 * 60  # the default thresholds [5, 15, 30]: 5 is due when seen, 15 is armed
+    since = iso(created)
+    deliver("u2i-smaller", "m1", created)
+    deliver("u2i-answered", "a1", created)
+    for _ in range(3):
+        fan_out(stream)
+    assert sorted((f["chatId"], f["threshold"]) for f in waiting_frames("boss")) == [
+        ("u2i-answered", 5),
+        ("u2i-smaller", 5),
+    ]
+    fifteen = [s for s in schedules().values() if json.loads(s["Target"]["Input"])["threshold"] == 15]
+    assert len(fifteen) == 2
+    thresholds_set([2, 5])  # now only smaller thresholds than the armed 15
+    deliver("u2i-answered", "a2", created + 60, out=True)
+    fan_out(stream)
+    before = set(schedules())
+
+    for schedule in fifteen:
+        assert workflow_alert.lambda_handler(json.loads(schedule["Target"]["Input"]), FakeContext()) == {
+            "alerted": False
+        }
+    for _ in range(2):
+        fan_out(stream)
+    assert len(waiting_frames("boss")) == 2  # no frame for 15, none for the answered chat
+    assert set(schedules()) == before  # nothing armed: 2 and 5 are past, the answered chat waits for nothing
+    assert chat_store().get_chat("u2i-answered").awaitingReplySince is None
+    assert chat_store().get_chat("u2i-smaller").awaitingReplySince == since
+
+
 # --- auto-assignment and presence -----------------------------------------------------------------------------
 
 

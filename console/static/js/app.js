@@ -39,6 +39,7 @@ class ConsoleApp {
     this.live.addEventListener("avito-new-message", (event) => this.views?.inbox.chatView.newMessage(event.detail));
     this.live.addEventListener("avito-chat-assigned", (event) => this.views?.inbox.assigned(event.detail));
     this.live.addEventListener("avito-chat-waiting", (event) => this.views && this.workflow.waiting(event.detail));
+    this.live.addEventListener("avito-chat-note", (event) => this.views?.inbox.chatView.noteAdded(event.detail));
     this.live.addEventListener("avito-notification", (event) => this.notified(event.detail));
     this.live.addEventListener("avito-new-review", (event) => this.views?.reviews.newReview(event.detail));
     this.live.addEventListener("resync", () => this.resync());

@@ -214,6 +214,11 @@ export class ChatView {
     if (data.message.direction === "in" && document.visibilityState === "visible") this.markRead(true);
   }
 
+  /** avito-chat-note {accountId, chatId, note}: a note a colleague (or this user elsewhere) added to a chat. */
+  noteAdded(data) {
+    if (this.isOpen(data.accountId, data.chatId) && data.note) this.workflow.showNote(data.note);
+  }
+
   chatChanged(chat) {
     this.chat = { ...this.chat, ...chat };
     this.renderHeader();

@@ -414,6 +414,13 @@ export class WorkflowPanel {
     }
   }
 
+  /** Appends a note of the open chat, once: the POST's answer and the live avito-chat-note frame both bring it. */
+  showNote(note) {
+    if (!note?.id || [...this.noteList.querySelectorAll("li.note")].some((li) => li.dataset.noteId === note.id)) return;
+    this.noteList.querySelector("li.muted")?.remove();
+    this.noteList.append(noteElement(note));
+  }
+
   async addNote() {
     const text = this.noteInput.value.trim();
     if (!text) return;
@@ -423,8 +430,7 @@ export class WorkflowPanel {
     try {
       const note = await this.app.api.post(`/chats/${enc(chat.id)}/notes?accountId=${enc(chat.accountId)}`, { text });
       if (generation === this.generation) {
-        this.noteList.querySelector("li.muted")?.remove();
-        this.noteList.append(noteElement(note));
+        this.showNote(note);
         this.noteInput.value = "";
       }
     } catch (error) {

@@ -8,9 +8,11 @@
 | MODIFY of a chat whose ``wfAlert`` changed          | ``avito-chat-waiting``: the assignee (or, without one, all  |
 |                                                    | who see the account), and directors and admins              |
 | INSERT of a review marked ``announce`` (``REVIEW#``) | ``avito-new-review`` (``reviews.store``: newer than the rest) |
+| INSERT of a chat's note (``NOTE#``)                | ``avito-chat-note``: all who see the account (internal,      |
+|                                                    | never sent to Avito; an addition to the contract)            |
 | MODIFY of a message that gains ``sentBy``          | ``avito-new-message`` again: the same id, with its sender    |
 | any other MODIFY of a message, REMOVE              | nothing                                                      |
-| an item of a kind never announced (a call, a sync mark, a note, an id's guard: ``QUIET_PREFIXES``) | nothing |
+| an item never announced (a call, a sync mark, routing, presence, an id's guard: ``QUIET_PREFIXES``) | nothing |
 | any other ``sk``                                   | nothing, and :class:`UnknownItem` (the fan-out logs an ERROR) |
 
 "Field of the chat" means a field of the API's ``Chat``: index keys and ordering marks are not news.
@@ -36,6 +38,7 @@ from avito_service.messenger.items import MESSAGE_ID_PREFIX
 from avito_service.messenger.models import Direction
 from avito_service.messenger.store import CHAT_SK, MESSAGE_PREFIX, chat_from_item, message_from_item
 from avito_service.reviews.store import REVIEW_PREFIX, review_from_item
+from avito_service.workflow.models import note_from_item
 from avito_service.workflow.store import NOTE_PREFIX, PRESENCE_SK, ROUTING_SK
 
 NEW_MESSAGE = "avito-new-message"
@@ -44,12 +47,13 @@ NOTIFICATION = "avito-notification"
 NEW_REVIEW = "avito-new-review"
 CHAT_ASSIGNED = "avito-chat-assigned"
 CHAT_WAITING = "avito-chat-waiting"
+CHAT_NOTE = "avito-chat-note"
 SUPERVISOR_ROLES = frozenset({"admin", "director"})
 
 # Sort keys of MessengerTable items that are stored there but never announced: skipped quietly. A new kind of
 # item in the table adds its prefix here (or a frame above); anything else is an unknown item, logged as an error.
-# notes are internal, never framed; a message id's guard (``MSGID#``) only keeps a message to one copy
-QUIET_PREFIXES = (CALL_PREFIX, SYNC_SK, NOTE_PREFIX, ROUTING_SK, PRESENCE_SK, MESSAGE_ID_PREFIX)
+# a message id's guard (``MSGID#``) only keeps a message to one copy
+QUIET_PREFIXES = (CALL_PREFIX, SYNC_SK, ROUTING_SK, PRESENCE_SK, MESSAGE_ID_PREFIX)
 
 
 class UnknownItem(ValueError):
@@ -87,6 +91,8 @@ def frames_for(
         return _new_review(new_image) if event_name == "INSERT" and new_image.get("announce") is True else []
     if sk == CHAT_SK:
         return _chat_updated(old_image, new_image) if event_name in ("INSERT", "MODIFY") else []
+    if sk.startswith(NOTE_PREFIX):
+        return _new_note(new_image) if event_name == "INSERT" else []
     if sk.startswith(QUIET_PREFIXES):
         return []
     raise UnknownItem(f"an item of an unknown kind (sk {sk.split('#', 1)[0]!r}...)")
@@ -97,6 +103,15 @@ def _new_review(item: Mapping[str, Any]) -> list[Frame]:
     return [
         Frame(review.accountId, NEW_REVIEW, {"accountId": review.accountId, "review": review.model_dump(mode="json")})
     ]
+
+
+def _new_note(item: Mapping[str, Any]) -> list[Frame]:
+    """A note added to a chat: to every connection that may see the account (like ``avito-chat-assigned``)."""
+    if not item.get("accountId") or not item.get("chatId"):
+        return []  # written before notes carried their chat's ids (store.add_note): nothing to address it to
+    account_id, chat_id = str(item["accountId"]), str(item["chatId"])
+    note = note_from_item(item).model_dump(mode="json")
+    return [Frame(account_id, CHAT_NOTE, {"accountId": account_id, "chatId": chat_id, "note": note})]
 
 
 def _new_message(item: Mapping[str, Any]) -> list[Frame]:

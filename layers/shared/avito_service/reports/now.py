@@ -2,46 +2,28 @@
 indexes, never by scanning:
 
 - **chats waiting**: the figures' per-account counter (``store.waiting``, the summary's ``waitingNow``);
-- **longest wait**: the oldest chat of the workflow's sparse ``awaitingReply`` index of MessengerTable (the
-  console's "needs a reply" list, oldest first: its 16 shards in parallel, ``messenger.inbox.page`` with a limit
-  of 1, only the accounts reported), so it is the wait the inbox and the waiting alerts show;
+- **longest wait**: the workflow's oldest waiting chat of the accounts reported
+  (``workflow.queries.oldest_waiting``: the console's "needs a reply" list, oldest first), so it is the wait the
+  inbox and the waiting alerts show;
 - **operators available** as auto-assignment counts them (``workflow.assignment``): users with the operator role
   who have a live WebSocket connection that may see one of the accounts and have not set ``away``. The
   connections come from ConnectionsTable's ``byRole`` index (the operators' partition: a few dozen small items),
-  ``away`` from the presence items (BatchGetItem).
+  ``away`` from the workflow (``workflow.queries.away_users``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
 from avito_service import aws, clock, dynamo
 from avito_service.config import get_settings
-from avito_service.messenger import inbox
 from avito_service.reports.models import Now
-from avito_service.workflow import store as workflow_store
+from avito_service.workflow import queries as workflow
 
 BY_ROLE = "byRole"
 OPERATOR = "operator"
-AWAITING = inbox.ShardedIndex(
-    workflow_store.AWAITING,
-    "awaitPk",
-    workflow_store.await_pk,
-    "awaiting",
-    sort_attr="awaitSk",
-    ascending=True,
-)
-
-
-def oldest_waiting(accounts: frozenset[str]) -> dict[str, Any] | None:
-    """The chat of ``accounts`` that has needed a reply the longest (its item), or None."""
-    if not accounts:
-        return None
-    items, _ = inbox.page(get_settings().messenger_table, AWAITING, 1, None, only=accounts)
-    return items[0] if items else None
 
 
 def live_operators(accounts: frozenset[str], *, now: float) -> set[str]:
@@ -66,14 +48,14 @@ def live_operators(accounts: frozenset[str], *, now: float) -> set[str]:
 
 def available_operators(accounts: frozenset[str], *, now: float) -> set[str]:
     online = live_operators(accounts, now=now)
-    return online - workflow_store.away_users(sorted(online))
+    return online - workflow.away_users(online)
 
 
 def now_of(accounts: Iterable[str], waiting: int) -> Now:
     """The "now" of the accounts reported; ``waiting`` is their counted chats waiting."""
     reported = frozenset(accounts)
     at = clock.now()
-    oldest = oldest_waiting(reported)
+    oldest = workflow.oldest_waiting(reported)
     since = str(oldest["awaitingReplySince"]) if oldest and oldest.get("awaitingReplySince") else None
     return Now(
         at=clock.iso(at),

@@ -1,22 +1,19 @@
 """An account's rules the figures measure against: its working-hours calendar (the automatic replies' calendar,
 ``autoReplies.workingHours`` on the account item, written by the automatic-replies settings) and its first waiting
-alert threshold (the smallest of ``waitAlertMinutes`` on the account's routing item in MessengerTable, written by
-``PUT /accounts/{id}/routing``: ``workflow.store.routing_key``). Both are read defensively: an account without
-them is always working and has the contract's default first threshold, 5 minutes."""
+alert threshold (the smallest of ``waitAlertMinutes`` on the account's routing item, written by
+``PUT /accounts/{id}/routing`` and read through ``workflow.queries.routings``). Both are read defensively: an
+account without them is always working and has the contract's default first threshold, 5 minutes."""
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from avito_service import aws
 from avito_service.accounts.store import account_store
-from avito_service.config import get_settings
 from avito_service.observability import logger
-from avito_service.workflow.store import routing_key
+from avito_service.workflow import queries
 from avito_service.working_hours import Calendar
 
 DEFAULT_SLOW_AFTER_SECONDS = 5 * 60  # the contract's default waitAlertMinutes [5, 15, 30]: the first one
@@ -49,21 +46,5 @@ def rules_of(account: Mapping[str, Any] | None, routing: Mapping[str, Any] | Non
 def load_rules(account_ids: list[str]) -> dict[str, AccountRules]:
     ids = sorted(set(account_ids))
     found = account_store().get_many(ids, ("id", "autoReplies")) if ids else {}
-    routings = _routings(ids)
+    routings = queries.routings(ids)
     return {account_id: rules_of(found.get(account_id), routings.get(account_id)) for account_id in account_ids}
-
-
-def _routings(account_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The accounts' routing items (BatchGetItem, 100 keys a call; absent: never set)."""
-    table = get_settings().messenger_table
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(account_ids), 100):
-        keys = [routing_key(account_id) for account_id in account_ids[start : start + 100]]
-        request: dict[str, Any] = {table: {"Keys": keys, "ProjectionExpression": "accountId, waitAlertMinutes"}}
-        while request:
-            answer = aws.dynamodb_resource().batch_get_item(RequestItems=request)
-            found.update({str(item["accountId"]): item for item in answer["Responses"].get(table, [])})
-            request = answer.get("UnprocessedKeys") or {}
-            if request:
-                time.sleep(0.05)  # throttled: DynamoDB hands the rest back
-    return found

@@ -13,6 +13,12 @@ threshold), so arming twice (a stream record retried, a repeated delivery) finds
 (ConflictException), and a schedule that fires twice finds the threshold marked. Schedules delete themselves after
 firing (``ActionAfterCompletion: DELETE``; schedules.py). A threshold already past when the wait is seen (history
 found late) is alerted at once, in the same way.
+
+The thresholds are read when a schedule fires, not only when it is armed: an admin may change the account's
+``waitAlertMinutes`` in between (``PUT .../routing``). A threshold no longer in the list alerts nobody; it is
+marked handled without a frame (``store.mark_skipped``, same conditions), and that write's stream record arms the
+next current threshold above it, as an alert's would (nothing else would arm it). A list that now only has smaller
+thresholds arms nothing more for this waiting period (their time has passed; a new period uses them).
 """
 
 from __future__ import annotations
@@ -60,10 +66,15 @@ def arm(account_id: str, chat_id: str, since: str, after: int = 0, *, now: float
 
 def fire(payload: Mapping[str, Any], *, now: float | None = None) -> bool:
     """A threshold's time came: mark it (once) and arm the next one. False when the chat was answered meanwhile,
-    is in another waiting period, or had this threshold alerted already."""
+    is in another waiting period, had this threshold alerted already, or the threshold is no longer one of the
+    account's (then the next current one above it is armed through the stream, without a frame)."""
     account_id, chat_id = str(payload["accountId"]), str(payload["chatId"])
     since, threshold = str(payload["since"]), int(payload["threshold"])
     current = clock.now() if now is None else now
+    if threshold not in thresholds(account_id):
+        if store.mark_skipped(account_id, chat_id, since, threshold, clock.iso(current)) is not None:
+            metrics.add_metric(name="WaitingAlertsSkipped", unit="Count", value=1)
+        return False  # its stream record (if any) arms the next current threshold (on_chat_change)
     marked = store.mark_alerted(account_id, chat_id, since, threshold, clock.iso(current))
     if marked is None:
         return False
@@ -73,20 +84,23 @@ def fire(payload: Mapping[str, Any], *, now: float | None = None) -> bool:
 
 
 def on_chat_change(old_item: Mapping[str, Any] | None, new_item: Mapping[str, Any] | None) -> None:
-    """A chat's stream record: a new waiting period arms its first alert, an alert marked arms the next one.
-    Failures are logged and counted (``WaitingAlertsNotArmed``), never retried through the stream, which would
-    announce its frames again."""
+    """A chat's stream record: a new waiting period arms its first alert, an alert marked (or a threshold skipped
+    because the routing changed, ``wfAlertSkipped``) arms the next one. Failures are logged and counted
+    (``WaitingAlertsNotArmed``), never retried through the stream, which would announce its frames again."""
     if not new_item:
         return
     old_item = old_item or {}
     since = new_item.get("awaitingReplySince")
     alert = new_item.get("wfAlert")
+    skipped = new_item.get("wfAlertSkipped")
     if not since:
         return
     if old_item.get("awaitingReplySince") != since:
         after = 0
     elif alert and old_item.get("wfAlert") != alert:
         after = int(alert["threshold"])
+    elif skipped and old_item.get("wfAlertSkipped") != skipped:
+        after = int(skipped["threshold"])
     else:
         return
     try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -37,6 +38,11 @@ class Note(Model):
     text: str
     author: Assignee
     createdAt: str
+
+
+def note_from_item(item: Mapping[str, Any]) -> Note:
+    """A stored note item (store.add_note) as ``GET .../notes`` and the ``avito-chat-note`` frame show it."""
+    return Note.model_validate({k: item[k] for k in ("id", "text", "author", "createdAt")})
 
 
 class ChatRef(_In):

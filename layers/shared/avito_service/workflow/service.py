@@ -18,9 +18,9 @@ from avito_service.messenger.store import ALL_CHATS, chat_store
 from avito_service.roles import Role
 from avito_service.users import scope
 from avito_service.users import store as users
-from avito_service.workflow import machine, store
+from avito_service.workflow import machine, queries, store
 from avito_service.workflow.machine import Actor, Person, State
-from avito_service.workflow.models import BulkCloseOutcome, ChatRef, Note
+from avito_service.workflow.models import BulkCloseOutcome, ChatRef, Note, note_from_item
 
 WorkflowStep = Callable[[State], State]
 
@@ -144,7 +144,7 @@ def notes(
     if store.get_chat_item(owner, chat_id) is None:
         raise store.chat_not_found(chat_id)
     items, next_cursor = store.list_notes(owner, chat_id, limit, cursor)
-    return [Note.model_validate({k: i[k] for k in ("id", "text", "author", "createdAt")}) for i in items], next_cursor
+    return [note_from_item(i) for i in items], next_cursor
 
 
 # --- the inbox's workflow filters ----------------------------------------------------------------------------
@@ -154,9 +154,7 @@ def _index_for(status: str | None, assignee: str | None, awaiting: bool) -> inbo
     """The index that answers the most selective filter: "needs a reply" (oldest first), an assignee, a status;
     otherwise every chat by activity (a tag alone: the activity index, filtered)."""
     if awaiting:
-        return inbox.ShardedIndex(
-            store.AWAITING, "awaitPk", store.await_pk, "awaiting", sort_attr="awaitSk", ascending=True
-        )
+        return queries.AWAITING_INDEX
     if assignee == store.NOBODY:
         return inbox.ShardedIndex(
             store.BY_ASSIGNEE, "assigneePk", lambda s: store.assignee_pk(None, s), "assignee-none"

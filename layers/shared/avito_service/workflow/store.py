@@ -9,7 +9,8 @@
   (nobody), ``activitySk``;
 - GSI ``awaitingReply`` (sparse): ``awaitPk`` = ``AWAIT#<00-15>``, ``awaitSk`` =
   ``<awaitingReplySince>#<account>#<chat>``, read oldest first ("needs a reply, longest waiting first");
-- items ``<chat pk>`` / ``NOTE#<createdAt>#<id>``: a chat's internal notes (never sent to Avito);
+- items ``<chat pk>`` / ``NOTE#<createdAt>#<id>``: a chat's internal notes (never sent to Avito; announced to the
+  console as ``avito-chat-note``);
 - items ``USER#<id>`` / ``PRESENCE`` (``away``) and ``USER#<id>`` / ``OFFLINE`` (``since``: when the user's last
   connection closed, the offline period a grace schedule is for; presence.py).
 
@@ -20,6 +21,7 @@ the status index at its next transition or message.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -199,7 +201,9 @@ def transition(
 
 
 def add_note(account_id: str, chat_id: str, note: dict[str, Any]) -> dict[str, Any]:
-    item = {"pk": chat_pk(account_id, chat_id), "sk": f"{NOTE_PREFIX}{note['createdAt']}#{note['id']}", **note}
+    """Store a note; its stream record is the ``avito-chat-note`` frame (live.frames), hence its chat's ids."""
+    key = {"pk": chat_pk(account_id, chat_id), "sk": f"{NOTE_PREFIX}{note['createdAt']}#{note['id']}"}
+    item = {**key, "accountId": account_id, "chatId": chat_id, **note}
     _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
     return item
 
@@ -228,9 +232,24 @@ def mark_alerted(account_id: str, chat_id: str, since: str, threshold: int, at: 
     conditional on that period still going and the threshold not recorded yet (``wfAlerted``, cleared when a new
     period begins). Returns the chat as stored after, or None when there is nothing to alert (answered meanwhile,
     another period, or alerted already). The write's stream record is the ``avito-chat-waiting`` frame."""
+    return _mark_threshold(account_id, chat_id, since, threshold, attribute="wfAlert", at=at)
+
+
+def mark_skipped(account_id: str, chat_id: str, since: str, threshold: int, at: str) -> dict[str, Any] | None:
+    """Record that ``threshold`` came due but is no longer one of the account's thresholds (the routing changed
+    after it was armed): handled like an alert (``wfAlerted``, once, same period) but in ``wfAlertSkipped``,
+    which no frame announces; its stream record arms the next current threshold (alerts.on_chat_change).
+    None when there is nothing to do (answered meanwhile, another period, or handled already)."""
+    return _mark_threshold(account_id, chat_id, since, threshold, attribute="wfAlertSkipped", at=at)
+
+
+def _mark_threshold(
+    account_id: str, chat_id: str, since: str, threshold: int, *, attribute: str, at: str
+) -> dict[str, Any] | None:
     expression = dynamo.Expression()
     n, v = expression.name, expression.value
-    update = f"ADD {n('wfAlerted')} {v({threshold})} SET {n('wfAlert')} = {v({'threshold': threshold, 'at': at})}"
+    mark = {"threshold": threshold, "at": at}
+    update = f"ADD {n('wfAlerted')} {v({threshold})} SET {n(attribute)} = {v(mark)}"
     condition = (
         f"{n('awaitingReplySince')} = {v(since)} AND "
         f"(attribute_not_exists({n('wfAlerted')}) OR NOT contains({n('wfAlerted')}, {v(threshold)}))"
@@ -254,6 +273,21 @@ def routing_key(account_id: str) -> dict[str, str]:
 
 def get_routing(account_id: str) -> dict[str, Any] | None:
     return _table().get_item(Key=routing_key(account_id)).get("Item")
+
+
+def get_routings(account_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The accounts' routing items by account id (BatchGetItem, 100 keys a call; absent: never set)."""
+    name = get_settings().messenger_table
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(account_ids), 100):
+        request: dict[str, Any] = {name: {"Keys": [routing_key(a) for a in account_ids[start : start + 100]]}}
+        while request:
+            answer = aws.dynamodb_resource().batch_get_item(RequestItems=request)
+            found.update({str(item["accountId"]): item for item in answer["Responses"].get(name, [])})
+            request = answer.get("UnprocessedKeys") or {}
+            if request:
+                time.sleep(0.05)  # throttled: DynamoDB hands the rest back
+    return found
 
 
 def put_routing(account_id: str, routing: Mapping[str, Any]) -> None:

@@ -140,11 +140,12 @@ def main() -> None:
     from moto.moto_server.werkzeug_app import MotoRequestHandler  # noqa: PLC0415 - only the child needs moto
     from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
-    from local_runtime import moto_fast_tx  # noqa: PLC0415 - it imports moto: only the child needs it
+    from local_runtime import moto_fast_tx, moto_streams  # noqa: PLC0415 - they import moto: only the child
 
     MotoRequestHandler.log_request = lambda *_args, **_kwargs: None  # type: ignore[method-assign]  # no access log
     serialize_dynamodb()
     moto_fast_tx.install()  # a transaction copies the items it names, not every table it touches
+    moto_streams.install()  # an UpdateItem that creates its item writes one stream record, as DynamoDB does
     cache_backend_lookup()
     partition_reads()
 

@@ -101,10 +101,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """
     from moto.dynamodb.responses import DynamoHandler
 
-    from local_runtime import moto_fast_tx
+    from local_runtime import moto_fast_tx, moto_streams
 
     monkeypatch.setattr(DynamoHandler, "call_action", _atomic(DynamoHandler.call_action))
     moto_fast_tx.install()  # transactions cost O(items named), not O(table): see local_runtime/moto_fast_tx.py
+    moto_streams.install()  # an UpdateItem that creates its item: one INSERT record (local_runtime/moto_streams.py)
     with mock_aws():
         created = create_resources(load_template(TEMPLATE))
         monkeypatch.setenv("ACCOUNTS_TABLE", created["AccountsTable"])

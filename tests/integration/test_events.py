@@ -488,3 +488,24 @@ def test_samples_use_the_templates_routes() -> None:
                 for name, value in (event.get("pathParameters") or {}).items():
                     placeholders = ("{" + name + "}", "{" + name + "+}")
                     assert any(p in event["resource"] for p in placeholders) and value in event["path"], path.name
+
+
+def test_every_stream_record_the_samples_world_writes_is_one_the_fan_out_reads(world: World) -> None:
+    """The chats a live listing stores are created by UpdateItem: DynamoDB writes one INSERT with the whole chat.
+    moto wrote a first INSERT of the bare key too, which the fan-out logged as "an unreadable chat" (195 times in
+    one complete `make sam-local-check`); local_runtime/moto_streams.py keeps it out, so every record here reads."""
+    from avito_service.config import get_settings
+    from avito_service.live.frames import frames_for
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBStreamEvent
+
+    from tests.support.streams import TableStream
+
+    records = DynamoDBStreamEvent(TableStream(get_settings().messenger_table).new_event()).records
+    chats = [r for r in records if r.dynamodb and (r.dynamodb.new_image or {}).get("sk") == "CHAT"]
+    inserted = [r.dynamodb.new_image for r in chats if r.event_name and r.event_name.name == "INSERT"]
+    assert sorted(image["chatId"] for image in inserted) == sorted({image["chatId"] for image in inserted})
+    assert {DEMO_CHAT, STORED_CHAT} <= {image["chatId"] for image in inserted}  # once each, with their fields
+    for record in records:
+        stream = record.dynamodb
+        assert stream is not None and record.event_name is not None
+        frames_for(record.event_name.name, stream.old_image or None, stream.new_image or None)  # raises if unreadable

@@ -33,6 +33,7 @@ from aws_lambda_powertools.utilities import parameters
 from avito_service import snapstart
 from avito_service.config import get_settings
 from avito_service.roles import ALL_ROLES, Role
+from avito_service.users.state import UserState
 
 ALGORITHM = "HS256"
 COGNITO_ALGORITHM = "RS256"
@@ -67,16 +68,6 @@ class Identity:
     def known_role(self) -> bool:
         """True for the contract's three roles; anything else is a 403 (never a 401: the token itself is good)."""
         return self.role in ALL_ROLES
-
-
-@dataclass(frozen=True)
-class UserState:
-    """What the authorizer needs from a user's record (``users.store`` reads it)."""
-
-    enabled: bool
-    tokens_valid_after: int
-    account_ids: frozenset[str]
-    name: str | None
 
 
 def signing_key() -> str:

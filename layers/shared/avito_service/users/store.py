@@ -26,8 +26,8 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from avito_service import aws, dynamo
-from avito_service.auth import UserState
 from avito_service.config import get_settings
+from avito_service.users.state import UserState
 
 LIST_PK = "USERS"
 BY_CREATED = "byCreatedAt"

@@ -134,6 +134,11 @@ def test_message_documents_index_phone_digits_and_chat_documents_do_not_follow_a
     assert [d.kind for d in first] == ["client", "item", "tag"]
     assert documents({**chat, "updatedAt": "2026-12-02T00:00:00.000Z", "unreadCount": 3}) == first
     assert documents({"sk": "ACCOUNT", "accountId": "a1"}) == []
+    # a note stored before notes carried their chat's ids is found through its key (the reindex job reads it)
+    note = {"pk": "ACCOUNT#a1#CHAT#u2i-x#1", "sk": "NOTE#2026-12-01T10:00:00.000Z#n1", "id": "n1", "text": "Звонок"}
+    [doc] = documents(note)
+    assert (doc.account_id, doc.chat_id, doc.kind, doc.ref) == ("a1", "u2i-x#1", "note", "n1")
+    assert documents({**note, "pk": "USER#u1"}) == []
 
 
 def test_entry_keys_sort_the_exact_word_first_and_newer_first() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from avito_service.messenger.items import ids_of_chat_pk
 from avito_service.search import tokens
 
 SNIPPET_STORED = 200  # characters of a document's text each index entry keeps (the snippet, multi-word checks)
@@ -50,6 +51,9 @@ def documents(item: Mapping[str, Any] | None) -> list[Document]:
     if not item:
         return []
     sk, account_id, chat_id = str(item.get("sk", "")), item.get("accountId"), item.get("chatId")
+    if (not account_id or not chat_id) and sk.startswith("NOTE#"):
+        # notes stored before they carried their chat's ids (workflow.store.add_note): the ids are in the key
+        account_id, chat_id = ids_of_chat_pk(str(item.get("pk", ""))) or (None, None)
     if not account_id or not chat_id:
         return []
     account_id, chat_id = str(account_id), str(chat_id)

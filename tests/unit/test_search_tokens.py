@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from avito_service.messenger.items import chat_pk
 from avito_service.phones import find_phones, normalise
 from avito_service.search import service
-from avito_service.search.documents import Document, documents
+from avito_service.search.documents import Document, documents, ids_of_chat_pk
 from avito_service.search.store import Hit, entries
 from avito_service.search.store import _hit as read_back
 from avito_service.search.tokens import fold, phone_words, query_terms, words
@@ -139,6 +140,7 @@ def test_message_documents_index_phone_digits_and_chat_documents_do_not_follow_a
     [doc] = documents(note)
     assert (doc.account_id, doc.chat_id, doc.kind, doc.ref) == ("a1", "u2i-x#1", "note", "n1")
     assert documents({**note, "pk": "USER#u1"}) == []
+    assert ids_of_chat_pk(chat_pk("5f0c-acc", "u2i-x#1")) == ("5f0c-acc", "u2i-x#1")
 
 
 def test_entry_keys_sort_the_exact_word_first_and_newer_first() -> None:

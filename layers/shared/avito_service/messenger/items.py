@@ -41,13 +41,6 @@ def chat_pk(account_id: str, chat_id: str) -> str:
     return f"ACCOUNT#{account_id}#CHAT#{chat_id}"
 
 
-def ids_of_chat_pk(pk: str) -> tuple[str, str] | None:
-    """``(account_id, chat_id)`` of a chat's partition key (``chat_pk``), None for any other key."""
-    prefix, _, rest = pk.partition("#")
-    account_id, marker, chat_id = rest.partition("#CHAT#")
-    return (account_id, chat_id) if prefix == "ACCOUNT" and marker and account_id and chat_id else None
-
-
 def account_pk(account_id: str) -> str:
     return f"ACCOUNT#{account_id}"
 

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from avito_service.messenger.items import ids_of_chat_pk
 from avito_service.search import tokens
 
 SNIPPET_STORED = 200  # characters of a document's text each index entry keeps (the snippet, multi-word checks)
@@ -44,6 +43,15 @@ class Document:
         if self.kind in {"message", "note"}:
             found.update(dict.fromkeys(tokens.phone_words(self.text), True))
         return found
+
+
+def ids_of_chat_pk(pk: str) -> tuple[str, str] | None:
+    """``(account_id, chat_id)`` of a chat's partition key, None for any other key: the inverse of
+    ``messenger.items.chat_pk`` (written here so the indexer does not import the messenger's models for it; a unit
+    test holds the two together)."""
+    prefix, _, rest = pk.partition("#")
+    account_id, marker, chat_id = rest.partition("#CHAT#")
+    return (account_id, chat_id) if prefix == "ACCOUNT" and marker and account_id and chat_id else None
 
 
 def documents(item: Mapping[str, Any] | None) -> list[Document]:

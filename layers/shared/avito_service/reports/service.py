@@ -1,7 +1,8 @@
 """The reports: a summary of a range of days and the dialogs table, read from the figures (never the messages).
 
-Days are Europe/Moscow days. The summary reads each account's day items of the range (one Query per account) and
-adds them up: counters by addition, medians and p90s from the merged histograms (``histogram``: within 9.5 %).
+Days are Europe/Moscow days. The summary reads each account's day items of the range (one Query per account; the
+operators' figures of whole calendar months from the month roll-ups once they are backfilled) and adds them up:
+counters by addition, medians and p90s from the merged histograms (``histogram``: within 9.5 %).
 With ``userId`` the figures are that operator's (the replies they sent; ``chatsStarted`` and ``messagesIn`` are
 not an operator's and stay 0). The dialogs table lists, per account (ordered by account name, then newest last
 message first), the chats with a message in the range.
@@ -117,6 +118,38 @@ def _days(date_from: date, date_to: date) -> Iterator[str]:
         day += timedelta(days=1)
 
 
+def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
+    """The first and last day of the calendar months wholly inside [date_from, date_to] (None: no such month)."""
+    start = date_from if date_from.day == 1 else (date_from.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after = date_to + timedelta(days=1)
+    end = date_to if after.day == 1 else date_to.replace(day=1) - timedelta(days=1)
+    return (start, end) if start <= end else None
+
+
+def _figure_items(
+    store: Any, accounts: list[str], date_from: date, date_to: date, user_id: str | None
+) -> dict[str, list[Mapping[str, Any]]]:
+    """Each account's figure items the summary adds up. Once the month roll-ups are backfilled (``reports.rollup``)
+    and the range holds a whole calendar month, the operators' figures of the whole months come from the month
+    items (one Query per account) and the day items read are the account's own (the daily chart needs each day's
+    histograms) and every item of the edge days: a month's ~1,100 operator day items become ~120 month items. Else
+    (and with ``userId``, whose chart needs that operator's days anyway) every day item of the range, as before."""
+    first, last = date_from.isoformat(), date_to.isoformat()
+    months = whole_months(date_from, date_to) if user_id is None else None
+    # One Query (or two) per account, one after another: a new thread would build its own boto3 resource (~0.3 s
+    # each), and 9 small queries take ~10-20 ms each in DynamoDB.
+    if months is None or not store.rollup_done():
+        return {account: list(store.days(account, first, last)) for account in accounts}
+    edges = (months[0].isoformat(), months[1].isoformat())
+    return {
+        account: [
+            *store.days_filtered(account, first, last, keep="account", edges=edges),
+            *store.months(account, edges[0][:7], edges[1][:7], operators_only=True),
+        ]
+        for account in accounts
+    }
+
+
 def summary(
     date_from: date,
     date_to: date,
@@ -129,9 +162,7 @@ def summary(
     accounts = _accounts(account_id, visible)
     store = report_store()
     first, last = date_from.isoformat(), date_to.isoformat()
-    # One Query per account, one after another: a new thread would build its own boto3 resource (~0.3 s each),
-    # and 9 small queries take ~10-20 ms each in DynamoDB.
-    per_account = {account: list(store.days(account, first, last)) for account, _ in accounts}
+    per_account = _figure_items(store, [account for account, _ in accounts], date_from, date_to, user_id)
     waiting = store.waiting()
     rules = load_rules([account for account, _ in accounts])
     operator_items: list[Mapping[str, Any]] = []
@@ -161,8 +192,10 @@ def summary(
     for item in operator_items:
         uid = str(item["userId"])
         by_user.setdefault(uid, []).append(item)
-        if item.get("name") and str(item["date"]) >= names.get(uid, ("", ""))[0]:
-            names[uid] = (str(item["date"]), str(item["name"]))
+        # a month item's name counts as of after its month's days
+        when = str(item.get("date") or f"{item.get('month')}-~")
+        if item.get("name") and when >= names.get(uid, ("", ""))[0]:
+            names[uid] = (when, str(item["name"]))
     by_operator = sorted(
         (
             OperatorFigures(userId=uid, name=names.get(uid, ("", None))[1], **figures_of(rows))

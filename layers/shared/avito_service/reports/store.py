@@ -6,17 +6,26 @@
 | a message already counted (48 h TTL)  | pk ``CHAT#<accountId>#<chatId>``, sk ``SEEN#<messageId>``    |
 | an account's figures of a day         | pk ``DAY#<accountId>``, sk ``<YYYY-MM-DD>#A``                 |
 | an operator's figures of a day        | pk ``DAY#<accountId>``, sk ``<YYYY-MM-DD>#O#<userId>``        |
+| an account's figures of a month       | pk ``MONTH#<accountId>``, sk ``<YYYY-MM>#A``                  |
+| an operator's figures of a month      | pk ``MONTH#<accountId>``, sk ``<YYYY-MM>#O#<userId>``         |
+| the month roll-ups' backfill          | pk ``ROLLUP``, sk ``DONE`` (finished) / ``PROGRESS``           |
 | an account's chats needing a reply    | pk ``NOW``, sk ``<accountId>`` (``waiting``)                  |
 | an account's dialogs, newest first    | GSI ``byAccountActivity``: ``dialogAccount``, ``dialogSk``    |
 
 **Exactly once.** A message is counted in one transaction: the ``SEEN`` marker (put only when absent), the tally
 (only at the version it was read at) and the ``ADD``s of the day and ``NOW`` counters. A stream record seen again
 (a retried batch, a replayed shard) finds its marker and the whole transaction is cancelled: nothing counts twice.
+Beside every day ``ADD`` the same counters are ``ADD``ed to the day's month item (and ``n`` +1, the count of
+transactions that touched it: the backfill's check, ``reports.rollup``), in the same transaction, so a month item
+always equals the sum of its days. One message's effect falls on one day (the message's Moscow day), so a
+transaction has at most 7 items (marker, tally, account day and month, operator day and month, ``NOW``), far
+under TransactWriteItems' 100.
 The marker lives 48 h (TTL): a stream keeps records 24 h, so no replay outlives it. A tally changed under us (two
 records of one chat in flight) is read again and the message re-applied.
 
 A day's range of one account is one Query (``between``); a month of 9 accounts with 13 operators is ~9 queries of
-~420 small items.
+~150 small items (operators' days) or, once the roll-ups are backfilled, the account's days and the months'
+operator items (``reports.service``).
 """
 
 from __future__ import annotations
@@ -36,6 +45,9 @@ from avito_service.reports.figures import Effect, MessageFacts, Tally
 TALLY_SK = "TALLY"
 SEEN_PREFIX = "SEEN#"
 NOW_PK = "NOW"
+ROLLUP_PK = "ROLLUP"
+ROLLUP_DONE_SK = "DONE"
+ROLLUP_PROGRESS_SK = "PROGRESS"
 BY_ACCOUNT_ACTIVITY = "byAccountActivity"
 SEEN_TTL_SECONDS = 48 * 3600
 WRITE_ATTEMPTS = 8
@@ -66,6 +78,15 @@ def tally_pk(account_id: str, chat_id: str) -> str:
 
 def day_pk(account_id: str) -> str:
     return f"DAY#{account_id}"
+
+
+def month_pk(account_id: str) -> str:
+    return f"MONTH#{account_id}"
+
+
+def month_of(day: str) -> str:
+    """``YYYY-MM`` of a ``YYYY-MM-DD`` day."""
+    return day[:7]
 
 
 def _iso(value: float | None) -> str | None:
@@ -179,16 +200,31 @@ class ReportStore:
                 }
             }
         )
+        account = message.account_id
         for day, counters in effect.account_adds.items():
-            items.append(self._add(day_pk(message.account_id), f"{day}#A", counters, {"date": day}))
+            items.append(self._add(day_pk(account), f"{day}#A", counters, {"date": day}))
+        items.extend(self._month_adds(account, "A", effect.account_adds, {}))
         if effect.operator is not None:
             operator = effect.operator
+            who = {"userId": operator.user_id, **({"name": operator.name} if operator.name else {})}
             for day, counters in effect.operator_adds.items():
-                fixed = {"date": day, "userId": operator.user_id, **({"name": operator.name} if operator.name else {})}
-                items.append(self._add(day_pk(message.account_id), f"{day}#O#{operator.user_id}", counters, fixed))
+                items.append(self._add(day_pk(account), f"{day}#O#{operator.user_id}", counters, {"date": day, **who}))
+            items.extend(self._month_adds(account, f"O#{operator.user_id}", effect.operator_adds, who))
         if effect.waiting_delta:
             items.append(self._add(NOW_PK, message.account_id, {"waiting": effect.waiting_delta}, {}))
         return items
+
+    def _month_adds(
+        self, account_id: str, kind: str, adds: Mapping[str, Mapping[str, int]], fixed: Mapping[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        """The month items' ADDs of some day ADDs (days of one month summed), each with ``n`` +1."""
+        months: dict[str, dict[str, int]] = {}
+        for day, counters in adds.items():
+            total = months.setdefault(month_of(day), {"n": 1})
+            for attr, amount in counters.items():
+                total[attr] = total.get(attr, 0) + amount
+        for month, counters in months.items():
+            yield self._add(month_pk(account_id), f"{month}#{kind}", counters, {"month": month, **fixed})
 
     def _add(self, pk: str, sk: str, counters: Mapping[str, int], fixed: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -216,6 +252,43 @@ class ReportStore:
         """The account's and its operators' day items from ``date_from`` to ``date_to`` (inclusive)."""
         condition = Key("pk").eq(day_pk(account_id)) & Key("sk").between(f"{date_from}#", f"{date_to}#~")
         return dynamo.query_all(self._table.query, KeyConditionExpression=condition)
+
+    def days_filtered(
+        self,
+        account_id: str,
+        date_from: str,
+        date_to: str,
+        *,
+        keep: str,
+        user_id: str | None = None,
+        edges: tuple[str, str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Day items of the range that the month path needs, filtered in DynamoDB (a filter cannot name the sort
+        key: ``userId`` and ``date`` tell the items apart): ``keep="operator"`` that operator's items only;
+        ``keep="account"`` the account's items, and every item of a day outside ``edges`` (the first and last
+        day of the whole months, whose operators' figures come from the month items)."""
+        condition = Key("pk").eq(day_pk(account_id)) & Key("sk").between(f"{date_from}#", f"{date_to}#~")
+        if keep == "operator":
+            filters = Attr("userId").eq(user_id)
+        else:
+            filters = Attr("userId").not_exists()
+            if edges is not None:
+                filters = filters | Attr("date").lt(edges[0]) | Attr("date").gt(edges[1])
+        return dynamo.query_all(self._table.query, KeyConditionExpression=condition, FilterExpression=filters)
+
+    def months(self, account_id: str, month_from: str, month_to: str, *, operators_only: bool) -> Iterator[dict]:
+        """The account's month items from ``month_from`` to ``month_to`` (``YYYY-MM``, inclusive)."""
+        condition = Key("pk").eq(month_pk(account_id)) & Key("sk").between(f"{month_from}#", f"{month_to}#~")
+        request: dict[str, Any] = {"KeyConditionExpression": condition}
+        if operators_only:
+            request["FilterExpression"] = Attr("userId").exists()
+        return dynamo.query_all(self._table.query, **request)
+
+    def rollup_done(self) -> bool:
+        """Whether the month roll-ups' backfill has finished (``reports.rollup``): until then the months are
+        incomplete and the summary reads day items only."""
+        item = self._table.get_item(Key={"pk": ROLLUP_PK, "sk": ROLLUP_DONE_SK}).get("Item")
+        return bool(item)
 
     def waiting(self) -> dict[str, int]:
         """Chats needing a reply now, per account."""

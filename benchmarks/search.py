@@ -299,24 +299,17 @@ _LOCK = threading.RLock()
 
 def patch_moto(partition_reads: bool) -> dict[str, float]:
     """Count the CPU time moto spends on DynamoDB requests (parsing, the backend, serialising its answer: all of it
-    emulator work a real DynamoDB does elsewhere), and optionally make a table Query read only its partition."""
-    from moto.dynamodb.models.table import Table
+    emulator work a real DynamoDB does elsewhere), and optionally make a table Query read only its partition (the
+    local runtime's patch, ``local_runtime.moto_process.partition_reads``). Install it before
+    :func:`patch_compact`, which hands its tables' items to the partition reads' Query."""
     from moto.dynamodb.responses import DynamoHandler
 
-    spent = {"seconds": 0.0, "calls": 0}
-    original_query, original_call = Table.query, DynamoHandler.call_action
+    from local_runtime.moto_process import partition_reads as read_partitions
 
-    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        compact = getattr(self, "compact", None) is not None  # its Query already holds the range (patch_compact)
-        if partition_reads and not compact and not index_name and self.has_range_key and hash_key is not None:
-            partition = self.items.get(hash_key, {})
-            self.all_items = lambda: iter(list(partition.values()))  # shadows the method for this call
-            try:
-                return original_query(self, hash_key, *args, **kwargs)
-            finally:
-                del self.all_items
-        return original_query(self, hash_key, *args, **kwargs)
+    spent = {"seconds": 0.0, "calls": 0}
+    original_call = DynamoHandler.call_action
+    if partition_reads:
+        read_partitions()
 
     def call_action(self: Any) -> Any:
         with _LOCK:  # moto is not thread-safe (the test suite serialises it the same way)
@@ -327,7 +320,6 @@ def patch_moto(partition_reads: bool) -> dict[str, float]:
                 spent["seconds"] += time.thread_time() - started
                 spent["calls"] += 1
 
-    Table.query = query
     DynamoHandler.call_action = call_action
     return spent
 

@@ -59,15 +59,9 @@ def sim() -> Iterator[AvitoSimulator]:
 
 @pytest.fixture
 def avito(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[AvitoSimulator]:
-    monkeypatch.setenv("WEBHOOK_BASE_URL", "https://hooks.example.test")
-    monkeypatch.setenv("AVITO_MAX_RETRIES", "0")  # every 429 reaches the job: the pause path, not the client's wait
-    use_simulator(sim, monkeypatch)
-    chat_store()._forget_seen()
-    sim.throttle(0, 60.0)
-    sim.throttle_retry_after = True
-    sim.rate_limited = 0
-    sim.drop_deliveries = 0
-    yield sim
+    # AVITO_MAX_RETRIES=0: every 429 reaches the job (the pause path, not the client's wait)
+    env = {"WEBHOOK_BASE_URL": "https://hooks.example.test", "AVITO_MAX_RETRIES": "0"}
+    yield use_simulator(sim, monkeypatch, env=env, resets=True)  # its caches reset: a new chat_store(), none seen
     sim.throttle(0, 60.0)
     sim.clear_faults()
 

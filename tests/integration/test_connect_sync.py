@@ -64,15 +64,9 @@ def sim() -> Iterator[AvitoSimulator]:
 
 @pytest.fixture
 def avito(sim: AvitoSimulator, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> AvitoSimulator:
-    monkeypatch.setenv("WEBHOOK_BASE_URL", HOOKS)
-    use_simulator(sim, monkeypatch)
+    # its caches reset: a fresh container's chat_store() for each test's fresh tables
+    use_simulator(sim, monkeypatch, env={"WEBHOOK_BASE_URL": HOOKS}, resets=True, emptied=[UID])
     webhook_tokens.forget_verified()
-    chat_store()._forget_seen()  # a fresh container's memory for each test's fresh tables
-    sim.account(UID).subscriptions.clear()
-    sim.account(UID).chats.clear()
-    sim.one_subscription_per_account = False
-    sim.drop_deliveries = 0
-    sim.dropped_deliveries.clear()
     return sim
 
 

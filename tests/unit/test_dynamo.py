@@ -196,3 +196,88 @@ def test_type_conversions_round_trip() -> None:
     wire = dynamo.to_wire({"s": "x", "n": 5, "l": ["a"], "m": {"k": True}})
     assert wire == {"s": {"S": "x"}, "n": {"N": "5"}, "l": {"L": [{"S": "a"}]}, "m": {"M": {"k": {"BOOL": True}}}}
     assert dynamo.from_wire(wire) == {"s": "x", "n": Decimal(5), "l": ["a"], "m": {"k": True}}
+
+
+# --- batch_get ---------------------------------------------------------------------------------------------
+
+
+class RecordingClient:
+    """The plain DynamoDB client's ``batch_get_item``, its calls recorded; ``hold_back`` keys of the first
+    ``throttled`` calls are left out of the call and handed back as ``UnprocessedKeys`` (moto never does)."""
+
+    def __init__(self, batch_get_item: Any) -> None:
+        self.batch_get_item, self.hold_back, self.throttled = batch_get_item, 0, 0
+        self.calls: list[dict[str, Any]] = []
+        self.sleeps: list[float] = []  # the pauses before asking again (time.sleep, not slept)
+
+    def __call__(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(RequestItems)
+        if len(self.calls) > self.throttled or not self.hold_back:
+            return self.batch_get_item(RequestItems=RequestItems)
+        ((name, request),) = RequestItems.items()
+        asked, held = request["Keys"][: -self.hold_back], request["Keys"][-self.hold_back :]
+        answer = self.batch_get_item(RequestItems={name: {**request, "Keys": asked}}) if asked else {}
+        return {"Responses": answer.get("Responses", {}), "UnprocessedKeys": {name: {**request, "Keys": held}}}
+
+
+@pytest.fixture
+def recording(table: Any, monkeypatch: pytest.MonkeyPatch) -> RecordingClient:
+    from avito_service import aws
+
+    client = aws.dynamodb_low_level_client()
+    recorder = RecordingClient(client.batch_get_item)
+    monkeypatch.setattr(client, "batch_get_item", recorder)
+    monkeypatch.setattr(dynamo.time, "sleep", recorder.sleeps.append)
+    return recorder
+
+
+def _keys(numbers: Any, pk: str = "P") -> list[dict[str, str]]:
+    return [{"pk": pk, "sk": f"S#{n:04d}"} for n in numbers]
+
+
+def test_batch_get_asks_100_keys_a_call_and_returns_every_found_item(table: Any, recording: RecordingClient) -> None:
+    _fill(table, 250)
+    items = dynamo.batch_get("helper", [*_keys(range(250)), *_keys(range(900, 910))])  # 10 keys of nothing
+    assert sorted(int(i["n"]) for i in items) == list(range(250))
+    assert all(isinstance(i["n"], Decimal) for i in items)  # the resource's types
+    assert [len(call["helper"]["Keys"]) for call in recording.calls] == [100, 100, 60]
+    assert dynamo.batch_get("helper", []) == [] and len(recording.calls) == 3  # no keys: no call
+
+
+def test_batch_get_asks_a_key_given_twice_once(table: Any, recording: RecordingClient) -> None:
+    _fill(table, 3)
+    items = dynamo.batch_get("helper", [*_keys([0, 1, 2]), *_keys([2, 1]), {"sk": "S#0000", "pk": "P"}])
+    assert sorted(int(i["n"]) for i in items) == [0, 1, 2]
+    assert [len(call["helper"]["Keys"]) for call in recording.calls] == [3]
+
+
+def test_batch_get_applies_the_projection_names_and_consistency(table: Any, recording: RecordingClient) -> None:
+    table.put_item(Item={"pk": "P", "sk": "A", "name": "reserved word", "n": 1, "other": "left out"})
+    items = dynamo.batch_get(
+        "helper", [{"pk": "P", "sk": "A"}], projection="sk, #n", names={"#n": "name"}, consistent=True
+    )
+    assert items == [{"sk": "A", "name": "reserved word"}]
+    (request,) = recording.calls
+    assert request["helper"]["ConsistentRead"] is True
+    assert request["helper"]["ProjectionExpression"] == "sk, #n"
+    dynamo.batch_get("helper", [{"pk": "P", "sk": "A"}])
+    assert recording.calls[1]["helper"] == {"Keys": [{"pk": {"S": "P"}, "sk": {"S": "A"}}]}  # by default: neither
+
+
+def test_batch_get_asks_unprocessed_keys_again_until_none_are_left(table: Any, recording: RecordingClient) -> None:
+    _fill(table, 130)
+    recording.hold_back, recording.throttled = 30, 2  # the first two calls each hand 30 keys back
+    items = dynamo.batch_get("helper", _keys(range(130)))
+    assert sorted(int(i["n"]) for i in items) == list(range(130))
+    # chunk 1: 100 keys -> 30 back -> 30 keys -> 30 back again -> 30 keys, all done; chunk 2: 30 keys
+    assert [len(call["helper"]["Keys"]) for call in recording.calls] == [100, 30, 30, 30]
+    assert recording.sleeps == [dynamo.UNPROCESSED_BACKOFF, dynamo.UNPROCESSED_BACKOFF * 2]
+
+
+def test_batch_get_gives_up_when_keys_keep_coming_back(table: Any, recording: RecordingClient) -> None:
+    _fill(table, 5)
+    recording.hold_back, recording.throttled = 2, 1000  # DynamoDB never processes the last two keys
+    with pytest.raises(dynamo.UnprocessedKeysLeft, match="helper: 2 key"):
+        dynamo.batch_get("helper", _keys(range(5)))
+    assert len(recording.calls) == dynamo.UNPROCESSED_ROUNDS
+    assert max(recording.sleeps) <= 1.0

@@ -6,6 +6,8 @@ writing its own loop or check:
 - :func:`query_all` / :func:`scan_all`: every item of a query or scan, page after page;
 - :func:`query_page`: one page of a paginated list by the limit+1 rule (ask for one item more than ``limit``, so
   the last page has no cursor), its cursor the key of the page's last item;
+- :func:`batch_get`: the items of many keys of one table (BatchGetItem, 100 keys a call, ``UnprocessedKeys``
+  asked again);
 - :func:`condition_failed` / :func:`cancellation_codes`: whether a write lost its condition, alone or in a
   transaction, and which item of a transaction did;
 - :func:`update_expression`: ``SET``/``ADD``/``REMOVE`` and plain conditions with generated placeholders
@@ -17,12 +19,14 @@ writing its own loop or check:
 
 Why hand-written: boto3's resource layer pages nothing for ``query``/``scan`` (only its paginators do, on the
 low-level client, which gives AttributeValues and no limit+1 page) and reports a failed condition only as a
-``ClientError`` code; these few functions are what every store needed around it.
+``ClientError`` code; boto3 has no helper for BatchGetItem's 100-key limit and its ``UnprocessedKeys`` (its
+``batch_writer`` is for writes only); these few functions are what every store needed around it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -30,6 +34,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from avito_service import aws
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import ValidationFailed
 
@@ -115,6 +120,72 @@ def query_page(
 
 def _cursor_value(value: Any) -> Any:
     return to_python(value)  # a cursor is JSON: a Decimal key (a number) goes as int/float, back as Decimal
+
+
+# --- batch reads -------------------------------------------------------------------------------------------
+
+BATCH_GET_KEYS = 100  # DynamoDB's limit of keys per BatchGetItem
+UNPROCESSED_ROUNDS = 8  # calls per chunk before giving up on keys DynamoDB keeps handing back
+UNPROCESSED_BACKOFF = 0.05  # seconds before the first retry of unprocessed keys, doubled each round (at most 1 s)
+
+
+class UnprocessedKeysLeft(RuntimeError):
+    """DynamoDB kept handing keys back (``UnprocessedKeys``: throttled or over its size limit) round after round."""
+
+
+def batch_get(
+    table_name: str,
+    keys: Iterable[Mapping[str, Any]],
+    *,
+    projection: str | None = None,
+    names: Mapping[str, str] | None = None,
+    consistent: bool = False,
+) -> list[dict[str, Any]]:
+    """The items of ``keys`` (Python values) in ``table_name`` that exist, as Python values (numbers as Decimal,
+    like the resource), in no particular order.
+
+    BatchGetItem, ``BATCH_GET_KEYS`` keys a call (a key given twice is asked once: DynamoDB refuses duplicates);
+    ``UnprocessedKeys`` are asked again after a short, doubling pause, at most ``UNPROCESSED_ROUNDS`` calls per
+    chunk, then :class:`UnprocessedKeysLeft`. ``projection``/``names``: the ``ProjectionExpression`` and its
+    ``ExpressionAttributeNames``; ``consistent``: strongly consistent reads.
+
+    The plain client (thread-safe and shared; the resource's client deep-copies and converts every request and
+    answer): the keys go out through :func:`to_wire` and the items come back through :func:`from_wire`, which is
+    what the resource does for them."""
+    unique: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for key in keys:
+        wire = to_wire(key)
+        unique.setdefault(_key_identity(wire), wire)
+    wanted = list(unique.values())
+    shape: dict[str, Any] = {}
+    if projection:
+        shape["ProjectionExpression"] = projection
+    if names:
+        shape["ExpressionAttributeNames"] = dict(names)
+    if consistent:
+        shape["ConsistentRead"] = True
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), BATCH_GET_KEYS):
+        request: dict[str, Any] = {table_name: {**shape, "Keys": wanted[start : start + BATCH_GET_KEYS]}}
+        for round_ in range(UNPROCESSED_ROUNDS):
+            if round_:
+                time.sleep(min(UNPROCESSED_BACKOFF * 2 ** (round_ - 1), 1.0))  # throttled: wait before asking again
+            answer = aws.dynamodb_low_level_client().batch_get_item(RequestItems=request)
+            found.extend(from_wire(item) for item in answer.get("Responses", {}).get(table_name, ()))
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            left = len(request.get(table_name, {}).get("Keys", ()))
+            raise UnprocessedKeysLeft(
+                f"BatchGetItem on {table_name}: {left} key(s) still unprocessed after {UNPROCESSED_ROUNDS} calls"
+            )
+    return found
+
+
+def _key_identity(wire: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A hashable form of a key's AttributeValues (key attributes are S, N or B: all hashable)."""
+    return tuple(sorted((name, kind, value) for name, av in wire.items() for kind, value in av.items()))
 
 
 # --- conditions --------------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ under a condition, so concurrent updates of different fields both land.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,8 +35,6 @@ BY_CREATED = "byCreatedAt"
 BY_ONLINE_DUE = "byOnlineDue"
 CLEANUP_PK = "CLEANUP"
 ONLINE_CURSOR_KEYS = ("onlinePk", "nextDueAt", "pk", "sk")
-BATCH_GET = 100
-UNPROCESSED_BACKOFF = 0.05
 
 
 def account_key(account_id: str) -> dict[str, str]:
@@ -276,23 +273,9 @@ class AccountStore:
         """Account items by id, only ``fields`` (``id`` among them), 100 keys per BatchGetItem."""
         expression = dynamo.Expression()
         projection = ", ".join(expression.name(name) for name in fields)
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(account_ids), BATCH_GET):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [account_key(a) for a in account_ids[start : start + BATCH_GET]],
-                    "ProjectionExpression": projection,
-                    "ExpressionAttributeNames": expression.names,
-                },
-            }
-            while request:
-                answer = aws.dynamodb_resource().batch_get_item(RequestItems=request)
-                for item in answer["Responses"].get(self.table_name, []):
-                    found[str(item["id"])] = item
-                request = answer.get("UnprocessedKeys") or {}
-                if request:
-                    time.sleep(UNPROCESSED_BACKOFF)  # throttled: DynamoDB hands the rest back
-        return found
+        keys = [account_key(a) for a in account_ids]
+        items = dynamo.batch_get(self.table_name, keys, projection=projection, names=expression.names)
+        return {str(item["id"]): item for item in items}
 
     def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
         return {"TableName": self.table_name, "Item": item, "ConditionExpression": condition}

@@ -16,7 +16,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from avito_service import aws
+from avito_service import aws, dynamo
 from avito_service.config import get_settings
 from avito_service.messenger.items import CHAT_SK, MESSAGE_PREFIX, chat_pk
 
@@ -65,18 +65,8 @@ def chats_of_client(client_user_id: str) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             break
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    table_name = get_settings().messenger_table
-    found: list[dict[str, Any]] = []
-    keys = keys[:MAX_OTHER_CHATS]
-    for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {
-            table_name: {
-                "Keys": keys[start : start + 100],
-                "ProjectionExpression": "accountId, chatId, itemTitle, updatedAt, lastMessage",
-            }
-        }
-        while request:
-            answer = aws.dynamodb_client().batch_get_item(RequestItems=request)
-            found.extend(answer["Responses"].get(table_name, []))
-            request = answer.get("UnprocessedKeys") or {}
-    return found
+    return dynamo.batch_get(
+        get_settings().messenger_table,
+        keys[:MAX_OTHER_CHATS],
+        projection="accountId, chatId, itemTitle, updatedAt, lastMessage",
+    )

@@ -486,15 +486,8 @@ class ChatStore:
 
     def _get_chats(self, account_id: str, chat_ids: list[str]) -> list[Chat]:
         """The chats as stored now, in ``chat_ids``' order (BatchGetItem, 100 keys a call)."""
-        found: dict[str, dict[str, Any]] = {}
-        unique = list(dict.fromkeys(chat_ids))
-        for start in range(0, len(unique), 100):
-            keys = [{"pk": chat_pk(account_id, c), "sk": CHAT_SK} for c in unique[start : start + 100]]
-            request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                answer = aws.dynamodb_client().batch_get_item(RequestItems=request)
-                found.update({str(i["chatId"]): i for i in answer["Responses"].get(self.table_name, [])})
-                request = answer.get("UnprocessedKeys") or {}
+        keys = [{"pk": chat_pk(account_id, c), "sk": CHAT_SK} for c in chat_ids]
+        found = {str(i["chatId"]): i for i in dynamo.batch_get(self.table_name, keys, consistent=True)}
         return [chat_from_item(found[c]) for c in chat_ids if c in found]
 
     def _query_all(self, **query: Any) -> Iterator[dict[str, Any]]:

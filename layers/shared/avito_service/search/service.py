@@ -18,7 +18,7 @@ import functools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from avito_service import aws
+from avito_service import dynamo
 from avito_service.cursors import decode_cursor, encode_cursor
 from avito_service.errors import ValidationFailed
 from avito_service.messenger.items import CHAT_SK, chat_pk
@@ -107,22 +107,12 @@ def _chats(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]
     """The current chat items of ``keys`` (BatchGetItem, 100 at a time): names change after indexing."""
     from avito_service.config import get_settings  # noqa: PLC0415
 
-    table = get_settings().messenger_table
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), 100):
-        request: dict[str, Any] = {
-            table: {
-                "Keys": [{"pk": chat_pk(a, c), "sk": CHAT_SK} for a, c in unique[start : start + 100]],
-                "ProjectionExpression": "accountId, chatId, clientName, itemTitle",
-            }
-        }
-        while request:
-            answer = aws.dynamodb_client().batch_get_item(RequestItems=request)
-            for item in answer["Responses"].get(table, []):
-                found[(str(item["accountId"]), str(item["chatId"]))] = item
-            request = answer.get("UnprocessedKeys") or {}
-    return found
+    items = dynamo.batch_get(
+        get_settings().messenger_table,
+        [{"pk": chat_pk(a, c), "sk": CHAT_SK} for a, c in keys],
+        projection="accountId, chatId, clientName, itemTitle",
+    )
+    return {(str(item["accountId"]), str(item["chatId"])): item for item in items}
 
 
 def search(

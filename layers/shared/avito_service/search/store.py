@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from avito_service import aws, clock
+from avito_service import aws, clock, dynamo
 from avito_service.config import get_settings
 from avito_service.search.documents import KINDS, SNIPPET_STORED, Document
 
@@ -168,21 +168,10 @@ class SearchIndex:
         for hit in hits:
             if not hit.text and hit.sk:
                 wanted.setdefault((entry_pk(hit.account_id, hit.word), hit.sk), []).append(hit)
-        keys = list(wanted)
-        client = aws.dynamodb_low_level_client()
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys[start : start + 100]],
-                    "ProjectionExpression": "pk, sk, x",
-                }
-            }
-            while request:
-                answer = client.batch_get_item(RequestItems=request)
-                for item in answer["Responses"].get(self.table_name, []):
-                    for hit in wanted.get((item["pk"]["S"], item["sk"]["S"]), []):
-                        hit.text = str((item.get("x") or {}).get("S", ""))
-                request = answer.get("UnprocessedKeys") or {}
+        keys = [{"pk": pk, "sk": sk} for pk, sk in wanted]
+        for item in dynamo.batch_get(self.table_name, keys, projection="pk, sk, x"):
+            for hit in wanted.get((item["pk"], item["sk"]), []):
+                hit.text = str(item.get("x") or "")
 
 
 @functools.cache

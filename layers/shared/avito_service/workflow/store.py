@@ -21,7 +21,6 @@ the status index at its next transition or message.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -277,17 +276,8 @@ def get_routing(account_id: str) -> dict[str, Any] | None:
 
 def get_routings(account_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The accounts' routing items by account id (BatchGetItem, 100 keys a call; absent: never set)."""
-    name = get_settings().messenger_table
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(account_ids), 100):
-        request: dict[str, Any] = {name: {"Keys": [routing_key(a) for a in account_ids[start : start + 100]]}}
-        while request:
-            answer = aws.dynamodb_resource().batch_get_item(RequestItems=request)
-            found.update({str(item["accountId"]): item for item in answer["Responses"].get(name, [])})
-            request = answer.get("UnprocessedKeys") or {}
-            if request:
-                time.sleep(0.05)  # throttled: DynamoDB hands the rest back
-    return found
+    items = dynamo.batch_get(get_settings().messenger_table, [routing_key(a) for a in account_ids])
+    return {str(item["accountId"]): item for item in items}
 
 
 def put_routing(account_id: str, routing: Mapping[str, Any]) -> None:
@@ -334,15 +324,8 @@ def set_away(user_id: str, away: bool, at: str) -> None:
 
 def away_users(user_ids: list[str]) -> set[str]:
     """Which of ``user_ids`` set ``away`` (BatchGetItem, 100 keys a call)."""
-    away: set[str] = set()
-    name = get_settings().messenger_table
-    for start in range(0, len(user_ids), 100):
-        request: dict[str, Any] = {name: {"Keys": [presence_key(u) for u in user_ids[start : start + 100]]}}
-        while request:
-            answer = aws.dynamodb_resource().batch_get_item(RequestItems=request)
-            away |= {str(i["pk"]).removeprefix("USER#") for i in answer["Responses"].get(name, []) if i.get("away")}
-            request = answer.get("UnprocessedKeys") or {}
-    return away
+    items = dynamo.batch_get(get_settings().messenger_table, [presence_key(u) for u in user_ids])
+    return {str(i["pk"]).removeprefix("USER#") for i in items if i.get("away")}
 
 
 def mark_offline(user_id: str, since: str) -> None:

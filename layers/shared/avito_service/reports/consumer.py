@@ -1,9 +1,10 @@
 """MessengerTable stream -> the reports' figures (ReportsTable), with partial batch responses.
 
 A new message item (INSERT of an ``sk`` ``MSG#...``) is counted once (``store.count_message``: its ``SEEN`` marker
-makes a replayed record a no-op); a chat item's change copies the dialog row's fields (client, item, status,
-assignee, tags) to the tally. Message changes (read marks, deletions) move no figure. Records of one chat share a
-shard, so Lambda hands them over in order; a failed record is retried from there on (ReportBatchItemFailures).
+makes a replayed record a no-op; its transaction ADDs to the day and the month items alike); a chat item's change
+copies the dialog row's fields (client, item, status, assignee, tags) to the tally. Message changes (read marks,
+deletions) move no figure. Records of one chat share a shard, so Lambda hands them over in order; a failed record
+is retried from there on (ReportBatchItemFailures).
 """
 
 from __future__ import annotations

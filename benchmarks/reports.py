@@ -607,6 +607,7 @@ def main() -> None:
         now = json.loads(answer["body"])["data"]["now"]
         progress("totals", totals)
         summary_times = timed(args.runs, lambda: call(reports_summary, "/api/v1/reports/summary", month_query)[0])
+        summary_times["dynamodb_requests"] = LAST["requests"]
         progress("summary_month", summary_times)
         if os.environ.get("PROFILE"):
             import cProfile
@@ -630,6 +631,7 @@ def main() -> None:
                 0
             ],
         )
+        next_page["dynamodb_requests"] = LAST["requests"]
         progress("dialogs_pages", {"first": first_page, "next": next_page})
         csv_days = {"last day": last.isoformat(), "middle day": day}
         csv_results: dict[str, Any] = {}

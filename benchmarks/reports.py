@@ -10,7 +10,12 @@ counters, each chat's tally), straight into moto's table objects (600,000 transa
 would take an hour and measure moto). The consumer itself runs on a sample of real stream records, counting the
 items and bytes of its transactions: the write request units per message.
 
-Run: ``PYTHONPATH=.:layers/shared:functions .venv/bin/python -m benchmarks.reports``
+``--dynamodb dynalite``: the month is written with BatchWriteItem into dynalite (a local DynamoDB in Node,
+``benchmarks/_dynalite.py``) and every measured handler's DynamoDB request goes there, so the wall time is not moto
+serialising rows; Secrets Manager stays on moto, and so does the consumer's cost (transactions, which dynalite
+lacks). build_month computes the items; ``writer`` gives the one writer they go through for either store.
+
+Run: ``PYTHONPATH=.:layers/shared:functions .venv/bin/python -m benchmarks.reports [--dynamodb dynalite]``
 """
 
 from __future__ import annotations

@@ -45,8 +45,8 @@ NOT_CALLING_AVITO = [
 HEAVY = ["cryptography", "requests", "jwt"]
 
 
-def imported(module: str) -> dict[str, bool]:
-    code = f"import json, sys; import {module}; print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
+def imported(module: str, watched: list[str] = HEAVY) -> dict[str, bool]:
+    code = f"import json, sys; import {module}; print(json.dumps({{m: m in sys.modules for m in {watched!r}}}))"
     paths = [str(ROOT), str(ROOT / "layers" / "shared"), str(ROOT / "functions")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "AWS_DEFAULT_REGION": "us-east-1"}
     done = subprocess.run(
@@ -58,6 +58,17 @@ def imported(module: str) -> dict[str, bool]:
 @pytest.mark.parametrize("module", NOT_CALLING_AVITO)
 def test_a_function_that_does_not_call_avito_imports_no_http_client_nor_sealing(module: str) -> None:
     assert imported(module) == dict.fromkeys(HEAVY, False)
+
+
+USERS_AND_SIGN_IN = [m for m in NOT_CALLING_AVITO if m.startswith(("users_", "auth_"))]
+ACCOUNTS_SERVICE = ["avito_service.accounts.service", "avito_service.accounts.models", "avito_service.accounts.vault"]
+
+
+@pytest.mark.parametrize("module", USERS_AND_SIGN_IN)
+def test_the_users_and_sign_in_functions_check_account_ids_through_the_store_alone(module: str) -> None:
+    """1.16x-1.20x the floor on 2026-12-07: users.service imported the accounts service (its models, the proxy
+    checks, the secrets vault) for one ``account_store().get`` when an admin assigns accounts."""
+    assert imported(module, ACCOUNTS_SERVICE) == dict.fromkeys(ACCOUNTS_SERVICE, False)
 
 
 def test_an_update_of_the_credentials_still_imports_the_token_store_at_init() -> None:

@@ -71,6 +71,13 @@ def test_the_users_and_sign_in_functions_check_account_ids_through_the_store_alo
     assert imported(module, ACCOUNTS_SERVICE) == dict.fromkeys(ACCOUNTS_SERVICE, False)
 
 
+def test_the_chat_list_imports_neither_the_workflow_service_nor_the_audit_log() -> None:
+    """1.15x the floor on 2026-12-07: ``GET /chats`` with workflow filters lived in workflow.service beside the
+    transitions, which write the audit log; it is workflow/listing.py now."""
+    watched = ["avito_service.workflow.service", "avito_service.audit.service", "avito_service.audit.store"]
+    assert imported("chats_list", watched) == dict.fromkeys(watched, False)
+
+
 def test_an_update_of_the_credentials_still_imports_the_token_store_at_init() -> None:
     """accounts_update forgets the old credentials' token: the import stays in its init (and SnapStart snapshot)."""
     assert imported("accounts_update")["cryptography"] is True

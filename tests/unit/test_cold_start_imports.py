@@ -71,6 +71,22 @@ def test_the_users_and_sign_in_functions_check_account_ids_through_the_store_alo
     assert imported(module, ACCOUNTS_SERVICE) == dict.fromkeys(ACCOUNTS_SERVICE, False)
 
 
+ACCOUNT_CHECK_ONLY = [
+    "autoreplies_get",
+    "autoreplies_update",
+    "accounts_routing",
+    "accounts_stats_history",
+    "accounts_sync_all",
+]
+
+
+@pytest.mark.parametrize("module", ACCOUNT_CHECK_ONLY)
+def test_a_function_that_only_checks_the_account_exists_reads_it_through_the_store(module: str) -> None:
+    """1.15x-1.19x the floor on 2026-12-07: the automatic replies, routing and statistics imported the accounts
+    service (models, proxy checks, secrets vault) for its 404; ``AccountStore.existing`` answers it now."""
+    assert imported(module, ACCOUNTS_SERVICE) == dict.fromkeys(ACCOUNTS_SERVICE, False)
+
+
 def test_the_chat_list_imports_neither_the_workflow_service_nor_the_audit_log() -> None:
     """1.15x the floor on 2026-12-07: ``GET /chats`` with workflow filters lived in workflow.service beside the
     transitions, which write the audit log; it is workflow/listing.py now."""

@@ -10,14 +10,21 @@ counters, each chat's tally), straight into moto's table objects (600,000 transa
 would take an hour and measure moto). The consumer itself runs on a sample of real stream records, counting the
 items and bytes of its transactions: the write request units per message.
 
-Run: ``PYTHONPATH=.:layers/shared:functions .venv/bin/python -m benchmarks.reports``
+``--dynamodb dynalite``: the month is written with BatchWriteItem into dynalite (a local DynamoDB in Node,
+``benchmarks/_dynalite.py``) and every measured handler's DynamoDB request goes there, so the wall time is not moto
+serialising rows; Secrets Manager stays on moto, and so does the consumer's cost (transactions, which dynalite
+lacks). build_month computes the items; ``writer`` gives the one writer they go through for either store.
+
+Run: ``PYTHONPATH=.:layers/shared:functions .venv/bin/python -m benchmarks.reports [--dynamodb dynalite]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import random
 import statistics
 import sys
@@ -58,18 +65,77 @@ def item_size(item: dict[str, Any]) -> int:
     return size
 
 
-def put(moto_table: Any, item: dict[str, Any]) -> None:
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+# --- where the month's items go: moto's table objects, or dynalite with BatchWriteItem -----------------------------
 
-    attrs = _serialize(item)
-    hash_key, range_key = DynamoType(attrs["pk"]), DynamoType(attrs["sk"])
-    moto_table.items[hash_key][range_key] = Item(hash_key, range_key, attrs)
+STORE: dict[str, str | None] = {"dynalite": None}  # dynalite's endpoint when the run is against dynalite
+
+
+class MotoWriter:
+    """Items straight into moto's table objects (no request, no serialising an answer: 600,000 messages' figures
+    through moto's HTTP layer would take an hour and measure moto)."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table = moto_table(table_name)
+
+    def put(self, item: dict[str, Any]) -> None:
+        from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+        attrs = _serialize(item)
+        hash_key, range_key = DynamoType(attrs["pk"]), DynamoType(attrs["sk"])
+        self.table.items[hash_key][range_key] = Item(hash_key, range_key, attrs)
+
+    def close(self) -> None:
+        pass
+
+
+def writer(table_name: str) -> Any:
+    """The chosen store's writer of ``table_name``: ``put(item)`` each item, then ``close()``. With dynalite,
+    BatchWriteItem (25 items a request, 4 requests in flight)."""
+    from benchmarks._dynalite import BatchWriter
+
+    endpoint = STORE["dynalite"]
+    return BatchWriter(endpoint, table_name) if endpoint else MotoWriter(table_name)
+
+
+def _dynalite_version() -> str:
+    from benchmarks._dynalite import version
+
+    return version()
+
+
+def put(target: Any, item: dict[str, Any]) -> None:
+    """The one way build_month writes an item: into the writer of ``writer``."""
+    target.put(item)
 
 
 def moto_table(name: str) -> Any:
     from moto.dynamodb.models import dynamodb_backends
 
     return dynamodb_backends["123456789012"]["us-east-1"].get_table(name)
+
+
+def copy_to_dynalite(created: dict[str, str], leave_out: tuple[str, ...]) -> dict[str, int]:
+    """Every table's items on moto (the accounts created through the service, ...) copied into dynalite's table
+    of the same name, but ``leave_out``'s; the items copied per table."""
+    from avito_service import aws
+
+    copied = {}
+    for logical_id, name in created.items():
+        if not logical_id.endswith("Table") or logical_id in leave_out:
+            continue
+        target = writer(name)
+        scan: dict[str, Any] = {}
+        while True:
+            page = aws.table(name).scan(**scan)
+            for item in page["Items"]:
+                put(target, item)
+            if "LastEvaluatedKey" not in page:
+                break
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        target.close()
+        if target.items:
+            copied[logical_id] = target.items
+    return copied
 
 
 # --- the generated conversations --------------------------------------------------------------------------------
@@ -121,7 +187,7 @@ def build_month(args: argparse.Namespace, created: dict[str, str], accounts: lis
     from avito_service.reports.store import NOW_PK, TALLY_SK, day_pk, month_of, month_pk, tally_pk
 
     rng = random.Random(args.seed)
-    reports = moto_table(created["ReportsTable"])
+    reports = writer(created["ReportsTable"])
     tallies: dict[tuple[str, str], figures.Tally] = {}
     extra: dict[tuple[str, str], dict[str, Any]] = {}
     day_items: dict[tuple[str, str], dict[str, Any]] = {}
@@ -211,6 +277,7 @@ def build_month(args: argparse.Namespace, created: dict[str, str], accounts: lis
     month_waiting = [
         (account, chat, tally.awaiting_since) for (account, chat), tally in tallies.items() if tally.awaiting_since
     ]
+    reports.close()
     return {
         "waiting_chats": month_waiting,
         "messages": messages,
@@ -483,14 +550,20 @@ def main() -> None:
     parser.add_argument("--csv-runs", type=int, default=3)
     parser.add_argument("--before-every-day", action="store_true", help="the old CSV on the middle day too")
     parser.add_argument("--seed", type=int, default=27)
+    parser.add_argument(
+        "--dynamodb",
+        choices=("moto", "dynalite"),
+        default="moto",
+        help="where the month is stored and the measured handlers read: moto in-process, or dynalite (Node, a "
+        "process of its own, benchmarks/_dynalite.py); the consumer's write cost is measured on moto either way",
+    )
     args = parser.parse_args()
 
     from benchmarks.search import patch_moto
     from local_runtime import moto_fast_tx
 
-    with moto_stack() as created, quiet_output():
-        import os
-
+    load_before = os.getloadavg()
+    with moto_stack() as created, quiet_output(), contextlib.ExitStack() as dynalite:
         moto_fast_tx.install()  # transactions cost O(items named), not O(table)
         MOTO["cpu"] = patch_moto(partition_reads=True)  # a table Query reads only its partition, as DynamoDB does
         MOTO["spent"] = time_moto()
@@ -517,15 +590,32 @@ def main() -> None:
                 ]
             )
         ]
+        # the consumer on moto either way: its transactions (TransactWriteItems) are what it costs, and dynalite
+        # implements no transactions
         consumer = consumer_cost(args, accounts, operators)
         progress("consumer", consumer)
-        # the sample's figures are kept apart from the month's: a fresh table for the month
-        reports = moto_table(created["ReportsTable"])
-        reports.items.clear()
+        if args.dynamodb == "dynalite":
+            # from here every DynamoDB request goes to dynalite (boto3 takes AWS_ENDPOINT_URL_DYNAMODB as the
+            # local runtime's AWS_ENDPOINT_URL); Secrets Manager and the rest stay on moto. The month's table
+            # starts empty there (the consumer sample's figures stay on moto); the other tables' items (the
+            # accounts) are copied over.
+            from benchmarks import _dynalite
+
+            started = time.perf_counter()
+            STORE["dynalite"] = dynalite.enter_context(_dynalite.dynalite_dynamodb())
+            copied = copy_to_dynalite(created, leave_out=("ReportsTable",))
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = STORE["dynalite"]
+            reset_caches()
+            seconds = round(time.perf_counter() - started, 1)
+            progress("dynalite", {"endpoint": STORE["dynalite"], "copied": copied, "seconds": seconds})
+        else:
+            # the sample's figures are kept apart from the month's: a fresh table for the month
+            moto_table(created["ReportsTable"]).items.clear()
         month = build_month(args, created, accounts, operators)
         seed_now(created, month.pop("waiting_chats"), operators)
         progress("month", month)
-        index_partition_reads(created["ReportsTable"], "byAccountActivity", "dialogAccount")
+        if args.dynamodb == "moto":  # dynalite reads an index's partition as DynamoDB does
+            index_partition_reads(created["ReportsTable"], "byAccountActivity", "dialogAccount")
         first = datetime.fromtimestamp(DAY0 + 3 * 3600, tz=UTC).date()
         last = datetime.fromtimestamp(DAY0 + 3 * 3600 + (args.days - 1) * 86400, tz=UTC).date()
         month_query = {"from": first.isoformat(), "to": last.isoformat()}
@@ -541,7 +631,9 @@ def main() -> None:
         progress("summary_month_from_days", summary_days)
         from avito_service.reports.store import ROLLUP_DONE_SK, ROLLUP_PK
 
-        put(moto_table(created["ReportsTable"]), {"pk": ROLLUP_PK, "sk": ROLLUP_DONE_SK})
+        marker = writer(created["ReportsTable"])
+        put(marker, {"pk": ROLLUP_PK, "sk": ROLLUP_DONE_SK})
+        marker.close()
         _, rolled = call(reports_summary, "/api/v1/reports/summary", month_query)
         same = {k: v for k, v in json.loads(rolled["body"])["data"].items() if k != "now"}
         assert same == {k: v for k, v in json.loads(answer["body"])["data"].items() if k != "now"}
@@ -570,6 +662,7 @@ def main() -> None:
                 0
             ],
         )
+        next_page["dynamodb_requests"] = LAST["requests"]
         progress("dialogs_pages", {"first": first_page, "next": next_page})
         csv_days = {"last day": last.isoformat(), "middle day": day}
         csv_results: dict[str, Any] = {}
@@ -602,6 +695,12 @@ def main() -> None:
         "storage_usd_per_month_after_a_month": round(storage_gb * (GB_MONTH + PITR_GB_MONTH), 3),
     }
     results = {
+        "dynamodb": {
+            "store": f"dynalite {_dynalite_version()}" if args.dynamodb == "dynalite" else "moto (in-process)",
+            "load_before": [round(x, 2) for x in load_before],
+            "load_after": [round(x, 2) for x in os.getloadavg()],
+            "command": " ".join(sys.argv[1:]),
+        },
         "month": {**month, "accounts": args.accounts, "operators": args.operators, "days": args.days},
         "totals": {
             k: totals[k]
@@ -649,7 +748,7 @@ def main() -> None:
             ensure_ascii=False,
         )
     )
-    print("written to", write_results("reports", results))
+    print("written to", write_results("reports" if args.dynamodb == "moto" else "reports-dynalite", results))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """GET /api/v1/chats: stored chats, newest activity first, paginated (any role; from storage, never Avito).
 
 The workflow's filters (``status``, ``assignee``, ``awaitingReply``, ``tag``) are answered by the workflow's
-indexes (workflow.store, workflow.service.list_chats)."""
+indexes (workflow.store, workflow.listing.list_chats)."""
 
 from typing import Annotated, Literal
 
 from avito_service.api import Cursor, Limit, Page, any_role, current_caller, doc, ok, rest_app, rest_handler
 from avito_service.messenger.models import Chat
-from avito_service.workflow import service
+from avito_service.workflow import listing
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 app = rest_app()
@@ -54,7 +54,7 @@ def list_chats(  # noqa: PLR0917 - the query parameters, as Powertools passes th
     cursor: Cursor = None,
 ):
     caller = current_caller(app)
-    chats, next_cursor = service.list_chats(
+    chats, next_cursor = listing.list_chats(
         caller_id=caller.sub,
         account_id=account_id,
         unread_only=unread_only,

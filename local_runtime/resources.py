@@ -206,7 +206,9 @@ def _active(template: Template, resolver: Resolver, resource_type: str) -> list[
     return [lid for lid in template.ids_of_type(resource_type) if resolver.is_active(lid)]
 
 
-def create_table(dynamodb: Any, resolver: Resolver, logical_id: str) -> str:
+def table_request(resolver: Resolver, logical_id: str) -> dict[str, Any]:
+    """The CreateTable request of a template's table: its name, keys, billing, stream, indexes with their
+    projections (throughput only where the billing mode takes it)."""
     props = resolver.resolve(resolver.template.properties(logical_id), logical_id)
     name = resolver.table_name(logical_id)
     if "KeySchema" not in props or "AttributeDefinitions" not in props:
@@ -227,6 +229,13 @@ def create_table(dynamodb: Any, resolver: Resolver, logical_id: str) -> str:
         request["GlobalSecondaryIndexes"] = gsis
     if billing_mode != "PAY_PER_REQUEST":
         request["ProvisionedThroughput"] = props.get("ProvisionedThroughput", _DEFAULT_THROUGHPUT)
+    return request
+
+
+def create_table(dynamodb: Any, resolver: Resolver, logical_id: str) -> str:
+    props = resolver.resolve(resolver.template.properties(logical_id), logical_id)
+    request = table_request(resolver, logical_id)
+    name = request["TableName"]
     try:
         dynamodb.create_table(**request)
     except ClientError as error:

@@ -97,10 +97,7 @@ def create_account(body: AccountCreate, *, now: float | None = None) -> Account:
 
 
 def get_item(account_id: str) -> dict[str, Any]:
-    item = account_store().get(account_id)
-    if item is None:
-        raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found")
-    return item
+    return account_store().existing(account_id)
 
 
 def get_account(account_id: str) -> Account:

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from avito_service import clock
-from avito_service.accounts import service as accounts
+from avito_service.accounts.store import account_store
 from avito_service.avito.errors import AvitoError
 from avito_service.base import Model
 
@@ -61,11 +61,9 @@ def history(
     account_id: str, date_from: date | None, date_to: date | None, *, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[Snapshot], str | None]:
     """One page of stored snapshots, oldest first, and the cursor of the next page (None on the last)."""
-    accounts.get_item(account_id)  # 404 for an unknown account
+    account_store().existing(account_id)  # 404 for an unknown account
     end = date_to or avito_today()
     start = date_from or (end - timedelta(days=MAX_DAYS))
-    items, next_cursor = accounts.account_store().snapshots_page(
-        account_id, start.isoformat(), end.isoformat(), limit, cursor
-    )
+    items, next_cursor = account_store().snapshots_page(account_id, start.isoformat(), end.isoformat(), limit, cursor)
     snapshots = [Snapshot.model_validate({k: v for k, v in i.items() if k not in {"pk", "sk"}}) for i in items]
     return snapshots, next_cursor

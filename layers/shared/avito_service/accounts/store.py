@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from avito_service import aws, dynamo
 from avito_service.config import get_settings
+from avito_service.errors import NotFound
 
 PROFILE = "PROFILE"
 LIST_PK = "ACCOUNTS"
@@ -99,6 +100,13 @@ class AccountStore:
 
     def get(self, account_id: str) -> dict[str, Any] | None:
         return self._table.get_item(Key=account_key(account_id), ConsistentRead=True).get("Item")
+
+    def existing(self, account_id: str) -> dict[str, Any]:
+        """The account's item, or the contract's 404 ``account_not_found`` (an unknown or deleted account)."""
+        item = self.get(account_id)
+        if item is None:
+            raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found")
+        return item
 
     def client_owner(self, client_id: str) -> str | None:
         item = self._table.get_item(Key=client_key(client_id), ConsistentRead=True).get("Item")

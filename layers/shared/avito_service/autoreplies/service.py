@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from avito_service.accounts import service as accounts
+from avito_service.accounts.store import account_store
 from avito_service.autoreplies.models import AutoReplies, AutoRepliesUpdate, AutoReply
 from avito_service.autoreplies.store import auto_reply_store
 from avito_service.errors import ValidationFailed
@@ -29,7 +29,7 @@ def settings_of(account_id: str) -> AutoReplies:
 
 
 def get_auto_replies(account_id: str) -> AutoReplies:
-    accounts.get_item(account_id)  # 404 account_not_found for an unknown (or deleted) account
+    account_store().existing(account_id)  # 404 account_not_found for an unknown (or deleted) account
     return settings_of(account_id)
 
 
@@ -38,7 +38,7 @@ def update_auto_replies(account_id: str, body: AutoRepliesUpdate, *, by: str) ->
     given = [part for part in PARTS if part in body.model_fields_set]
     if not given:
         raise ValidationFailed("Give at least one of greeting, outOfHours, workingHours.")
-    accounts.get_item(account_id)
+    account_store().existing(account_id)
     current = settings_of(account_id).model_dump(mode="json", include=set(PARTS))
     changes = {part: getattr(body, part).model_dump(mode="json") for part in given}
     updated = {**current, **changes}

@@ -7,9 +7,8 @@ from typing import Any
 from pydantic import Field
 
 from avito_service import clock
-from avito_service.accounts import service as accounts
 from avito_service.accounts.models import DEFAULT_INTERVAL, Account, Interval
-from avito_service.accounts.store import ONLINE_PK, Change, ConditionFailed
+from avito_service.accounts.store import ONLINE_PK, Change, ConditionFailed, account_store
 from avito_service.base import ApiModel, Model
 from avito_service.errors import NotFound
 from avito_service.observability import logger
@@ -41,7 +40,7 @@ def enable(account_id: str, interval: int | None = None, *, now: float | None = 
     tick, and what was planned under the old settings is skipped (a new generation).
     """
     timestamp = clock.now() if now is None else now
-    current = accounts.get_item(account_id)
+    current = account_store().existing(account_id)
     interval = interval or int(current.get("onlineKeepAliveInterval") or DEFAULT_INTERVAL)
     _update(
         account_id,
@@ -64,7 +63,7 @@ def enable(account_id: str, interval: int | None = None, *, now: float | None = 
 
     keep_alive(account_id, now=now)
     plan_account(account_id, now=timestamp)
-    return accounts.get_account(account_id)
+    return Account.from_item(account_store().existing(account_id))
 
 
 def disable(account_id: str, *, now: float | None = None) -> Account:
@@ -81,14 +80,14 @@ def disable(account_id: str, *, now: float | None = None) -> Account:
 
 def _update(account_id: str, change: Change) -> dict[str, Any]:
     try:
-        return accounts.account_store().update(account_id, change)
+        return account_store().update(account_id, change)
     except ConditionFailed:
         raise NotFound(f"No account with id '{account_id[:64]}'.", code="account_not_found") from None
 
 
 def status(limit: int = 50, cursor: str | None = None) -> tuple[list[OnlineStatus], str | None]:
     """Enabled accounts, soonest due first, from the sparse index (plus one batch read of their items)."""
-    store = accounts.account_store()
+    store = account_store()
     page, next_cursor = store.online_page(limit, cursor)
     due = {str(i["id"]): int(i["nextDueAt"]) for i in page}
     items = store.get_many(list(due), STATUS_FIELDS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from avito_service import clock
-from avito_service.accounts import service as accounts
+from avito_service.accounts.store import account_store
 from avito_service.errors import Conflict, FieldError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from avito_service.live.revocation import close_user_connections
 from avito_service.roles import Role
@@ -192,7 +192,7 @@ def _check_accounts(account_ids: list[str] | None) -> list[str]:
     if not account_ids:
         return []
     unique = list(dict.fromkeys(account_ids))
-    missing = [i for i in unique if not accounts.account_store().get(i)]
+    missing = [i for i in unique if not account_store().get(i)]
     if missing:
         raise ValidationFailed(
             f"accountIds: unknown account ids: {', '.join(m[:64] for m in missing[:5])}.",

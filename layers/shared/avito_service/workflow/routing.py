@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from avito_service.accounts import service as accounts
+from avito_service.accounts.store import account_store
 from avito_service.workflow import store
 from avito_service.workflow.alerts import DEFAULT_THRESHOLDS
 from avito_service.workflow.models import Routing, RoutingIn
 
 
 def get_routing(account_id: str) -> Routing:
-    accounts.get_item(account_id)  # 404 account_not_found
+    account_store().existing(account_id)  # 404 account_not_found
     item = store.get_routing(account_id) or {}
     return Routing(
         accountId=account_id,
@@ -21,7 +21,7 @@ def get_routing(account_id: str) -> Routing:
 
 
 def put_routing(account_id: str, body: RoutingIn) -> Routing:
-    accounts.get_item(account_id)
+    account_store().existing(account_id)
     minutes = sorted(set(body.waitAlertMinutes or DEFAULT_THRESHOLDS))
     routing = {"mode": body.mode, "waitAlertMinutes": minutes}
     if body.maxOpenPerOperator is not None:

@@ -1,7 +1,7 @@
 """The chat workflow's operations (contract, "Chat workflow"): claim, transfer, release, close, reopen, no reply
-needed, tags, notes, bulk close, and the inbox's workflow filters. Each change is one transition of the machine
-(machine.py) written under the chat's ``wfVersion`` (store.py); the caller's scope is checked before anything is
-read (an operator's unassigned account is a 404, users.scope) and every change goes to the audit log."""
+needed, tags, notes and bulk close (the inbox's workflow filters are listing.py). Each change is one transition of
+the machine (machine.py) written under the chat's ``wfVersion`` (store.py); the caller's scope is checked before
+anything is read (an operator's unassigned account is a 404, users.scope) and every change goes to the audit log."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ from typing import Any
 from avito_service import clock
 from avito_service.audit import service as audit
 from avito_service.errors import NotFound, ValidationFailed
-from avito_service.messenger import inbox
 from avito_service.messenger.items import chat_from_item
 from avito_service.messenger.models import Assignee, Chat
-from avito_service.messenger.store import ALL_CHATS, chat_store
+from avito_service.messenger.store import chat_store
 from avito_service.roles import Role
 from avito_service.users import scope
 from avito_service.users import store as users
-from avito_service.workflow import machine, queries, store
+from avito_service.workflow import machine, store
 from avito_service.workflow.machine import Actor, Person, State
 from avito_service.workflow.models import BulkCloseOutcome, ChatRef, Note, note_from_item
 
@@ -145,64 +144,3 @@ def notes(
         raise store.chat_not_found(chat_id)
     items, next_cursor = store.list_notes(owner, chat_id, limit, cursor)
     return [note_from_item(i) for i in items], next_cursor
-
-
-# --- the inbox's workflow filters ----------------------------------------------------------------------------
-
-
-def _index_for(status: str | None, assignee: str | None, awaiting: bool) -> inbox.ShardedIndex:
-    """The index that answers the most selective filter: "needs a reply" (oldest first), an assignee, a status;
-    otherwise every chat by activity (a tag alone: the activity index, filtered)."""
-    if awaiting:
-        return queries.AWAITING_INDEX
-    if assignee == store.NOBODY:
-        return inbox.ShardedIndex(
-            store.BY_ASSIGNEE, "assigneePk", lambda s: store.assignee_pk(None, s), "assignee-none"
-        )
-    if assignee is not None:
-        return inbox.ShardedIndex(
-            store.BY_ASSIGNEE, "assigneePk", lambda _s: store.assignee_pk(assignee), f"assignee:{assignee}", shards=1
-        )
-    if status is not None:
-        return inbox.ShardedIndex(store.BY_STATUS, "statusPk", lambda s: store.status_pk(status, s), f"status:{status}")
-    return ALL_CHATS
-
-
-def list_chats(
-    *,
-    caller_id: str,
-    account_id: str | None,
-    unread_only: bool,
-    status: str | None,
-    assignee: str | None,
-    awaiting: bool,
-    tag: str | None,
-    limit: int,
-    cursor: str | None,
-    only: frozenset[str] | None,
-) -> tuple[list[Chat], str | None]:
-    """``GET /chats`` with the workflow's filters (any of them): one index answers the most selective one, the
-    others (and ``accountId``, ``unreadOnly``) filter what it reads. ``assignee``: ``me``, ``none`` or a user id."""
-    if status is None and assignee is None and not awaiting and tag is None:
-        return chat_store().list_chats(account_id, unread_only, limit, cursor, only)
-    who = {"me": caller_id, "none": store.NOBODY}.get(assignee, assignee) if assignee is not None else None
-    if account_id is not None:
-        if not scope.can_see(only, account_id):
-            return [], None
-        only = frozenset({account_id})
-
-    def keep(item: dict[str, Any]) -> bool:
-        holder = (item.get("assignee") or {}).get("userId") or store.NOBODY
-        return (
-            (status is None or item.get("status", "new") == status)
-            and (who is None or holder == who)
-            and (not awaiting or bool(item.get("awaitingReplySince")))
-            and (tag is None or tag in (item.get("tags") or ()))
-            and (not unread_only or int(item.get("unreadCount", 0)) > 0)
-        )
-
-    index = _index_for(status, who, awaiting)
-    items, next_cursor = inbox.page(
-        chat_store().table_name, index, limit, cursor, hidden=chat_store().hidden_accounts(), only=only, keep=keep
-    )
-    return [chat_from_item(i) for i in items], next_cursor

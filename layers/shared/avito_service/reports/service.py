@@ -133,7 +133,9 @@ def _figure_items(
     and the range holds a whole calendar month, the operators' figures of the whole months come from the month
     items (one Query per account) and the day items read are the account's own (the daily chart needs each day's
     histograms) and every item of the edge days: a month's ~1,100 operator day items become ~120 month items. Else
-    (and with ``userId``, whose chart needs that operator's days anyway) every day item of the range, as before."""
+    (and with ``userId``, whose chart needs that operator's days anyway) every day item of the range, as before.
+    The one figure that may differ: an operator renamed within a month has the name of the month item's last write
+    (the day path takes the latest day's)."""
     first, last = date_from.isoformat(), date_to.isoformat()
     months = whole_months(date_from, date_to) if user_id is None else None
     # One Query (or two) per account, one after another: a new thread would build its own boto3 resource (~0.3 s

@@ -650,6 +650,8 @@ def main() -> None:
             profiler.disable()
             stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
             stats.print_stats(os.environ.get("PROFILE_FILTER", ""), 40)  # e.g. PROFILE_FILTER='avito_service|boto'
+            if os.environ["PROFILE"].endswith(".prof"):  # PROFILE=path.prof: the stats kept for pstats/snakeviz
+                stats.dump_stats(os.environ["PROFILE"])
 
         _, page = call(reports_dialogs, "/api/v1/reports/dialogs", {**month_query, "limit": "50"})
         cursor = json.loads(page["body"])["nextCursor"]

@@ -20,12 +20,13 @@ import reports_summary
 from avito_service import aws
 from avito_service.reports import figures, rollup
 from avito_service.reports.service import whole_months
-from avito_service.reports.store import ROLLUP_DONE_SK, ROLLUP_PK, day_pk, month_pk, report_store
+from avito_service.reports.store import ROLLUP_DONE_SK, ROLLUP_PK, ReportStore, day_pk, month_pk, report_store
 from boto3.dynamodb.conditions import Key
 
 from tests.integration.test_reports import feed, script  # noqa: F401 (the fixture)
 from tests.support.accounts import create_account
 from tests.support.events import FakeContext, api_event
+from tests.unit.test_reports_records import reference_figures
 
 START = datetime(2025, 11, 20, 5, 0, tzinfo=UTC).timestamp()  # 08:00 Moscow
 END = datetime(2026, 2, 10, 20, 0, tzinfo=UTC).timestamp()
@@ -161,6 +162,68 @@ def test_the_summary_is_the_same_from_months_and_from_days(
     months_read.clear()
     assert summary_data(*RANGES[3], userId="op-1") == before_operator  # an operator's: from their days
     assert not months_read
+
+
+def _by_kind(items: list[dict[str, Any]], date_from: str, date_to: str) -> dict[str, Any]:
+    """The summary's figures computed by the reference adding-up (tests.unit.test_reports_records) from every day
+    item of the range, read through the resource (Decimals): totals, days, accounts and operators."""
+    accounts = [i for i in items if str(i["sk"]).endswith("#A") and date_from <= i["date"] <= date_to]
+    operators = [i for i in items if "#O#" in str(i["sk"]) and date_from <= i["date"] <= date_to]
+    days = sorted({i["date"] for i in accounts})
+    return {
+        "totals": reference_figures(accounts),
+        "days": {d: reference_figures([i for i in accounts if i["date"] == d]) for d in days},
+        "byAccount": {
+            str(pk).removeprefix("DAY#"): reference_figures([i for i in accounts if i["pk"] == pk])
+            for pk in {i["pk"] for i in accounts}
+        },
+        "byOperator": {
+            str(i["userId"]): reference_figures([j for j in operators if j["userId"] == i["userId"]]) for i in operators
+        },
+    }
+
+
+def _answer_by_kind(data: dict[str, Any]) -> dict[str, Any]:
+    def figures(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: row[k] for k in reference_figures([])}
+
+    return {
+        "totals": figures(data["totals"]),
+        "days": {d["date"]: figures(d) for d in data["days"] if d["messagesIn"] or d["messagesOut"]},
+        "byAccount": {a["accountId"]: figures(a) for a in data["byAccount"] if a["messagesIn"] or a["messagesOut"]},
+        "byOperator": {o["userId"]: figures(o) for o in data["byOperator"]},
+    }
+
+
+def test_the_summary_adds_up_as_the_reference_does_from_every_day_item(month_data: list[str]) -> None:
+    """Day path and month path alike (the marker put half-way) equal the reference over the raw day items."""
+    items = [item for account in month_data for item in _query(day_pk(account))]
+    for with_marker in (False, True):
+        if with_marker:
+            aws.table(report_store().table_name).put_item(Item={"pk": ROLLUP_PK, "sk": ROLLUP_DONE_SK})
+        for date_from, date_to in RANGES:
+            expected = _by_kind(items, date_from, date_to)
+            assert expected["totals"]["replies"] > 0 and expected["byOperator"]
+            assert _answer_by_kind(summary_data(date_from, date_to)) == expected, (with_marker, date_from, date_to)
+
+
+def test_rollup_done_is_asked_until_it_is_true(aws_env: dict[str, str]) -> None:
+    table = aws.table(report_store().table_name)
+    store = ReportStore(report_store().table_name)
+    asked: list[dict[str, Any]] = []
+    original = table.get_item
+    store._table  # noqa: B018 (this thread's table resource, the one the store asks)
+    table.get_item = lambda **kw: asked.append(kw) or original(**kw)  # type: ignore[method-assign]
+    try:
+        assert not store.rollup_done() and not store.rollup_done()
+        assert len(asked) == 2  # not done: asked every time (the backfill may finish any moment)
+        table.put_item(Item={"pk": ROLLUP_PK, "sk": ROLLUP_DONE_SK})
+        assert store.rollup_done()
+        table.delete_item(Key={"pk": ROLLUP_PK, "sk": ROLLUP_DONE_SK})
+        assert store.rollup_done() and len(asked) == 3  # done stays done: not asked again
+    finally:
+        del table.get_item
+    assert not ReportStore(store.table_name).rollup_done()
 
 
 def test_whole_months_of_a_range() -> None:

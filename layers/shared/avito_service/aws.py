@@ -71,7 +71,13 @@ def dynamodb_client() -> Any:
 def dynamodb_low_level_client() -> Any:
     """A plain DynamoDB client: AttributeValues in and out. For hot paths that serialise their values once
     (the resource's client deep-copies and converts every request and answer: ~1/3 of a call's CPU)."""
-    return boto3.client("dynamodb", config=_CONFIG)
+    return boto3.client("dynamodb", config=_PARALLEL_DYNAMODB_CONFIG)
+
+
+# The low-level DynamoDB client is the one threads share: the inbox's 16 shards and the reports summary's
+# figure reads (8 threads) may be in flight at once; urllib3 keeps only max_pool_connections of them open after
+# use (the default 10: the rest would be new connections, a new TLS handshake each on AWS).
+_PARALLEL_DYNAMODB_CONFIG = _CONFIG.merge(Config(max_pool_connections=32))
 
 
 @_created_once

@@ -12,7 +12,7 @@ range of days merges by addition, which is exactly what the figures table needs;
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 RATIO = 1.2
 BUCKETS = 90
@@ -70,3 +70,21 @@ def quantile(histogram: Mapping[int, int], q: float) -> int | None:
         if seen >= rank:
             return round(estimate(index))
     return round(estimate(max(histogram)))  # unreachable: the ranks add up to count
+
+
+def quantile_dense(counts: Sequence[int], q: float) -> int | None:
+    """``quantile`` of a histogram given as its ``BUCKETS`` counts in bucket order (the summary's merged form:
+    a list per histogram, added element-wise); the same answer as ``quantile`` of the same counts."""
+    total = sum(counts)
+    if total <= 0:
+        return None
+    rank = max(1, math.ceil(q * total))
+    seen = 0
+    for index, count in enumerate(counts):
+        seen += count
+        if seen >= rank:
+            return _ESTIMATES[index]
+    return _ESTIMATES[len(counts) - 1]  # unreachable: the ranks add up to total
+
+
+_ESTIMATES = [round(estimate(index)) for index in range(BUCKETS)]

@@ -10,7 +10,9 @@ message first), the chats with a message in the range.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -82,33 +84,77 @@ def _deleted() -> frozenset[str]:
     return deleted_account_ids(aws.table(account_store().table_name))
 
 
-def _histograms(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[int, int]]:
-    """The merged histograms of day items. An item of an account without a calendar has no working-time
-    histograms (``frw``/``rtw``): its wall-time ones count for both."""
-    found: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}
-    for item in items:
-        own: dict[str, list[tuple[int, int]]] = {}
-        for attr, value in item.items():
-            kind, _, index = attr.partition("_")
-            if kind in found and index.isdigit() and value:
-                own.setdefault(kind, []).append((int(index), int(value)))
-        if "frw" not in own and "rtw" not in own:
-            own["frw"], own["rtw"] = own.get("fr", []), own.get("rt", [])
-        for kind, counts in own.items():
-            bucket = found[kind]
-            for index, count in counts:
-                bucket[index] = bucket.get(index, 0) + count
+# The summary adds up a month's ~330 items (~20,000 histogram buckets) into days, accounts, operators and the
+# totals: each item is read once into a record (its counters and one dense list of BUCKETS counts per kind), and
+# records are added element-wise (``map(operator.add, ...)``: C loops) rather than bucket by bucket in Python.
+_KIND_INDEX = {kind: n for n, kind in enumerate(KINDS)}
+_BUCKET_ATTRS = {f"{kind}_{index}": (n, index) for kind, n in _KIND_INDEX.items() for index in range(histogram.BUCKETS)}
+_WORKING = (_KIND_INDEX["frw"], _KIND_INDEX["rtw"])
+_WALL_OF = {_KIND_INDEX["frw"]: _KIND_INDEX["fr"], _KIND_INDEX["rtw"]: _KIND_INDEX["rt"]}
+_EMPTY = [0] * histogram.BUCKETS
+_NOTHING: tuple[list[int], list[list[int]]] = ([0] * len(COUNTERS), [_EMPTY] * len(KINDS))
+
+Record = tuple[list[int], list[list[int]]]  # counters (COUNTERS' order), histograms (KINDS' order, dense)
+
+
+def _bucket_attr(attr: str) -> tuple[int, int] | None:
+    """(kind, bucket) of a histogram attribute such as ``fr_12`` (None: not one)."""
+    found = _BUCKET_ATTRS.get(attr)
+    if found is None:
+        kind, _, index = attr.partition("_")
+        if kind in _KIND_INDEX and index.isdigit():  # never written so (bucket_of clamps): the last bucket's
+            return _KIND_INDEX[kind], min(int(index), histogram.BUCKETS - 1)
     return found
 
 
-def figures_of(items: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """The summed counters and the quantiles of some day items."""
-    values: dict[str, Any] = {name: sum(int(i.get(name, 0)) for i in items) for name in COUNTERS}
-    merged = _histograms(items)
+def record_of(item: Mapping[str, Any]) -> Record:
+    """A day or month item's counters and histograms. An item of an account without a calendar has no
+    working-time histograms (``frw``/``rtw``): its wall-time ones count for both."""
+    counters = [int(item.get(name, 0)) for name in COUNTERS]
+    histograms = [_EMPTY] * len(KINDS)
+    working = False
+    for attr, value in item.items():
+        if value and "_" in attr:
+            found = _bucket_attr(attr)
+            if found is None:
+                continue
+            kind, index = found
+            if histograms[kind] is _EMPTY:
+                histograms[kind] = [0] * histogram.BUCKETS
+            histograms[kind][index] += int(value)
+            working = working or kind in _WORKING
+    if not working:
+        for kind, wall in _WALL_OF.items():
+            histograms[kind] = histograms[wall]
+    return counters, histograms
+
+
+def merged(records: Iterable[Record]) -> Record:
+    """Records added up: counters and every histogram bucket."""
+    counters = [0] * len(COUNTERS)
+    histograms = [_EMPTY] * len(KINDS)
+    for own_counters, own in records:
+        counters = list(map(operator.add, counters, own_counters))
+        for kind, counts in enumerate(own):
+            if counts is not _EMPTY:
+                histograms[kind] = list(map(operator.add, histograms[kind], counts))
+    return counters, histograms
+
+
+def values_of(record: Record) -> dict[str, Any]:
+    """The figures of a (merged) record: its counters, and the medians and p90s of its histograms."""
+    counters, histograms = record
+    values: dict[str, Any] = dict(zip(COUNTERS, counters, strict=True))
     for kind, median, p90 in _QUANTILES:
-        values[median] = histogram.quantile(merged[kind], 0.5)
-        values[p90] = histogram.quantile(merged[kind], 0.9)
+        counts = histograms[_KIND_INDEX[kind]]
+        values[median] = histogram.quantile_dense(counts, 0.5)
+        values[p90] = histogram.quantile_dense(counts, 0.9)
     return values
+
+
+def figures_of(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The summed counters and the quantiles of some day items."""
+    return values_of(merged(record_of(item) for item in items))
 
 
 def _days(date_from: date, date_to: date) -> Iterator[str]:
@@ -126,27 +172,30 @@ def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
     return (start, end) if start <= end else None
 
 
+FIGURE_READERS = 8  # threads reading the accounts' figure items at once (each a Query or two of ~30-40 items)
+
+
 def _figure_items(
-    store: Any, accounts: list[str], date_from: date, date_to: date, user_id: str | None
-) -> dict[str, list[Mapping[str, Any]]]:
-    """Each account's figure items the summary adds up. Once the month roll-ups are backfilled (``reports.rollup``)
-    and the range holds a whole calendar month, the operators' figures of the whole months come from the month
-    items (one Query per account) and the day items read are the account's own (the daily chart needs each day's
-    histograms) and every item of the edge days: a month's ~1,100 operator day items become ~120 month items. Else
-    (and with ``userId``, whose chart needs that operator's days anyway) every day item of the range, as before.
+    pool: ThreadPoolExecutor, store: Any, accounts: list[str], date_from: date, date_to: date, *, user_id: str | None
+) -> dict[str, list[Future[list[dict[str, Any]]]]]:
+    """Each account's reads of the figure items the summary adds up, submitted to ``pool`` (the store's figure
+    reads use the thread-safe low-level client: while one account's answer is parsed the next ones are on their
+    way, and the "now" is read meanwhile). Once the month roll-ups are backfilled (``reports.rollup``) and the
+    range holds a whole calendar month, the operators' figures of the whole months come from the month items
+    (one Query per account) and the day items read are the account's own (the daily chart needs each day's
+    histograms) and every item of the edge days: a month's ~1,100 operator day items become ~120 month items.
+    Else (and with ``userId``, whose chart needs that operator's days anyway) every day item of the range.
     The one figure that may differ: an operator renamed within a month has the name of the month item's last write
     (the day path takes the latest day's)."""
     first, last = date_from.isoformat(), date_to.isoformat()
     months = whole_months(date_from, date_to) if user_id is None else None
-    # One Query (or two) per account, one after another: a new thread would build its own boto3 resource (~0.3 s
-    # each), and 9 small queries take ~10-20 ms each in DynamoDB.
     if months is None or not store.rollup_done():
-        return {account: list(store.days(account, first, last)) for account in accounts}
+        return {account: [pool.submit(store.days, account, first, last)] for account in accounts}
     edges = (months[0].isoformat(), months[1].isoformat())
     return {
         account: [
-            *store.days_filtered(account, first, last, keep="account", edges=edges),
-            *store.months(account, edges[0][:7], edges[1][:7], operators_only=True),
+            pool.submit(store.days_filtered, account, first, last, keep="account", edges=edges),
+            pool.submit(store.months, account, edges[0][:7], edges[1][:7], operators_only=True),
         ]
         for account in accounts
     }
@@ -162,50 +211,63 @@ def summary(
 ) -> Summary:
     check_range(date_from, date_to)
     accounts = _accounts(account_id, visible)
+    ids = [account for account, _ in accounts]
     store = report_store()
     first, last = date_from.isoformat(), date_to.isoformat()
-    per_account = _figure_items(store, [account for account, _ in accounts], date_from, date_to, user_id)
-    waiting = store.waiting()
-    rules = load_rules([account for account, _ in accounts])
-    operator_items: list[Mapping[str, Any]] = []
-    reported: list[Mapping[str, Any]] = []  # the items the totals, days and accounts add up
+    with ThreadPoolExecutor(max_workers=FIGURE_READERS, thread_name_prefix="report-figures") as pool:
+        reads = _figure_items(pool, store, ids, date_from, date_to, user_id=user_id)
+        # meanwhile, in this thread (the resource's reads: it is not shared between threads)
+        waiting = store.waiting()
+        rules = load_rules(ids)
+        now = now_of(ids, sum(waiting.get(account, 0) for account in ids))
+        per_account = {
+            account: [item for read in futures for item in read.result()] for account, futures in reads.items()
+        }
+    operator_rows: list[tuple[Mapping[str, Any], Record]] = []
+    by_date: dict[str, list[Record]] = {}  # the records the totals, days and accounts add up
     by_account: list[AccountFigures] = []
     for account, name in accounts:
-        items = per_account[account]
-        ops = [i for i in items if "#O#" in str(i["sk"]) and (user_id is None or i.get("userId") == user_id)]
-        operator_items.extend(ops)
-        chosen = ops if user_id else [i for i in items if str(i["sk"]).endswith("#A")]
-        reported.extend(chosen)
+        chosen: list[Record] = []
+        for item in per_account[account]:
+            is_operator = "#O#" in str(item["sk"])
+            if is_operator and (user_id is None or item.get("userId") == user_id):
+                record = record_of(item)
+                operator_rows.append((item, record))
+            elif not user_id and str(item["sk"]).endswith("#A"):
+                record = record_of(item)
+            else:
+                continue
+            if user_id or not is_operator:
+                chosen.append(record)
+                by_date.setdefault(str(item["date"]), []).append(record)
         by_account.append(
             AccountFigures(
                 accountId=account,
                 accountName=name,
                 waitingNow=waiting.get(account, 0),
                 slowReplySeconds=round(rules[account].slow_after_seconds),
-                **figures_of(chosen),
+                **values_of(merged(chosen)),
             )
         )
-    by_date: dict[str, list[Mapping[str, Any]]] = {}
-    for item in reported:
-        by_date.setdefault(str(item["date"]), []).append(item)
-    days = [DayFigures(date=day, **figures_of(by_date.get(day, []))) for day in _days(date_from, date_to)]
-    by_user: dict[str, list[Mapping[str, Any]]] = {}
+    day_records = {day: merged(records) for day, records in by_date.items()}
+    days = [DayFigures(date=day, **values_of(day_records.get(day, _NOTHING))) for day in _days(date_from, date_to)]
+    by_user: dict[str, list[Record]] = {}
     names: dict[str, tuple[str, str]] = {}
-    for item in operator_items:
+    for item, record in operator_rows:
         uid = str(item["userId"])
-        by_user.setdefault(uid, []).append(item)
+        by_user.setdefault(uid, []).append(record)
         # a month item's name counts as of after its month's days
         when = str(item.get("date") or f"{item.get('month')}-~")
         if item.get("name") and when >= names.get(uid, ("", ""))[0]:
             names[uid] = (when, str(item["name"]))
     by_operator = sorted(
         (
-            OperatorFigures(userId=uid, name=names.get(uid, ("", None))[1], **figures_of(rows))
+            OperatorFigures(userId=uid, name=names.get(uid, ("", None))[1], **values_of(merged(rows)))
             for uid, rows in by_user.items()
         ),
         key=lambda row: (-row.replies, str(row.name or "").casefold(), row.userId),
     )
-    totals = Totals(waitingNow=sum(a.waitingNow for a in by_account), **figures_of(reported))
+    totals = Totals(waitingNow=sum(a.waitingNow for a in by_account), **values_of(merged(day_records.values())))
     return Summary.model_validate(
         {
             "from": first,
@@ -216,7 +278,7 @@ def summary(
             "byOperator": by_operator,
             # with every account, the strictest threshold: the line never hides a reply slow for one of them
             "slowReplySeconds": min((a.slowReplySeconds for a in by_account), default=None),
-            "now": now_of([account for account, _ in accounts], totals.waitingNow),
+            "now": now,
         }
     )
 

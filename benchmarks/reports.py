@@ -539,6 +539,80 @@ def timed(runs: int, fn: Any) -> dict[str, float]:
     }
 
 
+def code_of(commit: str) -> Any:
+    """The reports service of ``commit``: its ``reports/service.py`` and ``reports/store.py`` from git, as modules
+    of their own (the service importing that store), so a change to the summary is measured before and after in
+    one process, on one machine load. The other modules (accounts, "now", rules, dynamo) are the current ones."""
+    import subprocess
+    import types
+
+    from benchmarks._common import ROOT
+
+    def load(name: str, path: str, replace: tuple[tuple[str, str], ...] = ()) -> Any:
+        show = ["git", "show", f"{commit}:layers/shared/avito_service/reports/{path}"]
+        source = subprocess.run(show, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        for old, new in replace:
+            assert old in source, (path, old)
+            source = source.replace(old, new)
+        module = types.ModuleType(name)
+        module.__file__ = f"{commit}:{path}"
+        sys.modules[name] = module  # dataclasses look their module up
+        exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102 (the project's own code)
+        return module
+
+    load("reports_before_store", "store.py")
+    store_import = "from avito_service.reports.store import"
+    return load("reports_before_service", "service.py", ((store_import, "from reports_before_store import"),))
+
+
+@contextlib.contextmanager
+def code(handler: Any, service: Any) -> Any:
+    """The summary handler calling ``service`` (the handler looks ``service`` up in its module at each call)."""
+    current = handler.service
+    handler.service = service
+    try:
+        yield
+    finally:
+        handler.service = current
+
+
+def assert_same_answer(handler: Any, before: Any, query: dict[str, str], reference: dict[str, Any]) -> None:
+    """The current code and ``before`` answer as ``reference`` (the "now" aside: the moment's figures)."""
+
+    def data(result: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in json.loads(result["body"])["data"].items() if k != "now"}
+
+    with code(handler, before):
+        _, old = call(handler, "/api/v1/reports/summary", query)
+    _, new = call(handler, "/api/v1/reports/summary", query)
+    assert data(old) == data(reference) == data(new)
+
+
+def timed_with_code(runs: int, fn: Any, handler: Any, before: Any) -> tuple[dict[str, float], dict[str, float]]:
+    """``timed`` of ``fn`` with the current code and with ``before``, one run of each in turn (a load that changes
+    during the measure falls on both alike): (current, before)."""
+    current, old = [], []
+    for _ in range(runs):
+        with code(handler, before):
+            old.append(timed(1, fn))
+        current.append(timed(1, fn))
+
+    def pooled(results: list[dict[str, float]]) -> dict[str, float]:
+        keys = ("p50_ms", "service_p50_ms", "service_cpu_p50_ms")
+        values = {key: sorted(r[key] for r in results) for key in keys}
+        return {
+            "p50_ms": round(statistics.median(values["p50_ms"]), 1),
+            "p95_ms": round(percentile(values["p50_ms"], 95), 1),
+            "max_ms": max(values["p50_ms"]),
+            "service_p50_ms": round(statistics.median(values["service_p50_ms"]), 1),
+            "service_p95_ms": round(percentile(values["service_p50_ms"], 95), 1),
+            "service_cpu_p50_ms": round(statistics.median(values["service_cpu_p50_ms"]), 1),
+            "service_cpu_p95_ms": round(percentile(values["service_cpu_p50_ms"], 95), 1),
+        }
+
+    return pooled(current), pooled(old)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--days", type=int, default=30)
@@ -550,6 +624,12 @@ def main() -> None:
     parser.add_argument("--csv-runs", type=int, default=3)
     parser.add_argument("--before-every-day", action="store_true", help="the old CSV on the middle day too")
     parser.add_argument("--seed", type=int, default=27)
+    parser.add_argument(
+        "--before",
+        metavar="COMMIT",
+        help="also measure the summary with the reports service and store of COMMIT (from git), alternating with "
+        "the current code in the same process, and assert the same answers",
+    )
     parser.add_argument(
         "--dynamodb",
         choices=("moto", "dynalite"),
@@ -627,7 +707,14 @@ def main() -> None:
         progress("totals", totals)
         # before: the day items only (no roll-up marker); after: the backfill's marker is there, the operators'
         # figures of the whole month come from the month items. The same answer both ways.
-        summary_days = timed(args.runs, lambda: call(reports_summary, "/api/v1/reports/summary", month_query)[0])
+        before_code = code_of(args.before) if args.before else None
+        summary = lambda: call(reports_summary, "/api/v1/reports/summary", month_query)[0]  # noqa: E731
+        if before_code is not None:
+            assert_same_answer(reports_summary, before_code, month_query, answer)
+            summary_days, summary_days_before = timed_with_code(args.runs, summary, reports_summary, before_code)
+            progress("summary_month_from_days_before", summary_days_before)
+        else:
+            summary_days = timed(args.runs, summary)
         progress("summary_month_from_days", summary_days)
         from avito_service.reports.store import ROLLUP_DONE_SK, ROLLUP_PK
 
@@ -637,7 +724,12 @@ def main() -> None:
         _, rolled = call(reports_summary, "/api/v1/reports/summary", month_query)
         same = {k: v for k, v in json.loads(rolled["body"])["data"].items() if k != "now"}
         assert same == {k: v for k, v in json.loads(answer["body"])["data"].items() if k != "now"}
-        summary_times = timed(args.runs, lambda: call(reports_summary, "/api/v1/reports/summary", month_query)[0])
+        if before_code is not None:
+            assert_same_answer(reports_summary, before_code, month_query, answer)
+            summary_times, summary_before = timed_with_code(args.runs, summary, reports_summary, before_code)
+            progress("summary_month_before", summary_before)
+        else:
+            summary_times = timed(args.runs, summary)
         summary_times["dynamodb_requests"] = LAST["requests"]
         progress("summary_month", summary_times)
         if os.environ.get("PROFILE"):
@@ -720,6 +812,11 @@ def main() -> None:
         "consumer": consumer,
         "summary_month": summary_times,
         "summary_month_from_days": summary_days,
+        **(
+            {"before": {"commit": args.before, "summary_month": summary_before, "from_days": summary_days_before}}
+            if before_code is not None
+            else {}
+        ),
         "dialogs_first_page": first_page,
         "dialogs_next_page": next_page,
         "csv_day": csv_results,
@@ -730,6 +827,17 @@ def main() -> None:
         table(
             ["measure", "p50 ms", "p95 ms", "max ms", "service p50 ms", "service p95 ms", "service CPU p50 ms"],
             [
+                *(
+                    [
+                        [
+                            f"summary (month), day items, before ({args.before})",
+                            *(summary_days_before[k] for k in keys),
+                        ],
+                        [f"summary, roll-ups, before ({args.before})", *(summary_before[k] for k in keys)],
+                    ]
+                    if before_code is not None
+                    else []
+                ),
                 ["summary (month), day items", *(summary_days[k] for k in keys)],
                 ["summary (month), month roll-ups", *(summary_times[k] for k in keys)],
                 ["dialogs page 1", *(first_page[k] for k in keys)],

@@ -214,6 +214,7 @@ def summary(
     ids = [account for account, _ in accounts]
     store = report_store()
     first, last = date_from.isoformat(), date_to.isoformat()
+    store.figure_client()  # its hook registered before the threads share it
     with ThreadPoolExecutor(max_workers=FIGURE_READERS, thread_name_prefix="report-figures") as pool:
         reads = _figure_items(pool, store, ids, date_from, date_to, user_id=user_id)
         # meanwhile, in this thread (the resource's reads: it is not shared between threads)

@@ -15,6 +15,11 @@ items and bytes of its transactions: the write request units per message.
 serialising rows; Secrets Manager stays on moto, and so does the consumer's cost (transactions, which dynalite
 lacks). build_month computes the items; ``writer`` gives the one writer they go through for either store.
 
+``--before COMMIT``: the summary is also measured with that commit's ``reports/service.py`` and ``store.py`` (from
+git), one call of each in turn, so a change is compared on one machine load. ``PROFILE=path.prof``: one summary
+from the roll-ups under cProfile (its figure reads in the profiled thread), printed and kept for
+``python -m benchmarks.profile_split path.prof``.
+
 Run: ``PYTHONPATH=.:layers/shared:functions .venv/bin/python -m benchmarks.reports [--dynamodb dynalite]``
 """
 

@@ -1,8 +1,8 @@
 """The summary's figure reads (``reports.store``) against moto: the Query's items are taken as DynamoDB sent them
 (botocore's hook ``before-parse``, not its shape-walking parser) and converted to what the summary adds up (whole
 numbers as int, every other type as the resource gives it, binary values included); the shared low-level client's
-other queries are parsed as usual; an error answer is an error; the figure reads of many accounts in the summary's
-threads each get their own account's items."""
+other queries are parsed as usual; an error answer is an error; a read over 1 MB goes on over pages; the figure
+reads of many accounts in the summary's threads each get their own account's items."""
 
 from __future__ import annotations
 
@@ -94,3 +94,26 @@ def test_figure_reads_in_threads_each_get_their_own_items(stored: ReportStore) -
     for n, items in enumerate(found):
         assert len(items) == 30 and all(i["pk"] == day_pk(accounts[n]) for i in items)
         assert {i["fr_1"] for i in items if "fr_1" in i} == {n}
+
+
+def test_a_figure_read_goes_on_over_pages(stored: ReportStore) -> None:
+    """Over 1 MB of items: DynamoDB (and moto) answer a page and ``LastEvaluatedKey``, which botocore still parses
+    (only ``Items`` is taken as sent) and the read follows."""
+    table = aws.table(stored.table_name)
+    with table.batch_writer() as batch:
+        for n in range(300):  # ~4 KB each: ~1.2 MB
+            batch.put_item(Item={"pk": day_pk("big"), "sk": f"2026-11-01#O#op-{n:03}", "pad": "x" * 4000, "fr_2": n})
+    client = stored.figure_client()
+    pages: list[Any] = []
+
+    def seen(parsed: dict[str, Any], **_: Any) -> None:
+        pages.append(parsed.get("LastEvaluatedKey"))
+
+    client.meta.events.register("after-call.dynamodb.Query", seen)
+    try:
+        found = stored.days("big", "2026-11-01", "2026-11-01")
+    finally:
+        client.meta.events.unregister("after-call.dynamodb.Query", seen)
+    assert len(pages) >= 2 and pages[-1] is None
+    assert pages[0] is not None and pages[0]["pk"] == {"S": day_pk("big")}  # the page's key, parsed by botocore
+    assert [i["fr_2"] for i in found] == list(range(300))

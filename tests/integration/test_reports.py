@@ -208,6 +208,23 @@ def test_only_directors_and_admins(script: dict[str, Any]) -> None:
     assert status == 422
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"from": "0001-01-01", "to": "0001-01-01"}, "from"),  # found by the fuzzing: a 500 (a month before year 1)
+        ({"from": "1999-12-31", "to": "2000-01-01"}, "from"),
+        ({"from": "9999-12-31", "to": "9999-12-31"}, "to"),
+        ({"from": "2099-12-31", "to": "2100-01-01"}, "to"),
+    ],
+)
+def test_dates_without_figures_at_the_ends_of_the_calendar_are_a_422(query: dict[str, str], field: str) -> None:
+    for route, path in ((reports_summary, "/api/v1/reports/summary"), (reports_dialogs, "/api/v1/reports/dialogs")):
+        result = get(route, path, query)
+        body = json.loads(result["body"])
+        assert result["statusCode"] == 422, result["body"]
+        assert [d["field"] for d in body["error"]["details"]] == [field]
+
+
 def dialogs(**query: str) -> dict[str, Any]:
     result = get(reports_dialogs, "/api/v1/reports/dialogs", {"from": "2026-12-07", "to": "2026-12-07", **query})
     assert result["statusCode"] == 200, result["body"]

@@ -233,6 +233,11 @@ def test_whole_months_of_a_range() -> None:
     assert whole_months(d("2026-02-01"), d("2026-02-28")) == (d("2026-02-01"), d("2026-02-28"))
     assert whole_months(d("2026-01-03"), d("2026-01-31")) is None
     assert whole_months(d("2025-12-31"), d("2026-01-30")) is None
+    # the ends of the calendar: no date before 0001-01-01 or after 9999-12-31 is made
+    assert whole_months(d("0001-01-01"), d("0001-01-01")) is None
+    assert whole_months(d("0001-01-02"), d("0001-02-27")) is None
+    assert whole_months(d("9999-12-01"), d("9999-12-31")) == (d("9999-12-01"), d("9999-12-31"))
+    assert whole_months(d("9999-11-30"), d("9999-12-30")) is None
 
 
 def _forget_months(accounts: list[str]) -> None:

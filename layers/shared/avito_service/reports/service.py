@@ -10,6 +10,7 @@ message first), the chats with a message in the range.
 
 from __future__ import annotations
 
+import calendar
 import operator
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,7 +49,14 @@ _QUANTILES = (
 )
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # no figures outside; keeps day arithmetic in range
+
+
 def check_range(date_from: date, date_to: date) -> None:
+    if date_from < FIRST_DAY:
+        raise ValidationFailed.on("from", f"Must be {FIRST_DAY.isoformat()} or later.")
+    if date_to > LAST_DAY:
+        raise ValidationFailed.on("to", f"Must be {LAST_DAY.isoformat()} or earlier.")
     if date_from > date_to:
         raise ValidationFailed.on("from", "Must not be after 'to'.")
     if (date_to - date_from).days >= MAX_DAYS:
@@ -158,18 +166,25 @@ def figures_of(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _days(date_from: date, date_to: date) -> Iterator[str]:
-    day = date_from
-    while day <= date_to:
-        yield day.isoformat()
-        day += timedelta(days=1)
+    # by ordinal: no date after date_to is ever made (9999-12-31 has none)
+    for ordinal in range(date_from.toordinal(), date_to.toordinal() + 1):
+        yield date.fromordinal(ordinal).isoformat()
 
 
 def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
-    """The first and last day of the calendar months wholly inside [date_from, date_to] (None: no such month)."""
-    start = date_from if date_from.day == 1 else (date_from.replace(day=28) + timedelta(days=4)).replace(day=1)
-    after = date_to + timedelta(days=1)
-    end = date_to if after.day == 1 else date_to.replace(day=1) - timedelta(days=1)
-    return (start, end) if start <= end else None
+    """The first and last day of the calendar months wholly inside [date_from, date_to] (None: no such month).
+    Counted in (year, month) so that no date outside ``date``'s range is made (0001-01 and 9999-12 included)."""
+    first = date_from.year * 12 + date_from.month - 1  # a month as a number
+    if date_from.day != 1:
+        first += 1
+    last = date_to.year * 12 + date_to.month - 1
+    if date_to.day != calendar.monthrange(date_to.year, date_to.month)[1]:
+        last -= 1
+    if first > last:
+        return None
+    end_year, end_month = divmod(last, 12)
+    end_month += 1
+    return date(first // 12, first % 12 + 1, 1), date(end_year, end_month, calendar.monthrange(end_year, end_month)[1])
 
 
 FIGURE_READERS = 8  # threads reading the accounts' figure items at once (each a Query or two of ~30-40 items)

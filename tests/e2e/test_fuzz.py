@@ -369,7 +369,8 @@ def no_server_error_but_documented_upstream_failures(
 # - the proxy fields come together (any one alone is 422; a login or password needs a proxy; SOCKS4 takes no
 #   password; PUT merges them with the stored proxy);
 # - a `cursor` must be one the service issued (it is opaque, so any other string is 422);
-# - stats history: `from` must not be after `to`;
+# - stats history: `from` must not be after `to`; a report's period: `from` <= `to`, at most 366 days, within
+#   2000-01-01..2099-12-31;
 # - a user's `accountIds` must name stored accounts (a rule against the data, not the shape: 422 for unknown ones).
 PROXY_FIELDS = frozenset({"proxyType", "proxyHost", "proxyPort", "proxyLogin", "proxyPassword"})
 
@@ -385,10 +386,10 @@ def _under_cross_field_rule(field: str, case: schemathesis.Case) -> bool:
         return True
     if field == "accountIds" and case.operation.path.startswith("/api/v1/users"):
         return True
+    if field in ("from", "to") and case.operation.path.startswith("/api/v1/reports/"):
+        return True  # a report's period: from <= to, at most 366 days, within 2000-01-01..2099-12-31
     if field == "from" and "from" in query and "to" in query:
         return str(query["from"]) > str(query["to"])  # YYYY-MM-DD strings sort like the dates
-    if field in ("from", "to") and case.operation.path.startswith("/api/v1/reports/"):
-        return True  # a report's period: from <= to, at most 366 days
     if field == "userId" and case.operation.path.endswith("/transfer"):
         return True  # the target must be an enabled user who may see the account (a rule against the data)
     if field in ("greeting", "outOfHours") and case.operation.path.endswith("/auto-replies"):
